@@ -1,0 +1,24 @@
+"""The WSGI application: main() reads as the table of contents of the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.router import Router
+
+from .settings import AppSettings, apply_environment
+
+
+def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
+    settings = apply_environment(settings)
+    with Configurator(settings=settings) as config:
+        config.registry["app_settings"] = AppSettings.from_settings(settings)
+        config.include("pyramid_chameleon")
+        config.include(".models")
+        config.include(".wiring")
+        config.include(".security")
+        config.include(".headers")
+        config.include(".routes")
+        config.scan(".controllers")
+    return config.make_wsgi_app()

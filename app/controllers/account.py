@@ -1,0 +1,107 @@
+"""Register, sign in, sign out, and the account page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.csrf import new_csrf_token
+from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound, HTTPSeeOther
+from pyramid.security import forget, remember
+from pyramid.view import view_config, view_defaults
+
+from app.models import Account
+from app.security import PERMISSION_SIGNED_IN
+from app.services.accounts import EmailTaken
+from app.services.passwords import PasswordRejected
+from app.viewmodels.account import SIGN_IN_FAILED, RegisterViewModel, SignInViewModel
+
+from .base import ControllerBase
+
+
+@view_defaults(renderer="app:templates/account/index.pt")
+class AccountController(ControllerBase):
+    @view_config(route_name="account", request_method="GET", permission=PERMISSION_SIGNED_IN)
+    def index(self) -> dict[str, Any]:
+        return {"account": self.request.identity}
+
+    # Register
+
+    @view_config(
+        route_name="account.register",
+        request_method="GET",
+        renderer="app:templates/account/register.pt",
+    )
+    def register_get(self) -> dict[str, Any]:
+        self._require_registration_open()
+        return RegisterViewModel(self.request).to_dict()
+
+    @view_config(
+        route_name="account.register",
+        request_method="POST",
+        renderer="app:templates/account/register.pt",
+    )
+    def register_post(self) -> Any:
+        self._require_registration_open()
+        vm = RegisterViewModel.from_request(self.request)
+        if not vm.validate():
+            self.request.response.status = 400
+            return vm.to_dict()
+        try:
+            account = self.accounts.create_account(vm.email, vm.password)
+        except (EmailTaken, PasswordRejected) as exc:
+            vm.error = str(exc)
+            self.request.response.status = 400
+            return vm.to_dict()
+        self.flash("Welcome! Your account is ready.")
+        return self._sign_in(account, "/account")
+
+    def _require_registration_open(self) -> None:
+        if not self.request.registry["app_settings"].allow_registration:
+            raise HTTPNotFound("Registration is closed; accounts are created by invitation.")
+
+    # Sign in and out
+
+    @view_config(
+        route_name="account.signin",
+        request_method="GET",
+        renderer="app:templates/account/signin.pt",
+    )
+    def signin_get(self) -> dict[str, Any]:
+        return SignInViewModel(self.request).to_dict()
+
+    @view_config(
+        route_name="account.signin",
+        request_method="POST",
+        renderer="app:templates/account/signin.pt",
+    )
+    def signin_post(self) -> Any:
+        vm = SignInViewModel.from_request(self.request)
+        if not vm.validate():
+            self.request.response.status = 400
+            return vm.to_dict()
+        account = self.accounts.get_authenticated_account(vm.email, vm.password)
+        if account is None:
+            vm.error = SIGN_IN_FAILED
+            self.request.response.status = 400
+            return vm.to_dict()
+        return self._sign_in(account, vm.came_from)
+
+    def _sign_in(self, account: Account, destination: str) -> HTTPSeeOther:
+        self.accounts.record_sign_in(account, self.client_ip)
+        # A fresh CSRF token too: nothing an attacker saw before sign-in stays valid.
+        new_csrf_token(self.request)
+        headers = remember(self.request, account.id, account=account)
+        return HTTPSeeOther(location=destination, headers=headers)
+
+    @view_config(route_name="account.logout", request_method="POST")
+    def logout_post(self) -> HTTPSeeOther:
+        headers = forget(self.request)
+        self.request.session.invalidate()
+        return HTTPSeeOther(location=self.request.route_path("home"), headers=headers)
+
+    @view_config(route_name="account.logout", request_method="GET")
+    def logout_get(self) -> HTTPMethodNotAllowed:
+        # Signing out changes state, so it takes a POST with the CSRF token.
+        return HTTPMethodNotAllowed(
+            "Sign out with the button on the page.", headers={"Allow": "POST"}
+        )

@@ -1,0 +1,63 @@
+"""Error pages: a clear message and the right status, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from pyramid.exceptions import BadCSRFToken
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+
+log = logging.getLogger(__name__)
+
+
+@notfound_view_config(renderer="app:templates/errors/error.pt")
+def not_found(exc: HTTPNotFound, request: Any) -> dict[str, Any]:
+    request.response.status = 404
+    return {"title": "Page not found", "message": "There is no page at this address."}
+
+
+@forbidden_view_config(renderer="app:templates/errors/error.pt")
+def forbidden(exc: HTTPForbidden, request: Any) -> Any:
+    if request.identity is None:
+        query = urlencode({"came_from": request.path_qs})
+        return HTTPSeeOther(location=request.route_path("account.signin") + "?" + query)
+    request.response.status = 403
+    return {"title": "Not allowed", "message": "Your account may not open this page."}
+
+
+@exception_view_config(BadCSRFToken, renderer="app:templates/errors/error.pt")
+def bad_csrf_token(exc: BadCSRFToken, request: Any) -> dict[str, Any]:
+    request.response.status = 400
+    return {
+        "title": "The form has expired",
+        "message": "Go back, reload the page and send the form again.",
+    }
+
+
+@exception_view_config(UnicodeDecodeError, renderer="app:templates/errors/error.pt")
+def bad_encoding(exc: UnicodeDecodeError, request: Any) -> dict[str, Any]:
+    request.response.status = 400
+    return {
+        "title": "Unreadable request",
+        "message": "The address or the form contained characters that are not valid UTF-8.",
+    }
+
+
+@exception_view_config(HTTPException)
+def http_exception(exc: HTTPException, request: Any) -> HTTPException:
+    return exc
+
+
+@exception_view_config(Exception, renderer="app:templates/errors/error.pt")
+def server_error(exc: Exception, request: Any) -> dict[str, Any]:
+    # Logged without the request's URL or body: they may hold a code or a password.
+    route = request.matched_route.name if request.matched_route else "-"
+    log.error("Unhandled %s on %s %s", type(exc).__name__, request.method, route, exc_info=exc)
+    request.response.status = 500
+    return {
+        "title": "Something went wrong",
+        "message": "The page could not be shown. Please try again in a moment.",
+    }

@@ -1,0 +1,127 @@
+"""Forgot password, the emailed link, and choosing the new password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import forget
+from pyramid.view import view_config, view_defaults
+
+from app.models import PURPOSE_INVITE
+from app.services.accounts import ResetCodeInvalid
+from app.services.passwords import PasswordRejected
+from app.viewmodels.account import ForgotPasswordViewModel, ResetPasswordViewModel
+
+from .base import ControllerBase
+
+# Where the code waits between opening the link and posting the form.
+PENDING_CODE_KEY = "reset_code"
+RESET_DONE_MESSAGE = "Your password has been reset, please sign in."
+INVITATION_DONE_MESSAGE = "Your password is set, please sign in."
+
+
+@view_defaults(renderer="app:templates/account/reset_password.pt")
+class PasswordResetController(ControllerBase):
+    @view_config(
+        route_name="account.forgot_password",
+        request_method="GET",
+        renderer="app:templates/account/forgot_password.pt",
+    )
+    def forgot_password_get(self) -> dict[str, Any]:
+        return ForgotPasswordViewModel(self.request).to_dict()
+
+    @view_config(
+        route_name="account.forgot_password",
+        request_method="POST",
+        renderer="app:templates/account/forgot_password.pt",
+    )
+    def forgot_password_post(self) -> Any:
+        vm = ForgotPasswordViewModel.from_request(self.request)
+        if not vm.validate():
+            self.request.response.status = 400
+            return vm.to_dict()
+        # The same answer whether or not the address has an account; the email itself is
+        # sent after commit by the outbox, so the timing does not tell either.
+        self.accounts.request_password_reset(vm.email, self.client_ip)
+        return HTTPSeeOther(location=self.request.route_path("account.reset_sent"))
+
+    @view_config(
+        route_name="account.reset_sent",
+        request_method="GET",
+        renderer="app:templates/account/reset_sent.pt",
+    )
+    def reset_sent(self) -> dict[str, Any]:
+        minutes = self.request.registry["app_settings"].reset_code_minutes
+        return {"minutes": minutes}
+
+    @view_config(
+        route_name="account.reset_password_link",
+        request_method="GET",
+        renderer="app:templates/account/reset_link_invalid.pt",
+    )
+    def open_link(self) -> Any:
+        """Check the code, keep it in the session and send the browser to a URL without it,
+        so the code does not linger in the address bar, history or a Referer header."""
+        code = self.request.matchdict["code"]
+        try:
+            self.accounts.check_reset_code(code)
+        except ResetCodeInvalid as exc:
+            return self._link_invalid(str(exc))
+        self.request.session[PENDING_CODE_KEY] = code
+        return HTTPSeeOther(location=self.request.route_path("account.reset_password"))
+
+    @view_config(route_name="account.reset_password", request_method="GET")
+    def reset_password_get(self) -> Any:
+        pending = self._pending_reset()
+        if isinstance(pending, str):
+            return self._link_invalid(pending)
+        return pending.to_dict()
+
+    @view_config(route_name="account.reset_password", request_method="POST")
+    def reset_password_post(self) -> Any:
+        pending = self._pending_reset()
+        if isinstance(pending, str):
+            return self._link_invalid(pending)
+        vm = ResetPasswordViewModel.from_request(
+            self.request, pending.code, pending.email, pending.is_invitation
+        )
+        if not vm.validate():
+            self.request.response.status = 400
+            return vm.to_dict()
+        try:
+            self.accounts.reset_password(vm.code, vm.password, ip=self.client_ip)
+        except ResetCodeInvalid as exc:
+            return self._link_invalid(str(exc))
+        except PasswordRejected as exc:
+            vm.error = str(exc)
+            self.request.response.status = 400
+            return vm.to_dict()
+        self.request.session.pop(PENDING_CODE_KEY, None)
+        # Every session of the account has ended, this browser's included if it had one.
+        self.request.response.headerlist.extend(forget(self.request))
+        self.request.override_renderer = "app:templates/account/reset_done.pt"
+        message = INVITATION_DONE_MESSAGE if vm.is_invitation else RESET_DONE_MESSAGE
+        return {"message": message}
+
+    def _pending_reset(self) -> ResetPasswordViewModel | str:
+        """The form for the code waiting in the session, or why there is none."""
+        code = self.request.session.get(PENDING_CODE_KEY)
+        if not isinstance(code, str) or not code:
+            return (
+                "Open the link from your email to choose a new password. "
+                "If it has expired, ask for a new one."
+            )
+        try:
+            reset = self.accounts.check_reset_code(code)
+        except ResetCodeInvalid as exc:
+            return str(exc)
+        return ResetPasswordViewModel(
+            self.request, code, reset.account.email, reset.purpose == PURPOSE_INVITE
+        )
+
+    def _link_invalid(self, message: str) -> dict[str, Any]:
+        self.request.session.pop(PENDING_CODE_KEY, None)
+        self.request.response.status = 400
+        self.request.override_renderer = "app:templates/account/reset_link_invalid.pt"
+        return {"error": message}

@@ -1,0 +1,79 @@
+"""Database wiring: engine, session factory, and one transaction per request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import zope.sqlalchemy
+from sqlalchemy import engine_from_config, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
+
+from .accounts import Account
+from .login_sessions import LoginSession
+from .meta import Base
+from .outgoing_emails import OutgoingEmail
+from .password_resets import PURPOSE_INVITE, PURPOSE_RESET, PasswordReset
+
+__all__ = [
+    "Account",
+    "Base",
+    "LoginSession",
+    "OutgoingEmail",
+    "PURPOSE_INVITE",
+    "PURPOSE_RESET",
+    "PasswordReset",
+    "get_engine",
+    "get_session_factory",
+    "get_tm_session",
+]
+
+configure_mappers()
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers go on while one request writes; the busy timeout makes concurrent
+    # writers wait their turn instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def get_engine(settings: Mapping[str, Any], prefix: str = "sqlalchemy.") -> Engine:
+    # Parameters stay out of error messages and logs: they can hold emails and hashes.
+    engine = engine_from_config(settings, prefix, hide_parameters=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def get_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(session_factory: sessionmaker[Session], transaction_manager: Any) -> Session:
+    """A session joined to a transaction manager: committed or aborted with it."""
+    dbsession = session_factory()
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config: Any) -> None:
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+
+    engine = get_engine(settings)
+    session_factory = get_session_factory(engine)
+    config.registry["dbsession_factory"] = session_factory
+    config.registry["db_engine"] = engine
+
+    def dbsession(request: Any) -> Session:
+        return get_tm_session(session_factory, request.tm)
+
+    config.add_request_method(dbsession, reify=True)

@@ -1,0 +1,18 @@
+from pyramid.config import Configurator
+
+
+def includeme(config: Configurator) -> None:
+    config.add_static_view("static", "app:static", cache_max_age=3600)
+    config.add_route("home", "/")
+    config.add_route("account", "/account")
+    config.add_route("account.register", "/account/register")
+    config.add_route("account.signin", "/account/signin")
+    config.add_route("account.logout", "/account/logout")
+    config.add_route("account.forgot_password", "/account/forgot_password")
+    config.add_route("account.reset_sent", "/account/reset_sent")
+    config.add_route("account.reset_password_link", "/account/reset_password/{code}")
+    config.add_route("account.reset_password", "/account/reset_password")
+    config.add_route("account.change_password", "/account/change_password")
+    config.add_route("account.sessions", "/account/sessions")
+    config.add_route("account.sessions.revoke", "/account/sessions/{id}/revoke")
+    config.add_route("account.sessions.revoke_others", "/account/sessions/revoke_others")

@@ -1,0 +1,112 @@
+"""Who is signed in (a live row in login_sessions) and what they may do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.request import Request
+from pyramid.security import Allowed, Denied
+from pyramid.session import JSONSerializer, SignedCookieSessionFactory
+from webob.cookies import make_cookie
+
+from .models import Account, LoginSession
+from .settings import AppSettings
+
+AUTH_COOKIE = "auth"
+SESSION_COOKIE = "session"
+
+PERMISSION_SIGNED_IN = "signed_in"
+PERMISSION_ADMIN = "admin"
+
+
+class SecurityPolicy:
+    def __init__(self, secure_cookies: bool, max_age_seconds: int) -> None:
+        self.secure_cookies = secure_cookies
+        self.max_age_seconds = max_age_seconds
+
+    def identity(self, request: Request) -> Account | None:
+        login_session = request.login_session
+        return login_session.account if login_session is not None else None
+
+    def authenticated_userid(self, request: Request) -> int | None:
+        identity = request.identity
+        return identity.id if identity is not None else None
+
+    def permits(self, request: Request, context: Any, permission: str) -> Allowed | Denied:
+        identity = request.identity
+        if permission == PERMISSION_SIGNED_IN:
+            if identity is not None:
+                return Allowed("signed in")
+            return Denied("not signed in")
+        if permission == PERMISSION_ADMIN:
+            if identity is not None and identity.is_admin:
+                return Allowed("administrator")
+            return Denied("administrators only")
+        return Denied(f"unknown permission {permission!r}")
+
+    def remember(self, request: Request, userid: Any, **kw: Any) -> list[tuple[str, str]]:
+        """Start a new server-side session for the account and set its cookie.
+
+        Always a new token: a cookie planted before sign-in is never promoted."""
+        account = kw["account"]
+        current = request.login_session
+        if current is not None:
+            request.login_sessions.revoke(current)
+        token, login_session = request.login_sessions.start(
+            account, ip=request.client_addr, user_agent=request.user_agent
+        )
+        request.login_session = login_session
+        return [("Set-Cookie", self._cookie(token, self.max_age_seconds))]
+
+    def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
+        current = request.login_session
+        if current is not None:
+            request.login_sessions.revoke(current)
+        request.login_session = None
+        return [("Set-Cookie", self._cookie("", 0))]
+
+    def _cookie(self, value: str, max_age: int) -> str:
+        cookie = make_cookie(
+            AUTH_COOKIE,
+            value,
+            max_age=max_age,
+            path="/",
+            secure=self.secure_cookies,
+            httponly=True,
+            samesite="Lax",
+        )
+        return cookie.decode("latin-1") if isinstance(cookie, bytes) else cookie
+
+
+def login_session(request: Request) -> LoginSession | None:
+    token = request.cookies.get(AUTH_COOKIE)
+    if not token:
+        return None
+    return request.login_sessions.find_active(token)
+
+
+def includeme(config: Configurator) -> None:
+    app_settings: AppSettings = config.registry["app_settings"]
+    config.set_security_policy(
+        SecurityPolicy(
+            secure_cookies=app_settings.secure_cookies,
+            max_age_seconds=app_settings.session_absolute_days * 86400,
+        )
+    )
+    config.add_request_method(login_session, reify=True)
+    # The signed-cookie session holds only the CSRF token, flash messages and a pending
+    # reset code; who is signed in lives in the database (see login_session).
+    config.set_session_factory(
+        SignedCookieSessionFactory(
+            app_settings.secret + ":session",
+            cookie_name=SESSION_COOKIE,
+            secure=app_settings.secure_cookies,
+            httponly=True,
+            samesite="Lax",
+            serializer=JSONSerializer(),
+        )
+    )
+    config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    config.set_default_csrf_options(require_csrf=True)

@@ -1,0 +1,1 @@
+"""The rules of the application, as plain classes with no Pyramid imports."""

@@ -1,0 +1,326 @@
+"""AccountService: accounts, passwords and one-time reset codes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import PURPOSE_INVITE, PURPOSE_RESET, Account, PasswordReset
+
+from .clock import Clock
+from .codes import digest, new_code
+from .email_addresses import InvalidEmail, clean_email, normalize_email
+from .login_sessions import LoginSessionService
+from .mail_templates import MailTemplates
+from .outbox import Outbox
+from .passwords import PasswordHasher, PasswordPolicy
+
+log = logging.getLogger(__name__)
+
+# Codes longer than this cannot be ours; refusing them early keeps a megabyte of text
+# away from hashing and the database.
+MAX_CODE_LENGTH = 100
+
+
+class AccountError(Exception):
+    """Base of the domain errors; the message is meant for the user."""
+
+
+class EmailTaken(AccountError):
+    pass
+
+
+class ResetCodeInvalid(AccountError):
+    """Base of the ways a reset or invitation code can be refused."""
+
+
+class ResetCodeUnknown(ResetCodeInvalid):
+    pass
+
+
+class ResetCodeUsed(ResetCodeInvalid):
+    pass
+
+
+class ResetCodeExpired(ResetCodeInvalid):
+    pass
+
+
+@dataclass(frozen=True)
+class AccountPolicy:
+    reset_code_lifetime: timedelta = timedelta(minutes=60)
+    invite_code_lifetime: timedelta = timedelta(days=7)
+    base_url: str = "http://localhost:6543"
+    log_reset_links: bool = False
+
+
+class AccountService:
+    def __init__(
+        self,
+        dbsession: Session,
+        clock: Clock,
+        hasher: PasswordHasher,
+        password_policy: PasswordPolicy,
+        outbox: Outbox,
+        mail_templates: MailTemplates,
+        login_sessions: LoginSessionService,
+        policy: AccountPolicy | None = None,
+    ) -> None:
+        self.dbsession = dbsession
+        self.clock = clock
+        self.hasher = hasher
+        self.password_policy = password_policy
+        self.outbox = outbox
+        self.mail_templates = mail_templates
+        self.login_sessions = login_sessions
+        self.policy = policy or AccountPolicy()
+
+    # Accounts
+
+    def create_account(
+        self, email: str, plain_text_password: str | None, is_admin: bool = False
+    ) -> Account:
+        """Create an account; the email is stored lower-cased and trimmed.
+
+        A password of None makes an invited account that has to choose one first.
+        Raises EmailTaken when the address already has an account."""
+        email = clean_email(email)
+        if self.find_account_by_email(email) is not None:
+            raise EmailTaken("An account with this email address already exists.")
+        now = self.clock.now()
+        account = Account(
+            email=email,
+            password_hash=None,
+            is_admin=is_admin,
+            is_disabled=False,
+            created_at=now,
+            login_count=0,
+        )
+        if plain_text_password is not None:
+            self.password_policy.check(plain_text_password, email)
+            account.password_hash = self.hasher.hash(plain_text_password)
+            account.password_changed_at = now
+        try:
+            # A savepoint, so that losing a race on the unique email leaves the rest of
+            # the request's transaction usable.
+            with self.dbsession.begin_nested():
+                self.dbsession.add(account)
+        except IntegrityError as exc:
+            raise EmailTaken("An account with this email address already exists.") from exc
+        return account
+
+    def find_account_by_email(self, email: str) -> Account | None:
+        email = normalize_email(email)
+        if not email:
+            return None
+        return self.dbsession.scalars(select(Account).where(Account.email == email)).first()
+
+    def find_account_by_id(self, account_id: int) -> Account | None:
+        return self.dbsession.get(Account, account_id)
+
+    def get_authenticated_account(self, email: str, plain_text_password: str) -> Account | None:
+        """The account if the password is right, else None, with the same cost either way.
+
+        Unknown emails, accounts without a password and disabled accounts still cost one
+        hash verification, so timing does not reveal which addresses have accounts. An
+        outdated hash is upgraded on success."""
+        if len(plain_text_password) > self.password_policy.max_length * 4:
+            return None
+        account = self.find_account_by_email(email)
+        if account is None or account.password_hash is None:
+            self.hasher.dummy_verify(plain_text_password)
+            return None
+        matches, new_hash = self.hasher.verify(plain_text_password, account.password_hash)
+        if not matches or account.is_disabled:
+            return None
+        if new_hash is not None:
+            account.password_hash = new_hash
+        return account
+
+    def record_sign_in(self, account: Account, ip: str | None) -> None:
+        account.last_login_at = self.clock.now()
+        account.last_login_ip = ip
+        account.login_count = (account.login_count or 0) + 1
+        self.dbsession.flush()
+
+    def set_password(self, plain_text_password: str, account_id: int) -> Account:
+        """Store an argon2id hash of the password (which must meet the policy)."""
+        account = self.find_account_by_id(account_id)
+        if account is None:
+            raise AccountError("No such account.")
+        self.password_policy.check(plain_text_password, account.email)
+        account.password_hash = self.hasher.hash(plain_text_password)
+        account.password_changed_at = self.clock.now()
+        self.dbsession.flush()
+        return account
+
+    # Reset and invitation codes
+
+    def create_reset_code(
+        self, email: str, ip: str | None, purpose: str = PURPOSE_RESET
+    ) -> str | None:
+        """A new one-time code for the account, or None if there is no such account.
+
+        Only the code's SHA-256 is stored; the plain code is returned once, for the email."""
+        account = self.find_account_by_email(email)
+        if account is None:
+            return None
+        return self._new_code(account, ip, purpose)
+
+    def _new_code(self, account: Account, ip: str | None, purpose: str) -> str:
+        lifetime = (
+            self.policy.invite_code_lifetime
+            if purpose == PURPOSE_INVITE
+            else self.policy.reset_code_lifetime
+        )
+        code = new_code()
+        now = self.clock.now()
+        self.dbsession.add(
+            PasswordReset(
+                account_id=account.id,
+                purpose=purpose,
+                code_hash=digest(code),
+                created_at=now,
+                expires_at=now + lifetime,
+                created_ip=ip,
+            )
+        )
+        self.dbsession.flush()
+        return code
+
+    def request_password_reset(self, email: str, ip: str | None) -> bool:
+        """Email a reset link if the address has an active account; True if one was queued.
+
+        The caller must answer the same either way. Nothing about the account changes:
+        the current password keeps working until the link is used."""
+        try:
+            email = clean_email(email)
+        except InvalidEmail:
+            return False
+        account = self.find_account_by_email(email)
+        if account is None or account.is_disabled:
+            return False
+        code = self._new_code(account, ip, PURPOSE_RESET)
+        link = self.reset_link(code)
+        minutes = int(self.policy.reset_code_lifetime.total_seconds() // 60)
+        self.outbox.queue(
+            account.email, self.mail_templates.password_reset(account.email, link, minutes)
+        )
+        if self.policy.log_reset_links:
+            log.info("Development only: password reset link for account %s: %s", account.id, link)
+        return True
+
+    def send_invitation(self, account: Account, ip: str | None) -> str:
+        """Email an invitation link to choose a password; returns the link."""
+        code = self._new_code(account, ip, PURPOSE_INVITE)
+        link = self.reset_link(code)
+        minutes = int(self.policy.invite_code_lifetime.total_seconds() // 60)
+        self.outbox.queue(
+            account.email, self.mail_templates.invitation(account.email, link, minutes)
+        )
+        return link
+
+    def reset_link(self, code: str) -> str:
+        return f"{self.policy.base_url}/account/reset_password/{code}"
+
+    def find_reset_code(self, code: str) -> PasswordReset | None:
+        if not code or len(code) > MAX_CODE_LENGTH:
+            return None
+        return self.dbsession.scalars(
+            select(PasswordReset).where(PasswordReset.code_hash == digest(code))
+        ).first()
+
+    def check_reset_code(self, code: str) -> PasswordReset:
+        """The code's record if it can still be used; else raises the reason."""
+        reset = self.find_reset_code(code)
+        if reset is None or reset.account.is_disabled:
+            raise ResetCodeUnknown("This link is not valid. Ask for a new one.")
+        if reset.used_at is not None:
+            raise ResetCodeUsed("This link has already been used. Ask for a new one if needed.")
+        if reset.expires_at <= self.clock.now():
+            raise ResetCodeExpired("This link has expired. Ask for a new one.")
+        return reset
+
+    def use_reset_code(self, code: str, user_ip: str | None) -> PasswordReset:
+        """Spend the code: exactly one caller wins, even when many race with the same code.
+
+        The check and the spending are one conditional UPDATE, so the database decides
+        the race; on SQLite writers are serialized, on PostgreSQL the losers wait for the
+        winner's row lock and then see used_at set. Raises the reason on loss."""
+        reset = self.check_reset_code(code)
+        now = self.clock.now()
+        result = self.dbsession.execute(
+            update(PasswordReset)
+            .where(
+                PasswordReset.code_hash == digest(code),
+                PasswordReset.used_at.is_(None),
+                PasswordReset.expires_at > now,
+            )
+            .values(used_at=now, used_ip=user_ip)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            self.dbsession.expire(reset)
+            raise ResetCodeUsed("This link has already been used. Ask for a new one if needed.")
+        self.dbsession.expire(reset)
+        return reset
+
+    def reset_password(self, code: str, plain_text_password: str, ip: str | None) -> Account:
+        """Choose a new password with a code: spends it and every other open code of the
+        account, ends all of its sessions, and emails a notice. Does not sign in."""
+        reset = self.check_reset_code(code)
+        account = reset.account
+        self.password_policy.check(plain_text_password, account.email)
+        # Hash before taking the code, so the slow part happens outside the write lock.
+        password_hash = self.hasher.hash(plain_text_password)
+        self.use_reset_code(code, ip)
+        now = self.clock.now()
+        account.password_hash = password_hash
+        account.password_changed_at = now
+        self.spend_open_codes(account.id)
+        self.login_sessions.revoke_all(account.id)
+        self.outbox.queue(
+            account.email, self.mail_templates.password_changed(account.email, now, ip)
+        )
+        self.dbsession.flush()
+        return account
+
+    def change_password(
+        self,
+        account: Account,
+        current_password: str,
+        new_password: str,
+        ip: str | None,
+        keep_session_id: int | None,
+    ) -> None:
+        """Change a password, knowing the current one; ends the other sessions and spends
+        open codes."""
+        matches, _ = self.hasher.verify(current_password, account.password_hash)
+        if not matches:
+            raise AccountError("Your current password is not correct.")
+        self.password_policy.check(new_password, account.email)
+        account.password_hash = self.hasher.hash(new_password)
+        now = self.clock.now()
+        account.password_changed_at = now
+        self.spend_open_codes(account.id)
+        self.login_sessions.revoke_all(account.id, except_id=keep_session_id)
+        self.outbox.queue(
+            account.email, self.mail_templates.password_changed(account.email, now, ip)
+        )
+        self.dbsession.flush()
+
+    def spend_open_codes(self, account_id: int) -> int:
+        """Mark every unused code of the account used, so none of them works any more."""
+        now = self.clock.now()
+        result = self.dbsession.execute(
+            update(PasswordReset)
+            .where(PasswordReset.account_id == account_id, PasswordReset.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount

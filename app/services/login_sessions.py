@@ -1,0 +1,116 @@
+"""Server-side sign-in: one row per signed-in device, found by the hash of a cookie token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.models import Account, LoginSession
+
+from .clock import Clock
+from .codes import digest, new_code
+
+# last_seen_at is refreshed at most this often, so that reading pages does not turn
+# every request into a database write.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+MAX_USER_AGENT_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class SessionLifetimes:
+    idle: timedelta = timedelta(hours=24)
+    absolute: timedelta = timedelta(days=30)
+
+
+class LoginSessionService:
+    def __init__(
+        self, dbsession: Session, clock: Clock, lifetimes: SessionLifetimes | None = None
+    ) -> None:
+        self.dbsession = dbsession
+        self.clock = clock
+        self.lifetimes = lifetimes or SessionLifetimes()
+
+    def start(
+        self, account: Account, ip: str | None, user_agent: str | None
+    ) -> tuple[str, LoginSession]:
+        """A new session with a fresh random token; the token goes in the cookie only."""
+        token = new_code()
+        now = self.clock.now()
+        login_session = LoginSession(
+            token_hash=digest(token),
+            account_id=account.id,
+            created_at=now,
+            last_seen_at=now,
+            ip=ip,
+            user_agent=(user_agent or "")[:MAX_USER_AGENT_LENGTH] or None,
+        )
+        self.dbsession.add(login_session)
+        self.dbsession.flush()
+        return token, login_session
+
+    def find_active(self, token: str) -> LoginSession | None:
+        """The live session for a cookie token: not revoked, not idle or too old, and its
+        account not disabled. Anything else is anonymous."""
+        if not token or len(token) > 100:
+            return None
+        login_session = self.dbsession.scalars(
+            select(LoginSession).where(LoginSession.token_hash == digest(token))
+        ).first()
+        if login_session is None or login_session.revoked_at is not None:
+            return None
+        now = self.clock.now()
+        if self.is_expired(login_session, now) or login_session.account.is_disabled:
+            return None
+        if now - login_session.last_seen_at >= LAST_SEEN_RESOLUTION:
+            login_session.last_seen_at = now
+        return login_session
+
+    def is_expired(self, login_session: LoginSession, now: datetime) -> bool:
+        return (
+            now - login_session.last_seen_at > self.lifetimes.idle
+            or now - login_session.created_at > self.lifetimes.absolute
+        )
+
+    def revoke(self, login_session: LoginSession) -> None:
+        if login_session.revoked_at is None:
+            login_session.revoked_at = self.clock.now()
+            self.dbsession.flush()
+
+    def revoke_by_id(self, account_id: int, session_id: int) -> bool:
+        """Revoke one of the account's own sessions; False if there is no such live one."""
+        result = self.dbsession.execute(
+            update(LoginSession)
+            .where(
+                LoginSession.id == session_id,
+                LoginSession.account_id == account_id,
+                LoginSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=self.clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    def revoke_all(self, account_id: int, except_id: int | None = None) -> int:
+        """End every live session of the account (but one, if given)."""
+        query = update(LoginSession).where(
+            LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None)
+        )
+        if except_id is not None:
+            query = query.where(LoginSession.id != except_id)
+        result = self.dbsession.execute(
+            query.values(revoked_at=self.clock.now()).execution_options(synchronize_session=False)
+        )
+        self.dbsession.expire_all()
+        return result.rowcount
+
+    def list_active(self, account_id: int) -> list[LoginSession]:
+        now = self.clock.now()
+        sessions = self.dbsession.scalars(
+            select(LoginSession)
+            .where(LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None))
+            .order_by(LoginSession.last_seen_at.desc())
+        ).all()
+        return [s for s in sessions if not self.is_expired(s, now)]

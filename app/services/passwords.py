@@ -1,0 +1,109 @@
+"""Password hashing (argon2id through passlib) and the one password policy."""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+from passlib.context import CryptContext
+from zxcvbn import zxcvbn
+
+MAX_PASSWORD_LENGTH = 128
+
+# OWASP's argon2id parameters: 19 MiB of memory, 2 passes, 1 lane. pbkdf2_sha256 is
+# accepted for hashes from older systems and upgraded at the next sign-in.
+ARGON2_MEMORY_KIB = 19456
+ARGON2_TIME_COST = 2
+ARGON2_PARALLELISM = 1
+
+
+def normalize_password(password: str) -> str:
+    """NFKC, so that the same password typed on two keyboards gives the same bytes.
+    Used both when a password is set and when it is checked."""
+    return unicodedata.normalize("NFKC", password)
+
+
+def make_crypt_context(
+    memory_kib: int = ARGON2_MEMORY_KIB,
+    time_cost: int = ARGON2_TIME_COST,
+    parallelism: int = ARGON2_PARALLELISM,
+) -> CryptContext:
+    return CryptContext(
+        schemes=["argon2", "pbkdf2_sha256"],
+        default="argon2",
+        deprecated=["pbkdf2_sha256"],
+        argon2__type="ID",
+        argon2__memory_cost=memory_kib,
+        argon2__rounds=time_cost,
+        argon2__parallelism=parallelism,
+    )
+
+
+class PasswordHasher:
+    def __init__(self, context: CryptContext | None = None) -> None:
+        self._context = context or make_crypt_context()
+        # Unknown emails are checked against this, so that a sign-in for an account that
+        # does not exist costs the same time as one for an account that does.
+        self._dummy_hash = self._context.hash("dummy password for timing")
+
+    def hash(self, password: str) -> str:
+        return self._context.hash(normalize_password(password))
+
+    def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
+        """(matches, new_hash): new_hash is set when the stored hash should be upgraded."""
+        if not password_hash:
+            self._context.verify(normalize_password(password), self._dummy_hash)
+            return False, None
+        try:
+            return self._context.verify_and_update(normalize_password(password), password_hash)
+        except (ValueError, TypeError):
+            # A malformed stored hash must not become a 500; treat it as a mismatch.
+            return False, None
+
+    def dummy_verify(self, password: str) -> None:
+        self._context.verify(normalize_password(password), self._dummy_hash)
+
+
+class PasswordRejected(ValueError):
+    """The password does not meet the policy; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    min_length: int = 12
+    max_length: int = MAX_PASSWORD_LENGTH
+    min_strength: int = 3
+
+    # zxcvbn keeps the user inputs of the current call in a module-level dictionary,
+    # so two threads checking at once could see each other's inputs.
+    _zxcvbn_lock = threading.Lock()
+
+    def check(self, password: str, email: str | None = None) -> None:
+        """Raise PasswordRejected unless the password may be used for this account.
+
+        Length is counted in code points after NFKC and checked first, before any
+        costly work, so that a megabyte of text is refused at once."""
+        if len(password) > self.max_length * 4:
+            raise PasswordRejected(f"Use at most {self.max_length} characters.")
+        normalized = normalize_password(password)
+        length = len(normalized)
+        if length < self.min_length:
+            raise PasswordRejected(f"Use at least {self.min_length} characters.")
+        if length > self.max_length:
+            raise PasswordRejected(f"Use at most {self.max_length} characters.")
+        if "\x00" in normalized:
+            raise PasswordRejected("The password contains a character that cannot be used.")
+        if email and normalized.strip().lower() == email.strip().lower():
+            raise PasswordRejected("Do not use your email address as your password.")
+        if self.min_strength <= 0:
+            return
+        inputs = [email, email.split("@")[0]] if email else []
+        with self._zxcvbn_lock:
+            result = zxcvbn(normalized, user_inputs=inputs, max_length=self.max_length)
+        if result["score"] < self.min_strength:
+            feedback = result.get("feedback") or {}
+            reason = feedback.get("warning") or "This password is too easy to guess."
+            suggestions = " ".join(feedback.get("suggestions") or [])
+            message = f"{reason.rstrip('.')}." + (f" {suggestions}" if suggestions else "")
+            raise PasswordRejected(message)

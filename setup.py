@@ -1,0 +1,51 @@
+from setuptools import find_packages, setup
+
+requires = [
+    "pyramid>=2.0",
+    "pyramid_chameleon",
+    "pyramid_tm",
+    "pyramid_retry",
+    "pyramid_mailer",
+    "zope.sqlalchemy",
+    "transaction",
+    "SQLAlchemy>=2.0,<3",
+    "alembic",
+    "libpass>=1.9",
+    "argon2-cffi",
+    "waitress",
+    "cryptography",
+    "limits",
+    "psycopg[binary]>=3.1",
+    # Password strength estimation; the policy needs more than a length check.
+    "zxcvbn",
+]
+
+tests_require = [
+    "pytest",
+    "WebTest",
+    "pytest-postgresql",
+    "aiosmtpd",
+    "hypothesis",
+    "playwright",
+    "ruff",
+]
+
+setup(
+    name="app",
+    version="0.1.0",
+    description="Accounts with sign-in and password reset by one-time emailed codes",
+    python_requires=">=3.11",
+    packages=find_packages(exclude=["tests", "tests.*"]),
+    include_package_data=True,
+    package_data={"app": ["templates/**/*.pt", "static/*"]},
+    zip_safe=False,
+    install_requires=requires,
+    extras_require={"testing": tests_require},
+    entry_points={
+        "paste.app_factory": ["main = app:main"],
+        "console_scripts": [
+            "app-create-admin = app.scripts.create_admin:main",
+            "app-mail-worker = app.scripts.mail_worker:main",
+        ],
+    },
+)

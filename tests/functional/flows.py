@@ -1,0 +1,90 @@
+"""Steps a person takes, through the real app, for the functional tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import webtest
+from sqlalchemy.orm import Session
+
+from app.services.accounts import AccountService
+from app.services.login_sessions import LoginSessionService
+from app.services.outbox import Outbox
+
+from ..support import form_by_action
+
+
+def register(client: webtest.TestApp, email: str, password: str, status: int = 303) -> Any:
+    page = client.get("/account/register")
+    form = form_by_action(page, "/account/register")
+    form["email"] = email
+    form["password"] = password
+    form["confirm_password"] = password
+    return form.submit(status=status)
+
+
+def sign_in(
+    client: webtest.TestApp, email: str, password: str, status: int = 303, came_from: str = ""
+) -> Any:
+    url = "/account/signin" + (f"?came_from={came_from}" if came_from else "")
+    page = client.get(url)
+    form = form_by_action(page, "/account/signin")
+    form["email"] = email
+    form["password"] = password
+    return form.submit(status=status)
+
+
+def sign_out(client: webtest.TestApp) -> Any:
+    page = client.get("/account")
+    return form_by_action(page, "/account/logout").submit(status=303)
+
+
+def forgot_password(client: webtest.TestApp, email: str, status: int = 303) -> Any:
+    page = client.get("/account/forgot_password")
+    form = form_by_action(page, "/account/forgot_password")
+    form["email"] = email
+    return form.submit(status=status)
+
+
+def open_link(client: webtest.TestApp, code: str, status: int = 303) -> Any:
+    return client.get(f"/account/reset_password/{code}", status=status)
+
+
+def choose_password(client: webtest.TestApp, password: str, status: int = 200) -> Any:
+    page = client.get("/account/reset_password")
+    form = form_by_action(page, "/account/reset_password")
+    form["password"] = password
+    form["confirm_password"] = password
+    return form.submit(status=status)
+
+
+def deliver_mail(wsgi_app: Any) -> int:
+    return wsgi_app.registry["outbox_sender"].deliver_due()
+
+
+def account_service(wsgi_app: Any, session: Session) -> AccountService:
+    """The app's AccountService on a session the test controls."""
+    registry = wsgi_app.registry
+    return AccountService(
+        dbsession=session,
+        clock=registry["clock"],
+        hasher=registry["password_hasher"],
+        password_policy=registry["password_policy"],
+        outbox=Outbox(session, registry["outbox_cipher"], registry["clock"]),
+        mail_templates=registry["mail_templates"],
+        login_sessions=LoginSessionService(session, registry["clock"]),
+        policy=registry["account_policy"],
+    )
+
+
+def create_account(wsgi_app: Any, email: str, password: str | None) -> int:
+    """An account made through the service and committed, as a script would."""
+    with wsgi_app.registry["dbsession_factory"]() as session, session.begin():
+        account = account_service(wsgi_app, session).create_account(email, password)
+        session.flush()
+        return account.id
+
+
+def db(wsgi_app: Any) -> Session:
+    """A fresh session on the app's database, for looking at what a request did."""
+    return wsgi_app.registry["dbsession_factory"]()

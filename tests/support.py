@@ -1,0 +1,128 @@
+"""Helpers shared by the tests: a fake clock, a real SMTP server, reading forms."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+
+from aiosmtpd.controller import Controller
+
+LINK_PATTERN = re.compile(r"https?://[^\s\"<>]+/account/reset_password/([A-Za-z0-9_\-]+)")
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        with self._lock:
+            self.current += timedelta(**kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class CaughtMail:
+    envelope_from: str
+    recipients: list[str]
+    message: Message
+
+    @property
+    def text(self) -> str:
+        for part in self.message.walk():
+            if part.get_content_type() == "text/plain":
+                payload = part.get_payload(decode=True)
+                return payload.decode(part.get_content_charset() or "utf-8")
+        return ""
+
+    @property
+    def html(self) -> str:
+        for part in self.message.walk():
+            if part.get_content_type() == "text/html":
+                payload = part.get_payload(decode=True)
+                return payload.decode(part.get_content_charset() or "utf-8")
+        return ""
+
+    @property
+    def link_code(self) -> str | None:
+        match = LINK_PATTERN.search(self.text)
+        return match.group(1) if match else None
+
+    @property
+    def link(self) -> str | None:
+        match = LINK_PATTERN.search(self.text)
+        return match.group(0) if match else None
+
+
+@dataclass
+class Mailbox:
+    messages: list[CaughtMail] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        with self.lock:
+            self.messages.append(
+                CaughtMail(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    email.message_from_bytes(envelope.original_content or envelope.content),
+                )
+            )
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[CaughtMail]:
+        with self.lock:
+            return [m for m in self.messages if address in m.recipients]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[CaughtMail]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.02)
+        with self.lock:
+            return list(self.messages)
+
+
+class SMTPServer:
+    """A real SMTP server (aiosmtpd) on a loopback port, which can be stopped and
+    started again on the same port."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.mailbox = Mailbox()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+def form_by_action(response, action: str):
+    for form in response.forms.values():
+        if form.action == action:
+            return form
+    raise AssertionError(f"no form posting to {action} on this page")
