@@ -1,0 +1,37 @@
+"""The schema comes only from Alembic, and the migrations give exactly the models."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from app.models.meta import Base
+
+from .conftest import alembic_config
+
+
+def test_migrations_give_exactly_the_models_schema(tmp_path):
+    url = f"sqlite:///{tmp_path / 'schema.sqlite'}"
+    command.upgrade(alembic_config(url), "head")
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_migrations_go_down_to_nothing_and_up_again(tmp_path):
+    url = f"sqlite:///{tmp_path / 'roundtrip.sqlite'}"
+    config = alembic_config(url)
+    command.upgrade(config, "head")
+    command.downgrade(config, "base")
+    engine = create_engine(url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    command.upgrade(config, "head")
+    assert {"accounts", "password_resets", "login_sessions", "outgoing_emails"} <= set(
+        inspect(engine).get_table_names()
+    )
+    engine.dispose()
