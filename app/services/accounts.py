@@ -215,10 +215,13 @@ class AccountService:
             log.info("Development only: password reset link for account %s: %s", account.id, link)
         return True
 
+    def create_invitation_link(self, account: Account, ip: str | None) -> str:
+        """A one-time link with which the account's owner chooses a password."""
+        return self.reset_link(self._new_code(account, ip, PURPOSE_INVITE))
+
     def send_invitation(self, account: Account, ip: str | None) -> str:
         """Email an invitation link to choose a password; returns the link."""
-        code = self._new_code(account, ip, PURPOSE_INVITE)
-        link = self.reset_link(code)
+        link = self.create_invitation_link(account, ip)
         minutes = int(self.policy.invite_code_lifetime.total_seconds() // 60)
         self.outbox.queue(
             account.email, self.mail_templates.invitation(account.email, link, minutes)

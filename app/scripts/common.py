@@ -1,0 +1,34 @@
+"""Loading the app from a config file for a console script."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from pyramid.paster import get_appsettings, setup_logging
+from pyramid.router import Router
+
+from app import main
+from app.settings import SettingsError
+
+
+def load_app(config_uri: str, **overrides: str) -> Router:
+    """The WSGI app built from CONFIG, with settings overridden for a script; exits
+    with a clear message when the file is missing or a setting is wrong."""
+    path = config_uri.split("#", 1)[0]
+    if not os.path.isfile(path):
+        fail(f"No such config file: {path}")
+    setup_logging(config_uri)
+    settings: dict[str, Any] = dict(get_appsettings(config_uri, name="main"))
+    settings.update(overrides)
+    try:
+        return main({"__file__": path}, **settings)
+    except SettingsError as exc:
+        fail(str(exc))
+        raise
+
+
+def fail(message: str, code: int = 2) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(code)

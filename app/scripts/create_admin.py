@@ -1,0 +1,58 @@
+"""app-create-admin CONFIG EMAIL: make an administrator and print a one-time link.
+
+The administrator chooses the password through the link, like any invited user; a
+password never appears on a command line or in shell history."""
+
+from __future__ import annotations
+
+import argparse
+
+from pyramid.scripting import prepare
+
+from app.services.email_addresses import InvalidEmail, clean_email
+
+from .common import fail, load_app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="app-create-admin",
+        description="Create an administrator (or promote an existing account) and print "
+        "a one-time link to choose the password.",
+    )
+    parser.add_argument("config", help="the .ini file, e.g. development.ini")
+    parser.add_argument("email", help="the administrator's email address")
+    args = parser.parse_args(argv)
+
+    try:
+        email = clean_email(args.email)
+    except InvalidEmail as exc:
+        fail(f"{args.email!r} is not a usable email address: {exc}")
+
+    app = load_app(args.config, **{"mail.delivery": "manual"})
+    env = prepare(registry=app.registry)
+    request = env["request"]
+    try:
+        with request.tm:
+            accounts = request.accounts
+            account = accounts.find_account_by_email(email)
+            if account is None:
+                account = accounts.create_account(email, None, is_admin=True)
+                what = "Created administrator"
+            else:
+                account.is_admin = True
+                what = "Promoted existing account"
+            request.dbsession.flush()
+            link = accounts.create_invitation_link(account, ip=None)
+    finally:
+        env["closer"]()
+        app.registry["db_engine"].dispose()
+
+    print(f"{what} {email}.")
+    print("Open this link within the next days to choose the password (it works once):")
+    print(link)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""The console scripts, run as a person would run them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Account, OutgoingEmail
+
+from ..conftest import STRONG_PASSWORD, new_client
+from .flows import choose_password, db, forgot_password, open_link, sign_in
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write_config(tmp_path: Path, settings: dict[str, str]) -> Path:
+    lines = ["[app:main]", "use = egg:app"]
+    lines += [f"{key} = {value}" for key, value in settings.items()]
+    lines += [
+        "",
+        "[loggers]",
+        "keys = root",
+        "[handlers]",
+        "keys = console",
+        "[formatters]",
+        "keys = generic",
+        "[logger_root]",
+        "level = WARN",
+        "handlers = console",
+        "[handler_console]",
+        "class = StreamHandler",
+        "args = (sys.stderr,)",
+        "formatter = generic",
+        "[formatter_generic]",
+        "format = %%(levelname)s %%(message)s",
+    ]
+    path = tmp_path / "test.ini"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _script(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def test_create_admin_prints_a_link_that_lets_the_admin_choose_a_password(
+    wsgi_app, app_settings, tmp_path
+):
+    config = _write_config(tmp_path, app_settings)
+    result = subprocess.run(
+        [_script("app-create-admin"), str(config), " Admin@Example.com "],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    link = next(line for line in result.stdout.splitlines() if "/account/reset_password/" in line)
+    code = link.rsplit("/", 1)[1]
+
+    client = new_client(wsgi_app)
+    open_link(client, code)
+    page = client.get("/account/reset_password")
+    assert "Choose your password" in page.text
+    done = choose_password(client, STRONG_PASSWORD)
+    assert "please sign in" in done.text
+    assert urlsplit(sign_in(client, "admin@example.com", STRONG_PASSWORD).location).path == (
+        "/account"
+    )
+    with db(wsgi_app) as session:
+        admin = session.scalars(select(Account)).one()
+    assert admin.is_admin and admin.email == "admin@example.com"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["missing.ini", "admin@example.com"], "No such config file"),
+        (["CONFIG", "not an email"], "not a usable email address"),
+    ],
+)
+def test_create_admin_refuses_bad_arguments_clearly(app_settings, tmp_path, arguments, message):
+    config = _write_config(tmp_path, app_settings)
+    arguments = [str(config) if a == "CONFIG" else a for a in arguments]
+    result = subprocess.run(
+        [_script("app-create-admin"), *arguments], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_mail_worker_delivers_the_outbox(wsgi_app, app_settings, tmp_path, smtp_server):
+    from .flows import create_account
+
+    create_account(wsgi_app, "alice@example.com", STRONG_PASSWORD)
+    forgot_password(new_client(wsgi_app), "alice@example.com")
+    config = _write_config(tmp_path, {**app_settings, "mail.delivery": "worker"})
+    result = subprocess.run(
+        [_script("app-mail-worker"), str(config), "--once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    [mail] = smtp_server.mailbox.to("alice@example.com")
+    assert mail.link_code
+    with db(wsgi_app) as session:
+        assert session.scalars(select(OutgoingEmail)).one().sent_at is not None
