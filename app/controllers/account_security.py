@@ -1,0 +1,102 @@
+"""Changing the password and managing the devices that are signed in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.csrf import new_csrf_token
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.security import forget
+from pyramid.view import view_config, view_defaults
+
+from app.security import PERMISSION_SIGNED_IN
+from app.services.accounts import AccountError
+from app.services.passwords import PasswordRejected
+from app.viewmodels.account import ChangePasswordViewModel
+from app.viewmodels.sessions import SessionsViewModel
+
+from .base import ControllerBase
+
+
+@view_defaults(permission=PERMISSION_SIGNED_IN)
+class AccountSecurityController(ControllerBase):
+    @property
+    def account(self) -> Any:
+        return self.request.identity
+
+    @property
+    def current_session_id(self) -> int | None:
+        login_session = self.request.login_session
+        return login_session.id if login_session is not None else None
+
+    # Change password
+
+    @view_config(
+        route_name="account.change_password",
+        request_method="GET",
+        renderer="app:templates/account/change_password.pt",
+    )
+    def change_password_get(self) -> dict[str, Any]:
+        return ChangePasswordViewModel(self.request, self.account.email).to_dict()
+
+    @view_config(
+        route_name="account.change_password",
+        request_method="POST",
+        renderer="app:templates/account/change_password.pt",
+    )
+    def change_password_post(self) -> Any:
+        vm = ChangePasswordViewModel.from_request(self.request, self.account.email)
+        if not vm.validate():
+            self.request.response.status = 400
+            return vm.to_dict()
+        try:
+            self.accounts.change_password(
+                self.account,
+                vm.current_password,
+                vm.password,
+                ip=self.client_ip,
+                keep_session_id=self.current_session_id,
+            )
+        except (AccountError, PasswordRejected) as exc:
+            vm.error = str(exc)
+            self.request.response.status = 400
+            return vm.to_dict()
+        new_csrf_token(self.request)
+        self.flash("Your password has been changed. Your other devices have been signed out.")
+        return HTTPSeeOther(location=self.request.route_path("account"))
+
+    # Devices
+
+    @view_config(
+        route_name="account.sessions",
+        request_method="GET",
+        renderer="app:templates/account/sessions.pt",
+    )
+    def sessions(self) -> dict[str, Any]:
+        active = self.request.login_sessions.list_active(self.account.id)
+        return SessionsViewModel(self.request, active, self.current_session_id).to_dict()
+
+    @view_config(route_name="account.sessions.revoke", request_method="POST")
+    def revoke(self) -> HTTPSeeOther:
+        try:
+            session_id = int(self.request.matchdict["id"])
+        except ValueError as exc:
+            raise HTTPNotFound() from exc
+        if not self.request.login_sessions.revoke_by_id(self.account.id, session_id):
+            # Not one of this account's live sessions: say nothing about other accounts.
+            raise HTTPNotFound()
+        if session_id == self.current_session_id:
+            headers = forget(self.request)
+            self.request.session.invalidate()
+            return HTTPSeeOther(location=self.request.route_path("account.signin"), headers=headers)
+        self.flash("That device has been signed out.")
+        return HTTPSeeOther(location=self.request.route_path("account.sessions"))
+
+    @view_config(route_name="account.sessions.revoke_others", request_method="POST")
+    def revoke_others(self) -> HTTPSeeOther:
+        count = self.request.login_sessions.revoke_all(
+            self.account.id, except_id=self.current_session_id
+        )
+        noun = "device has" if count == 1 else "devices have"
+        self.flash(f"{count} other {noun} been signed out.")
+        return HTTPSeeOther(location=self.request.route_path("account.sessions"))
