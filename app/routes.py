@@ -15,4 +15,5 @@ def includeme(config: Configurator) -> None:
     config.add_route("account.change_password", "/account/change_password")
     config.add_route("account.sessions", "/account/sessions")
     config.add_route("account.sessions.revoke", "/account/sessions/{id}/revoke")
+    config.add_route("account.activity", "/account/activity")
     config.add_route("account.sessions.revoke_others", "/account/sessions/revoke_others")

@@ -55,7 +55,7 @@ class SecurityPolicy:
         if current is not None:
             request.login_sessions.revoke(current)
         token, login_session = request.login_sessions.start(
-            account, ip=request.client_addr, user_agent=request.user_agent
+            account, ip=request.client_ip, user_agent=request.user_agent
         )
         request.login_session = login_session
         return [("Set-Cookie", self._cookie(token, self.max_age_seconds))]

@@ -13,11 +13,13 @@ from pyramid_mailer import mailer_factory_from_settings
 from pyramid_mailer.mailer import DebugMailer
 
 from .services.accounts import AccountPolicy, AccountService
+from .services.audit import AuditLog, RequestOrigin
 from .services.clock import SystemClock
 from .services.login_sessions import LoginSessionService, SessionLifetimes
 from .services.mail_templates import MailTemplates
 from .services.outbox import Outbox, OutboxSender, OutboxThread, outbox_cipher
 from .services.passwords import PasswordHasher, PasswordPolicy
+from .services.rate_limits import DEFAULT_LIMITS, RateLimiter
 from .settings import AppSettings
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,15 @@ def includeme(config: Configurator) -> None:
         log_reset_links=app_settings.log_reset_links,
     )
 
+    registry["rate_limiter"] = RateLimiter(
+        storage_uri=settings.get("ratelimit.storage_uri") or "memory://",
+        limits={
+            name: settings[f"ratelimit.{name}"]
+            for name in DEFAULT_LIMITS
+            if settings.get(f"ratelimit.{name}")
+        },
+    )
+
     sender = OutboxSender(
         session_factory=registry["dbsession_factory"],
         cipher=registry["outbox_cipher"],
@@ -78,6 +89,8 @@ def includeme(config: Configurator) -> None:
     config.add_request_method(outbox, reify=True)
     config.add_request_method(login_sessions, reify=True)
     config.add_request_method(accounts, reify=True)
+    config.add_request_method(audit, reify=True)
+    config.add_request_method(rate_limiter, reify=True)
     config.add_request_method(password_policy, reify=True)
 
 
@@ -114,6 +127,15 @@ def outbox(request: Request) -> Outbox:
     )
 
 
+def audit(request: Request) -> AuditLog:
+    origin = RequestOrigin(ip=request.client_ip, user_agent=request.user_agent)
+    return AuditLog(request.dbsession, request.clock, origin)
+
+
+def rate_limiter(request: Request) -> RateLimiter:
+    return request.registry["rate_limiter"]
+
+
 def login_sessions(request: Request) -> LoginSessionService:
     return LoginSessionService(
         request.dbsession, request.clock, request.registry["session_lifetimes"]
@@ -130,5 +152,6 @@ def accounts(request: Request) -> AccountService:
         outbox=request.outbox,
         mail_templates=registry["mail_templates"],
         login_sessions=request.login_sessions,
+        audit=request.audit,
         policy=registry["account_policy"],
     )

@@ -1,8 +1,14 @@
 """Shared fixtures. Each test gets its own database, made by the real Alembic
-migrations: they run once into a template, which is then copied per test."""
+migrations: they run once into a template, which is then copied per test.
+
+Every test that uses a database runs twice, on SQLite and on PostgreSQL (a throwaway
+server started once per session, see tests/postgres.py): test_x[sqlite] and
+test_x[postgresql]. `pytest --db=sqlite` (or TEST_DB=sqlite) runs one of them only.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +28,7 @@ from app.services.mail_templates import MailTemplates
 from app.services.outbox import Outbox, outbox_cipher
 from app.services.passwords import PasswordHasher, PasswordPolicy
 
+from .postgres import PostgresServer, find_bin_dir
 from .support import FakeClock, SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +47,54 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+BACKENDS = ("sqlite", "postgresql")
+POSTGRES_TEMPLATE = "accounts_template"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        default=os.environ.get("TEST_DB", "all"),
+        help="database backends to run the tests on: sqlite, postgresql or all (the default);"
+        " a comma-separated list works too. Default from $TEST_DB.",
+    )
+
+
+def selected_backends(config: pytest.Config) -> list[str]:
+    value = config.getoption("db").strip().lower()
+    names = list(BACKENDS) if value in ("all", "both", "") else value.split(",")
+    unknown = [name for name in names if name.strip() not in BACKENDS]
+    if unknown:
+        raise pytest.UsageError(
+            f"--db: unknown backend {', '.join(unknown)}; choose from {', '.join(BACKENDS)} or all"
+        )
+    return [name for name in BACKENDS if name in {name.strip() for name in names}]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    selected_backends(config)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    backends = selected_backends(config)
+    line = f"databases: {', '.join(backends)}"
+    if "postgresql" in backends:
+        bin_dir = find_bin_dir()
+        line += f" (PostgreSQL from {bin_dir})" if bin_dir else " (PostgreSQL not found)"
+    return line
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_backend" in metafunc.fixturenames:
+        metafunc.parametrize("db_backend", selected_backends(metafunc.config), indirect=True)
+
+
+@pytest.fixture
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """The database this test runs on: "sqlite" or "postgresql"."""
+    return getattr(request, "param", selected_backends(request.config)[0])
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
@@ -47,11 +102,64 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[PostgresServer]:
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        reason = (
+            "PostgreSQL server binaries not found (looked in $PG_BIN, /usr/lib/postgresql/*/bin"
+            " and pg_config --bindir); install postgresql-15 or run with --db=sqlite"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    server = PostgresServer(bin_dir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgresql_template(postgresql_server: PostgresServer) -> str:
+    postgresql_server.janitor(POSTGRES_TEMPLATE, as_template=True).init()
+    command.upgrade(alembic_config(postgresql_server.url(POSTGRES_TEMPLATE)), "head")
+    return POSTGRES_TEMPLATE
+
+
 @pytest.fixture
-def db_url(sqlite_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "test.sqlite"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+def db_url(db_backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database of this test's own, migrated to head."""
+    if db_backend == "sqlite":
+        path = request.getfixturevalue("tmp_path") / "test.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    yield from _postgresql_database(
+        request, template=request.getfixturevalue("postgresql_template")
+    )
+
+
+@pytest.fixture
+def empty_db_url(db_backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database of this test's own with nothing in it, not even the migrations."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{request.getfixturevalue('tmp_path') / 'empty.sqlite'}"
+        return
+    yield from _postgresql_database(request, template=None)
+
+
+def _postgresql_database(request: pytest.FixtureRequest, template: str | None) -> Iterator[str]:
+    server: PostgresServer = request.getfixturevalue("postgresql_server")
+    with server.database(template) as dbname:
+        yield server.url(dbname)
+        # Fixtures that make engines (make_app, dbsession) depend on this one, so they
+        # are torn down first and have disposed of them by now: anything still
+        # connected is a leak. The drop cuts it off either way.
+        leaks = server.open_connections(dbname)
+    if leaks:
+        pytest.fail(f"connections to the test database were left open: {', '.join(leaks)}")
 
 
 @pytest.fixture
@@ -85,7 +193,9 @@ def app_settings(db_url: str, smtp_server: SMTPServer) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_app(clock: FakeClock) -> Iterator[Any]:
+def make_app(clock: FakeClock, db_url: str) -> Iterator[Any]:
+    # db_url is requested so that the database is made before, and dropped after, the
+    # apps that use it: their engines are disposed of first.
     made: list[Any] = []
 
     def factory(settings: dict[str, Any], use_fake_clock: bool = True) -> Any:

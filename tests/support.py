@@ -126,3 +126,22 @@ def form_by_action(response, action: str):
         if form.action == action:
             return form
     raise AssertionError(f"no form posting to {action} on this page")
+
+
+def dump_database(session) -> str:
+    """Every row of every table as text, on SQLite or PostgreSQL, for checking that a
+    secret appears nowhere. Binary columns are shown both raw and decoded."""
+    from sqlalchemy import inspect, text
+
+    lines = []
+    connection = session.connection()
+    for table in inspect(connection).get_table_names():
+        for row in connection.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608
+            for value in row:
+                if isinstance(value, bytes | memoryview):
+                    raw = bytes(value)
+                    lines.append(repr(raw))
+                    lines.append(raw.decode("latin-1"))
+                else:
+                    lines.append(str(value))
+    return "\n".join(lines)

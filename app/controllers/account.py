@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from pyramid.csrf import new_csrf_token
@@ -11,8 +12,11 @@ from pyramid.view import view_config, view_defaults
 
 from app.models import Account
 from app.security import PERMISSION_SIGNED_IN
+from app.services import audit as events
 from app.services.accounts import EmailTaken
+from app.services.email_addresses import normalize_email
 from app.services.passwords import PasswordRejected
+from app.services.rate_limits import RateLimited
 from app.viewmodels.account import SIGN_IN_FAILED, RegisterViewModel, SignInViewModel
 
 from .base import ControllerBase
@@ -42,6 +46,10 @@ class AccountController(ControllerBase):
     )
     def register_post(self) -> Any:
         self._require_registration_open()
+        try:
+            self.rate_limiter.hit("register_per_ip", self.client_ip or "")
+        except RateLimited as exc:
+            return self.too_many(exc)
         vm = RegisterViewModel.from_request(self.request)
         if not vm.validate():
             self.request.response.status = 400
@@ -52,6 +60,7 @@ class AccountController(ControllerBase):
             vm.error = str(exc)
             self.request.response.status = 400
             return vm.to_dict()
+        self.audit.record(events.REGISTERED, account.id)
         self.flash("Welcome! Your account is ready.")
         return self._sign_in(account, "/account")
 
@@ -79,8 +88,23 @@ class AccountController(ControllerBase):
         if not vm.validate():
             self.request.response.status = 400
             return vm.to_dict()
+        # Keyed by the address as typed (normalised), whether or not it has an account,
+        # so that being limited says nothing about which addresses exist.
+        email_key = normalize_email(vm.email)
+        ip_key = self.client_ip or ""
+        try:
+            self.rate_limiter.check("signin_per_account", email_key)
+            self.rate_limiter.check("signin_per_ip", ip_key)
+        except RateLimited as exc:
+            account = self.accounts.find_account_by_email(vm.email)
+            self.audit.record(events.SIGN_IN_BLOCKED, account.id if account else None)
+            return self.too_many(exc)
         account = self.accounts.get_authenticated_account(vm.email, vm.password)
         if account is None:
+            for name, key in (("signin_per_account", email_key), ("signin_per_ip", ip_key)):
+                # This failure is answered as usual; the next attempt gets the 429.
+                with contextlib.suppress(RateLimited):
+                    self.rate_limiter.hit(name, key)
             vm.error = SIGN_IN_FAILED
             self.request.response.status = 400
             return vm.to_dict()
@@ -95,6 +119,9 @@ class AccountController(ControllerBase):
 
     @view_config(route_name="account.logout", request_method="POST")
     def logout_post(self) -> HTTPSeeOther:
+        identity = self.request.identity
+        if identity is not None:
+            self.audit.record(events.SIGN_OUT, identity.id)
         headers = forget(self.request)
         self.request.session.invalidate()
         return HTTPSeeOther(location=self.request.route_path("home"), headers=headers)

@@ -10,9 +10,11 @@ from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
 from app.security import PERMISSION_SIGNED_IN
+from app.services import audit as events
 from app.services.accounts import AccountError
 from app.services.passwords import PasswordRejected
 from app.viewmodels.account import ChangePasswordViewModel
+from app.viewmodels.activity import ActivityViewModel, page_number
 from app.viewmodels.sessions import SessionsViewModel
 
 from .base import ControllerBase
@@ -85,6 +87,7 @@ class AccountSecurityController(ControllerBase):
         if not self.request.login_sessions.revoke_by_id(self.account.id, session_id):
             # Not one of this account's live sessions: say nothing about other accounts.
             raise HTTPNotFound()
+        self.audit.record(events.SESSION_REVOKED, self.account.id, session_id=session_id)
         if session_id == self.current_session_id:
             headers = forget(self.request)
             self.request.session.invalidate()
@@ -97,6 +100,18 @@ class AccountSecurityController(ControllerBase):
         count = self.request.login_sessions.revoke_all(
             self.account.id, except_id=self.current_session_id
         )
+        self.audit.record(events.SESSIONS_REVOKED, self.account.id, count=count)
         noun = "device has" if count == 1 else "devices have"
         self.flash(f"{count} other {noun} been signed out.")
         return HTTPSeeOther(location=self.request.route_path("account.sessions"))
+
+    # Activity
+
+    @view_config(
+        route_name="account.activity",
+        request_method="GET",
+        renderer="app:templates/account/activity.pt",
+    )
+    def activity(self) -> dict[str, Any]:
+        page = self.audit.for_account(self.account.id, page=page_number(self.request))
+        return ActivityViewModel(self.request, page).to_dict()

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pyramid.request import Request
 
 from app.services.accounts import AccountService
+from app.services.audit import AuditLog
+from app.services.rate_limits import RateLimited, RateLimiter
+
+TOO_MANY_TEMPLATE = "app:templates/errors/too_many.pt"
 
 
 class ControllerBase:
@@ -15,7 +21,28 @@ class ControllerBase:
 
     @property
     def client_ip(self) -> str | None:
-        return self.request.client_addr
+        return self.request.client_ip
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.request.audit
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        return self.request.rate_limiter
+
+    def too_many(self, exc: RateLimited) -> dict[str, Any]:
+        """The 429 page, returned rather than raised so the request's audit event is kept."""
+        return too_many_response(self.request, exc)
 
     def flash(self, message: str, queue: str = "success") -> None:
         self.request.session.flash(message, queue=queue)
+
+
+def too_many_response(request: Request, exc: RateLimited) -> dict[str, Any]:
+    request.response.status = 429
+    request.response.headers["Retry-After"] = str(exc.retry_after)
+    request.override_renderer = TOO_MANY_TEMPLATE
+    minutes = -(-exc.retry_after // 60)
+    wait = f"{minutes} minute" + ("s" if minutes != 1 else "")
+    return {"wait": wait, "retry_after": exc.retry_after}

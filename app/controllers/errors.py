@@ -10,6 +10,10 @@ from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
+from app.services.rate_limits import RateLimited
+
+from .base import too_many_response
+
 log = logging.getLogger(__name__)
 
 
@@ -35,6 +39,11 @@ def bad_csrf_token(exc: BadCSRFToken, request: Any) -> dict[str, Any]:
         "title": "The form has expired",
         "message": "Go back, reload the page and send the form again.",
     }
+
+
+@exception_view_config(RateLimited, renderer="app:templates/errors/too_many.pt")
+def rate_limited(exc: RateLimited, request: Any) -> dict[str, Any]:
+    return too_many_response(request, exc)
 
 
 @exception_view_config(UnicodeDecodeError, renderer="app:templates/errors/error.pt")

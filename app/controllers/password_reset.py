@@ -10,7 +10,9 @@ from pyramid.view import view_config, view_defaults
 
 from app.models import PURPOSE_INVITE
 from app.services.accounts import ResetCodeInvalid
+from app.services.email_addresses import normalize_email
 from app.services.passwords import PasswordRejected
+from app.services.rate_limits import RateLimited
 from app.viewmodels.account import ForgotPasswordViewModel, ResetPasswordViewModel
 
 from .base import ControllerBase
@@ -41,6 +43,11 @@ class PasswordResetController(ControllerBase):
         if not vm.validate():
             self.request.response.status = 400
             return vm.to_dict()
+        try:
+            self.rate_limiter.hit("forgot_per_ip", self.client_ip or "")
+            self.rate_limiter.hit("forgot_per_email", normalize_email(vm.email))
+        except RateLimited as exc:
+            return self.too_many(exc)
         # The same answer whether or not the address has an account; the email itself is
         # sent after commit by the outbox, so the timing does not tell either.
         self.accounts.request_password_reset(vm.email, self.client_ip)
@@ -64,6 +71,10 @@ class PasswordResetController(ControllerBase):
         """Check the code, keep it in the session and send the browser to a URL without it,
         so the code does not linger in the address bar, history or a Referer header."""
         code = self.request.matchdict["code"]
+        try:
+            self.rate_limiter.check("bad_code_per_ip", self.client_ip or "")
+        except RateLimited as exc:
+            return self.too_many(exc)
         try:
             self.accounts.check_reset_code(code)
         except ResetCodeInvalid as exc:
@@ -98,6 +109,8 @@ class PasswordResetController(ControllerBase):
             self.request.response.status = 400
             return vm.to_dict()
         self.request.session.pop(PENDING_CODE_KEY, None)
+        # The owner is back in control: failed sign-ins by others no longer lock them out.
+        self.rate_limiter.clear("signin_per_account", pending.email)
         # Every session of the account has ended, this browser's included if it had one.
         self.request.response.headerlist.extend(forget(self.request))
         self.request.override_renderer = "app:templates/account/reset_done.pt"
@@ -121,6 +134,12 @@ class PasswordResetController(ControllerBase):
         )
 
     def _link_invalid(self, message: str) -> dict[str, Any]:
+        """The page for an unknown, used or expired code; each one counts against the
+        client's limit on bad codes (valid codes never do)."""
+        try:
+            self.rate_limiter.hit("bad_code_per_ip", self.client_ip or "")
+        except RateLimited as exc:
+            return self.too_many(exc)
         self.request.session.pop(PENDING_CODE_KEY, None)
         self.request.response.status = 400
         self.request.override_renderer = "app:templates/account/reset_link_invalid.pt"

@@ -10,6 +10,7 @@ from sqlalchemy import engine_from_config, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
+from .account_events import AccountEvent
 from .accounts import Account
 from .login_sessions import LoginSession
 from .meta import Base
@@ -18,6 +19,7 @@ from .password_resets import PURPOSE_INVITE, PURPOSE_RESET, PasswordReset
 
 __all__ = [
     "Account",
+    "AccountEvent",
     "Base",
     "LoginSession",
     "OutgoingEmail",

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.models import PURPOSE_INVITE, PURPOSE_RESET, Account, PasswordReset
 
+from . import audit as events
+from .audit import AuditLog
 from .clock import Clock
 from .codes import digest, new_code
-from .email_addresses import InvalidEmail, clean_email, normalize_email
+from .email_addresses import InvalidEmail, clean_email
 from .login_sessions import LoginSessionService
 from .mail_templates import MailTemplates
 from .outbox import Outbox
@@ -69,6 +71,7 @@ class AccountService:
         outbox: Outbox,
         mail_templates: MailTemplates,
         login_sessions: LoginSessionService,
+        audit: AuditLog | None = None,
         policy: AccountPolicy | None = None,
     ) -> None:
         self.dbsession = dbsession
@@ -78,6 +81,7 @@ class AccountService:
         self.outbox = outbox
         self.mail_templates = mail_templates
         self.login_sessions = login_sessions
+        self.audit = audit or AuditLog(dbsession, clock)
         self.policy = policy or AccountPolicy()
 
     # Accounts
@@ -115,8 +119,11 @@ class AccountService:
         return account
 
     def find_account_by_email(self, email: str) -> Account | None:
-        email = normalize_email(email)
-        if not email:
+        try:
+            email = clean_email(email)
+        except InvalidEmail:
+            # Not an address at all (or one with NUL bytes, which PostgreSQL refuses):
+            # there is nothing to look up.
             return None
         return self.dbsession.scalars(select(Account).where(Account.email == email)).first()
 
@@ -134,9 +141,14 @@ class AccountService:
         account = self.find_account_by_email(email)
         if account is None or account.password_hash is None:
             self.hasher.dummy_verify(plain_text_password)
+            self.audit.record(
+                events.SIGN_IN_FAILED, account.id if account else None, reason="no_account"
+            )
             return None
         matches, new_hash = self.hasher.verify(plain_text_password, account.password_hash)
         if not matches or account.is_disabled:
+            reason = "wrong_password" if not matches else "disabled"
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason=reason)
             return None
         if new_hash is not None:
             account.password_hash = new_hash
@@ -146,7 +158,7 @@ class AccountService:
         account.last_login_at = self.clock.now()
         account.last_login_ip = ip
         account.login_count = (account.login_count or 0) + 1
-        self.dbsession.flush()
+        self.audit.record(events.SIGN_IN, account.id)
 
     def set_password(self, plain_text_password: str, account_id: int) -> Account:
         """Store an argon2id hash of the password (which must meet the policy)."""
@@ -204,7 +216,9 @@ class AccountService:
             return False
         account = self.find_account_by_email(email)
         if account is None or account.is_disabled:
+            self.audit.record(events.RESET_REQUESTED, account.id if account else None, sent=False)
             return False
+        self.audit.record(events.RESET_REQUESTED, account.id, sent=True)
         code = self._new_code(account, ip, PURPOSE_RESET)
         link = self.reset_link(code)
         minutes = int(self.policy.reset_code_lifetime.total_seconds() // 60)
@@ -242,10 +256,13 @@ class AccountService:
         """The code's record if it can still be used; else raises the reason."""
         reset = self.find_reset_code(code)
         if reset is None or reset.account.is_disabled:
+            self.audit.record(events.CODE_UNKNOWN, reset.account_id if reset else None)
             raise ResetCodeUnknown("This link is not valid. Ask for a new one.")
         if reset.used_at is not None:
+            self.audit.record(events.CODE_USED, reset.account_id, purpose=reset.purpose)
             raise ResetCodeUsed("This link has already been used. Ask for a new one if needed.")
         if reset.expires_at <= self.clock.now():
+            self.audit.record(events.CODE_EXPIRED, reset.account_id, purpose=reset.purpose)
             raise ResetCodeExpired("This link has expired. Ask for a new one.")
         return reset
 
@@ -269,6 +286,7 @@ class AccountService:
         )
         if result.rowcount != 1:
             self.dbsession.expire(reset)
+            self.audit.record(events.CODE_USED, reset.account_id, purpose=reset.purpose)
             raise ResetCodeUsed("This link has already been used. Ask for a new one if needed.")
         self.dbsession.expire(reset)
         return reset
@@ -287,6 +305,8 @@ class AccountService:
         account.password_changed_at = now
         self.spend_open_codes(account.id)
         self.login_sessions.revoke_all(account.id)
+        done = events.INVITATION_ACCEPTED if reset.purpose == PURPOSE_INVITE else events.RESET_DONE
+        self.audit.record(done, account.id)
         self.outbox.queue(
             account.email, self.mail_templates.password_changed(account.email, now, ip)
         )
@@ -305,6 +325,7 @@ class AccountService:
         open codes."""
         matches, _ = self.hasher.verify(current_password, account.password_hash)
         if not matches:
+            self.audit.record(events.PASSWORD_CHANGE_FAILED, account.id)
             raise AccountError("Your current password is not correct.")
         self.password_policy.check(new_password, account.email)
         account.password_hash = self.hasher.hash(new_password)
@@ -312,6 +333,7 @@ class AccountService:
         account.password_changed_at = now
         self.spend_open_codes(account.id)
         self.login_sessions.revoke_all(account.id, except_id=keep_session_id)
+        self.audit.record(events.PASSWORD_CHANGED, account.id)
         self.outbox.queue(
             account.email, self.mail_templates.password_changed(account.email, now, ip)
         )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Account, LoginSession
 
+from .audit import clean_text
 from .clock import Clock
 from .codes import digest, new_code
 
@@ -45,7 +46,7 @@ class LoginSessionService:
             created_at=now,
             last_seen_at=now,
             ip=ip,
-            user_agent=(user_agent or "")[:MAX_USER_AGENT_LENGTH] or None,
+            user_agent=clean_text(user_agent, MAX_USER_AGENT_LENGTH),
         )
         self.dbsession.add(login_session)
         self.dbsession.flush()

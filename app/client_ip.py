@@ -1,0 +1,62 @@
+"""The client's IP address: the socket's peer, unless that peer is a trusted proxy.
+
+Only then is X-Forwarded-For read, from the right, skipping the trusted proxies; the
+first address that is not one of them is the client. A header sent by anyone else is
+ignored, so a client cannot pick the address its rate limits are counted against."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from pyramid.config import Configurator
+from pyramid.request import Request
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(spec: str | Iterable[str] | None) -> list[Network]:
+    if not spec:
+        return []
+    items = spec.replace(",", " ").split() if isinstance(spec, str) else list(spec)
+    return [ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip()]
+
+
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def resolve_client_ip(
+    remote_addr: str | None, forwarded_for: str | None, trusted: list[Network]
+) -> str | None:
+    peer = _address(remote_addr or "")
+    if peer is None:
+        return None
+    if not trusted or not any(peer in network for network in trusted):
+        return str(peer)
+    hops = [h for h in (forwarded_for or "").split(",") if h.strip()]
+    client = peer
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break
+        client = address
+        if not any(address in network for network in trusted):
+            break
+    return str(client)
+
+
+def includeme(config: Configurator) -> None:
+    trusted = parse_networks(config.get_settings().get("app.trusted_proxies"))
+
+    def client_ip(request: Request) -> str | None:
+        return resolve_client_ip(
+            request.environ.get("REMOTE_ADDR"),
+            request.environ.get("HTTP_X_FORWARDED_FOR"),
+            trusted,
+        )
+
+    config.add_request_method(client_ip, reify=True)

@@ -1,0 +1,109 @@
+"""Rate limits on the actions an attacker would repeat, with the `limits` library.
+
+Counts live in memory by default, or in Redis when several processes serve the app
+(`ratelimit.storage_uri = redis://...`). If the storage is unreachable the app keeps
+serving without counting and says so in the log, at most once a minute."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from limits import RateLimitItem, parse
+from limits.storage import Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+log = logging.getLogger(__name__)
+
+# Each limit: its setting name and default. Moving windows, so a burst at the edge of a
+# fixed window cannot double the allowance.
+DEFAULT_LIMITS = {
+    "signin_per_account": "10/5minutes",
+    "signin_per_ip": "50/5minutes",
+    "forgot_per_email": "3/hour",
+    "forgot_per_ip": "20/hour",
+    "bad_code_per_ip": "20/5minutes",
+    "register_per_ip": "10/hour",
+}
+
+WARNING_INTERVAL_SECONDS = 60.0
+
+
+class RateLimited(Exception):
+    """Too many attempts; retry_after is how many seconds to wait."""
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message or "Too many attempts.")
+        self.retry_after = max(1, retry_after)
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    item: RateLimitItem
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        storage_uri: str = "memory://",
+        limits: Mapping[str, str] | None = None,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        configured = {**DEFAULT_LIMITS, **(limits or {})}
+        self.limits = {name: Limit(name, parse(spec)) for name, spec in configured.items()}
+        self.storage: Storage = storage_from_string(storage_uri, **(storage_options or {}))
+        self.strategy = MovingWindowRateLimiter(self.storage)
+        self._last_warning = -math.inf
+        self._warning_lock = threading.Lock()
+
+    @staticmethod
+    def _key(value: str) -> str:
+        # Emails are keyed by digest, so a Redis dump does not list who tried what.
+        return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+    def check(self, name: str, key: str) -> None:
+        """Raise RateLimited if the limit is used up; counts nothing."""
+        limit = self.limits[name]
+        try:
+            if self.strategy.test(limit.item, name, self._key(key)):
+                return
+            reset_at = self.strategy.get_window_stats(limit.item, name, self._key(key)).reset_time
+        except Exception as exc:  # noqa: BLE001 - storage down: serve without limits
+            self._storage_unavailable(exc)
+            return
+        raise RateLimited(math.ceil(reset_at - time.time()))
+
+    def hit(self, name: str, key: str) -> None:
+        """Count one attempt; raise RateLimited if that was one too many."""
+        limit = self.limits[name]
+        try:
+            if self.strategy.hit(limit.item, name, self._key(key)):
+                return
+            reset_at = self.strategy.get_window_stats(limit.item, name, self._key(key)).reset_time
+        except Exception as exc:  # noqa: BLE001 - storage down: serve without limits
+            self._storage_unavailable(exc)
+            return
+        raise RateLimited(math.ceil(reset_at - time.time()))
+
+    def clear(self, name: str, key: str) -> None:
+        try:
+            self.strategy.clear(self.limits[name].item, name, self._key(key))
+        except Exception as exc:  # noqa: BLE001
+            self._storage_unavailable(exc)
+
+    def _storage_unavailable(self, exc: Exception) -> None:
+        now = time.monotonic()
+        with self._warning_lock:
+            if now - self._last_warning < WARNING_INTERVAL_SECONDS:
+                return
+            self._last_warning = now
+        log.warning(
+            "Rate-limit storage unavailable, serving without limits: %s", type(exc).__name__
+        )

@@ -1,0 +1,89 @@
+"""SECURITY.md item 25: run every flow with canary secrets, then look for them in all log
+output and in every row of the database."""
+
+from __future__ import annotations
+
+import logging
+
+from app.services import codes
+
+from ..conftest import new_client
+from ..support import dump_database, form_by_action
+from .flows import (
+    choose_password,
+    create_account,
+    db,
+    deliver_mail,
+    forgot_password,
+    open_link,
+    register,
+    sign_in,
+    sign_out,
+)
+
+CANARY_PASSWORD = "canary-password-7Hq2 lantern meadow"
+CANARY_NEW_PASSWORD = "canary-newpass-9Zx4 harbor thistle"
+CANARY_CHANGED_PASSWORD = "canary-changed-3Kp8 walnut glacier"
+CANARY_CODE = "canaryCODEcanaryCODEcanaryCODEcanaryCODE123"
+CANARY_TOKEN = "canaryTOKENcanaryTOKENcanaryTOKENcanaryTOK"
+
+
+def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
+    make_app, app_settings, smtp_server, monkeypatch, caplog
+):
+    issued = iter([CANARY_TOKEN, CANARY_CODE] + [f"canaryX{i:036d}" for i in range(20)])
+    monkeypatch.setattr(codes.secrets, "token_urlsafe", lambda n: next(issued))
+    wsgi_app = make_app(app_settings)
+    email = "canary@example.com"
+
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+        try:
+            client = new_client(wsgi_app)
+            register(client, email, CANARY_PASSWORD)  # the first token: CANARY_TOKEN
+            assert client.cookies["auth"] == CANARY_TOKEN
+            client.get("/account")
+            client.get("/account/sessions")
+            sign_out(client)
+            sign_in(client, email, "canary-wrong-password", status=400)
+            forgot_password(client, email)  # the code: CANARY_CODE
+            deliver_mail(wsgi_app)
+            open_link(client, CANARY_CODE)
+            choose_password(client, CANARY_NEW_PASSWORD)
+            open_link(client, CANARY_CODE, status=400)
+            sign_in(client, email, CANARY_NEW_PASSWORD)
+            form = form_by_action(
+                client.get("/account/change_password"), "/account/change_password"
+            )
+            form["current_password"] = CANARY_NEW_PASSWORD
+            form["password"] = form["confirm_password"] = CANARY_CHANGED_PASSWORD
+            form.submit(status=303)
+            client.get("/account/activity")
+            deliver_mail(wsgi_app)
+            create_account(wsgi_app, "other@example.com", None)
+        finally:
+            logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+    # The test's own SMTP server ("mail.log") logs the emails it receives; that is the
+    # mailbox, not the app.
+    app_logs = "\n".join(
+        f"{r.name} {r.getMessage()} {r.exc_text or ''}"
+        for r in caplog.records
+        if not r.name.startswith("mail.log")
+    )
+    assert "sqlalchemy.engine" in app_logs  # the SQL itself was logged, and looked at
+    with db(wsgi_app) as session:
+        database = dump_database(session)
+    secrets_used = [
+        CANARY_PASSWORD,
+        CANARY_NEW_PASSWORD,
+        CANARY_CHANGED_PASSWORD,
+        "canary-wrong-password",
+        CANARY_CODE,
+        CANARY_TOKEN,
+    ]
+    for secret in secrets_used:
+        assert secret not in app_logs, secret
+        assert secret not in database, secret
+    # The emailed code did reach the mailbox, so the flows really used it.
+    assert any(CANARY_CODE in m.text for m in smtp_server.mailbox.messages)

@@ -1,0 +1,118 @@
+"""clean_email: one plausible address, in one stored form, or InvalidEmail."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.services.email_addresses import MAX_EMAIL_LENGTH, InvalidEmail, clean_email
+
+
+def address_of_length(length: int) -> str:
+    """A well-formed address of exactly `length` characters (local part 64, labels <= 63)."""
+    local = "a" * 64
+    tail_length = length - len(local) - 1 - len(".com")
+    labels = []
+    while tail_length > 0:
+        size = min(63, tail_length)
+        labels.append("b" * size)
+        tail_length -= size + 1
+    address = f"{local}@{'.'.join(labels)}.com"
+    assert len(address) == length, len(address)
+    return address
+
+
+def test_email_is_lower_cased_and_trimmed() -> None:
+    assert clean_email("  Alice@Example.COM \t") == "alice@example.com"
+
+
+def test_plain_address_is_kept_as_is() -> None:
+    assert clean_email("bob.smith+tag@mail.example.org") == "bob.smith+tag@mail.example.org"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "v@x.com\r\nBcc: a@evil.test",
+        "v@x.com\nBcc: a@evil.test",
+        "v@x.com\rBcc: a@evil.test",
+    ],
+    ids=["crlf", "lf", "cr"],
+)
+def test_header_injection_is_refused(raw: str) -> None:
+    with pytest.raises(InvalidEmail):
+        clean_email(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "v@x.com,a@evil.test",
+        "v@x.com;a@evil.test",
+        "a@x.com b@y.com",
+        "a@x.com\tb@y.com",
+        "Victim <v@x.com>, a@evil.test",
+    ],
+)
+def test_several_addresses_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidEmail):
+        clean_email(raw)
+
+
+@pytest.mark.parametrize("raw", ["v\x00@x.com", "v@x.com\x00", "v@x\x00.com", "\x00"])
+def test_nul_bytes_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidEmail):
+        clean_email(raw)
+
+
+def test_address_of_254_characters_is_accepted() -> None:
+    address = address_of_length(MAX_EMAIL_LENGTH)
+
+    assert MAX_EMAIL_LENGTH == 254
+    assert clean_email(address) == address
+
+
+def test_address_over_254_characters_is_refused() -> None:
+    with pytest.raises(InvalidEmail, match="254"):
+        clean_email(address_of_length(255))
+
+
+def test_megabyte_address_is_refused() -> None:
+    with pytest.raises(InvalidEmail):
+        clean_email("a" * 1_000_000 + "@example.com")
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "alice.example.com", "alice@", "@example.com", "alice@.com", "alice@@x.com"]
+)
+def test_address_without_local_part_at_sign_or_domain_is_refused(raw: str) -> None:
+    with pytest.raises(InvalidEmail):
+        clean_email(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "<script>@x.com",
+        "<script>alert(1)</script>@x.com",
+        "a@x.com<script>",
+        '"><img src=x onerror=alert(1)>@x.com',
+        "a@<b>.com",
+    ],
+)
+def test_markup_is_refused(raw: str) -> None:
+    with pytest.raises(InvalidEmail):
+        clean_email(raw)
+
+
+def test_combining_accent_and_precomposed_letter_give_the_same_address() -> None:
+    decomposed = clean_email("e\u0301@x.com")
+    precomposed = clean_email("\u00e9@x.com")
+
+    assert decomposed == precomposed == "\u00e9@x.com"
+
+
+def test_refusal_carries_a_message_for_the_user() -> None:
+    with pytest.raises(InvalidEmail) as caught:
+        clean_email("v@x.com,a@evil.test")
+
+    assert str(caught.value)

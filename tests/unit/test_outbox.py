@@ -1,0 +1,369 @@
+"""The outbox: encrypted at rest, delivered once, retried with backoff, leased."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import OutgoingEmail, get_engine, get_session_factory
+from app.services.outbox import EmailContent, Outbox, OutboxSender, outbox_cipher
+from tests.conftest import SECRET
+from tests.support import FakeClock
+
+SENDER = "Accounts <no-reply@example.test>"
+CANARY = "https://accounts.example.test/account/reset_password/canary-code-0123456789"
+RETRY_SECONDS = 30.0
+LEASE_SECONDS = 300.0
+
+
+class FakeTransport:
+    """Records what it is asked to send; fails while `failures` is positive."""
+
+    def __init__(self, failures: int = 0, delay: float = 0.0) -> None:
+        self.failures = failures
+        self.delay = delay
+        self.sent: list[Any] = []
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def send_immediately(self, message: Any, fail_silently: bool = False) -> None:
+        # A short pause, as an SMTP conversation would take, lets concurrent senders overlap.
+        time.sleep(self.delay)
+        with self._lock:
+            self.calls += 1
+            if self.failures > 0:
+                self.failures -= 1
+                raise ConnectionRefusedError("smtp server down")
+            self.sent.append(message)
+
+
+class ProcessDied(BaseException):
+    """Stands for the sending process being killed in the middle of a delivery."""
+
+
+class DyingTransport:
+    def send_immediately(self, message: Any, fail_silently: bool = False) -> None:
+        raise ProcessDied
+
+
+@pytest.fixture
+def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = get_engine({"sqlalchemy.url": db_url})
+    yield get_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def outbox(dbsession: Session, clock: FakeClock) -> Outbox:
+    return Outbox(dbsession, outbox_cipher(SECRET), clock)
+
+
+def make_sender(
+    session_factory: sessionmaker[Session],
+    transport: Any,
+    clock: FakeClock,
+    max_attempts: int = 10,
+) -> OutboxSender:
+    return OutboxSender(
+        session_factory,
+        outbox_cipher(SECRET),
+        transport,
+        clock,
+        SENDER,
+        max_attempts=max_attempts,
+        retry_seconds=RETRY_SECONDS,
+        max_backoff_seconds=3600.0,
+        lease_seconds=LEASE_SECONDS,
+    )
+
+
+def content(n: int = 0) -> EmailContent:
+    return EmailContent(
+        subject=f"Reset your password {n}",
+        text=f"Open {CANARY}/{n} to choose a password.",
+        html=f'<p><a href="{CANARY}/{n}">Choose a password</a></p>',
+    )
+
+
+def stored(session_factory: sessionmaker[Session], message_id: int) -> OutgoingEmail:
+    with session_factory() as session:
+        message = session.get(OutgoingEmail, message_id)
+        assert message is not None
+        return message
+
+
+# Queueing
+
+
+def test_bodies_are_stored_encrypted(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session]
+) -> None:
+    message = outbox.queue("alice@example.com", content())
+    dbsession.commit()
+
+    with session_factory() as session:
+        row = session.execute(
+            text("SELECT body_text, body_html FROM outgoing_emails WHERE id = :id"),
+            {"id": message.id},
+        ).one()
+    cipher = outbox_cipher(SECRET)
+    for raw, plain in zip(row, (content().text, content().html), strict=True):
+        raw = bytes(raw)
+        assert CANARY.encode() not in raw
+        assert b"canary-code" not in raw
+        assert cipher.decrypt(raw).decode("utf-8") == plain
+
+
+def test_bodies_cannot_be_read_with_another_secret(outbox: Outbox) -> None:
+    from cryptography.fernet import InvalidToken
+
+    message = outbox.queue("alice@example.com", content())
+
+    assert message.body_text is not None
+    with pytest.raises(InvalidToken):
+        outbox_cipher("another secret").decrypt(message.body_text)
+
+
+def test_queued_message_is_due_at_once(outbox: Outbox, clock: FakeClock) -> None:
+    message = outbox.queue("alice@example.com", content())
+
+    assert message.next_attempt_at == clock.now()
+    assert (message.attempts, message.sent_at, message.failed_at) == (0, None, None)
+
+
+# Sending
+
+
+def test_due_messages_are_sent_and_their_bodies_erased(
+    outbox: Outbox,
+    dbsession: Session,
+    session_factory: sessionmaker[Session],
+    clock: FakeClock,
+) -> None:
+    ids = [outbox.queue(f"user{n}@example.com", content(n)).id for n in range(3)]
+    dbsession.commit()
+    transport = FakeTransport()
+    clock.advance(seconds=5)
+
+    assert make_sender(session_factory, transport, clock).deliver_due() == 3
+
+    assert [mail.recipients for mail in transport.sent] == [
+        [f"user{n}@example.com"] for n in range(3)
+    ]
+    assert all(mail.sender == SENDER for mail in transport.sent)
+    assert transport.sent[0].body == content(0).text
+    for message_id in ids:
+        message = stored(session_factory, message_id)
+        assert message.sent_at == clock.now()
+        assert (message.body_text, message.body_html) == (None, None)
+        assert message.last_error is None
+
+
+def test_sent_message_is_not_sent_again(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    outbox.queue("alice@example.com", content())
+    dbsession.commit()
+    transport = FakeTransport()
+    sender = make_sender(session_factory, transport, clock)
+    sender.deliver_due()
+
+    clock.advance(days=1)
+
+    assert sender.deliver_due() == 0
+    assert transport.calls == 1
+
+
+def test_message_queued_for_later_is_not_sent_early(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    message = outbox.queue("alice@example.com", content())
+    message.next_attempt_at = clock.now() + timedelta(minutes=1)
+    dbsession.commit()
+    transport = FakeTransport()
+
+    assert make_sender(session_factory, transport, clock).deliver_due() == 0
+    assert transport.calls == 0
+
+
+def test_uncommitted_message_is_not_sent(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    outbox.queue("alice@example.com", content())
+    transport = FakeTransport()
+
+    assert make_sender(session_factory, transport, clock).deliver_due() == 0
+    dbsession.rollback()
+    assert make_sender(session_factory, transport, clock).deliver_due() == 0
+    assert transport.calls == 0
+
+
+# Failures and retries
+
+
+def test_failure_is_recorded_and_retried_with_exponential_backoff(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    message_id = outbox.queue("alice@example.com", content()).id
+    dbsession.commit()
+    transport = FakeTransport(failures=3)
+    sender = make_sender(session_factory, transport, clock)
+
+    for attempt in (1, 2, 3):
+        failed_at = clock.now()
+        assert sender.deliver_due() == 0
+        message = stored(session_factory, message_id)
+        backoff = timedelta(seconds=RETRY_SECONDS * 2 ** (attempt - 1))
+        assert message.attempts == attempt
+        assert message.last_error is not None and "smtp server down" in message.last_error
+        assert message.next_attempt_at == failed_at + backoff
+        assert message.sent_at is None and message.failed_at is None
+        assert message.body_text is not None
+
+        # Not due again a second before the backoff ends.
+        clock.advance(seconds=backoff.total_seconds() - 1)
+        assert sender.deliver_due() == 0
+        assert transport.calls == attempt
+        clock.advance(seconds=1)
+
+    assert sender.deliver_due() == 1
+    assert transport.calls == 4
+    message = stored(session_factory, message_id)
+    assert message.sent_at == clock.now()
+    assert (message.body_text, message.body_html) == (None, None)
+
+
+def test_backoff_is_capped(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    message_id = outbox.queue("alice@example.com", content()).id
+    dbsession.commit()
+    sender = make_sender(session_factory, FakeTransport(failures=100), clock, max_attempts=20)
+
+    for _ in range(10):
+        sender.deliver_due()
+        clock.advance(hours=2)
+    message = stored(session_factory, message_id)
+
+    assert message.attempts == 10
+    assert message.next_attempt_at - (clock.now() - timedelta(hours=2)) == timedelta(hours=1)
+
+
+def test_message_is_given_up_after_max_attempts_and_its_bodies_erased(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    message_id = outbox.queue("alice@example.com", content()).id
+    dbsession.commit()
+    transport = FakeTransport(failures=100)
+    sender = make_sender(session_factory, transport, clock, max_attempts=3)
+
+    for _ in range(3):
+        assert sender.deliver_due() == 0
+        clock.advance(hours=2)
+    message = stored(session_factory, message_id)
+
+    assert message.attempts == 3
+    assert message.failed_at is not None
+    assert message.sent_at is None
+    assert (message.body_text, message.body_html) == (None, None)
+    assert message.last_error is not None
+    clock.advance(days=30)
+    assert sender.deliver_due() == 0
+    assert transport.calls == 3
+
+
+def test_one_failing_message_does_not_hold_up_the_others(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    ids = [outbox.queue(f"user{n}@example.com", content(n)).id for n in range(3)]
+    dbsession.commit()
+    transport = FakeTransport(failures=1)
+
+    assert make_sender(session_factory, transport, clock).deliver_due() == 2
+
+    assert stored(session_factory, ids[0]).sent_at is None
+    assert all(stored(session_factory, i).sent_at is not None for i in ids[1:])
+
+
+def test_body_that_cannot_be_decrypted_is_a_failure_not_a_crash(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    message_id = outbox.queue("alice@example.com", content()).id
+    dbsession.commit()
+    transport = FakeTransport()
+    sender = OutboxSender(
+        session_factory, outbox_cipher("a rotated secret"), transport, clock, SENDER
+    )
+
+    assert sender.deliver_due() == 0
+
+    assert transport.calls == 0
+    message = stored(session_factory, message_id)
+    assert message.attempts == 1 and message.last_error
+
+
+# Leases and concurrency
+
+
+def test_claimed_but_unfinished_message_is_due_again_after_the_lease(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    message_id = outbox.queue("alice@example.com", content()).id
+    dbsession.commit()
+    with pytest.raises(ProcessDied):
+        make_sender(session_factory, DyingTransport(), clock).deliver_due()
+    transport = FakeTransport()
+    other_sender = make_sender(session_factory, transport, clock)
+
+    clock.advance(seconds=LEASE_SECONDS - 1)
+    assert other_sender.deliver_due() == 0
+    assert transport.calls == 0
+
+    clock.advance(seconds=1)
+    assert other_sender.deliver_due() == 1
+    assert [mail.recipients for mail in transport.sent] == [["alice@example.com"]]
+    assert stored(session_factory, message_id).sent_at == clock.now()
+
+
+def test_two_senders_in_parallel_send_each_message_exactly_once(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    for n in range(50):
+        outbox.queue(f"user{n}@example.com", content(n))
+    dbsession.commit()
+    transport = FakeTransport(delay=0.002)
+    senders = [make_sender(session_factory, transport, clock) for _ in range(2)]
+    start = threading.Barrier(len(senders))
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def run(sender: OutboxSender) -> None:
+        try:
+            start.wait()
+            results.append(sender.deliver_due())
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(sender,)) for sender in senders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    recipients = [mail.recipients[0] for mail in transport.sent]
+    assert sorted(recipients) == sorted(f"user{n}@example.com" for n in range(50))
+    assert transport.calls == 50
+    assert sum(results) == 50
+    # Both senders took part, so the test did exercise two of them racing.
+    assert len(results) == 2 and min(results) > 0
+    with session_factory() as session:
+        rows = session.scalars(select(OutgoingEmail)).all()
+    assert all(row.sent_at is not None and row.attempts == 1 for row in rows)
