@@ -17,3 +17,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("account.sessions.revoke", "/account/sessions/{id}/revoke")
     config.add_route("account.activity", "/account/activity")
     config.add_route("account.sessions.revoke_others", "/account/sessions/revoke_others")
+    config.add_route("admin.accounts", "/admin/accounts")
+    config.add_route("admin.accounts.new", "/admin/accounts/new")
+    config.add_route("admin.account", r"/admin/accounts/{id:\d{1,12}}")
+    config.add_route("admin.account.action", r"/admin/accounts/{id:\d{1,12}}/{action}")

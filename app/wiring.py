@@ -13,6 +13,7 @@ from pyramid_mailer import mailer_factory_from_settings
 from pyramid_mailer.mailer import DebugMailer
 
 from .services.accounts import AccountPolicy, AccountService
+from .services.admin import AccountAdminService
 from .services.audit import AuditLog, RequestOrigin
 from .services.clock import SystemClock
 from .services.login_sessions import LoginSessionService, SessionLifetimes
@@ -90,6 +91,7 @@ def includeme(config: Configurator) -> None:
     config.add_request_method(login_sessions, reify=True)
     config.add_request_method(accounts, reify=True)
     config.add_request_method(audit, reify=True)
+    config.add_request_method(account_admin, reify=True)
     config.add_request_method(rate_limiter, reify=True)
     config.add_request_method(password_policy, reify=True)
 
@@ -155,3 +157,7 @@ def accounts(request: Request) -> AccountService:
         audit=request.audit,
         policy=registry["account_policy"],
     )
+
+
+def account_admin(request: Request) -> AccountAdminService:
+    return AccountAdminService(request.dbsession, request.accounts, request.audit)

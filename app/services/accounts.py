@@ -219,6 +219,11 @@ class AccountService:
             self.audit.record(events.RESET_REQUESTED, account.id if account else None, sent=False)
             return False
         self.audit.record(events.RESET_REQUESTED, account.id, sent=True)
+        self.send_reset_link(account, ip)
+        return True
+
+    def send_reset_link(self, account: Account, ip: str | None) -> None:
+        """Create a reset code and queue the email that carries it."""
         code = self._new_code(account, ip, PURPOSE_RESET)
         link = self.reset_link(code)
         minutes = int(self.policy.reset_code_lifetime.total_seconds() // 60)
@@ -227,7 +232,6 @@ class AccountService:
         )
         if self.policy.log_reset_links:
             log.info("Development only: password reset link for account %s: %s", account.id, link)
-        return True
 
     def create_invitation_link(self, account: Account, ip: str | None) -> str:
         """A one-time link with which the account's owner chooses a password."""
@@ -240,6 +244,8 @@ class AccountService:
         self.outbox.queue(
             account.email, self.mail_templates.invitation(account.email, link, minutes)
         )
+        if self.policy.log_reset_links:
+            log.info("Development only: invitation link for account %s: %s", account.id, link)
         return link
 
     def reset_link(self, code: str) -> str:
@@ -307,9 +313,11 @@ class AccountService:
         self.login_sessions.revoke_all(account.id)
         done = events.INVITATION_ACCEPTED if reset.purpose == PURPOSE_INVITE else events.RESET_DONE
         self.audit.record(done, account.id)
-        self.outbox.queue(
-            account.email, self.mail_templates.password_changed(account.email, now, ip)
-        )
+        if reset.purpose != PURPOSE_INVITE:
+            # After an invitation the owner has only just chosen the first password.
+            self.outbox.queue(
+                account.email, self.mail_templates.password_changed(account.email, now, ip)
+            )
         self.dbsession.flush()
         return account
 

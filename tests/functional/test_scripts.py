@@ -74,6 +74,8 @@ def test_create_admin_prints_a_link_that_lets_the_admin_choose_a_password(
     with db(wsgi_app) as session:
         admin = session.scalars(select(Account)).one()
     assert admin.is_admin and admin.email == "admin@example.com"
+    assert "admin@example.com" in client.get("/admin/accounts").text
+    client.get("/admin/accounts/new", status=200)
 
 
 @pytest.mark.parametrize(

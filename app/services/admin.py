@@ -1,0 +1,123 @@
+"""What administrators do to accounts: list, invite, disable, enable, send links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Account
+
+from . import audit as events
+from .accounts import AccountError, AccountService
+from .audit import AuditLog
+
+PER_PAGE = 50
+MAX_QUERY_LENGTH = 254
+
+
+class AdminActionRefused(AccountError):
+    """An action that would lock everybody out, or that makes no sense, was refused."""
+
+
+def account_status(account: Account) -> str:
+    if account.is_disabled:
+        return "disabled"
+    if account.password_hash is None:
+        return "invited"
+    return "active"
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    accounts: list[Account]
+    page: int
+    pages: int
+    total: int
+    query: str
+
+
+class AccountAdminService:
+    def __init__(self, dbsession: Session, accounts: AccountService, audit: AuditLog) -> None:
+        self.dbsession = dbsession
+        self.accounts = accounts
+        self.audit = audit
+
+    def list_accounts(
+        self, query: str = "", page: int = 1, per_page: int = PER_PAGE
+    ) -> AccountPage:
+        """Accounts whose email contains `query`, newest first, one page at a time."""
+        query = query.strip().lower()[:MAX_QUERY_LENGTH]
+        condition = []
+        if query:
+            # Escape LIKE's wildcards, so a search for "a_b" means that text.
+            escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            condition.append(Account.email.like(f"%{escaped}%", escape="\\"))
+        total = (
+            self.dbsession.scalar(select(func.count()).select_from(Account).where(*condition)) or 0
+        )
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        accounts = self.dbsession.scalars(
+            select(Account)
+            .where(*condition)
+            .order_by(Account.created_at.desc(), Account.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        ).all()
+        return AccountPage(list(accounts), page, pages, total, query)
+
+    def invite(self, email: str, is_admin: bool, actor: Account, ip: str | None) -> Account:
+        """Create an account without a password and email it an invitation to choose one.
+        Raises EmailTaken for an address that already has an account."""
+        account = self.accounts.create_account(email, None, is_admin=is_admin)
+        self.dbsession.flush()
+        self.accounts.send_invitation(account, ip)
+        self.audit.record(
+            events.ADMIN_CREATED_ACCOUNT, account.id, actor_id=actor.id, is_admin=is_admin
+        )
+        return account
+
+    def resend_invitation(self, account: Account, actor: Account, ip: str | None) -> None:
+        if account.password_hash is not None:
+            raise AdminActionRefused("This account has already chosen a password.")
+        if account.is_disabled:
+            raise AdminActionRefused("Enable the account before inviting it again.")
+        self.accounts.send_invitation(account, ip)
+        self.audit.record(events.ADMIN_SENT_INVITATION, account.id, actor_id=actor.id)
+
+    def disable(self, account: Account, actor: Account) -> None:
+        """Disable an account: its sessions end and its open codes are spent at once."""
+        if account.id == actor.id:
+            raise AdminActionRefused("You cannot disable your own account.")
+        if account.is_admin and not account.is_disabled and self._active_admins() <= 1:
+            raise AdminActionRefused("The last active administrator cannot be disabled.")
+        account.is_disabled = True
+        self.accounts.spend_open_codes(account.id)
+        self.accounts.login_sessions.revoke_all(account.id)
+        self.audit.record(events.ADMIN_DISABLED, account.id, actor_id=actor.id)
+
+    def enable(self, account: Account, actor: Account) -> None:
+        account.is_disabled = False
+        self.dbsession.flush()
+        self.audit.record(events.ADMIN_ENABLED, account.id, actor_id=actor.id)
+
+    def send_reset(self, account: Account, actor: Account, ip: str | None) -> None:
+        if account.is_disabled:
+            raise AdminActionRefused("Enable the account before sending it a reset link.")
+        if account.password_hash is None:
+            self.resend_invitation(account, actor, ip)
+            return
+        self.accounts.send_reset_link(account, ip)
+        self.audit.record(events.ADMIN_SENT_RESET, account.id, actor_id=actor.id)
+
+    def _active_admins(self) -> int:
+        return (
+            self.dbsession.scalar(
+                select(func.count())
+                .select_from(Account)
+                .where(Account.is_admin.is_(True), Account.is_disabled.is_(False))
+            )
+            or 0
+        )
