@@ -1,0 +1,224 @@
+"""Every flow in real Chromium against a real server, with accessibility checks."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD
+from ..support import SMTPServer
+from .conftest import AXE_SCRIPT, SCREENSHOTS
+
+ALICE = "alice@example.com"
+NEW_PASSWORD = "violet mango tractor 1987"
+
+
+def _mail_for(server: SMTPServer, address: str, count: int = 1) -> Any:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        found = server.mailbox.to(address)
+        if len(found) >= count:
+            return found[count - 1]
+        time.sleep(0.05)
+    raise AssertionError(f"no email #{count} for {address}")
+
+
+def _check_accessibility(page: Any) -> None:
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"axe-core missing: run `npm install --prefix {AXE_SCRIPT.parents[2]}`")
+    page.add_script_tag(path=str(AXE_SCRIPT))
+    result = page.evaluate("async () => await axe.run(document)")
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], page.url
+
+
+def _shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _register(page: Any, url: str, email: str, password: str) -> None:
+    page.goto(f"{url}/account/register")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label("Password again").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+
+
+def _sign_in(page: Any, url: str, email: str, password: str) -> None:
+    page.goto(f"{url}/account/signin")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_forgotten_password_from_register_to_used_link(live_server, context_factory, mail_server):
+    url = live_server.url
+    page = context_factory().new_page()
+    _register(page, url, ALICE, STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign out").click()
+
+    page.get_by_role("link", name="Sign in").first.click()
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email address").fill(ALICE)
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("status")).to_contain_text("Check your email")
+
+    link = _mail_for(mail_server, ALICE).link
+    page.goto(link)
+    expect(page).to_have_url(f"{url}/account/reset_password")
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("New password again").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Reset my password").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Your password has been reset, please sign in."
+    )
+
+    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    expect(page.get_by_role("alert")).to_contain_text("Email or password is incorrect.")
+    _sign_in(page, url, ALICE, NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+
+    other = context_factory().new_page()
+    other.goto(link)
+    expect(other.get_by_role("alert")).to_contain_text("already been used")
+
+
+def test_changing_the_password_in_one_browser_ends_the_session_in_another(
+    live_server, context_factory
+):
+    url = live_server.url
+    laptop = context_factory().new_page()
+    _register(laptop, url, ALICE, STRONG_PASSWORD)
+    phone = context_factory(viewport={"width": 390, "height": 844}).new_page()
+    _sign_in(phone, url, ALICE, STRONG_PASSWORD)
+    expect(phone.get_by_role("heading", name="Your account")).to_be_visible()
+
+    laptop.goto(f"{url}/account/change_password")
+    laptop.get_by_label("Current password").fill(STRONG_PASSWORD)
+    laptop.get_by_label("New password", exact=True).fill(OTHER_PASSWORD)
+    laptop.get_by_label("New password again").fill(OTHER_PASSWORD)
+    laptop.get_by_role("button", name="Change password").click()
+    expect(laptop.get_by_role("status")).to_contain_text("Your password has been changed")
+
+    phone.goto(f"{url}/account")
+    expect(phone).to_have_url(re.compile(r"/account/signin\?came_from="))
+
+
+def test_admin_invites_a_user_who_chooses_a_password_and_signs_in(
+    live_server, context_factory, mail_server
+):
+    url = live_server.url
+    admin = context_factory().new_page()
+    _register(admin, url, "admin@example.com", STRONG_PASSWORD)
+    _make_admin(live_server.app, "admin@example.com")
+    admin.goto(f"{url}/admin/accounts")
+    admin.get_by_role("link", name="Create an account").click()
+    admin.get_by_label("Email address").fill(ALICE)
+    admin.get_by_role("button", name="Create and send the invitation").click()
+    expect(admin.get_by_role("status")).to_contain_text(f"Invitation sent to {ALICE}")
+
+    user = context_factory().new_page()
+    user.goto(_mail_for(mail_server, ALICE).link)
+    expect(user.get_by_role("heading", name="Choose your password")).to_be_visible()
+    user.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    user.get_by_label("New password again").fill(NEW_PASSWORD)
+    user.get_by_role("button", name="Set my password").click()
+    expect(user.get_by_role("status")).to_contain_text("Your password is set")
+    _sign_in(user, url, ALICE, NEW_PASSWORD)
+    expect(user.get_by_role("heading", name="Your account")).to_be_visible()
+
+    admin.goto(f"{url}/admin/accounts")
+    expect(admin.locator("tr", has_text=ALICE)).to_contain_text("Active")
+
+
+def _make_admin(app: Any, email: str) -> None:
+    from sqlalchemy import update
+
+    from app.models import Account
+
+    with app.registry["dbsession_factory"]() as session, session.begin():
+        session.execute(update(Account).where(Account.email == email).values(is_admin=True))
+
+
+def test_sign_in_works_with_the_keyboard_alone(live_server, context_factory):
+    url = live_server.url
+    page = context_factory().new_page()
+    _register(page, url, ALICE, STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(f"{url}/account/signin")
+    page.keyboard.press("Tab")  # the email field has autofocus; Tab moves on from it
+    page.get_by_label("Email address").focus()
+    page.keyboard.type(ALICE)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "password"
+    page.keyboard.type(STRONG_PASSWORD)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Sign in"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+
+
+def test_every_page_is_accessible_and_gets_a_screenshot(live_server, context_factory, mail_server):
+    url = live_server.url
+    # The pages' own CSP forbids injected scripts, axe included: these contexts bypass it.
+    page = context_factory(bypass_csp=True).new_page()
+    anonymous_pages = {
+        "home": "/",
+        "register": "/account/register",
+        "sign-in": "/account/signin",
+        "forgot-password": "/account/forgot_password",
+        "reset-sent": "/account/reset_sent",
+        "link-not-usable": "/account/reset_password/not-a-real-code",
+    }
+    for name, path in anonymous_pages.items():
+        page.goto(url + path)
+        _check_accessibility(page)
+        _shot(page, name)
+
+    _register(page, url, ALICE, STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(f"{url}/account/forgot_password")
+    page.get_by_label("Email address").fill(ALICE)
+    page.get_by_role("button", name="Send the link").click()
+    page.goto(_mail_for(mail_server, ALICE).link)
+    _check_accessibility(page)
+    _shot(page, "choose-new-password")
+    page.get_by_label("New password", exact=True).fill("short")
+    page.get_by_label("New password again").fill("short")
+    page.get_by_role("button", name="Reset my password").click()
+    expect(page.get_by_role("alert")).to_contain_text("at least 12")
+    _check_accessibility(page)
+    _shot(page, "form-error")
+
+    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    _make_admin(live_server.app, ALICE)
+    signed_in_pages = {
+        "account": "/account",
+        "change-password": "/account/change_password",
+        "devices": "/account/sessions",
+        "activity": "/account/activity",
+        "admin-accounts": "/admin/accounts",
+        "admin-new-account": "/admin/accounts/new",
+        "admin-account": "/admin/accounts/1",
+    }
+    for name, path in signed_in_pages.items():
+        page.goto(url + path)
+        _check_accessibility(page)
+        _shot(page, name)
+
+    phone = context_factory(viewport={"width": 390, "height": 844}, bypass_csp=True).new_page()
+    phone.goto(f"{url}/account/signin")
+    _check_accessibility(phone)
+    _shot(phone, "sign-in-phone")
