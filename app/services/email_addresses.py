@@ -30,6 +30,10 @@ def clean_email(raw: str) -> str:
         raise InvalidEmail("Enter your email address.")
     if len(email) > MAX_EMAIL_LENGTH:
         raise InvalidEmail(f"An email address has at most {MAX_EMAIL_LENGTH} characters.")
+    if any(unicodedata.category(ch)[0] in "CZ" for ch in email):
+        # Control, format (zero-width, direction overrides), unassigned and separator
+        # characters: invisible or confusable, never part of a real address.
+        raise InvalidEmail("Enter one email address like name@example.com.")
     local, at, domain = email.rpartition("@")
     if not at or not local or not domain:
         raise InvalidEmail("Enter an email address like name@example.com.")

@@ -10,6 +10,9 @@ from passlib.context import CryptContext
 from zxcvbn import zxcvbn
 
 MAX_PASSWORD_LENGTH = 128
+# No password the policy accepts is longer than this after NFKC; anything longer is a
+# mismatch without hashing it (passlib refuses inputs over 4096 characters).
+MAX_VERIFIED_LENGTH = 1024
 
 # OWASP's argon2id parameters: 19 MiB of memory, 2 passes, 1 lane. pbkdf2_sha256 is
 # accepted for hashes from older systems and upgraded at the next sign-in.
@@ -52,17 +55,22 @@ class PasswordHasher:
 
     def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
         """(matches, new_hash): new_hash is set when the stored hash should be upgraded."""
-        if not password_hash:
-            self._context.verify(normalize_password(password), self._dummy_hash)
+        normalized = normalize_password(password)
+        if not password_hash or len(normalized) > MAX_VERIFIED_LENGTH:
+            self._spend_one_verify()
             return False, None
         try:
-            return self._context.verify_and_update(normalize_password(password), password_hash)
+            return self._context.verify_and_update(normalized, password_hash)
         except (ValueError, TypeError):
             # A malformed stored hash must not become a 500; treat it as a mismatch.
             return False, None
 
     def dummy_verify(self, password: str) -> None:
-        self._context.verify(normalize_password(password), self._dummy_hash)
+        """Cost the same as checking a real password, and reveal nothing."""
+        self._spend_one_verify()
+
+    def _spend_one_verify(self) -> None:
+        self._context.verify("dummy password for timing", self._dummy_hash)
 
 
 class PasswordRejected(ValueError):

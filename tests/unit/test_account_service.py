@@ -1,4 +1,4 @@
-"""AccountService with a real SQLite database: accounts, sign-in, reset codes."""
+"""AccountService on a real database (each test runs on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -228,7 +228,7 @@ def test_invited_account_without_password_does_not_sign_in(
 
 
 def test_every_sign_in_costs_exactly_one_hash_verification(
-    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+    dbsession: Session, clock: FakeClock
 ) -> None:
     # Unknown emails and accounts without a password get a dummy verification, so that
     # timing does not reveal who has an account.
@@ -252,6 +252,16 @@ def test_every_sign_in_costs_exactly_one_hash_verification(
         account = service.get_authenticated_account(email, password)
         assert (account is not None) == succeeds, case
         assert context.verifications == 1, case
+
+
+def test_password_expanding_under_nfkc_answers_the_same_for_known_and_unknown_emails(
+    account_service: AccountService, alice: Account
+) -> None:
+    # 228 x U+FDFA: 228 code points, 4,104 after NFKC (passlib refuses over 4,096).
+    password = "\ufdfa" * 228
+
+    assert account_service.get_authenticated_account(EMAIL, password) is None
+    assert account_service.get_authenticated_account("nobody@example.com", password) is None
 
 
 def test_pbkdf2_hash_is_upgraded_to_argon2id_at_sign_in(

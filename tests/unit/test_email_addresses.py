@@ -116,3 +116,14 @@ def test_refusal_carries_a_message_for_the_user() -> None:
         clean_email("v@x.com,a@evil.test")
 
     assert str(caught.value)
+
+
+def test_invisible_and_direction_characters_are_refused():
+    for sneaky in (
+        "ali\u200bce@example.com",  # zero-width space
+        "alice@example.com\u202e",  # right-to-left override
+        "alice\u00a0@example.com",  # no-break space
+        "ali\u2060ce@example.com",  # word joiner
+    ):
+        with pytest.raises(InvalidEmail):
+            clean_email(sneaky)

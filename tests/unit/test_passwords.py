@@ -139,6 +139,30 @@ def test_missing_stored_hash_is_a_mismatch(hasher: PasswordHasher) -> None:
     assert hasher.verify(STRONG_PASSWORD, None) == (False, None)
 
 
+# U+FDFA is one code point that NFKC turns into 18; 228 of them are well under every
+# length guard before normalisation, but 4,104 characters after it, over passlib's
+# MAX_PASSWORD_SIZE of 4,096.
+EXPANDING_PASSWORD = "\ufdfa" * 228
+
+
+def test_password_expanding_under_nfkc_against_a_real_hash_is_a_mismatch(
+    hasher: PasswordHasher,
+) -> None:
+    assert hasher.verify(EXPANDING_PASSWORD, hasher.hash(STRONG_PASSWORD)) == (False, None)
+
+
+def test_password_expanding_under_nfkc_without_a_stored_hash_is_a_mismatch_not_an_error(
+    hasher: PasswordHasher,
+) -> None:
+    assert hasher.verify(EXPANDING_PASSWORD, None) == (False, None)
+
+
+def test_dummy_verify_of_a_password_expanding_under_nfkc_does_not_raise(
+    hasher: PasswordHasher,
+) -> None:
+    hasher.dummy_verify(EXPANDING_PASSWORD)
+
+
 # Policy: length
 
 
