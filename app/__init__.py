@@ -7,13 +7,18 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.router import Router
 
-from .settings import AppSettings, apply_environment
+from .settings import AppSettings, SettingsError, apply_environment
 
 
 def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
     settings = apply_environment(settings)
+    try:
+        app_settings = AppSettings.from_settings(settings)
+    except SettingsError as exc:
+        # Start-up stops here with the reason, not with a traceback.
+        raise SystemExit(f"Cannot start: {exc}") from None
     with Configurator(settings=settings) as config:
-        config.registry["app_settings"] = AppSettings.from_settings(settings)
+        config.registry["app_settings"] = app_settings
         config.include("pyramid_chameleon")
         config.include(".models")
         config.include(".client_ip")

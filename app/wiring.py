@@ -20,6 +20,7 @@ from .services.login_sessions import LoginSessionService, SessionLifetimes
 from .services.mail_templates import MailTemplates
 from .services.outbox import Outbox, OutboxSender, OutboxThread, outbox_cipher
 from .services.passwords import PasswordHasher, PasswordPolicy
+from .services.pruning import Pruner
 from .services.rate_limits import DEFAULT_LIMITS, RateLimiter
 from .settings import AppSettings
 
@@ -79,9 +80,18 @@ def includeme(config: Configurator) -> None:
         retry_seconds=app_settings.mail_retry_seconds,
     )
     registry["outbox_sender"] = sender
+    registry["pruner"] = Pruner(
+        registry["dbsession_factory"],
+        _RegistryClock(registry),
+        session_absolute=registry["session_lifetimes"].absolute,
+    )
     thread = None
     if app_settings.mail_delivery == "thread":
-        thread = OutboxThread(sender, poll_seconds=app_settings.mail_poll_seconds)
+        thread = OutboxThread(
+            sender,
+            poll_seconds=app_settings.mail_poll_seconds,
+            housekeeping=registry["pruner"].prune,
+        )
         thread.start()
         atexit.register(thread.stop)
     registry["outbox_thread"] = thread

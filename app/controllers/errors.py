@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.services.rate_limits import RateLimited
 
@@ -58,6 +59,16 @@ def bad_encoding(exc: UnicodeDecodeError, request: Any) -> dict[str, Any]:
 @exception_view_config(HTTPException)
 def http_exception(exc: HTTPException, request: Any) -> HTTPException:
     return exc
+
+
+@exception_view_config(OperationalError, renderer="app:templates/errors/unavailable.pt")
+@exception_view_config(InterfaceError, renderer="app:templates/errors/unavailable.pt")
+def database_unavailable(exc: Exception, request: Any) -> dict[str, Any]:
+    # A page of its own, which does not touch the database (no signed-in menu).
+    log.warning("Database unavailable: %s", type(getattr(exc, "orig", exc)).__name__)
+    request.response.status = 503
+    request.response.headers["Retry-After"] = "30"
+    return {}
 
 
 @exception_view_config(Exception, renderer="app:templates/errors/error.pt")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import zope.sqlalchemy
+from pyramid.settings import asbool
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
@@ -46,8 +47,17 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def get_engine(settings: Mapping[str, Any], prefix: str = "sqlalchemy.") -> Engine:
-    # Parameters stay out of error messages and logs: they can hold emails and hashes.
-    engine = engine_from_config(settings, prefix, hide_parameters=True)
+    config = dict(settings)
+    # engine_from_config would pass the text "false" through as a true value.
+    pre_ping = asbool(config.pop(prefix + "pool_pre_ping", True))
+    engine = engine_from_config(
+        config,
+        prefix,
+        # Parameters stay out of error messages and logs: they can hold emails and hashes.
+        hide_parameters=True,
+        # A connection broken by a database restart is noticed and replaced before use.
+        pool_pre_ping=pre_ping,
+    )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
     return engine

@@ -10,7 +10,6 @@ from pyramid.paster import get_appsettings, setup_logging
 from pyramid.router import Router
 
 from app import main
-from app.settings import SettingsError
 
 
 def load_app(config_uri: str, **overrides: str) -> Router:
@@ -22,11 +21,7 @@ def load_app(config_uri: str, **overrides: str) -> Router:
     setup_logging(config_uri)
     settings: dict[str, Any] = dict(get_appsettings(config_uri, name="main"))
     settings.update(overrides)
-    try:
-        return main({"__file__": path}, **settings)
-    except SettingsError as exc:
-        fail(str(exc))
-        raise
+    return main({"__file__": path}, **settings)
 
 
 def fail(message: str, code: int = 2) -> None:

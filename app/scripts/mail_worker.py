@@ -13,6 +13,7 @@ import time
 from .common import load_app
 
 log = logging.getLogger("app.mail_worker")
+PRUNE_INTERVAL_SECONDS = 3600
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = load_app(args.config, **{"mail.delivery": "manual"})
     sender = app.registry["outbox_sender"]
+    pruner = app.registry["pruner"]
+    next_prune = 0.0
     poll_seconds = app.registry["app_settings"].mail_poll_seconds
     stopping = threading.Event()
 
@@ -39,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     while not stopping.is_set():
         try:
             sent = sender.deliver_due()
+            if time.monotonic() >= next_prune:
+                pruner.prune()
+                next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
         except Exception:
             log.exception("Delivering the outbox failed; trying again shortly")
             sent = 0

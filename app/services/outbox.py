@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -234,9 +235,18 @@ class OutboxThread:
     It wakes when a request that queued mail commits, and also polls, so retries and
     messages queued by other processes go out too."""
 
-    def __init__(self, sender: OutboxSender, poll_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        sender: OutboxSender,
+        poll_seconds: float = 5.0,
+        housekeeping: Callable[[], Any] | None = None,
+        housekeeping_seconds: float = 3600.0,
+    ) -> None:
         self.sender = sender
         self.poll_seconds = poll_seconds
+        self.housekeeping = housekeeping
+        self.housekeeping_seconds = housekeeping_seconds
+        self._next_housekeeping = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -262,7 +272,14 @@ class OutboxThread:
             self._wake.clear()
             try:
                 self.sender.deliver_due()
+                self._maybe_housekeep()
             except Exception:
                 # The database may be unreachable for a while; keep the thread alive.
                 log.exception("The outbox sender failed; it will try again")
             self._wake.wait(self.poll_seconds)
+
+    def _maybe_housekeep(self) -> None:
+        if self.housekeeping is None or time.monotonic() < self._next_housekeeping:
+            return
+        self._next_housekeeping = time.monotonic() + self.housekeeping_seconds
+        self.housekeeping()

@@ -1,0 +1,68 @@
+"""Housekeeping: old codes, ended sessions and delivered emails are deleted on a schedule."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, or_
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import LoginSession, OutgoingEmail, PasswordReset
+
+from .clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    # Spent or expired codes are kept a while so that "this link was already used" can
+    # still be told apart from "this link never existed".
+    codes: timedelta = timedelta(days=30)
+    sessions: timedelta = timedelta(days=30)
+    emails: timedelta = timedelta(days=7)
+
+
+class Pruner:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        retention: RetentionPolicy | None = None,
+        session_absolute: timedelta = timedelta(days=30),
+    ) -> None:
+        self.session_factory = session_factory
+        self.clock = clock
+        self.retention = retention or RetentionPolicy()
+        self.session_absolute = session_absolute
+
+    def prune(self) -> dict[str, int]:
+        """Delete what is past its retention; returns how many rows of each kind."""
+        now = self.clock.now()
+        with self.session_factory() as dbsession, dbsession.begin():
+            codes = dbsession.execute(
+                delete(PasswordReset).where(PasswordReset.expires_at < now - self.retention.codes)
+            ).rowcount
+            sessions = dbsession.execute(
+                delete(LoginSession).where(
+                    or_(
+                        LoginSession.revoked_at < now - self.retention.sessions,
+                        LoginSession.created_at
+                        < now - self.session_absolute - self.retention.sessions,
+                    )
+                )
+            ).rowcount
+            emails = dbsession.execute(
+                delete(OutgoingEmail).where(
+                    or_(
+                        OutgoingEmail.sent_at < now - self.retention.emails,
+                        OutgoingEmail.failed_at < now - self.retention.emails,
+                    )
+                )
+            ).rowcount
+        counts = {"codes": codes, "sessions": sessions, "emails": emails}
+        if any(counts.values()):
+            log.info("Pruned %(codes)s codes, %(sessions)s sessions, %(emails)s emails", counts)
+        return counts
