@@ -1,0 +1,336 @@
+"""Production shape: several real app processes and mail workers on one PostgreSQL."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Account, get_engine, get_session_factory
+from app.services.outbox import EmailContent, Outbox, outbox_cipher
+from app.services.passwords import PasswordHasher
+
+from ..conftest import SECRET, STRONG_PASSWORD
+from ..support import Mailbox, SMTPServer, free_port
+from .test_scripts import _write_config
+
+ROOT = Path(__file__).resolve().parents[2]
+UNLIMITED = {
+    f"ratelimit.{name}": "1000000/minute"
+    for name in (
+        "signin_per_account",
+        "signin_per_ip",
+        "forgot_per_email",
+        "forgot_per_ip",
+        "bad_code_per_ip",
+        "register_per_ip",
+    )
+}
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def _wait_for_http(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early: {process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer in {timeout} s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@pytest.fixture
+def postgresql_url(postgresql_server, postgresql_template) -> Iterator[str]:
+    with postgresql_server.database(postgresql_template) as dbname:
+        yield postgresql_server.url(dbname)
+
+
+def _serve(config: Path, port: int) -> subprocess.Popen:
+    text = config.read_text()
+    text += f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\nthreads = 8\n"
+    served = config.with_name(f"serve-{port}.ini")
+    served.write_text(text)
+    return subprocess.Popen(
+        [_bin("pserve"), str(served)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+class Browser:
+    """A cookie-keeping HTTP client for the servers above."""
+
+    def __init__(self) -> None:
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, url: str) -> str:
+        with self.opener.open(url, timeout=30) as response:
+            return response.read().decode()
+
+    def post(self, url: str, fields: dict[str, str]) -> int:
+        data = urllib.parse.urlencode(fields).encode()
+        try:
+            with self.opener.open(url, data=data, timeout=60) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+
+def test_forty_clients_on_two_app_processes_race_one_code_and_one_wins(
+    postgresql_url, tmp_path, smtp_server
+):
+    engine = get_engine({"sqlalchemy.url": postgresql_url})
+    factory = get_session_factory(engine)
+    from .flows import account_service
+
+    settings = {
+        "sqlalchemy.url": postgresql_url,
+        "app.secret": SECRET,
+        "app.base_url": "http://127.0.0.1",
+        "mail.delivery": "manual",
+        "mail.port": str(smtp_server.port),
+        **UNLIMITED,
+    }
+    config = _write_config(tmp_path, settings)
+    ports = [free_port(), free_port()]
+    servers = [_serve(config, port) for port in ports]
+    try:
+        for port, server in zip(ports, servers, strict=True):
+            _wait_for_http(f"http://127.0.0.1:{port}/account/signin", server)
+
+        from app import main
+
+        helper_app = main({}, **settings)
+        try:
+            with factory() as session, session.begin():
+                service = account_service(helper_app, session)
+                service.create_account("alice@example.com", STRONG_PASSWORD)
+                session.flush()
+                code = service.create_reset_code("alice@example.com", "127.0.0.1")
+        finally:
+            helper_app.registry["db_engine"].dispose()
+
+        passwords = [f"forty racing clients number {i:02d}" for i in range(40)]
+        prepared = []
+        for index, password in enumerate(passwords):
+            base = f"http://127.0.0.1:{ports[index % 2]}"
+            browser = Browser()
+            page = browser.get(f"{base}/account/reset_password/{code}")  # follows the 303
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+            prepared.append((browser, base, token, password))
+
+        barrier = threading.Barrier(len(prepared))
+        statuses: list[int] = [0] * len(prepared)
+
+        def race(index: int) -> None:
+            browser, base, token, password = prepared[index]
+            barrier.wait()
+            statuses[index] = browser.post(
+                f"{base}/account/reset_password",
+                {"csrf_token": token, "password": password, "confirm_password": password},
+            )
+
+        threads = [threading.Thread(target=race, args=(i,)) for i in range(len(prepared))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+
+        assert sorted(statuses) == [200] + [400] * 39, statuses
+        winner = passwords[statuses.index(200)]
+        with factory() as session:
+            stored = session.scalars(select(Account.password_hash)).one()
+        hasher = PasswordHasher()
+        assert [p for p in passwords if hasher.verify(p, stored)[0]] == [winner]
+    finally:
+        for server in servers:
+            _stop(server)
+        engine.dispose()
+        for server in servers:
+            output = server.stdout.read()
+            if "Traceback" in output or "ERROR" in output:
+                print(output)
+
+
+class FlakyMailbox(Mailbox):
+    """Refuses every third delivery until it has refused `refusals` of them."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__()
+        self.refusals_left = refusals
+        self.calls = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        with self.lock:
+            self.calls += 1
+            refuse = self.calls % 3 == 0 and self.refusals_left > 0
+            if refuse:
+                self.refusals_left -= 1
+        if refuse:
+            return "451 Try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_three_mail_workers_deliver_300_messages_exactly_once(postgresql_url, tmp_path):
+    smtp = SMTPServer()
+    smtp.mailbox = FlakyMailbox(refusals=60)
+    smtp.start()
+    engine = get_engine({"sqlalchemy.url": postgresql_url})
+    factory = get_session_factory(engine)
+    workers: list[subprocess.Popen] = []
+    try:
+        from app.services.clock import SystemClock
+
+        with factory() as session, session.begin():
+            outbox = Outbox(session, outbox_cipher(SECRET), SystemClock())
+            for number in range(300):
+                outbox.queue(
+                    f"user{number}@example.com",
+                    EmailContent(f"Message {number}", f"Body {number}", f"<p>{number}</p>"),
+                )
+        config = _write_config(
+            tmp_path,
+            {
+                "sqlalchemy.url": postgresql_url,
+                "app.secret": SECRET,
+                "app.base_url": "http://127.0.0.1",
+                "mail.delivery": "worker",
+                "mail.host": "127.0.0.1",
+                "mail.port": str(smtp.port),
+                "mail.retry_seconds": "0.2",
+                "mail.poll_seconds": "0.1",
+                "mail.max_attempts": "20",
+            },
+        )
+        workers = [
+            subprocess.Popen(
+                [_bin("app-mail-worker"), str(config)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(smtp.mailbox.messages) < 300:
+            time.sleep(0.2)
+        time.sleep(2)  # room for any duplicate to arrive
+        subjects = [m.message["Subject"] for m in smtp.mailbox.messages]
+        assert len(subjects) == 300, f"{len(subjects)} delivered"
+        assert len(set(subjects)) == 300
+        assert smtp.mailbox.refusals_left == 0  # the server really did refuse some
+    finally:
+        for worker in workers:
+            _stop(worker)
+        smtp.stop()
+        engine.dispose()
+    for worker in workers:
+        assert worker.returncode == 0, worker.stderr.read()
+
+
+def test_pserve_production_ini_serves_the_sign_in_page(db_url, tmp_path):
+    port = free_port()
+    # production.ini as shipped, on a free port instead of 6543.
+    text = (ROOT / "production.ini").read_text()
+    text = re.sub(r"^listen = .*$", f"listen = 127.0.0.1:{port}", text, flags=re.M)
+    config = tmp_path / "production.ini"
+    config.write_text(text)
+    environment = {
+        **os.environ,
+        "APP_SECRET": SECRET,
+        "DATABASE_URL": db_url,
+        "APP_BASE_URL": "https://accounts.example.test",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(free_port()),
+    }
+    server = subprocess.Popen(
+        [_bin("pserve"), str(config)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_http(f"http://127.0.0.1:{port}/account/signin", server)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/account/signin") as response:  # noqa: S310
+            assert response.headers["Server"] == "waitress"
+            assert "Strict-Transport-Security" in response.headers
+            assert "Sign in" in response.read().decode()
+    finally:
+        _stop(server)
+
+
+def test_production_ini_without_app_secret_stops_with_a_clear_message(db_url):
+    environment = {k: v for k, v in os.environ.items() if k != "APP_SECRET"}
+    environment["DATABASE_URL"] = db_url
+    result = subprocess.run(
+        [_bin("pserve"), str(ROOT / "production.ini")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "APP_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_request_that_hits_a_serialization_failure_is_retried(wsgi_app, monkeypatch):
+    import psycopg.errors
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from app.services.accounts import AccountService
+
+    from ..conftest import new_client
+    from .flows import forgot_password
+
+    original = AccountService.request_password_reset
+    calls: list[int] = []
+
+    def conflicting_once(self, email, ip):
+        calls.append(1)
+        if len(calls) == 1:
+            self.dbsession.execute(text("SELECT 1"))  # the session is in the transaction
+            raise OperationalError(
+                "UPDATE ...", {}, psycopg.errors.SerializationFailure("could not serialize")
+            )
+        return original(self, email, ip)
+
+    monkeypatch.setattr(AccountService, "request_password_reset", conflicting_once)
+    response = forgot_password(new_client(wsgi_app), "alice@example.com")
+    assert response.status_int == 303
+    assert len(calls) == 2
