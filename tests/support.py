@@ -13,6 +13,19 @@ from email.message import Message
 
 from aiosmtpd.controller import Controller
 
+# Settings that lift every rate limit, for tests where the limits are not the subject.
+UNLIMITED_RATES = {
+    f"ratelimit.{name}": "1000000/minute"
+    for name in (
+        "signin_per_account",
+        "signin_per_ip",
+        "forgot_per_email",
+        "forgot_per_ip",
+        "bad_code_per_ip",
+        "register_per_ip",
+    )
+}
+
 LINK_PATTERN = re.compile(r"https?://[^\s\"<>]+/account/reset_password/([A-Za-z0-9_\-]+)")
 
 

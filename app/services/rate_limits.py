@@ -70,23 +70,20 @@ class RateLimiter:
 
     def check(self, name: str, key: str) -> None:
         """Raise RateLimited if the limit is used up; counts nothing."""
-        limit = self.limits[name]
-        try:
-            if self.strategy.test(limit.item, name, self._key(key)):
-                return
-            reset_at = self.strategy.get_window_stats(limit.item, name, self._key(key)).reset_time
-        except Exception as exc:  # noqa: BLE001 - storage down: serve without limits
-            self._storage_unavailable(exc)
-            return
-        raise RateLimited(math.ceil(reset_at - time.time()))
+        self._apply(name, key, count=False)
 
     def hit(self, name: str, key: str) -> None:
         """Count one attempt; raise RateLimited if that was one too many."""
+        self._apply(name, key, count=True)
+
+    def _apply(self, name: str, key: str, count: bool) -> None:
         limit = self.limits[name]
+        identifiers = (name, self._key(key))
         try:
-            if self.strategy.hit(limit.item, name, self._key(key)):
+            allowed = (self.strategy.hit if count else self.strategy.test)(limit.item, *identifiers)
+            if allowed:
                 return
-            reset_at = self.strategy.get_window_stats(limit.item, name, self._key(key)).reset_time
+            reset_at = self.strategy.get_window_stats(limit.item, *identifiers).reset_time
         except Exception as exc:  # noqa: BLE001 - storage down: serve without limits
             self._storage_unavailable(exc)
             return

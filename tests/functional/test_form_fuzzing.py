@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ..conftest import STRONG_PASSWORD, new_client
-from ..support import form_by_action
+from ..support import UNLIMITED_RATES, form_by_action
 from .flows import create_account, sign_in
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
@@ -69,18 +69,7 @@ SIGNED_IN_ROUTES = [
 @pytest.fixture
 def fuzz_app(make_app, app_settings):
     # The limits would answer 429 after a few posts and hide the view code from the fuzzer.
-    unlimited = {
-        f"ratelimit.{name}": "100000/minute"
-        for name in (
-            "signin_per_account",
-            "signin_per_ip",
-            "forgot_per_email",
-            "forgot_per_ip",
-            "bad_code_per_ip",
-            "register_per_ip",
-        )
-    }
-    wsgi_app = make_app({**app_settings, **unlimited})
+    wsgi_app = make_app({**app_settings, **UNLIMITED_RATES})
     create_account(wsgi_app, "alice@example.com", STRONG_PASSWORD)
     return wsgi_app
 

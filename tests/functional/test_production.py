@@ -24,21 +24,10 @@ from app.services.outbox import EmailContent, Outbox, outbox_cipher
 from app.services.passwords import PasswordHasher
 
 from ..conftest import SECRET, STRONG_PASSWORD
-from ..support import Mailbox, SMTPServer, free_port
+from ..support import UNLIMITED_RATES, Mailbox, SMTPServer, free_port
 from .test_scripts import _write_config
 
 ROOT = Path(__file__).resolve().parents[2]
-UNLIMITED = {
-    f"ratelimit.{name}": "1000000/minute"
-    for name in (
-        "signin_per_account",
-        "signin_per_ip",
-        "forgot_per_email",
-        "forgot_per_ip",
-        "bad_code_per_ip",
-        "register_per_ip",
-    )
-}
 
 
 def _bin(name: str) -> str:
@@ -122,7 +111,7 @@ def test_forty_clients_on_two_app_processes_race_one_code_and_one_wins(
         "app.base_url": "http://127.0.0.1",
         "mail.delivery": "manual",
         "mail.port": str(smtp_server.port),
-        **UNLIMITED,
+        **UNLIMITED_RATES,
     }
     config = _write_config(tmp_path, settings)
     ports = [free_port(), free_port()]
