@@ -1,6 +1,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The tests run on SQLite and on PostgreSQL; TEST_DB=sqlite (or postgresql) runs one only.
+TEST_DB ?=
 
 .PHONY: run test lint format migrate bench clean
 
@@ -9,7 +11,7 @@ run: $(VENV)/.app-installed var
 	$(BIN)/pserve development.ini
 
 test: $(VENV)/.testing-installed
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(if $(TEST_DB),--db=$(TEST_DB)) $(PYTEST_ARGS)
 
 lint: $(VENV)/.testing-installed
 	$(BIN)/ruff check .
@@ -39,3 +41,10 @@ $(VENV)/.testing-installed: setup.py $(VENV)/bin/python
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+
+# Load benchmark (wrk against waitress, SQLite and PostgreSQL); appends to bench/RESULTS.md.
+# BENCH_ARGS passes options through, e.g. BENCH_ARGS="--backends sqlite --duration 5".
+bench: $(VENV)/.testing-installed
+	@command -v wrk >/dev/null || { echo "make bench: wrk is not installed; install it with: apt-get install wrk" >&2; exit 1; }
+	test -x $(BIN)/py-spy || $(BIN)/pip install --quiet py-spy
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -14,7 +14,8 @@ requires = [
     "argon2-cffi",
     "waitress",
     "cryptography",
-    "limits",
+    # The rate limits live in Redis in production (ratelimit.storage_uri = redis://...).
+    "limits[redis]",
     "psycopg[binary]>=3.1",
     # Password strength estimation; the policy needs more than a length check.
     "zxcvbn",
@@ -23,7 +24,8 @@ requires = [
 tests_require = [
     "pytest",
     "WebTest",
-    "pytest-postgresql",
+    # DatabaseJanitor without a server version: each test's PostgreSQL database.
+    "pytest-postgresql>=10",
     "aiosmtpd",
     "hypothesis",
     "playwright",

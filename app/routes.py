@@ -14,10 +14,12 @@ def includeme(config: Configurator) -> None:
     config.add_route("account.reset_password", "/account/reset_password")
     config.add_route("account.change_password", "/account/change_password")
     config.add_route("account.sessions", "/account/sessions")
-    config.add_route("account.sessions.revoke", "/account/sessions/{id}/revoke")
+    config.add_route("account.sessions.revoke", r"/account/sessions/{id:\d{1,9}}/revoke")
     config.add_route("account.activity", "/account/activity")
     config.add_route("account.sessions.revoke_others", "/account/sessions/revoke_others")
     config.add_route("admin.accounts", "/admin/accounts")
     config.add_route("admin.accounts.new", "/admin/accounts/new")
-    config.add_route("admin.account", r"/admin/accounts/{id:\d{1,12}}")
-    config.add_route("admin.account.action", r"/admin/accounts/{id:\d{1,12}}/{action}")
+    # Ids are at most nine digits: PostgreSQL's integer stops at 2,147,483,647, and a
+    # larger number must be a 404, not a database error.
+    config.add_route("admin.account", r"/admin/accounts/{id:\d{1,9}}")
+    config.add_route("admin.account.action", r"/admin/accounts/{id:\d{1,9}}/{action}")

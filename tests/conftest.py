@@ -103,16 +103,25 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgresql_server() -> Iterator[PostgresServer]:
+def postgresql_server(request: pytest.FixtureRequest) -> Iterator[PostgresServer]:
+    if "postgresql" not in selected_backends(request.config):
+        # Tests that ask for the server itself (not for db_url) follow --db too.
+        pytest.skip(f"PostgreSQL is not among --db={request.config.getoption('db')}")
     bin_dir = find_bin_dir()
     if bin_dir is None:
+        where = (
+            f"PG_BIN={os.environ['PG_BIN']}"
+            if os.environ.get("PG_BIN")
+            else "/usr/lib/postgresql/*/bin, pg_config --bindir"
+        )
         reason = (
-            "PostgreSQL server binaries not found (looked in $PG_BIN, /usr/lib/postgresql/*/bin"
-            " and pg_config --bindir); install postgresql-15 or run with --db=sqlite"
+            f"PostgreSQL server binaries not found ({where}): install postgresql-15,"
+            " set PG_BIN, or run only SQLite with --db=sqlite"
         )
         if os.environ.get("CI") == "true":
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
+    PostgresServer.reap_orphans(bin_dir)
     server = PostgresServer(bin_dir)
     try:
         server.start()
@@ -159,7 +168,7 @@ def _postgresql_database(request: pytest.FixtureRequest, template: str | None) -
         # connected is a leak. The drop cuts it off either way.
         leaks = server.open_connections(dbname)
     if leaks:
-        pytest.fail(f"connections to the test database were left open: {', '.join(leaks)}")
+        pytest.fail(f"connections to the test database were left open: {'; '.join(leaks)}")
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ authentication, and gives up durability for speed: nothing in it outlives the se
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
@@ -28,6 +29,8 @@ HOST = "127.0.0.1"
 # PostgreSQL refuses to run as root; as root the server runs as this system user.
 SYSTEM_USER = "postgres"
 
+PREFIX = "accounts-postgres-"
+OWNER_FILE = "owner.pid"
 SHARED_MEMORY = "/dev/shm"  # memory-backed; a private directory is made inside it
 
 SERVER_SETTINGS = {
@@ -36,6 +39,9 @@ SERVER_SETTINGS = {
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
+    # Not UTC on purpose, and far from it (+13:45/+12:45): production servers often are
+    # not on UTC either, and every time must still be written and read back as UTC.
+    "timezone": "'Pacific/Chatham'",
     "log_min_messages": "warning",
 }
 
@@ -79,12 +85,22 @@ def _fast_temp_dir() -> str | None:
     return None
 
 
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal is sent: this only asks whether pid exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, as another user's process
+    return True
+
+
 class PostgresServer:
     """initdb + pg_ctl in a temporary directory, removed again by stop()."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, base_dir: Path | None = None) -> None:
         self.bin_dir = bin_dir
-        self.base_dir = Path(tempfile.mkdtemp(prefix="accounts-postgres-", dir=_fast_temp_dir()))
+        self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix=PREFIX, dir=_fast_temp_dir()))
         self.data_dir = self.base_dir / "data"
         self.log_file = self.base_dir / "server.log"
         self.port = 0
@@ -92,7 +108,26 @@ class PostgresServer:
         self._databases = itertools.count(1)
         self._running = False
 
+    @classmethod
+    def reap_orphans(cls, bin_dir: Path) -> None:
+        """Stop and remove the servers of test sessions that were killed (SIGKILL, a
+        closed terminal) before they could stop their own. Others' live sessions are
+        left alone: each directory names the process that made it."""
+        parent = Path(_fast_temp_dir() or tempfile.gettempdir())
+        for base_dir in parent.glob(PREFIX + "*"):
+            try:
+                owner = int((base_dir / OWNER_FILE).read_text())
+            except (OSError, ValueError):
+                continue
+            if _is_alive(owner):
+                continue
+            orphan = cls(bin_dir, base_dir)
+            orphan._running = (orphan.data_dir / "postmaster.pid").exists()
+            with contextlib.suppress(RuntimeError):  # already gone: stop() removes the dir
+                orphan.stop()
+
     def start(self) -> None:
+        (self.base_dir / OWNER_FILE).write_text(str(os.getpid()))
         if self._as_root:
             try:
                 account = pwd.getpwnam(SYSTEM_USER)
@@ -154,6 +189,28 @@ class PostgresServer:
         finally:
             shutil.rmtree(self.base_dir, ignore_errors=True)
 
+    def pause(self) -> None:
+        """Stop the server but keep its data, as an outage would."""
+        self._run("pg_ctl", "stop", "--pgdata", str(self.data_dir), "--mode", "fast", "--wait")
+        self._running = False
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        self._run(
+            "pg_ctl",
+            "start",
+            "--pgdata",
+            str(self.data_dir),
+            "--log",
+            str(self.log_file),
+            "--wait",
+            "--timeout",
+            "60",
+            "--options",
+            f"-p {self.port}",
+        )
+        self._running = True
+
     def url(self, dbname: str) -> str:
         return f"postgresql+psycopg://{USER}@{HOST}:{self.port}/{dbname}"
 
@@ -174,14 +231,14 @@ class PostgresServer:
             self.drop(dbname)
 
     def open_connections(self, dbname: str) -> list[str]:
-        """Who is still connected to dbname, as 'application_name (state)' strings."""
+        """Who is still connected to dbname: each connection's state and last query."""
         with self._admin() as connection:
             rows = connection.execute(
-                "SELECT application_name, state FROM pg_stat_activity"
+                "SELECT state, left(query, 60) FROM pg_stat_activity"
                 " WHERE datname = %s AND pid <> pg_backend_pid()",
                 (dbname,),
             ).fetchall()
-        return [f"{name or 'client'} ({state})" for name, state in rows]
+        return [f"{state}, last query {query!r}" for state, query in rows]
 
     def drop(self, dbname: str, *, is_template: bool = False) -> None:
         """Drop dbname. The janitor closes the door to new connections and terminates the

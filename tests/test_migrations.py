@@ -1,4 +1,5 @@
-"""The schema comes only from Alembic, and the migrations give exactly the models."""
+"""The schema comes only from Alembic, and the migrations give exactly the models, on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from app.models.meta import Base
 from .conftest import alembic_config
 
 
-def test_migrations_give_exactly_the_models_schema(tmp_path):
-    url = f"sqlite:///{tmp_path / 'schema.sqlite'}"
+def test_migrations_give_exactly_the_models_schema(empty_db_url):
+    url = empty_db_url
     command.upgrade(alembic_config(url), "head")
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -23,15 +24,20 @@ def test_migrations_give_exactly_the_models_schema(tmp_path):
     assert differences == []
 
 
-def test_migrations_go_down_to_nothing_and_up_again(tmp_path):
-    url = f"sqlite:///{tmp_path / 'roundtrip.sqlite'}"
+def test_migrations_go_down_to_nothing_and_up_again(empty_db_url):
+    url = empty_db_url
     config = alembic_config(url)
     command.upgrade(config, "head")
     command.downgrade(config, "base")
     engine = create_engine(url)
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     command.upgrade(config, "head")
-    assert {"accounts", "password_resets", "login_sessions", "outgoing_emails"} <= set(
-        inspect(engine).get_table_names()
-    )
+    assert set(inspect(engine).get_table_names()) == {
+        "alembic_version",
+        "accounts",
+        "account_events",
+        "password_resets",
+        "login_sessions",
+        "outgoing_emails",
+    }
     engine.dispose()

@@ -77,6 +77,9 @@ def get_tm_session(session_factory: sessionmaker[Session], transaction_manager: 
 def includeme(config: Any) -> None:
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # pyramid_tm would look up the signed-in user before the exception views are in
+    # place, so a database outage there would escape as a bare 500 instead of our 503.
+    settings["tm.annotate_user"] = False
     config.include("pyramid_tm")
     config.include("pyramid_retry")
 

@@ -220,3 +220,15 @@ def test_markup_is_escaped_where_it_is_shown_back(alice_app):
     assert response.status_int == 400
     assert "<img" not in response.text
     assert "&lt;img src=x onerror=alert(1)&gt;" in response.text
+
+
+@pytest.mark.parametrize("number", ["2147483648", "99999999999999999999", "1e3", "-1"])
+def test_ids_too_large_for_the_database_are_not_found(alice_app, number):
+    client = new_client(alice_app)
+    from .flows import sign_in
+
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    token = form_by_action(client.get("/account/sessions"), "/account/logout")["csrf_token"].value
+    response = client.post(f"/account/sessions/{number}/revoke", {"csrf_token": token}, status="*")
+    assert response.status_int == 404
+    assert client.get("/account").status_int == 200

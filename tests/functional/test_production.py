@@ -323,3 +323,60 @@ def test_a_request_that_hits_a_serialization_failure_is_retried(wsgi_app, monkey
     response = forgot_password(new_client(wsgi_app), "alice@example.com")
     assert response.status_int == 303
     assert len(calls) == 2
+
+
+def test_pages_answer_503_while_postgresql_is_down_and_recover_by_themselves(
+    postgresql_server, tmp_path
+):
+    from app import main
+
+    from ..conftest import alembic_config
+    from ..postgres import PostgresServer
+
+    # A server of this test's own: stopping the shared one would disturb other tests.
+    server = PostgresServer(postgresql_server.bin_dir)
+    server.start()
+    app = None
+    try:
+        server.janitor("outage").init()
+        from alembic import command
+
+        command.upgrade(alembic_config(server.url("outage")), "head")
+        app = main(
+            {},
+            **{
+                "sqlalchemy.url": server.url("outage"),
+                "app.secret": SECRET,
+                "app.base_url": "http://127.0.0.1",
+                "mail.delivery": "manual",
+            },
+        )
+        from ..conftest import new_client
+        from .flows import create_account, sign_in
+
+        create_account(app, "alice@example.com", STRONG_PASSWORD)
+        client = new_client(app)
+        sign_in(client, "alice@example.com", STRONG_PASSWORD)
+        assert client.get("/account").status_int == 200
+
+        server.pause()
+        for url in ("/account", "/account/signin", "/"):
+            down = client.get(url, status="*")
+            assert down.status_int == 503, url
+            assert down.headers["Retry-After"] == "30"
+            assert "Back in a moment" in down.text
+            assert "Traceback" not in down.text
+        page = new_client(app).get("/account/forgot_password", status="*")
+        form_post = new_client(app).post(
+            "/account/forgot_password", {"email": "alice@example.com"}, status="*"
+        )
+        assert page.status_int == 200  # needs no database
+        assert form_post.status_int in (400, 503)
+
+        server.resume()
+        assert client.get("/account").status_int == 200
+        sign_in(new_client(app), "alice@example.com", STRONG_PASSWORD)
+    finally:
+        if app is not None:
+            app.registry["db_engine"].dispose()
+        server.stop()
