@@ -1,0 +1,70 @@
+"""Housekeeping deletes what is past its retention, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import LoginSession, OutgoingEmail, PasswordReset, get_engine, get_session_factory
+from app.services.accounts import AccountService
+from app.services.outbox import EmailContent, Outbox, outbox_cipher
+from app.services.pruning import Pruner
+from tests.conftest import SECRET, STRONG_PASSWORD
+from tests.support import FakeClock
+
+
+@pytest.fixture
+def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = get_engine({"sqlalchemy.url": db_url})
+    yield get_session_factory(engine)
+    engine.dispose()
+
+
+def _count(factory: sessionmaker[Session], model: type) -> int:
+    with factory() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_old_codes_sessions_and_emails_are_pruned_and_recent_ones_kept(
+    account_service: AccountService, dbsession: Session, clock: FakeClock, session_factory
+):
+    account = account_service.create_account("alice@example.com", STRONG_PASSWORD)
+    dbsession.flush()
+    outbox = Outbox(dbsession, outbox_cipher(SECRET), clock)
+
+    # Old: a code that expired 31 days from now, a session revoked then, an email sent then.
+    account_service.create_reset_code("alice@example.com", None)
+    _, old_session = account_service.login_sessions.start(account, None, None)
+    account_service.login_sessions.revoke(old_session)
+    old_email = outbox.queue("alice@example.com", EmailContent("old", "old", "old"))
+    old_email.sent_at = clock.now()
+    dbsession.commit()
+
+    clock.advance(days=31, hours=2)
+    # Recent: made now, and still within their retention.
+    account_service.create_reset_code("alice@example.com", None)
+    account_service.login_sessions.start(account, None, None)
+    unsent = outbox.queue("alice@example.com", EmailContent("new", "new", "new"))
+    dbsession.commit()
+
+    counts = Pruner(session_factory, clock).prune()
+
+    assert counts == {"codes": 1, "sessions": 1, "emails": 1}
+    assert _count(session_factory, PasswordReset) == 1
+    assert _count(session_factory, LoginSession) == 1
+    with session_factory() as session:
+        assert session.scalars(select(OutgoingEmail.id)).all() == [unsent.id]
+    assert Pruner(session_factory, clock).prune() == {"codes": 0, "sessions": 0, "emails": 0}
+
+
+def test_an_unsent_email_is_never_pruned(dbsession: Session, clock: FakeClock, session_factory):
+    Outbox(dbsession, outbox_cipher(SECRET), clock).queue(
+        "alice@example.com", EmailContent("waiting", "waiting", "waiting")
+    )
+    dbsession.commit()
+    clock.advance(days=400)
+    Pruner(session_factory, clock).prune()
+    assert _count(session_factory, OutgoingEmail) == 1
