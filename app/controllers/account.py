@@ -89,29 +89,34 @@ class AccountController(ControllerBase):
             self.request.response.status = 400
             return vm.to_dict()
         # Keyed by the address as typed (normalised), whether or not it has an account,
-        # so that being limited says nothing about which addresses exist.
+        # so that being limited says nothing about which addresses exist. The account's
+        # attempt is counted before the password is checked, so that a burst of parallel
+        # guesses cannot all slip past the limit; a successful sign-in clears it.
         email_key = normalize_email(vm.email)
         ip_key = self.client_ip or ""
         try:
-            self.rate_limiter.check("signin_per_account", email_key)
             self.rate_limiter.check("signin_per_ip", ip_key)
+            self.rate_limiter.hit("signin_per_account", email_key)
         except RateLimited as exc:
             account = self.accounts.find_account_by_email(vm.email)
             self.audit.record(events.SIGN_IN_BLOCKED, account.id if account else None)
             return self.too_many(exc)
         account = self.accounts.get_authenticated_account(vm.email, vm.password)
-        if account is None:
-            for name, key in (("signin_per_account", email_key), ("signin_per_ip", ip_key)):
-                # This failure is answered as usual; the next attempt gets the 429.
-                with contextlib.suppress(RateLimited):
-                    self.rate_limiter.hit(name, key)
+        if account is None or not self.accounts.record_sign_in(account, self.client_ip):
+            # This failure is answered as usual; the next attempt from here may get 429.
+            with contextlib.suppress(RateLimited):
+                self.rate_limiter.hit("signin_per_ip", ip_key)
             vm.error = SIGN_IN_FAILED
             self.request.response.status = 400
             return vm.to_dict()
-        return self._sign_in(account, vm.came_from)
+        self.rate_limiter.clear("signin_per_account", email_key)
+        return self._start_session(account, vm.came_from)
 
     def _sign_in(self, account: Account, destination: str) -> HTTPSeeOther:
         self.accounts.record_sign_in(account, self.client_ip)
+        return self._start_session(account, destination)
+
+    def _start_session(self, account: Account, destination: str) -> HTTPSeeOther:
         # A fresh CSRF token too: nothing an attacker saw before sign-in stays valid.
         new_csrf_token(self.request)
         headers = remember(self.request, account.id, account=account)

@@ -13,6 +13,7 @@ from app.security import PERMISSION_SIGNED_IN
 from app.services import audit as events
 from app.services.accounts import AccountError
 from app.services.passwords import PasswordRejected
+from app.services.rate_limits import RateLimited
 from app.viewmodels.account import ChangePasswordViewModel
 from app.viewmodels.activity import ActivityViewModel, page_number
 from app.viewmodels.sessions import SessionsViewModel
@@ -51,6 +52,11 @@ class AccountSecurityController(ControllerBase):
         if not vm.validate():
             self.request.response.status = 400
             return vm.to_dict()
+        # Guessing the current password here counts like guessing it at sign-in.
+        try:
+            self.rate_limiter.hit("signin_per_account", self.account.email)
+        except RateLimited as exc:
+            return self.too_many(exc)
         try:
             self.accounts.change_password(
                 self.account,
@@ -63,6 +69,7 @@ class AccountSecurityController(ControllerBase):
             vm.error = str(exc)
             self.request.response.status = 400
             return vm.to_dict()
+        self.rate_limiter.clear("signin_per_account", self.account.email)
         new_csrf_token(self.request)
         self.flash("Your password has been changed. Your other devices have been signed out.")
         return HTTPSeeOther(location=self.request.route_path("account"))

@@ -21,6 +21,9 @@ from .base import ControllerBase
 PENDING_CODE_KEY = "reset_code"
 RESET_DONE_MESSAGE = "Your password has been reset, please sign in."
 INVITATION_DONE_MESSAGE = "Your password is set, please sign in."
+NO_PENDING_CODE = (
+    "Open the link from your email to choose a new password. If it has expired, ask for a new one."
+)
 
 
 @view_defaults(renderer="app:templates/account/reset_password.pt")
@@ -85,6 +88,8 @@ class PasswordResetController(ControllerBase):
     @view_config(route_name="account.reset_password", request_method="GET")
     def reset_password_get(self) -> Any:
         pending = self._pending_reset()
+        if pending is None:
+            return self._link_invalid(NO_PENDING_CODE, code_presented=False)
         if isinstance(pending, str):
             return self._link_invalid(pending)
         return pending.to_dict()
@@ -92,6 +97,8 @@ class PasswordResetController(ControllerBase):
     @view_config(route_name="account.reset_password", request_method="POST")
     def reset_password_post(self) -> Any:
         pending = self._pending_reset()
+        if pending is None:
+            return self._link_invalid(NO_PENDING_CODE, code_presented=False)
         if isinstance(pending, str):
             return self._link_invalid(pending)
         vm = ResetPasswordViewModel.from_request(
@@ -117,14 +124,12 @@ class PasswordResetController(ControllerBase):
         message = INVITATION_DONE_MESSAGE if vm.is_invitation else RESET_DONE_MESSAGE
         return {"message": message}
 
-    def _pending_reset(self) -> ResetPasswordViewModel | str:
-        """The form for the code waiting in the session, or why there is none."""
+    def _pending_reset(self) -> ResetPasswordViewModel | str | None:
+        """The form for the code waiting in the session, why it cannot be used, or None
+        when there is no code at all."""
         code = self.request.session.get(PENDING_CODE_KEY)
         if not isinstance(code, str) or not code:
-            return (
-                "Open the link from your email to choose a new password. "
-                "If it has expired, ask for a new one."
-            )
+            return None
         try:
             reset = self.accounts.check_reset_code(code)
         except ResetCodeInvalid as exc:
@@ -133,13 +138,14 @@ class PasswordResetController(ControllerBase):
             self.request, code, reset.account.email, reset.purpose == PURPOSE_INVITE
         )
 
-    def _link_invalid(self, message: str) -> dict[str, Any]:
-        """The page for an unknown, used or expired code; each one counts against the
-        client's limit on bad codes (valid codes never do)."""
-        try:
-            self.rate_limiter.hit("bad_code_per_ip", self.client_ip or "")
-        except RateLimited as exc:
-            return self.too_many(exc)
+    def _link_invalid(self, message: str, code_presented: bool = True) -> dict[str, Any]:
+        """The page for an unknown, used or expired code; each one presented counts
+        against the client's limit on bad codes (valid codes never do)."""
+        if code_presented:
+            try:
+                self.rate_limiter.hit("bad_code_per_ip", self.client_ip or "")
+            except RateLimited as exc:
+                return self.too_many(exc)
         self.request.session.pop(PENDING_CODE_KEY, None)
         self.request.response.status = 400
         self.request.override_renderer = "app:templates/account/reset_link_invalid.pt"

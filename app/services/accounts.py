@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.models import PURPOSE_INVITE, PURPOSE_RESET, Account, PasswordReset
@@ -97,25 +98,32 @@ class AccountService:
         if self.find_account_by_email(email) is not None:
             raise EmailTaken("An account with this email address already exists.")
         now = self.clock.now()
-        account = Account(
-            email=email,
-            password_hash=None,
-            is_admin=is_admin,
-            is_disabled=False,
-            created_at=now,
-            login_count=0,
-        )
+        values = {
+            "email": email,
+            "password_hash": None,
+            "is_admin": is_admin,
+            "is_disabled": False,
+            "created_at": now,
+            "login_count": 0,
+        }
         if plain_text_password is not None:
             self.password_policy.check(plain_text_password, email)
-            account.password_hash = self.hasher.hash(plain_text_password)
-            account.password_changed_at = now
-        try:
-            # A savepoint, so that losing a race on the unique email leaves the rest of
-            # the request's transaction usable.
-            with self.dbsession.begin_nested():
-                self.dbsession.add(account)
-        except IntegrityError as exc:
-            raise EmailTaken("An account with this email address already exists.") from exc
+            values["password_hash"] = self.hasher.hash(plain_text_password)
+            values["password_changed_at"] = now
+        # Two requests may register one address at the same moment: the unique index
+        # decides, and the loser's insert does nothing (no savepoint, no broken
+        # transaction), which it learns from getting no id back.
+        insert = sqlite_insert if self.dbsession.get_bind().dialect.name == "sqlite" else pg_insert
+        account_id = self.dbsession.scalar(
+            insert(Account)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[Account.email])
+            .returning(Account.id)
+        )
+        if account_id is None:
+            raise EmailTaken("An account with this email address already exists.")
+        account = self.dbsession.get(Account, account_id)
+        assert account is not None
         return account
 
     def find_account_by_email(self, email: str) -> Account | None:
@@ -150,15 +158,54 @@ class AccountService:
             reason = "wrong_password" if not matches else "disabled"
             self.audit.record(events.SIGN_IN_FAILED, account.id, reason=reason)
             return None
-        if new_hash is not None:
-            account.password_hash = new_hash
+        if new_hash is not None and not self._replace_hash(
+            account, account.password_hash, new_hash
+        ):
+            # The password changed while this one was being checked: it is not valid now.
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="password_changed")
+            return None
         return account
 
-    def record_sign_in(self, account: Account, ip: str | None) -> None:
-        account.last_login_at = self.clock.now()
-        account.last_login_ip = ip
-        account.login_count = (account.login_count or 0) + 1
+    def _replace_hash(self, account: Account, old_hash: str, new_hash: str) -> bool:
+        """Store an upgraded hash only if the stored one is still the one that was checked,
+        so that an upgrade can never undo a reset that committed in the meantime."""
+        result = self.dbsession.execute(
+            update(Account)
+            .where(Account.id == account.id, Account.password_hash == old_hash)
+            .values(password_hash=new_hash)
+            .execution_options(synchronize_session=False)
+        )
+        self.dbsession.refresh(account)
+        return result.rowcount == 1
+
+    def record_sign_in(self, account: Account, ip: str | None) -> bool:
+        """Count the sign-in, if the password checked is still the account's password
+        and the account is still enabled; False if not.
+
+        A reset or a password change that commits while a sign-in is checking the old
+        password would otherwise let that sign-in start a session after every session
+        was ended. The conditional UPDATE waits for such a change to commit (it locks the
+        same row) and then finds the hash different."""
+        result = self.dbsession.execute(
+            update(Account)
+            .where(
+                Account.id == account.id,
+                Account.password_hash == account.password_hash,
+                Account.is_disabled.is_(False),
+            )
+            .values(
+                last_login_at=self.clock.now(),
+                last_login_ip=ip,
+                login_count=Account.login_count + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        self.dbsession.refresh(account)
+        if result.rowcount != 1:
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="password_changed")
+            return False
         self.audit.record(events.SIGN_IN, account.id)
+        return True
 
     def set_password(self, plain_text_password: str, account_id: int) -> Account:
         """Store an argon2id hash of the password (which must meet the policy)."""

@@ -11,7 +11,7 @@ from app.models import Account
 
 from . import audit as events
 from .accounts import AccountError, AccountService
-from .audit import AuditLog
+from .audit import AuditLog, clean_text
 
 PER_PAGE = 50
 MAX_QUERY_LENGTH = 254
@@ -48,7 +48,7 @@ class AccountAdminService:
         self, query: str = "", page: int = 1, per_page: int = PER_PAGE
     ) -> AccountPage:
         """Accounts whose email contains `query`, newest first, one page at a time."""
-        query = query.strip().lower()[:MAX_QUERY_LENGTH]
+        query = (clean_text(query, MAX_QUERY_LENGTH) or "").strip().lower()
         condition = []
         if query:
             # Escape LIKE's wildcards, so a search for "a_b" means that text.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,8 +24,9 @@ class EventRow:
 
 
 def page_number(request: Request) -> int:
+    """The ?page= number, or 1 for anything that is not one to six ASCII digits."""
     raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    return int(raw) if re.fullmatch(r"[0-9]{1,6}", raw) else 1
 
 
 class ActivityViewModel(ViewModelBase):

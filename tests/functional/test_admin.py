@@ -238,3 +238,8 @@ def test_search_and_pages_over_500_accounts(admin_app, admin, clock):
     ]
     wildcard = admin.get("/admin/accounts", params={"q": "%"})
     assert "0 accounts" in wildcard.text
+
+
+def test_admin_search_survives_control_characters_and_wildcards(admin_app, admin):
+    for query in ("a\x00b", "\r\n", "%_\\", "\u202e", "x" * 500):
+        assert admin.get("/admin/accounts", params={"q": query}, status="*").status_int == 200

@@ -232,3 +232,29 @@ def test_ids_too_large_for_the_database_are_not_found(alice_app, number):
     response = client.post(f"/account/sessions/{number}/revoke", {"csrf_token": token}, status="*")
     assert response.status_int == 404
     assert client.get("/account").status_int == 200
+
+
+def test_odd_page_numbers_fall_back_to_the_first_page(alice_app):
+    client = new_client(alice_app)
+    from .flows import sign_in
+
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    for page in ("\u00b2", "\u0663", "-1", "1e9", "9" * 40, "%00"):
+        response = client.get("/account/activity", params={"page": page}, status="*")
+        assert response.status_int == 200, page
+
+
+def test_a_came_from_with_non_ascii_letters_falls_back_to_the_account_page(alice_app):
+    client = new_client(alice_app)
+    page = client.get("/account/signin", params={"came_from": "/\u20ac"})
+    form = form_by_action(page, "/account/signin")
+    form["email"] = ALICE
+    form["password"] = STRONG_PASSWORD
+    assert form.submit(status=303).location.endswith("/account")
+
+
+def test_opening_the_reset_form_without_a_link_does_not_count_as_a_bad_code(alice_app, code):
+    client = new_client(alice_app)
+    for _ in range(25):
+        client.get("/account/reset_password", status=400)
+    client.get(f"/account/reset_password/{code}", status=303)
