@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -44,14 +45,20 @@ def make_crypt_context(
 
 
 class PasswordHasher:
-    def __init__(self, context: CryptContext | None = None) -> None:
+    def __init__(self, context: CryptContext | None = None, concurrency: int | None = None) -> None:
         self._context = context or make_crypt_context()
+        # Each argon2id computation holds 19 MiB and a core. Running more at once than
+        # there are cores only adds memory (which the allocator keeps) and makes every
+        # one of them slower, so the rest wait their turn here.
+        self._slots = threading.BoundedSemaphore(concurrency or os.cpu_count() or 1)
         # Unknown emails are checked against this, so that a sign-in for an account that
         # does not exist costs the same time as one for an account that does.
         self._dummy_hash = self._context.hash("dummy password for timing")
 
     def hash(self, password: str) -> str:
-        return self._context.hash(normalize_password(password))
+        normalized = normalize_password(password)
+        with self._slots:
+            return self._context.hash(normalized)
 
     def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
         """(matches, new_hash): new_hash is set when the stored hash should be upgraded."""
@@ -60,7 +67,8 @@ class PasswordHasher:
             self._spend_one_verify()
             return False, None
         try:
-            return self._context.verify_and_update(normalized, password_hash)
+            with self._slots:
+                return self._context.verify_and_update(normalized, password_hash)
         except (ValueError, TypeError):
             # A malformed stored hash must not become a 500; treat it as a mismatch.
             return False, None
@@ -70,7 +78,8 @@ class PasswordHasher:
         self._spend_one_verify()
 
     def _spend_one_verify(self) -> None:
-        self._context.verify("dummy password for timing", self._dummy_hash)
+        with self._slots:
+            self._context.verify("dummy password for timing", self._dummy_hash)
 
 
 class PasswordRejected(ValueError):
