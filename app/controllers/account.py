@@ -6,7 +6,8 @@ import contextlib
 from typing import Any
 
 from pyramid.csrf import new_csrf_token
-from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound
+from pyramid.response import Response
 from pyramid.security import forget, remember
 from pyramid.view import view_config, view_defaults
 
@@ -19,7 +20,7 @@ from app.services.passwords import PasswordRejected
 from app.services.rate_limits import RateLimited
 from app.viewmodels.account import SIGN_IN_FAILED, RegisterViewModel, SignInViewModel
 
-from .base import ControllerBase
+from .base import ControllerBase, see_other
 
 
 @view_defaults(renderer="app:templates/account/index.pt")
@@ -112,24 +113,24 @@ class AccountController(ControllerBase):
         self.rate_limiter.clear("signin_per_account", email_key)
         return self._start_session(account, vm.came_from)
 
-    def _sign_in(self, account: Account, destination: str) -> HTTPSeeOther:
+    def _sign_in(self, account: Account, destination: str) -> Response:
         self.accounts.record_sign_in(account, self.client_ip)
         return self._start_session(account, destination)
 
-    def _start_session(self, account: Account, destination: str) -> HTTPSeeOther:
+    def _start_session(self, account: Account, destination: str) -> Response:
         # A fresh CSRF token too: nothing an attacker saw before sign-in stays valid.
         new_csrf_token(self.request)
         headers = remember(self.request, account.id, account=account)
-        return HTTPSeeOther(location=destination, headers=headers)
+        return see_other(destination, headers)
 
     @view_config(route_name="account.logout", request_method="POST")
-    def logout_post(self) -> HTTPSeeOther:
+    def logout_post(self) -> Response:
         identity = self.request.identity
         if identity is not None:
             self.audit.record(events.SIGN_OUT, identity.id)
         headers = forget(self.request)
         self.request.session.invalidate()
-        return HTTPSeeOther(location=self.request.route_path("home"), headers=headers)
+        return see_other(self.request.route_path("home"), headers)
 
     @view_config(route_name="account.logout", request_method="GET")
     def logout_get(self) -> HTTPMethodNotAllowed:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.csrf import new_csrf_token
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.response import Response
 from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
@@ -18,7 +19,7 @@ from app.viewmodels.account import ChangePasswordViewModel
 from app.viewmodels.activity import ActivityViewModel, page_number
 from app.viewmodels.sessions import SessionsViewModel
 
-from .base import ControllerBase
+from .base import ControllerBase, see_other
 
 
 @view_defaults(permission=PERMISSION_SIGNED_IN)
@@ -72,7 +73,7 @@ class AccountSecurityController(ControllerBase):
         self.rate_limiter.clear("signin_per_account", self.account.email)
         new_csrf_token(self.request)
         self.flash("Your password has been changed. Your other devices have been signed out.")
-        return HTTPSeeOther(location=self.request.route_path("account"))
+        return see_other(self.request.route_path("account"))
 
     # Devices
 
@@ -86,7 +87,7 @@ class AccountSecurityController(ControllerBase):
         return SessionsViewModel(self.request, active, self.current_session_id).to_dict()
 
     @view_config(route_name="account.sessions.revoke", request_method="POST")
-    def revoke(self) -> HTTPSeeOther:
+    def revoke(self) -> Response:
         session_id = int(self.request.matchdict["id"])  # the route allows 1-9 digits only
         if not self.request.login_sessions.revoke_by_id(self.account.id, session_id):
             # Not one of this account's live sessions: say nothing about other accounts.
@@ -95,19 +96,19 @@ class AccountSecurityController(ControllerBase):
         if session_id == self.current_session_id:
             headers = forget(self.request)
             self.request.session.invalidate()
-            return HTTPSeeOther(location=self.request.route_path("account.signin"), headers=headers)
+            return see_other(self.request.route_path("account.signin"), headers)
         self.flash("That device has been signed out.")
-        return HTTPSeeOther(location=self.request.route_path("account.sessions"))
+        return see_other(self.request.route_path("account.sessions"))
 
     @view_config(route_name="account.sessions.revoke_others", request_method="POST")
-    def revoke_others(self) -> HTTPSeeOther:
+    def revoke_others(self) -> Response:
         count = self.request.login_sessions.revoke_all(
             self.account.id, except_id=self.current_session_id
         )
         self.audit.record(events.SESSIONS_REVOKED, self.account.id, count=count)
         noun = "device has" if count == 1 else "devices have"
         self.flash(f"{count} other {noun} been signed out.")
-        return HTTPSeeOther(location=self.request.route_path("account.sessions"))
+        return see_other(self.request.route_path("account.sessions"))
 
     # Activity
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
 from app.models import Account
@@ -14,7 +15,7 @@ from app.services.admin import AdminActionRefused
 from app.viewmodels.activity import page_number
 from app.viewmodels.admin import AccountDetailViewModel, AccountListViewModel, NewAccountViewModel
 
-from .base import ControllerBase
+from .base import ControllerBase, see_other
 
 ACTIONS = {"disable", "enable", "send_reset", "send_invitation"}
 
@@ -62,7 +63,7 @@ class AdminController(ControllerBase):
             self.request.response.status = 400
             return vm.to_dict()
         self.flash(f"Invitation sent to {account.email}.")
-        return HTTPSeeOther(location=self.request.route_path("admin.account", id=account.id))
+        return see_other(self.request.route_path("admin.account", id=account.id))
 
     @view_config(
         route_name="admin.account", request_method="GET", renderer="app:templates/admin/account.pt"
@@ -73,7 +74,7 @@ class AdminController(ControllerBase):
         return AccountDetailViewModel(self.request, account, events).to_dict()
 
     @view_config(route_name="admin.account.action", request_method="POST")
-    def account_action(self) -> HTTPSeeOther:
+    def account_action(self) -> Response:
         account = self._account()
         action = self.request.matchdict["action"]
         if action not in ACTIONS:
@@ -94,7 +95,7 @@ class AdminController(ControllerBase):
                 self.flash(f"The invitation was sent again to {account.email}.")
         except AdminActionRefused as exc:
             self.flash(str(exc), queue="error")
-        return HTTPSeeOther(location=self.request.route_path("admin.account", id=account.id))
+        return see_other(self.request.route_path("admin.account", id=account.id))
 
     def _account(self) -> Account:
         account = self.accounts.find_account_by_id(int(self.request.matchdict["id"]))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.request import Request
+from pyramid.response import Response
 
 from app.services.accounts import AccountService
 from app.services.audit import AuditLog
@@ -46,3 +47,12 @@ def too_many_response(request: Request, exc: RateLimited) -> dict[str, Any]:
     minutes = -(-exc.retry_after // 60)
     wait = f"{minutes} minute" + ("s" if minutes != 1 else "")
     return {"wait": wait, "retry_after": exc.retry_after}
+
+
+def see_other(location: str, headers: list[tuple[str, str]] | None = None) -> Response:
+    """A bare 303 redirect (post/redirect/get). HTTPSeeOther would also render an HTML
+    body for it, which no browser shows and which costs more than the redirect itself."""
+    response = Response(status=303, location=location)
+    if headers:
+        response.headerlist.extend(headers)
+    return response

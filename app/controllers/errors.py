@@ -7,13 +7,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pyramid.exceptions import BadCSRFToken
-from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.services.rate_limits import RateLimited
 
-from .base import too_many_response
+from .base import see_other, too_many_response
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def not_found(exc: HTTPNotFound, request: Any) -> dict[str, Any]:
 def forbidden(exc: HTTPForbidden, request: Any) -> Any:
     if request.identity is None:
         query = urlencode({"came_from": request.path_qs})
-        return HTTPSeeOther(location=request.route_path("account.signin") + "?" + query)
+        return see_other(request.route_path("account.signin") + "?" + query)
     request.response.status = 403
     return {"title": "Not allowed", "message": "Your account may not open this page."}
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
@@ -15,7 +14,7 @@ from app.services.passwords import PasswordRejected
 from app.services.rate_limits import RateLimited
 from app.viewmodels.account import ForgotPasswordViewModel, ResetPasswordViewModel
 
-from .base import ControllerBase
+from .base import ControllerBase, see_other
 
 # Where the code waits between opening the link and posting the form.
 PENDING_CODE_KEY = "reset_code"
@@ -54,7 +53,7 @@ class PasswordResetController(ControllerBase):
         # The same answer whether or not the address has an account; the email itself is
         # sent after commit by the outbox, so the timing does not tell either.
         self.accounts.request_password_reset(vm.email, self.client_ip)
-        return HTTPSeeOther(location=self.request.route_path("account.reset_sent"))
+        return see_other(self.request.route_path("account.reset_sent"))
 
     @view_config(
         route_name="account.reset_sent",
@@ -83,7 +82,7 @@ class PasswordResetController(ControllerBase):
         except ResetCodeInvalid as exc:
             return self._link_invalid(str(exc))
         self.request.session[PENDING_CODE_KEY] = code
-        return HTTPSeeOther(location=self.request.route_path("account.reset_password"))
+        return see_other(self.request.route_path("account.reset_password"))
 
     @view_config(route_name="account.reset_password", request_method="GET")
     def reset_password_get(self) -> Any:

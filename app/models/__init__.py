@@ -48,8 +48,11 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def get_engine(settings: Mapping[str, Any], prefix: str = "sqlalchemy.") -> Engine:
     config = dict(settings)
-    # engine_from_config would pass the text "false" through as a true value.
-    pre_ping = asbool(config.pop(prefix + "pool_pre_ping", True))
+    # A server that restarts can break pooled connections; a SQLite file cannot. The
+    # ping is one extra round trip per request, so it is on only where it helps.
+    # (engine_from_config would pass the text "false" through as a true value.)
+    is_sqlite = str(config.get(prefix + "url", "")).startswith("sqlite")
+    pre_ping = asbool(config.pop(prefix + "pool_pre_ping", not is_sqlite))
     engine = engine_from_config(
         config,
         prefix,

@@ -6,9 +6,9 @@ import os
 import threading
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from passlib.context import CryptContext
-from zxcvbn import zxcvbn
 
 MAX_PASSWORD_LENGTH = 128
 # No password the policy accepts is longer than this after NFKC; anything longer is a
@@ -82,6 +82,14 @@ class PasswordHasher:
             self._context.verify("dummy password for timing", self._dummy_hash)
 
 
+def estimate_strength(password: str, user_inputs: list[str], max_length: int) -> dict[str, Any]:
+    """zxcvbn's estimate. Imported on first use: its dictionaries take about 13 MB of
+    memory, which a process that only signs people in never needs."""
+    from zxcvbn import zxcvbn
+
+    return zxcvbn(password, user_inputs=user_inputs, max_length=max_length)
+
+
 class PasswordRejected(ValueError):
     """The password does not meet the policy; the message says why, for the user."""
 
@@ -117,7 +125,7 @@ class PasswordPolicy:
             return
         inputs = [email, email.split("@")[0]] if email else []
         with self._zxcvbn_lock:
-            result = zxcvbn(normalized, user_inputs=inputs, max_length=self.max_length)
+            result = estimate_strength(normalized, inputs, self.max_length)
         if result["score"] < self.min_strength:
             feedback = result.get("feedback") or {}
             reason = feedback.get("warning") or "This password is too easy to guess."

@@ -1,0 +1,174 @@
+"""wrk: each scenario's load, and wrk's summary read back as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .client import Client
+from .common import BENCH, HOST, BenchError, log
+from .processes import CpuMeter, Processes, Server
+
+WRK_SCRIPTS = BENCH / "wrk"
+# Other processes using less than this many cores count as a quiet machine.
+QUIET_CORES = 0.2
+
+
+@dataclass
+class WrkResult:
+    scenario: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    status_errors: int  # answers with a status of 400 or more: non-2xx/3xx
+    socket_errors: int
+    timeouts: int
+    command: str
+    # Cores' worth of CPU used by processes other than the benchmark's during the run.
+    others_cores: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def unexpected(self) -> int:
+        return self.status_errors + self.socket_errors + self.timeouts
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    path: str
+    script: str | None = None  # a file in bench/wrk/
+    script_args: list[str] = field(default_factory=list)
+    args_text: str = ""  # script_args as shown in RESULTS.md
+    # One request of the same kind, checked by hand before wrk runs it.
+    smoke: Callable[[Client], object] | None = None
+
+
+class Wrk:
+    def __init__(
+        self, options: argparse.Namespace, processes: Processes, workdir: Path, meter: CpuMeter
+    ) -> None:
+        self.options = options
+        self.processes = processes
+        self.workdir = workdir
+        self.meter = meter
+        self.binary = shutil.which("wrk") or "wrk"
+
+    def command(self, server: Server, scenario: Scenario, seconds: float) -> list[str]:
+        script = self.workdir / f"{scenario.name}.lua"
+        parts = [WRK_SCRIPTS / scenario.script] if scenario.script else []
+        parts.append(WRK_SCRIPTS / "report.lua")
+        script.write_text("\n".join(part.read_text() for part in parts))
+        args = [
+            self.binary,
+            f"-t{self.options.wrk_threads}",
+            f"-c{self.options.connections}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            server.url(scenario.path),
+        ]
+        if scenario.script_args:
+            args += ["--", *scenario.script_args]
+        return args
+
+    def describe(self, scenario: Scenario) -> str:
+        """The measured run's command line, readable: the script arguments by name."""
+        script = "+".join(filter(None, [scenario.script, "report.lua"]))
+        text = (
+            f"wrk -t{self.options.wrk_threads} -c{self.options.connections}"
+            f" -d{self.options.duration:g}s --timeout 10s -s bench/wrk/{script}"
+            f" http://{HOST}:PORT{scenario.path}"
+        )
+        return text + (f" -- {scenario.args_text}" if scenario.args_text else "")
+
+    def start(self, server: Server, scenario: Scenario, seconds: float) -> subprocess.Popen:
+        return self.processes.start(
+            self.command(server, scenario, seconds),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def finish(self, process: subprocess.Popen, scenario: Scenario, seconds: float) -> WrkResult:
+        try:
+            out, err = process.communicate(timeout=seconds + 60)
+        finally:
+            self.processes.stop(process)
+        match = re.search(r"^BENCH_JSON (.*)$", out, re.MULTILINE)
+        if process.returncode != 0 or match is None:
+            raise BenchError(f"wrk failed ({process.returncode}) in {scenario.name}:\n{out}{err}")
+        data = json.loads(match.group(1))
+        return WrkResult(
+            scenario=scenario.name,
+            requests=data["requests"],
+            seconds=data["duration_us"] / 1e6,
+            p50_ms=data["latency_p50_us"] / 1000,
+            p90_ms=data["latency_p90_us"] / 1000,
+            p99_ms=data["latency_p99_us"] / 1000,
+            status_errors=data["status_errors"],
+            socket_errors=data["connect_errors"] + data["read_errors"] + data["write_errors"],
+            timeouts=data["timeouts"],
+            command=self.describe(scenario),
+        )
+
+    def wait_for_quiet(self) -> None:
+        """Wait (up to --quiet-wait seconds) until other processes leave the machine
+        nearly idle, so that a burst of someone else's work does not land in a run."""
+        deadline = time.monotonic() + self.options.quiet_wait
+        while True:
+            before = self.meter.reading()
+            time.sleep(1)
+            others = CpuMeter.others(before, self.meter.reading())
+            if others < QUIET_CORES or time.monotonic() >= deadline:
+                return
+
+    def run(self, server: Server, scenario: Scenario) -> WrkResult:
+        """A warm-up (not counted), then the measured run."""
+        if scenario.smoke is not None:
+            client = Client(server.port)
+            try:
+                scenario.smoke(client)
+            finally:
+                client.close()
+        self.wait_for_quiet()
+        if self.options.warmup > 0:
+            self.finish(
+                self.start(server, scenario, self.options.warmup), scenario, self.options.warmup
+            )
+        before = self.meter.reading()
+        result = self.finish(
+            self.start(server, scenario, self.options.duration), scenario, self.options.duration
+        )
+        result.others_cores = CpuMeter.others(before, self.meter.reading())
+        log(
+            f"  {scenario.title:<34} {result.per_second:8.1f} req/s  p50 {result.p50_ms:7.1f} ms"
+            f"  non-2xx/3xx {result.status_errors}  other load {result.others_cores:.2f} cores"
+        )
+        return result
+
+
+def wrk_version() -> str:
+    result = subprocess.run(
+        [shutil.which("wrk") or "wrk", "-v"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    first = (result.stdout + result.stderr).strip().splitlines()
+    return first[0].split(" Copyright")[0] if first else "wrk"

@@ -1,0 +1,536 @@
+"""The load benchmark behind `make bench`.
+
+It serves the app with waitress (4 threads, production-like settings) on SQLite and on a
+throwaway PostgreSQL, each seeded with 100,000 accounts and 1,000,000 reset codes, and
+drives four scenarios with wrk: GET sign-in, GET reset link, POST sign-in and POST
+forgot-password. In the same run it measures a minimal Pyramid app as the baseline, one
+argon2id verification, known-versus-unknown email timings, reset-link latency against a
+small database, and the app's peak memory; then it profiles the two GET scenarios with
+py-spy. Every run is appended to bench/RESULTS.md with the ratios the project aims for.
+
+    .venv/bin/python -m bench.run              # what `make bench` runs
+    .venv/bin/python -m bench.run --help       # shorter runs, one backend, ...
+
+Traffic goes to 127.0.0.1 only. Every process it starts (servers, wrk, py-spy,
+PostgreSQL) is stopped when it ends, on error and on Ctrl-C or SIGTERM too.
+
+    run.py           this: the order of the run, the scenarios, the latency measurements
+    seed.py          bulk seeding: SQLite executemany in one transaction, PostgreSQL COPY
+    serve.py         waitress serving the app, or baseline_app.py, in a process of its own
+    processes.py     starting and stopping processes; how busy the rest of the machine is
+    load.py, wrk/    wrk and its Lua scripts; client.py: single requests by hand
+    profiles.py      py-spy under load and cProfile call counts
+    report.py        the targets and the section appended to RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+from alembic import command
+from alembic.config import Config
+
+from app.services.passwords import PasswordHasher
+from app.settings import ENVIRONMENT_OVERRIDES
+
+from .client import Client, open_form_session
+from .common import BENCH, ROOT, BenchError, log
+from .load import Scenario, Wrk, wrk_version
+from .processes import CpuMeter, Processes, Server, app_settings, start_server, stop_on_sigterm
+from .profiles import Profile, count_calls, profile_scenario, write_profile_report
+from .report import BackendResults, Run, evaluate, git_commit, machine_info, versions, write_results
+from .seed import (
+    EMAIL_DOMAIN,
+    KNOWN_LOCAL_PART,
+    Seeded,
+    known_email,
+    seed_postgresql,
+    seed_sqlite,
+    unknown_email,
+)
+from .serve import WAITRESS_THREADS
+
+# Every seeded account has this password (one argon2id hash shared by all of them).
+PASSWORD = "plum orbit canvas thunder 42"
+WRONG_PASSWORD = "quiet harbour lantern 1987"
+SAMPLE_CODES = 50_000
+
+
+def median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000
+
+
+def interleaved(
+    samples: int, first: Callable[[int], float], second: Callable[[int], float]
+) -> tuple[list[float], list[float]]:
+    """Time first(i) and second(i) alternately, swapping which goes first each round, so
+    that drift in the machine's load falls on both alike."""
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(samples):
+        if i % 2 == 0:
+            a.append(first(i))
+            b.append(second(i))
+        else:
+            b.append(second(i))
+            a.append(first(i))
+    return a, b
+
+
+def time_verify(hasher: PasswordHasher, password_hash: str, rounds: int = 20) -> float:
+    """Median seconds of one argon2id verification at the configured parameters."""
+    for _ in range(3):
+        hasher.verify(PASSWORD, password_hash)
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        matches, _ = hasher.verify(PASSWORD, password_hash)
+        timings.append(time.perf_counter() - started)
+        if not matches:
+            raise BenchError("the seeded password hash does not verify")
+    return statistics.median(timings)
+
+
+def parallel_verify_rate(
+    hasher: PasswordHasher, password_hash: str, threads: int, seconds: float = 3.0
+) -> float:
+    """Verifications per second with `threads` threads verifying at once. This is what
+    the machine really gives argon2id; it is less than cores / one verification when
+    the cores share memory bandwidth (19 MiB per hash) or other work."""
+    counts = [0] * threads
+    deadline = time.perf_counter() + seconds
+
+    def verify_until_deadline(index: int) -> None:
+        while time.perf_counter() < deadline:
+            hasher.verify(PASSWORD, password_hash)
+            counts[index] += 1
+
+    workers = [threading.Thread(target=verify_until_deadline, args=(i,)) for i in range(threads)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def alembic_upgrade(url: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.attributes["sqlalchemy.url"] = url
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, "head")
+
+
+@contextlib.contextmanager
+def databases(
+    backend: str, workdir: Path, results_info: dict[str, str]
+) -> Iterator[tuple[str, str, int | None]]:
+    """Two empty databases (big, small) for the backend, removed afterwards, and the pid
+    of the database server if there is one."""
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / 'big.sqlite'}", f"sqlite:///{workdir / 'small.sqlite'}", None
+        return
+    from tests.postgres import PostgresServer, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise BenchError(
+            "PostgreSQL server binaries not found (looked in $PG_BIN, /usr/lib/postgresql/*/bin"
+            " and pg_config --bindir): install postgresql (apt-get install postgresql), or run"
+            " with --backends sqlite"
+        )
+    version = subprocess.run(
+        [str(bin_dir / "postgres"), "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    results_info["postgresql"] = version
+    server = PostgresServer(bin_dir)
+    try:
+        server.start()
+        for name in ("bench_big", "bench_small"):
+            server.janitor(name).init()
+        postmaster = int((server.data_dir / "postmaster.pid").read_text().split()[0])
+        yield server.url("bench_big"), server.url("bench_small"), postmaster
+    finally:
+        server.stop()
+
+
+def run_backend(
+    backend: str,
+    options: argparse.Namespace,
+    processes: Processes,
+    wrk: Wrk,
+    workdir: Path,
+    password_hash: str,
+    info: dict[str, str],
+) -> BackendResults:
+    log(f"\n== {backend} ==")
+    seed = seed_sqlite if backend == "sqlite" else seed_postgresql
+    with databases(backend, workdir, info) as (big_url, small_url, database_pid):
+        for url in (big_url, small_url):
+            alembic_upgrade(url)
+        seeded = seed(big_url, options.accounts, options.codes, password_hash, SAMPLE_CODES)
+        log(
+            f"  seeded {seeded.accounts:,} accounts and {seeded.codes:,} codes"
+            f" in {seeded.seconds:.1f} s"
+        )
+        small_accounts = min(options.accounts, options.small_codes)
+        small = seed(small_url, small_accounts, options.small_codes, password_hash, SAMPLE_CODES)
+        results = BackendResults(backend, big_url.split(":", 1)[0], seeded, small)
+
+        big_server = start_server(
+            processes, "accounts", f"app-{backend}", workdir, app_settings(big_url)
+        )
+        small_server = start_server(
+            processes, "accounts", f"app-{backend}-small", workdir, app_settings(small_url)
+        )
+        wrk.meter.roots = [big_server.pid, small_server.pid]
+        wrk.meter.roots += [database_pid] if database_pid else []
+        try:
+            scenarios = make_scenarios(options, big_server, seeded, workdir)
+            for scenario in scenarios:
+                results.scenarios[scenario.name] = wrk.run(big_server, scenario)
+                results.peak_after[scenario.name] = big_server.memory_kib("VmHWM")
+            measure_latencies(options, results, big_server, small_server, seeded, small)
+            if options.py_spy:
+                profiled = [s for s in scenarios if s.name in ("signin-get", "reset-link-get")]
+                for scenario in profiled:
+                    profile = profile_scenario(
+                        options, processes, wrk, big_server, scenario, backend, workdir
+                    )
+                    results.profiles.append(profile)
+                    log(f"  profiled {scenario.title}: {profile.svg.relative_to(ROOT)}")
+                add_call_counts(results.profiles, big_url, seeded.sample_codes)
+                for profile in results.profiles:
+                    write_profile_report(profile, options.profile_seconds)
+            results.peak_rss_kib = big_server.memory_kib("VmHWM")
+            results.rss_kib = big_server.memory_kib("VmRSS")
+            results.log_problems = big_server.log_problems() + small_server.log_problems()
+        finally:
+            processes.stop(small_server.process)
+            processes.stop(big_server.process)
+    return results
+
+
+def add_call_counts(profiles: list[Profile], database_url: str, codes: list[str]) -> None:
+    """cProfile the two GET scenarios in this process, against the same database."""
+    from app import main as make_accounts_app
+
+    wsgi_app = make_accounts_app({}, **app_settings(database_url))
+    paths = {
+        "signin-get": (lambda i: "/account/signin", "200"),
+        "reset-link-get": (lambda i: f"/account/reset_password/{codes[i % len(codes)]}", "303"),
+    }
+    try:
+        for profile in profiles:
+            path_for, status = paths[profile.scenario]
+            profile.calls = count_calls(wsgi_app, path_for, status)
+    finally:
+        wsgi_app.registry["db_engine"].dispose()
+
+
+def make_scenarios(
+    options: argparse.Namespace, server: Server, seeded: Seeded, workdir: Path
+) -> list[Scenario]:
+    form = open_form_session(server.port)
+    codes = seeded.sample_codes
+    paths_file = workdir / "reset-paths.txt"
+    paths_file.write_text("".join(f"/account/reset_password/{code}\n" for code in codes))
+    threads = str(options.wrk_threads)
+    accounts = str(seeded.accounts)
+    email_prefix = f"email={KNOWN_LOCAL_PART}"
+    email_suffix = quote(f"@{EMAIL_DOMAIN}", safe="")
+    password = quote_plus(PASSWORD)
+    last = seeded.accounts
+
+    return [
+        Scenario(
+            "signin-get",
+            "GET /account/signin",
+            "/account/signin",
+            smoke=lambda c: c.expect(200, "GET", "/account/signin"),
+        ),
+        Scenario(
+            "reset-link-get",
+            "GET /account/reset_password/{code}",
+            "/account/reset_password/",
+            "reset_link.lua",
+            [str(paths_file), threads],
+            f"CODES_FILE {threads} (50,000 paths of valid codes, one per request)",
+            smoke=lambda c: c.expect(
+                303, "GET", f"/account/reset_password/{codes[0]}", location="/reset_password"
+            ),
+        ),
+        Scenario(
+            "signin-post",
+            "POST /account/signin (right password)",
+            "/account/signin",
+            "post_form.lua",
+            [
+                "/account/signin",
+                form.cookie,
+                f"csrf_token={form.token}&came_from=%2Faccount&password={password}&{email_prefix}",
+                email_suffix,
+                accounts,
+                threads,
+            ],
+            "/account/signin 'session=...' 'csrf_token=...&came_from=%2Faccount&password=...&"
+            f"email={KNOWN_LOCAL_PART}' '%40{EMAIL_DOMAIN}' {accounts} {threads}",
+            smoke=lambda c: c.expect(
+                303,
+                "POST",
+                "/account/signin",
+                {"csrf_token": form.token, "email": known_email(last), "password": PASSWORD},
+                form.cookie,
+                location="/account",
+            ),
+        ),
+        Scenario(
+            "forgot-post",
+            "POST /account/forgot_password",
+            "/account/forgot_password",
+            "post_form.lua",
+            [
+                "/account/forgot_password",
+                form.cookie,
+                f"csrf_token={form.token}&{email_prefix}",
+                email_suffix,
+                accounts,
+                threads,
+            ],
+            "/account/forgot_password 'session=...' 'csrf_token=...&"
+            f"email={KNOWN_LOCAL_PART}' '%40{EMAIL_DOMAIN}' {accounts} {threads}",
+            smoke=lambda c: c.expect(
+                303,
+                "POST",
+                "/account/forgot_password",
+                {"csrf_token": form.token, "email": known_email(last)},
+                form.cookie,
+                location="/account/reset_sent",
+            ),
+        ),
+    ]
+
+
+def measure_latencies(
+    options: argparse.Namespace,
+    results: BackendResults,
+    big_server: Server,
+    small_server: Server,
+    seeded: Seeded,
+    small: Seeded,
+) -> None:
+    """Sequential requests from one client, each kind interleaved with its counterpart."""
+    big = Client(big_server.port)
+    little = Client(small_server.port)
+    form = open_form_session(big_server.port)
+    try:
+        reset_n = min(options.reset_samples, len(small.sample_codes), len(seeded.sample_codes))
+        big_codes = seeded.sample_codes[-reset_n:]
+        small_codes = small.sample_codes[:reset_n]
+
+        def reset_big(i: int) -> float:
+            path = f"/account/reset_password/{big_codes[i]}"
+            return big.expect(303, "GET", path).seconds
+
+        def reset_small(i: int) -> float:
+            path = f"/account/reset_password/{small_codes[i]}"
+            return little.expect(303, "GET", path).seconds
+
+        interleaved(min(20, reset_n), reset_big, reset_small)  # warm-up
+        a, b = interleaved(reset_n, reset_big, reset_small)
+        results.reset_big_ms, results.reset_small_ms = median_ms(a), median_ms(b)
+        log(
+            f"  reset link median: {results.reset_big_ms:.2f} ms with {seeded.codes:,} codes,"
+            f" {results.reset_small_ms:.2f} ms with {small.codes:,}"
+        )
+
+        # "Known" is an account with a wrong password: what someone probing for accounts
+        # sees. Distinct addresses each time, far from the ones wrk used.
+        def sign_in(email: str) -> float:
+            fields = {"csrf_token": form.token, "email": email, "password": WRONG_PASSWORD}
+            return big.expect(400, "POST", "/account/signin", fields, form.cookie).seconds
+
+        def forgot(email: str) -> float:
+            fields = {"csrf_token": form.token, "email": email}
+            return big.expect(303, "POST", "/account/forgot_password", fields, form.cookie).seconds
+
+        n = options.samples
+        top = seeded.accounts
+        interleaved(3, lambda i: sign_in(known_email(top - i)), lambda i: sign_in(unknown_email(i)))
+        a, b = interleaved(
+            n,
+            lambda i: sign_in(known_email(top - 10 - i)),
+            lambda i: sign_in(unknown_email(10 + i)),
+        )
+        results.signin_known_ms, results.signin_unknown_ms = median_ms(a), median_ms(b)
+        interleaved(
+            3,
+            lambda i: forgot(known_email(top - 1000 - i)),
+            lambda i: forgot(unknown_email(1000 + i)),
+        )
+        a, b = interleaved(
+            n,
+            lambda i: forgot(known_email(top - 1010 - i)),
+            lambda i: forgot(unknown_email(1010 + i)),
+        )
+        results.forgot_known_ms, results.forgot_unknown_ms = median_ms(a), median_ms(b)
+        log(
+            f"  sign-in median: known {results.signin_known_ms:.1f} ms,"
+            f" unknown {results.signin_unknown_ms:.1f} ms; forgot-password median:"
+            f" known {results.forgot_known_ms:.1f} ms, unknown {results.forgot_unknown_ms:.1f} ms"
+        )
+    finally:
+        big.close()
+        little.close()
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description="Load benchmark of the app; appends its results to bench/RESULTS.md.",
+    )
+    parser.add_argument("--backends", default="sqlite,postgresql", help="%(default)s")
+    parser.add_argument("--duration", type=float, default=10, help="seconds per scenario")
+    parser.add_argument("--warmup", type=float, default=2, help="seconds before each")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--codes", type=int, default=1_000_000)
+    parser.add_argument("--small-codes", type=int, default=1_000)
+    parser.add_argument("--samples", type=int, default=50, help="known/unknown requests each")
+    parser.add_argument("--reset-samples", type=int, default=200, help="reset-link requests each")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=15,
+        help="at most this many seconds to wait before each measured run for other"
+        " processes to leave the machine idle (default %(default)s)",
+    )
+    parser.add_argument("--profile-seconds", type=int, default=6)
+    parser.add_argument("--no-profile", action="store_true", help="skip py-spy")
+    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument(
+        "--fail-on-miss", action="store_true", help="exit 1 when a target is missed"
+    )
+    options = parser.parse_args(argv)
+    options.backend_list = [b.strip() for b in options.backends.split(",") if b.strip()]
+    unknown = set(options.backend_list) - {"sqlite", "postgresql"}
+    if unknown or not options.backend_list:
+        parser.error(f"--backends: choose from sqlite and postgresql, not {options.backends}")
+    options.arguments = " ".join(argv if argv is not None else sys.argv[1:])
+    return options
+
+
+def find_py_spy() -> str | None:
+    beside = Path(sys.executable).parent / "py-spy"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("py-spy")
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_arguments(argv)
+    if shutil.which("wrk") is None:
+        print(
+            "bench: wrk is not installed. Install it with `apt-get install wrk`"
+            " (as root, after `apt-get update`), then run `make bench` again.",
+            file=sys.stderr,
+        )
+        return 2
+    options.py_spy = None if options.no_profile else find_py_spy()
+    if not options.no_profile and options.py_spy is None:
+        print("bench: py-spy not found (pip install py-spy); profiling is skipped", file=sys.stderr)
+    stop_on_sigterm()
+    # The same for the servers and for the app built in this process: a DATABASE_URL in
+    # the caller's shell must not redirect the benchmark.
+    for name in ENVIRONMENT_OVERRIDES:
+        os.environ.pop(name, None)
+    run = Run(options, machine_info(), datetime.now(UTC))
+    clock = time.monotonic()
+    info = run.info
+    info.update(
+        commit=git_commit(),
+        versions=versions(),
+        wrk=wrk_version(),
+        arguments=options.arguments,
+        load_before=" ".join(f"{x:.2f}" for x in os.getloadavg()),
+    )
+    log(
+        f"bench: {info['cores']} cores, {info['cpu']}, commit {info['commit']},"
+        f" load {info['load_before']}"
+    )
+    processes = Processes()
+    workdir = Path(tempfile.mkdtemp(prefix="accounts-bench-"))
+    try:
+        hasher = PasswordHasher()
+        password_hash = hasher.hash(PASSWORD)
+        run.verify_seconds = time_verify(hasher, password_hash)
+        run.hash_bound = int(info["cores"]) / run.verify_seconds
+        for threads in sorted({int(info["cores"]), WAITRESS_THREADS}):
+            run.parallel_verify[threads] = parallel_verify_rate(hasher, password_hash, threads)
+        log(
+            f"argon2id verify: {run.verify_seconds * 1000:.1f} ms -> hash-bound limit"
+            f" {run.hash_bound:.1f} sign-ins/s on {info['cores']} cores; measured at once: "
+            + ", ".join(f"{n} threads {rate:.1f}/s" for n, rate in run.parallel_verify.items())
+        )
+        wrk = Wrk(options, processes, workdir, CpuMeter())
+        measure_baseline(run, processes, wrk, workdir)
+        run.backends = [
+            run_backend(backend, options, processes, wrk, workdir, password_hash, info)
+            for backend in options.backend_list
+        ]
+        run.checks = evaluate(run.baseline, run.hash_bound, run.backends)
+        info["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        run.elapsed = time.monotonic() - clock
+        text = write_results(options.results, run)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        processes.stop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+    log("\n" + text)
+    log(f"Appended to {options.results}")
+    missed = [c for c in run.checks if not c.passed]
+    return 1 if missed and options.fail_on_miss else 0
+
+
+def measure_baseline(run: Run, processes: Processes, wrk: Wrk, workdir: Path) -> None:
+    from bench.baseline_app import make_app
+
+    log("\n== baseline ==")
+    server = start_server(processes, "baseline", "baseline", workdir, None)
+    wrk.meter.roots = [server.pid]
+    try:
+        run.baseline = wrk.run(
+            server,
+            Scenario(
+                "baseline", "GET / (baseline app)", "/", smoke=lambda c: c.expect(200, "GET", "/")
+            ),
+        )
+        run.baseline_peak_kib = server.memory_kib("VmHWM")
+    finally:
+        processes.stop(server.process)
+    if run.options.py_spy:
+        run.baseline_calls = count_calls(make_app(), lambda i: "/", "200").calls_per_request
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Bulk seeding of a migrated database: accounts that share one password hash, and
+one-time reset codes of which only the SHA-256 is stored, as the app stores them.
+
+SQLite gets executemany batches of 50,000 rows inside one transaction; PostgreSQL gets
+COPY through psycopg. Either way a million codes take seconds, not minutes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.dialects import sqlite
+
+from app.models.meta import UTCDateTime
+from app.services.codes import digest, new_code
+
+BATCH_ROWS = 50_000
+EMAIL_DOMAIN = "bench.example.com"
+# Long enough to outlive any run; a code's lookup costs the same whatever its expiry.
+CODE_LIFETIME = timedelta(hours=24)
+CREATED_IP = "127.0.0.1"
+KNOWN_LOCAL_PART = "user"
+
+
+def known_email(number: int) -> str:
+    """The address of seeded account `number` (1-based)."""
+    return f"{KNOWN_LOCAL_PART}{number}@{EMAIL_DOMAIN}"
+
+
+def unknown_email(number: int) -> str:
+    """An address that has no account."""
+    return f"nobody{number}@{EMAIL_DOMAIN}"
+
+
+@dataclass
+class Seeded:
+    accounts: int
+    codes: int
+    seconds: float
+    # Plain codes kept for the scenarios, spread evenly over the whole table.
+    sample_codes: list[str] = field(default_factory=list)
+
+
+def _code_batches(
+    total: int, accounts: int, sample_size: int
+) -> Iterator[tuple[list[tuple[int, str]], list[str]]]:
+    """Batches of (account_id, code_hash), with the plain codes sampled from each."""
+    every = max(1, total // max(1, sample_size))
+    made = 0
+    while made < total:
+        size = min(BATCH_ROWS, total - made)
+        rows: list[tuple[int, str]] = []
+        sample: list[str] = []
+        for number in range(made, made + size):
+            code = new_code()
+            rows.append((number % accounts + 1, digest(code)))
+            if number % every == 0:
+                sample.append(code)
+        made += size
+        yield rows, sample
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    """The text the app's UTCDateTime column stores on SQLite for this value. Expiry is
+    compared as text in SQL there, so the format has to be exactly SQLAlchemy's."""
+    dialect = sqlite.dialect()
+    naive = UTCDateTime().process_bind_param(value, dialect)
+    return sqlite.DATETIME().bind_processor(dialect)(naive)
+
+
+def seed_sqlite(
+    url: str, accounts: int, codes: int, password_hash: str, sample_size: int
+) -> Seeded:
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    created = _sqlite_datetime(now)
+    expires = _sqlite_datetime(now + CODE_LIFETIME)
+    sample: list[str] = []
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+        # A throwaway database: durability does not matter while loading it.
+        connection.exec_driver_sql("PRAGMA synchronous=OFF")
+        connection.exec_driver_sql("PRAGMA cache_size=-262144")
+        for first in range(1, accounts + 1, BATCH_ROWS):
+            last = min(accounts, first + BATCH_ROWS - 1)
+            connection.exec_driver_sql(
+                "INSERT INTO accounts (id, email, password_hash, is_admin, is_disabled,"
+                " created_at, password_changed_at, login_count) VALUES (?, ?, ?, 0, 0, ?, ?, 0)",
+                [
+                    (n, known_email(n), password_hash, created, created)
+                    for n in range(first, last + 1)
+                ],
+            )
+        for rows, batch_sample in _code_batches(codes, accounts, sample_size):
+            connection.exec_driver_sql(
+                "INSERT INTO password_resets (account_id, purpose, code_hash, created_at,"
+                " expires_at, created_ip) VALUES (?, 'reset', ?, ?, ?, ?)",
+                [
+                    (account_id, code_hash, created, expires, CREATED_IP)
+                    for account_id, code_hash in rows
+                ],
+            )
+            sample += batch_sample
+        connection.exec_driver_sql("ANALYZE")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return Seeded(accounts, codes, time.perf_counter() - started, sample)
+
+
+def libpq_url(sqlalchemy_url: str) -> str:
+    """postgresql+psycopg://... as a conninfo URL that psycopg accepts."""
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(False)
+
+
+def seed_postgresql(
+    url: str, accounts: int, codes: int, password_hash: str, sample_size: int
+) -> Seeded:
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    created = now.isoformat()
+    expires = (now + CODE_LIFETIME).isoformat()
+    sample: list[str] = []
+    with psycopg.connect(libpq_url(url)) as connection, connection.cursor() as cursor:
+        with cursor.copy(
+            "COPY accounts (id, email, password_hash, is_admin, is_disabled, created_at,"
+            " password_changed_at, login_count) FROM STDIN"
+        ) as copy:
+            for first in range(1, accounts + 1, BATCH_ROWS):
+                last = min(accounts, first + BATCH_ROWS - 1)
+                copy.write(
+                    "".join(
+                        f"{n}\t{known_email(n)}\t{password_hash}\tf\tf\t{created}\t{created}\t0\n"
+                        for n in range(first, last + 1)
+                    )
+                )
+        cursor.execute("SELECT setval(pg_get_serial_sequence('accounts', 'id'), %s)", (accounts,))
+        # Maintaining a unique index on random digests row by row is most of the cost of
+        # the load, so the indexes go while it runs and are rebuilt from the catalog's
+        # own definitions afterwards, as pg_restore does.
+        with (
+            _without_secondary_indexes(cursor, "password_resets"),
+            cursor.copy(
+                "COPY password_resets (account_id, purpose, code_hash, created_at, expires_at,"
+                " created_ip) FROM STDIN"
+            ) as copy,
+        ):
+            for rows, batch_sample in _code_batches(codes, accounts, sample_size):
+                copy.write(
+                    "".join(
+                        f"{account_id}\treset\t{code_hash}\t{created}\t{expires}\t{CREATED_IP}\n"
+                        for account_id, code_hash in rows
+                    )
+                )
+                sample += batch_sample
+        connection.commit()
+        connection.autocommit = True
+        # What autovacuum would do soon after a bulk load anyway.
+        cursor.execute("VACUUM ANALYZE accounts")
+        cursor.execute("VACUUM ANALYZE password_resets")
+    return Seeded(accounts, codes, time.perf_counter() - started, sample)
+
+
+@contextmanager
+def _without_secondary_indexes(cursor: psycopg.Cursor, table: str) -> Iterator[None]:
+    """Drop the table's unique and foreign-key constraints and its plain indexes, and
+    put the same ones back afterwards, in the same transaction."""
+    constraints = cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = %s::regclass AND contype IN ('u', 'f')"
+        " ORDER BY contype DESC",  # unique ('u') before foreign keys ('f') when rebuilt
+        (table,),
+    ).fetchall()
+    indexes = cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname"
+        " NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+        (table, table),
+    ).fetchall()
+    for name, _definition in constraints:
+        cursor.execute(
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                sql.Identifier(table), sql.Identifier(name)
+            )
+        )
+    for name, _definition in indexes:
+        cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    yield
+    for name, definition in constraints:
+        cursor.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)
+            )
+        )
+    for _name, definition in indexes:
+        cursor.execute(sql.SQL(definition))
