@@ -161,19 +161,7 @@ class PostgresServer:
         for attempt in range(3):
             self.port = free_port()
             try:
-                self._run(
-                    "pg_ctl",
-                    "start",
-                    "--pgdata",
-                    str(self.data_dir),
-                    "--log",
-                    str(self.log_file),
-                    "--wait",
-                    "--timeout",
-                    "60",
-                    "--options",
-                    f"-p {self.port}",
-                )
+                self._pg_ctl_start()
             except RuntimeError:
                 if attempt == 2:
                     raise
@@ -196,6 +184,10 @@ class PostgresServer:
 
     def resume(self) -> None:
         """Start the paused server again, on the same port."""
+        self._pg_ctl_start()
+        self._running = True
+
+    def _pg_ctl_start(self) -> None:
         self._run(
             "pg_ctl",
             "start",
@@ -209,7 +201,6 @@ class PostgresServer:
             "--options",
             f"-p {self.port}",
         )
-        self._running = True
 
     def url(self, dbname: str) -> str:
         return f"postgresql+psycopg://{USER}@{HOST}:{self.port}/{dbname}"

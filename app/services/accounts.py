@@ -232,11 +232,7 @@ class AccountService:
         return self._new_code(account, ip, purpose)
 
     def _new_code(self, account: Account, ip: str | None, purpose: str) -> str:
-        lifetime = (
-            self.policy.invite_code_lifetime
-            if purpose == PURPOSE_INVITE
-            else self.policy.reset_code_lifetime
-        )
+        lifetime = self._lifetime(purpose)
         code = new_code()
         now = self.clock.now()
         self.dbsession.add(
@@ -271,14 +267,7 @@ class AccountService:
 
     def send_reset_link(self, account: Account, ip: str | None) -> None:
         """Create a reset code and queue the email that carries it."""
-        code = self._new_code(account, ip, PURPOSE_RESET)
-        link = self.reset_link(code)
-        minutes = int(self.policy.reset_code_lifetime.total_seconds() // 60)
-        self.outbox.queue(
-            account.email, self.mail_templates.password_reset(account.email, link, minutes)
-        )
-        if self.policy.log_reset_links:
-            log.info("Development only: password reset link for account %s: %s", account.id, link)
+        self._send_link(account, ip, PURPOSE_RESET)
 
     def create_invitation_link(self, account: Account, ip: str | None) -> str:
         """A one-time link with which the account's owner chooses a password."""
@@ -286,14 +275,24 @@ class AccountService:
 
     def send_invitation(self, account: Account, ip: str | None) -> str:
         """Email an invitation link to choose a password; returns the link."""
-        link = self.create_invitation_link(account, ip)
-        minutes = int(self.policy.invite_code_lifetime.total_seconds() // 60)
-        self.outbox.queue(
-            account.email, self.mail_templates.invitation(account.email, link, minutes)
-        )
+        return self._send_link(account, ip, PURPOSE_INVITE)
+
+    def _send_link(self, account: Account, ip: str | None, purpose: str) -> str:
+        link = self.reset_link(self._new_code(account, ip, purpose))
+        minutes = int(self._lifetime(purpose).total_seconds() // 60)
+        if purpose == PURPOSE_INVITE:
+            what, content = "invitation", self.mail_templates.invitation
+        else:
+            what, content = "password reset", self.mail_templates.password_reset
+        self.outbox.queue(account.email, content(account.email, link, minutes))
         if self.policy.log_reset_links:
-            log.info("Development only: invitation link for account %s: %s", account.id, link)
+            log.info("Development only: %s link for account %s: %s", what, account.id, link)
         return link
+
+    def _lifetime(self, purpose: str) -> timedelta:
+        if purpose == PURPOSE_INVITE:
+            return self.policy.invite_code_lifetime
+        return self.policy.reset_code_lifetime
 
     def reset_link(self, code: str) -> str:
         return f"{self.policy.base_url}/account/reset_password/{code}"
@@ -325,7 +324,9 @@ class AccountService:
         The check and the spending are one conditional UPDATE, so the database decides
         the race; on SQLite writers are serialized, on PostgreSQL the losers wait for the
         winner's row lock and then see used_at set. Raises the reason on loss."""
-        reset = self.check_reset_code(code)
+        return self._spend(self.check_reset_code(code), code, user_ip)
+
+    def _spend(self, reset: PasswordReset, code: str, user_ip: str | None) -> PasswordReset:
         now = self.clock.now()
         result = self.dbsession.execute(
             update(PasswordReset)
@@ -338,7 +339,11 @@ class AccountService:
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
-            self.dbsession.expire(reset)
+            self.dbsession.refresh(reset)
+            if reset.used_at is None:
+                # Not taken by anyone: it ran out while the new password was hashed.
+                self.audit.record(events.CODE_EXPIRED, reset.account_id, purpose=reset.purpose)
+                raise ResetCodeExpired("This link has expired. Ask for a new one.")
             self.audit.record(events.CODE_USED, reset.account_id, purpose=reset.purpose)
             raise ResetCodeUsed("This link has already been used. Ask for a new one if needed.")
         self.dbsession.expire(reset)
@@ -352,7 +357,7 @@ class AccountService:
         self.password_policy.check(plain_text_password, account.email)
         # Hash before taking the code, so the slow part happens outside the write lock.
         password_hash = self.hasher.hash(plain_text_password)
-        self.use_reset_code(code, ip)
+        self._spend(reset, code, ip)
         now = self.clock.now()
         account.password_hash = password_hash
         account.password_changed_at = now

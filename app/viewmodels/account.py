@@ -8,7 +8,6 @@ from typing import Any
 
 from pyramid.request import Request
 
-from app.services.email_addresses import InvalidEmail, clean_email
 from app.services.passwords import PasswordPolicy, PasswordRejected
 
 from .base import ViewModelBase, safe_redirect_path
@@ -41,11 +40,10 @@ class RegisterViewModel(ViewModelBase):
     def validate(self) -> bool:
         if self.error:
             return False
-        try:
-            self.email = clean_email(self.email)
-        except InvalidEmail as exc:
-            self.error = str(exc)
+        email = self.clean_email_field(self.email)
+        if email is None:
             return False
+        self.email = email
         return _check_new_password(self, self.password, self.confirm_password, self.email)
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,11 +93,10 @@ class ForgotPasswordViewModel(ViewModelBase):
         not change the answer."""
         if self.error:
             return False
-        try:
-            self.email = clean_email(self.email)
-        except InvalidEmail as exc:
-            self.error = str(exc)
+        email = self.clean_email_field(self.email)
+        if email is None:
             return False
+        self.email = email
         return True
 
     def to_dict(self) -> dict[str, Any]:

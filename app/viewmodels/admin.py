@@ -11,7 +11,6 @@ from pyramid.request import Request
 from app.models import Account
 from app.services.admin import AccountPage, account_status
 from app.services.audit import DESCRIPTIONS
-from app.services.email_addresses import InvalidEmail, clean_email
 
 from .activity import page_number
 from .base import ViewModelBase
@@ -80,11 +79,10 @@ class NewAccountViewModel(ViewModelBase):
     def validate(self) -> bool:
         if self.error:
             return False
-        try:
-            self.email = clean_email(self.email)
-        except InvalidEmail as exc:
-            self.error = str(exc)
+        email = self.clean_email_field(self.email)
+        if email is None:
             return False
+        self.email = email
         return True
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from pyramid.request import Request
 
+from app.services.email_addresses import InvalidEmail, clean_email
+
 # A form value longer than this is refused before any work is done with it. Passwords
 # have their own, lower, limit; this keeps megabyte fields away from everything else.
 MAX_FIELD_LENGTH = 4096
@@ -36,6 +38,14 @@ class ViewModelBase:
             self.error = self.error or "A field of the form is far too long."
             return ""
         return value
+
+    def clean_email_field(self, raw: str) -> str | None:
+        """The address cleaned for storage, or None with the reason set as the error."""
+        try:
+            return clean_email(raw)
+        except InvalidEmail as exc:
+            self.error = str(exc)
+            return None
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.error}
