@@ -10,7 +10,6 @@ from pyramid.httpexceptions import HTTPRequestEntityTooLarge
 from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.tweens import INGRESS
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
@@ -33,4 +32,8 @@ def body_limit_tween_factory(
 
 
 def includeme(config: Configurator) -> None:
-    config.add_tween("app.body_limit.body_limit_tween_factory", under=INGRESS)
+    # Just inside the security headers, so a 413 carries them too.
+    config.add_tween(
+        "app.body_limit.body_limit_tween_factory",
+        under="app.headers.security_headers_tween_factory",
+    )

@@ -1,26 +1,57 @@
-"""Security headers on every response."""
+"""Security headers on every response, added by the outermost tween.
+
+A tween rather than a NewResponse subscriber: with no subscribers registered, Pyramid
+skips its five per-request event notifications altogether."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyramid.config import Configurator
-from pyramid.events import NewResponse
+from pyramid.registry import Registry
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.tweens import INGRESS
 
 CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(secure: bool) -> list[tuple[str, str]]:
+    headers = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    if secure:
+        headers.append(("Strict-Transport-Security", HSTS))
+    return headers
+
+
+def security_headers_tween_factory(
+    handler: Callable[[Request], Response], registry: Registry
+) -> Callable[[Request], Response]:
+    common = security_headers(registry["app_settings"].secure_cookies)
+    # Account pages show personal data and forms with one-time state; only the static
+    # files (CSS) may be cached.
+    pages = [*common, ("Cache-Control", "no-store")]
+    names = {name.lower() for name, _ in pages}
+
+    def security_headers_tween(request: Request) -> Response:
+        response = handler(request)
+        # The raw PATH_INFO: request.path_info would fail to decode a malformed path.
+        is_static = request.environ.get("PATH_INFO", "").startswith("/static/")
+        added = common if is_static else pages
+        headerlist = response.headerlist
+        if any(name.lower() in names for name, _ in headerlist):
+            # Rare: a response that set one of these already; ours replace it.
+            headerlist[:] = [(n, v) for n, v in headerlist if n.lower() not in names]
+        headerlist.extend(added)
+        return response
+
+    return security_headers_tween
 
 
 def includeme(config: Configurator) -> None:
-    secure = config.registry["app_settings"].secure_cookies
-
-    def add_security_headers(event: NewResponse) -> None:
-        headers = event.response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "same-origin"
-        headers.setdefault("X-Frame-Options", "DENY")
-        if not event.request.environ.get("PATH_INFO", "").startswith("/static/"):
-            # Account pages show personal data and forms with one-time state.
-            headers["Cache-Control"] = "no-store"
-        if secure:
-            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-
-    config.add_subscriber(add_security_headers, NewResponse)
+    config.add_tween("app.headers.security_headers_tween_factory", under=INGRESS)
