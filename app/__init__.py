@@ -19,6 +19,7 @@ def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router
         raise SystemExit(f"Cannot start: {exc}") from None
     with Configurator(settings=settings) as config:
         config.registry["app_settings"] = app_settings
+        config.include(".request")
         config.include(".templating")
         config.include(".models")
         config.include(".client_ip")

@@ -10,7 +10,6 @@ import ipaddress
 from collections.abc import Iterable
 
 from pyramid.config import Configurator
-from pyramid.request import Request
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -50,13 +49,7 @@ def resolve_client_ip(
 
 
 def includeme(config: Configurator) -> None:
-    trusted = parse_networks(config.get_settings().get("app.trusted_proxies"))
-
-    def client_ip(request: Request) -> str | None:
-        return resolve_client_ip(
-            request.environ.get("REMOTE_ADDR"),
-            request.environ.get("HTTP_X_FORWARDED_FOR"),
-            trusted,
-        )
-
-    config.add_request_method(client_ip, reify=True)
+    # Read by AppRequest.client_ip.
+    config.registry["trusted_proxies"] = parse_networks(
+        config.get_settings().get("app.trusted_proxies")
+    )

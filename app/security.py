@@ -11,10 +11,10 @@ from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from webob.cookies import make_cookie
 
-from .models import Account, LoginSession
+from .models import Account
+from .request import AUTH_COOKIE
 from .settings import AppSettings
 
-AUTH_COOKIE = "auth"
 SESSION_COOKIE = "session"
 
 PERMISSION_SIGNED_IN = "signed_in"
@@ -80,13 +80,6 @@ class SecurityPolicy:
         return cookie.decode("latin-1") if isinstance(cookie, bytes) else cookie
 
 
-def login_session(request: Request) -> LoginSession | None:
-    token = request.cookies.get(AUTH_COOKIE)
-    if not token:
-        return None
-    return request.login_sessions.find_active(token)
-
-
 def includeme(config: Configurator) -> None:
     app_settings: AppSettings = config.registry["app_settings"]
     config.set_security_policy(
@@ -95,7 +88,6 @@ def includeme(config: Configurator) -> None:
             max_age_seconds=app_settings.session_absolute_days * 86400,
         )
     )
-    config.add_request_method(login_session, reify=True)
     # The signed-cookie session holds only the CSRF token, flash messages and a pending
     # reset code; who is signed in lives in the database (see login_session).
     config.set_session_factory(

@@ -8,17 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 from pyramid.config import Configurator
-from pyramid.request import Request
 from pyramid_mailer import mailer_factory_from_settings
 from pyramid_mailer.mailer import DebugMailer
 
-from .services.accounts import AccountPolicy, AccountService
-from .services.admin import AccountAdminService
-from .services.audit import AuditLog, RequestOrigin
+from .services.accounts import AccountPolicy
 from .services.clock import SystemClock
-from .services.login_sessions import LoginSessionService, SessionLifetimes
+from .services.login_sessions import SessionLifetimes
 from .services.mail_templates import MailTemplates
-from .services.outbox import Outbox, OutboxSender, OutboxThread, outbox_cipher
+from .services.outbox import OutboxSender, OutboxThread, outbox_cipher
 from .services.passwords import PasswordHasher, PasswordPolicy
 from .services.pruning import Pruner
 from .services.rate_limits import DEFAULT_LIMITS, RateLimiter
@@ -96,15 +93,6 @@ def includeme(config: Configurator) -> None:
         atexit.register(thread.stop)
     registry["outbox_thread"] = thread
 
-    config.add_request_method(clock, reify=True)
-    config.add_request_method(outbox, reify=True)
-    config.add_request_method(login_sessions, reify=True)
-    config.add_request_method(accounts, reify=True)
-    config.add_request_method(audit, reify=True)
-    config.add_request_method(account_admin, reify=True)
-    config.add_request_method(rate_limiter, reify=True)
-    config.add_request_method(password_policy, reify=True)
-
 
 class _RegistryClock:
     """Reads the clock from the registry each time, so tests can swap it."""
@@ -114,60 +102,3 @@ class _RegistryClock:
 
     def now(self) -> Any:
         return self.registry["clock"].now()
-
-
-def clock(request: Request) -> Any:
-    return request.registry["clock"]
-
-
-def password_policy(request: Request) -> PasswordPolicy:
-    return request.registry["password_policy"]
-
-
-def outbox(request: Request) -> Outbox:
-    thread = request.registry["outbox_thread"]
-
-    def wake_sender_after_commit() -> None:
-        if thread is not None:
-            request.tm.get().addAfterCommitHook(lambda ok: ok and thread.wake())
-
-    return Outbox(
-        request.dbsession,
-        request.registry["outbox_cipher"],
-        request.clock,
-        on_queued=wake_sender_after_commit,
-    )
-
-
-def audit(request: Request) -> AuditLog:
-    origin = RequestOrigin(ip=request.client_ip, user_agent=request.user_agent)
-    return AuditLog(request.dbsession, request.clock, origin)
-
-
-def rate_limiter(request: Request) -> RateLimiter:
-    return request.registry["rate_limiter"]
-
-
-def login_sessions(request: Request) -> LoginSessionService:
-    return LoginSessionService(
-        request.dbsession, request.clock, request.registry["session_lifetimes"]
-    )
-
-
-def accounts(request: Request) -> AccountService:
-    registry = request.registry
-    return AccountService(
-        dbsession=request.dbsession,
-        clock=request.clock,
-        hasher=registry["password_hasher"],
-        password_policy=registry["password_policy"],
-        outbox=request.outbox,
-        mail_templates=registry["mail_templates"],
-        login_sessions=request.login_sessions,
-        audit=request.audit,
-        policy=registry["account_policy"],
-    )
-
-
-def account_admin(request: Request) -> AccountAdminService:
-    return AccountAdminService(request.dbsession, request.accounts, request.audit)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import zope.sqlalchemy
+import pyramid_tm
 from pyramid.settings import asbool
+from pyramid.tweens import EXCVIEW
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
@@ -17,6 +18,7 @@ from .login_sessions import LoginSession
 from .meta import Base
 from .outgoing_emails import OutgoingEmail
 from .password_resets import PURPOSE_INVITE, PURPOSE_RESET, PasswordReset
+from .transactions import join_managed_transactions, managed_session
 
 __all__ = [
     "Account",
@@ -67,31 +69,29 @@ def get_engine(settings: Mapping[str, Any], prefix: str = "sqlalchemy.") -> Engi
 
 
 def get_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    join_managed_transactions(factory)
+    return factory
 
 
 def get_tm_session(session_factory: sessionmaker[Session], transaction_manager: Any) -> Session:
     """A session joined to a transaction manager: committed or aborted with it."""
-    dbsession = session_factory()
-    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
-    return dbsession
+    return managed_session(session_factory, transaction_manager)
 
 
 def includeme(config: Any) -> None:
     settings = config.get_settings()
-    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # One transaction manager per request (AppRequest.tm), made by pyramid_tm's hook.
+    settings["tm.manager_hook"] = pyramid_tm.explicit_manager
     # pyramid_tm would look up the signed-in user before the exception views are in
     # place, so a database outage there would escape as a bare 500 instead of our 503.
     settings["tm.annotate_user"] = False
-    config.include("pyramid_tm")
+    # pyramid_tm's tween, without its includeme: that would add request.tm through
+    # add_request_method, which AppRequest already provides for less.
+    config.add_tween("pyramid_tm.tm_tween_factory", over=EXCVIEW)
     config.include("pyramid_retry")
 
     engine = get_engine(settings)
     session_factory = get_session_factory(engine)
     config.registry["dbsession_factory"] = session_factory
     config.registry["db_engine"] = engine
-
-    def dbsession(request: Any) -> Session:
-        return get_tm_session(session_factory, request.tm)
-
-    config.add_request_method(dbsession, reify=True)

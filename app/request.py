@@ -1,0 +1,115 @@
+"""The app's request: what views, services and templates reach through `request.`.
+
+One Request subclass, set as the request factory, holds these as reified properties.
+Pyramid's add_request_method would attach them by building a new class for every
+request, which costs more than the whole of a simple page's own work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyramid_tm
+from pyramid.decorator import reify
+from pyramid.request import Request
+from sqlalchemy.orm import Session
+from transaction import TransactionManager
+
+from .client_ip import resolve_client_ip
+from .models import LoginSession, get_tm_session
+from .services.accounts import AccountService
+from .services.admin import AccountAdminService
+from .services.audit import AuditLog, RequestOrigin
+from .services.clock import Clock
+from .services.login_sessions import LoginSessionService
+from .services.outbox import Outbox
+from .services.passwords import PasswordPolicy
+from .services.rate_limits import RateLimiter
+
+AUTH_COOKIE = "auth"
+
+
+class AppRequest(Request):
+    @reify
+    def tm(self) -> TransactionManager:
+        """The request's own transaction manager, committed or aborted by pyramid_tm."""
+        return pyramid_tm.create_tm(self)
+
+    @reify
+    def dbsession(self) -> Session:
+        return get_tm_session(self.registry["dbsession_factory"], self.tm)
+
+    @reify
+    def client_ip(self) -> str | None:
+        environ = self.environ
+        return resolve_client_ip(
+            environ.get("REMOTE_ADDR"),
+            environ.get("HTTP_X_FORWARDED_FOR"),
+            self.registry["trusted_proxies"],
+        )
+
+    @reify
+    def login_session(self) -> LoginSession | None:
+        """The live server-side session of the `auth` cookie, if any (see security.py)."""
+        token = self.cookies.get(AUTH_COOKIE)
+        if not token:
+            return None
+        return self.login_sessions.find_active(token)
+
+    @reify
+    def clock(self) -> Clock:
+        return self.registry["clock"]
+
+    @reify
+    def password_policy(self) -> PasswordPolicy:
+        return self.registry["password_policy"]
+
+    @reify
+    def rate_limiter(self) -> RateLimiter:
+        return self.registry["rate_limiter"]
+
+    @reify
+    def outbox(self) -> Outbox:
+        thread = self.registry["outbox_thread"]
+
+        def wake_sender_after_commit() -> None:
+            if thread is not None:
+                self.tm.get().addAfterCommitHook(lambda ok: ok and thread.wake())
+
+        return Outbox(
+            self.dbsession,
+            self.registry["outbox_cipher"],
+            self.clock,
+            on_queued=wake_sender_after_commit,
+        )
+
+    @reify
+    def audit(self) -> AuditLog:
+        origin = RequestOrigin(ip=self.client_ip, user_agent=self.user_agent)
+        return AuditLog(self.dbsession, self.clock, origin)
+
+    @reify
+    def login_sessions(self) -> LoginSessionService:
+        return LoginSessionService(self.dbsession, self.clock, self.registry["session_lifetimes"])
+
+    @reify
+    def accounts(self) -> AccountService:
+        registry = self.registry
+        return AccountService(
+            dbsession=self.dbsession,
+            clock=self.clock,
+            hasher=registry["password_hasher"],
+            password_policy=registry["password_policy"],
+            outbox=self.outbox,
+            mail_templates=registry["mail_templates"],
+            login_sessions=self.login_sessions,
+            audit=self.audit,
+            policy=registry["account_policy"],
+        )
+
+    @reify
+    def account_admin(self) -> AccountAdminService:
+        return AccountAdminService(self.dbsession, self.accounts, self.audit)
+
+
+def includeme(config: Any) -> None:
+    config.set_request_factory(AppRequest)
