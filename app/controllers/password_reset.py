@@ -78,7 +78,7 @@ class PasswordResetController(ControllerBase):
         except RateLimited as exc:
             return self.too_many(exc)
         try:
-            self.accounts.check_reset_code(code)
+            self.accounts.check_reset_link(code)
         except ResetCodeInvalid as exc:
             return self._link_invalid(str(exc))
         self.request.session[PENDING_CODE_KEY] = code

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -52,6 +53,33 @@ class ResetCodeUsed(ResetCodeInvalid):
 
 class ResetCodeExpired(ResetCodeInvalid):
     pass
+
+
+class CodeState(NamedTuple):
+    """What decides whether a reset or invitation code can still be used."""
+
+    account_id: int
+    purpose: str
+    used_at: datetime | None
+    expires_at: datetime
+    account_disabled: bool
+
+
+_resets = PasswordReset.__table__
+_accounts = Account.__table__
+# One prebuilt Core query for opening an emailed link, the hot path of the reset flow:
+# the same answer as loading the code and its account through the ORM, for less work.
+_CODE_STATE = (
+    select(
+        _resets.c.account_id,
+        _resets.c.purpose,
+        _resets.c.used_at,
+        _resets.c.expires_at,
+        _accounts.c.is_disabled,
+    )
+    .join_from(_resets, _accounts, _resets.c.account_id == _accounts.c.id)
+    .where(_resets.c.code_hash == bindparam("code_hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -307,16 +335,39 @@ class AccountService:
     def check_reset_code(self, code: str) -> PasswordReset:
         """The code's record if it can still be used; else raises the reason."""
         reset = self.find_reset_code(code)
-        if reset is None or reset.account.is_disabled:
-            self.audit.record(events.CODE_UNKNOWN, reset.account_id if reset else None)
-            raise ResetCodeUnknown("This link is not valid. Ask for a new one.")
-        if reset.used_at is not None:
-            self.audit.record(events.CODE_USED, reset.account_id, purpose=reset.purpose)
-            raise ResetCodeUsed("This link has already been used. Ask for a new one if needed.")
-        if reset.expires_at <= self.clock.now():
-            self.audit.record(events.CODE_EXPIRED, reset.account_id, purpose=reset.purpose)
-            raise ResetCodeExpired("This link has expired. Ask for a new one.")
+        state = None
+        if reset is not None:
+            state = CodeState(
+                reset.account_id,
+                reset.purpose,
+                reset.used_at,
+                reset.expires_at,
+                reset.account.is_disabled,
+            )
+        self._refuse_unusable(state)
+        assert reset is not None
         return reset
+
+    def check_reset_link(self, code: str) -> None:
+        """check_reset_code for opening the emailed link, where only the verdict is
+        needed: raises the same reasons, and loads nothing into the session."""
+        state = None
+        if code and len(code) <= MAX_CODE_LENGTH:
+            row = self.dbsession.execute(_CODE_STATE, {"code_hash": digest(code)}).first()
+            state = CodeState(*row) if row is not None else None
+        self._refuse_unusable(state)
+
+    def _refuse_unusable(self, state: CodeState | None) -> None:
+        """Raises why a code cannot be used (recording it), if it cannot."""
+        if state is None or state.account_disabled:
+            self.audit.record(events.CODE_UNKNOWN, state.account_id if state else None)
+            raise ResetCodeUnknown("This link is not valid. Ask for a new one.")
+        if state.used_at is not None:
+            self.audit.record(events.CODE_USED, state.account_id, purpose=state.purpose)
+            raise ResetCodeUsed("This link has already been used. Ask for a new one if needed.")
+        if state.expires_at <= self.clock.now():
+            self.audit.record(events.CODE_EXPIRED, state.account_id, purpose=state.purpose)
+            raise ResetCodeExpired("This link has expired. Ask for a new one.")
 
     def use_reset_code(self, code: str, user_ip: str | None) -> PasswordReset:
         """Spend the code: exactly one caller wins, even when many race with the same code.
