@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import threading
 import unicodedata
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from passlib.context import CryptContext
+
+_T = TypeVar("_T")
 
 MAX_PASSWORD_LENGTH = 128
 # No password the policy accepts is longer than this after NFKC; anything longer is a
@@ -45,20 +49,26 @@ def make_crypt_context(
 
 
 class PasswordHasher:
+    """argon2id hashing and verification, run on one worker thread per core.
+
+    Each computation holds 19 MiB and a core. Running more at once than there are cores
+    only adds memory and slows every one of them, so requests hand the work to this small
+    pool and wait for it. The pool's threads also keep memory flat: glibc keeps a freed
+    19 MiB buffer in the heap of the thread that used it, so if every request thread
+    hashed, each would keep one; this way only the pool's threads do, and reuse it."""
+
     def __init__(self, context: CryptContext | None = None, concurrency: int | None = None) -> None:
         self._context = context or make_crypt_context()
-        # Each argon2id computation holds 19 MiB and a core. Running more at once than
-        # there are cores only adds memory (which the allocator keeps) and makes every
-        # one of them slower, so the rest wait their turn here.
-        self._slots = threading.BoundedSemaphore(concurrency or os.cpu_count() or 1)
+        self._workers = ThreadPoolExecutor(
+            max_workers=concurrency or os.cpu_count() or 1, thread_name_prefix="argon2"
+        )
         # Unknown emails are checked against this, so that a sign-in for an account that
         # does not exist costs the same time as one for an account that does.
         self._dummy_hash = self._context.hash("dummy password for timing")
 
     def hash(self, password: str) -> str:
         normalized = normalize_password(password)
-        with self._slots:
-            return self._context.hash(normalized)
+        return self._run(self._context.hash, normalized)
 
     def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
         """(matches, new_hash): new_hash is set when the stored hash should be upgraded."""
@@ -67,8 +77,7 @@ class PasswordHasher:
             self._spend_one_verify()
             return False, None
         try:
-            with self._slots:
-                return self._context.verify_and_update(normalized, password_hash)
+            return self._run(self._context.verify_and_update, normalized, password_hash)
         except (ValueError, TypeError):
             # A malformed stored hash must not become a 500; treat it as a mismatch.
             return False, None
@@ -78,8 +87,10 @@ class PasswordHasher:
         self._spend_one_verify()
 
     def _spend_one_verify(self) -> None:
-        with self._slots:
-            self._context.verify("dummy password for timing", self._dummy_hash)
+        self._run(self._context.verify, "dummy password for timing", self._dummy_hash)
+
+    def _run(self, function: Callable[..., _T], *args: Any) -> _T:
+        return self._workers.submit(function, *args).result()
 
 
 def estimate_strength(password: str, user_inputs: list[str], max_length: int) -> dict[str, Any]:
