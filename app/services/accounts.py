@@ -353,7 +353,10 @@ class AccountService:
         needed: raises the same reasons, and loads nothing into the session."""
         state = None
         if code and len(code) <= MAX_CODE_LENGTH:
-            row = self.dbsession.execute(_CODE_STATE, {"code_hash": digest(code)}).first()
+            # A read that needs nothing of the request's transaction: a pooled connection
+            # of its own spares the session's bookkeeping, the costliest part of it.
+            with self.dbsession.get_bind().connect() as connection:
+                row = connection.execute(_CODE_STATE, {"code_hash": digest(code)}).first()
             state = CodeState(*row) if row is not None else None
         self._refuse_unusable(state)
 
