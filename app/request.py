@@ -26,6 +26,9 @@ from .services.passwords import PasswordPolicy
 from .services.rate_limits import RateLimiter
 
 AUTH_COOKIE = "auth"
+# In the registry: the paths of routes and assets that do not vary from one request to
+# the next (apart from the SCRIPT_NAME prefix), by route name or asset spec.
+FIXED_PATHS = "fixed_paths"
 
 
 class AppRequest(Request):
@@ -54,6 +57,23 @@ class AppRequest(Request):
         if not token:
             return None
         return self.login_sessions.find_active(token)
+
+    def page_path(self, route_name: str) -> str:
+        """route_path() of a route without placeholders, kept once computed: the layout
+        of every page asks for six of these."""
+        paths = self.registry[FIXED_PATHS]
+        path = paths.get(route_name)
+        if path is None:
+            path = paths[route_name] = self.route_url(route_name, _app_url="")
+        return self.script_name + path
+
+    def asset_path(self, spec: str) -> str:
+        """static_path() of an asset, kept once computed like page_path()."""
+        paths = self.registry[FIXED_PATHS]
+        path = paths.get(spec)
+        if path is None:
+            path = paths[spec] = self.static_url(spec, _app_url="")
+        return self.script_name + path
 
     @reify
     def clock(self) -> Clock:
@@ -113,3 +133,4 @@ class AppRequest(Request):
 
 def includeme(config: Any) -> None:
     config.set_request_factory(AppRequest)
+    config.registry[FIXED_PATHS] = {}
