@@ -162,6 +162,26 @@ class Wrk:
         )
         return result
 
+    def paired_rounds(
+        self, baseline: Server, baseline_scenario: Scenario, server: Server, scenario: Scenario
+    ) -> list[tuple[float, float]]:
+        """(baseline req/s, app req/s) of short runs that alternate between the two.
+
+        A machine shared with others drifts by tens of percent within a minute; a ratio
+        taken from runs seconds apart, each with its partner, follows the drift."""
+        seconds = self.options.round_seconds
+        rounds = []
+        for _ in range(self.options.rounds):
+            pair = []
+            for target, which in ((baseline, baseline_scenario), (server, scenario)):
+                pair.append(self.finish(self.start(target, which, seconds), which, seconds))
+            rounds.append((pair[0].per_second, pair[1].per_second))
+        log(
+            f"  {scenario.title:<34} vs baseline, in rounds: "
+            + ", ".join(f"{app / base:.0%}" for base, app in rounds)
+        )
+        return rounds
+
 
 def wrk_version() -> str:
     result = subprocess.run(

@@ -9,6 +9,7 @@ import os
 import platform
 import re
 import sqlite3
+import statistics
 import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +39,9 @@ class BackendResults:
     seeded: Seeded
     small_seeded: Seeded
     scenarios: dict[str, WrkResult] = field(default_factory=dict)
+    # (baseline req/s, app req/s) of alternating short runs, for the scenarios compared
+    # with the baseline; the ratio is the median of the rounds' ratios.
+    rounds: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     reset_big_ms: float = 0.0
     reset_small_ms: float = 0.0
     signin_known_ms: float = 0.0
@@ -50,6 +54,12 @@ class BackendResults:
     peak_after: dict[str, int] = field(default_factory=dict)
     profiles: list[Profile] = field(default_factory=list)
     log_problems: list[str] = field(default_factory=list)
+
+    def baseline_ratio(self, scenario: str, baseline: WrkResult) -> float:
+        rounds = self.rounds.get(scenario)
+        if rounds:
+            return statistics.median(app / base for base, app in rounds)
+        return self.scenarios[scenario].per_second / baseline.per_second
 
 
 @dataclass
@@ -65,8 +75,8 @@ def evaluate(baseline: WrkResult, hash_bound: float, backends: list[BackendResul
     checks: list[Check] = []
     for r in backends:
         b = r.backend
-        signin_get = r.scenarios["signin-get"].per_second / baseline.per_second
-        reset_get = r.scenarios["reset-link-get"].per_second / baseline.per_second
+        signin_get = r.baseline_ratio("signin-get", baseline)
+        reset_get = r.baseline_ratio("reset-link-get", baseline)
         signin_post = r.scenarios["signin-post"].per_second / hash_bound
         reset_ratio = r.reset_big_ms / r.reset_small_ms
         signin_gap = abs(r.signin_known_ms - r.signin_unknown_ms)
@@ -276,6 +286,27 @@ def write_results(path: Path, run: Run) -> str:
             f" | {w.others_cores:.2f} |"
         )
     add("")
+    if any(r.rounds for r in backends):
+        add(
+            f"Ratios to the baseline, from {options.rounds} rounds of a {options.round_seconds:g} s"
+            " baseline run followed by a run of the scenario; the target is the median of the"
+            " rounds' ratios (the machine's speed drifts between rounds, each ratio compares"
+            " runs seconds apart):\n"
+        )
+        add(
+            "| scenario | backend | baseline req/s by round | app req/s by round"
+            " | ratios | median |"
+        )
+        add("| --- | --- | --- | --- | --- | ---: |")
+        for r in backends:
+            for name, rounds in r.rounds.items():
+                add(
+                    f"| {name} | {r.backend} | {', '.join(f'{b:.0f}' for b, _ in rounds)}"
+                    f" | {', '.join(f'{a:.0f}' for _, a in rounds)}"
+                    f" | {', '.join(f'{a / b:.0%}' for b, a in rounds)}"
+                    f" | {r.baseline_ratio(name, baseline):.0%} |"
+                )
+        add("")
     add("| measurement | backend | value |")
     add("| --- | --- | ---: |")
     add(

@@ -179,6 +179,7 @@ def run_backend(
     workdir: Path,
     password_hash: str,
     info: dict[str, str],
+    baseline: Server,
 ) -> BackendResults:
     log(f"\n== {backend} ==")
     seed = seed_sqlite if backend == "sqlite" else seed_postgresql
@@ -200,12 +201,16 @@ def run_backend(
         small_server = start_server(
             processes, "accounts", f"app-{backend}-small", workdir, app_settings(small_url)
         )
-        wrk.meter.roots = [big_server.pid, small_server.pid]
+        wrk.meter.roots = [big_server.pid, small_server.pid, baseline.pid]
         wrk.meter.roots += [database_pid] if database_pid else []
         try:
             scenarios = make_scenarios(options, big_server, seeded, workdir)
             for scenario in scenarios:
                 results.scenarios[scenario.name] = wrk.run(big_server, scenario)
+                if scenario.name in COMPARED_WITH_BASELINE and options.rounds > 0:
+                    results.rounds[scenario.name] = wrk.paired_rounds(
+                        baseline, BASELINE_SCENARIO, big_server, scenario
+                    )
                 results.peak_after[scenario.name] = big_server.memory_kib("VmHWM")
             measure_latencies(options, results, big_server, small_server, seeded, small)
             if options.py_spy:
@@ -423,6 +428,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help="at most this many seconds to wait before each measured run for other"
         " processes to leave the machine idle (default %(default)s)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=7,
+        help="alternating baseline/app runs for each ratio to the baseline (0: none)",
+    )
+    parser.add_argument("--round-seconds", type=float, default=2, help="seconds per run")
     parser.add_argument("--profile-seconds", type=int, default=6)
     parser.add_argument("--no-profile", action="store_true", help="skip py-spy")
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
@@ -491,9 +503,9 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{n} threads {rate:.1f}/s" for n, rate in run.parallel_verify.items())
         )
         wrk = Wrk(options, processes, workdir, CpuMeter())
-        measure_baseline(run, processes, wrk, workdir)
+        baseline = measure_baseline(run, processes, wrk, workdir)
         run.backends = [
-            run_backend(backend, options, processes, wrk, workdir, password_hash, info)
+            run_backend(backend, options, processes, wrk, workdir, password_hash, info, baseline)
             for backend in options.backend_list
         ]
         run.checks = evaluate(run.baseline, run.hash_bound, run.backends)
@@ -512,24 +524,26 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if missed and options.fail_on_miss else 0
 
 
-def measure_baseline(run: Run, processes: Processes, wrk: Wrk, workdir: Path) -> None:
+# The scenarios whose goal is a ratio to the baseline's requests per second.
+COMPARED_WITH_BASELINE = ("signin-get", "reset-link-get")
+BASELINE_SCENARIO = Scenario(
+    "baseline", "GET / (baseline app)", "/", smoke=lambda c: c.expect(200, "GET", "/")
+)
+
+
+def measure_baseline(run: Run, processes: Processes, wrk: Wrk, workdir: Path) -> Server:
+    """Measure the baseline once, and leave it serving for the rounds that alternate
+    with the app's scenarios (stopped with every other process at the end)."""
     from bench.baseline_app import make_app
 
     log("\n== baseline ==")
     server = start_server(processes, "baseline", "baseline", workdir, None)
     wrk.meter.roots = [server.pid]
-    try:
-        run.baseline = wrk.run(
-            server,
-            Scenario(
-                "baseline", "GET / (baseline app)", "/", smoke=lambda c: c.expect(200, "GET", "/")
-            ),
-        )
-        run.baseline_peak_kib = server.memory_kib("VmHWM")
-    finally:
-        processes.stop(server.process)
+    run.baseline = wrk.run(server, BASELINE_SCENARIO)
+    run.baseline_peak_kib = server.memory_kib("VmHWM")
     if run.options.py_spy:
         run.baseline_calls = count_calls(make_app(), lambda i: "/", "200").calls_per_request
+    return server
 
 
 if __name__ == "__main__":
