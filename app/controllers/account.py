@@ -130,7 +130,7 @@ class AccountController(ControllerBase):
             self.audit.record(events.SIGN_OUT, identity.id)
         headers = forget(self.request)
         self.request.session.invalidate()
-        return see_other(self.request.route_path("home"), headers)
+        return see_other(self.request.page_path("home"), headers)
 
     @view_config(route_name="account.logout", request_method="GET")
     def logout_get(self) -> HTTPMethodNotAllowed:

@@ -73,7 +73,7 @@ class AccountSecurityController(ControllerBase):
         self.rate_limiter.clear("signin_per_account", self.account.email)
         new_csrf_token(self.request)
         self.flash("Your password has been changed. Your other devices have been signed out.")
-        return see_other(self.request.route_path("account"))
+        return see_other(self.request.page_path("account"))
 
     # Devices
 
@@ -96,9 +96,9 @@ class AccountSecurityController(ControllerBase):
         if session_id == self.current_session_id:
             headers = forget(self.request)
             self.request.session.invalidate()
-            return see_other(self.request.route_path("account.signin"), headers)
+            return see_other(self.request.page_path("account.signin"), headers)
         self.flash("That device has been signed out.")
-        return see_other(self.request.route_path("account.sessions"))
+        return see_other(self.request.page_path("account.sessions"))
 
     @view_config(route_name="account.sessions.revoke_others", request_method="POST")
     def revoke_others(self) -> Response:
@@ -108,7 +108,7 @@ class AccountSecurityController(ControllerBase):
         self.audit.record(events.SESSIONS_REVOKED, self.account.id, count=count)
         noun = "device has" if count == 1 else "devices have"
         self.flash(f"{count} other {noun} been signed out.")
-        return see_other(self.request.route_path("account.sessions"))
+        return see_other(self.request.page_path("account.sessions"))
 
     # Activity
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.request import Request
 from pyramid.response import Response
 
+from app.request import AppRequest
 from app.services.accounts import AccountService
 from app.services.audit import AuditLog
 from app.services.rate_limits import RateLimited, RateLimiter
@@ -13,7 +13,7 @@ TOO_MANY_TEMPLATE = "app:templates/errors/too_many.pt"
 
 
 class ControllerBase:
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: AppRequest) -> None:
         self.request = request
 
     @property
@@ -40,7 +40,7 @@ class ControllerBase:
         self.request.session.flash(message, queue=queue)
 
 
-def too_many_response(request: Request, exc: RateLimited) -> dict[str, Any]:
+def too_many_response(request: AppRequest, exc: RateLimited) -> dict[str, Any]:
     request.response.status = 429
     request.response.headers["Retry-After"] = str(exc.retry_after)
     request.override_renderer = TOO_MANY_TEMPLATE

@@ -53,7 +53,7 @@ class PasswordResetController(ControllerBase):
         # The same answer whether or not the address has an account; the email itself is
         # sent after commit by the outbox, so the timing does not tell either.
         self.accounts.request_password_reset(vm.email, self.client_ip)
-        return see_other(self.request.route_path("account.reset_sent"))
+        return see_other(self.request.page_path("account.reset_sent"))
 
     @view_config(
         route_name="account.reset_sent",
@@ -82,7 +82,7 @@ class PasswordResetController(ControllerBase):
         except ResetCodeInvalid as exc:
             return self._link_invalid(str(exc))
         self.request.session[PENDING_CODE_KEY] = code
-        return see_other(self.request.route_path("account.reset_password"))
+        return see_other(self.request.page_path("account.reset_password"))
 
     @view_config(route_name="account.reset_password", request_method="GET")
     def reset_password_get(self) -> Any:
