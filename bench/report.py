@@ -184,8 +184,9 @@ RESULTS_HEADER = """# Benchmark results
 `make bench` appends one section per run (newest last); see the docstring of
 bench/run.py for what it does. Requests per second come from wrk, driving a single
 waitress process with 4 threads on the same machine; the ratios compare numbers taken
-in the same run. The settings raise every rate limit to 1000000/minute so that the
-benchmark measures the app rather than its throttling.
+in the same run. The settings raise every rate limit out of reach (RAISED_LIMIT in
+bench/processes.py; each run's Server line shows it) so that the benchmark measures the
+app rather than its throttling.
 """
 
 
