@@ -55,6 +55,16 @@ class ResetCodeExpired(ResetCodeInvalid):
     pass
 
 
+# The columns record_sign_in() updates or depends on.
+_SIGN_IN_CHECKED_COLUMNS = [
+    "password_hash",
+    "is_disabled",
+    "last_login_at",
+    "last_login_ip",
+    "login_count",
+]
+
+
 class CodeState(NamedTuple):
     """What decides whether a reset or invitation code can still be used."""
 
@@ -203,7 +213,8 @@ class AccountService:
             .values(password_hash=new_hash)
             .execution_options(synchronize_session=False)
         )
-        self.dbsession.refresh(account)
+        # Reloaded only if something reads it again (a SELECT saved on every sign-in).
+        self.dbsession.expire(account, ["password_hash"])
         return result.rowcount == 1
 
     def record_sign_in(self, account: Account, ip: str | None) -> bool:
@@ -228,7 +239,9 @@ class AccountService:
             )
             .execution_options(synchronize_session=False)
         )
-        self.dbsession.refresh(account)
+        # What the UPDATE counted or found changed is reloaded only if something reads
+        # it again; a sign-in answers with a redirect, so it usually costs no SELECT.
+        self.dbsession.expire(account, _SIGN_IN_CHECKED_COLUMNS)
         if result.rowcount != 1:
             self.audit.record(events.SIGN_IN_FAILED, account.id, reason="password_changed")
             return False

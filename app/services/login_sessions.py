@@ -101,10 +101,9 @@ class LoginSessionService:
         )
         if except_id is not None:
             query = query.where(LoginSession.id != except_id)
-        result = self.dbsession.execute(
-            query.values(revoked_at=self.clock.now()).execution_options(synchronize_session=False)
-        )
-        self.dbsession.expire_all()
+        # SQLAlchemy sets revoked_at on the sessions already loaded here as well, rather
+        # than every object of the unit of work being reloaded afterwards.
+        result = self.dbsession.execute(query.values(revoked_at=self.clock.now()))
         return result.rowcount
 
     def list_active(self, account_id: int) -> list[LoginSession]:
