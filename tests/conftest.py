@@ -250,8 +250,10 @@ def hasher() -> PasswordHasher:
     return PasswordHasher()
 
 
-@pytest.fixture
-def account_service(dbsession: Session, clock: FakeClock, hasher: PasswordHasher) -> AccountService:
+def make_account_service(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> AccountService:
+    """An AccountService of the test settings on the given session, clock and hasher."""
     return AccountService(
         dbsession=dbsession,
         clock=clock,
@@ -262,3 +264,8 @@ def account_service(dbsession: Session, clock: FakeClock, hasher: PasswordHasher
         login_sessions=LoginSessionService(dbsession, clock),
         policy=AccountPolicy(base_url=BASE_URL),
     )
+
+
+@pytest.fixture
+def account_service(dbsession: Session, clock: FakeClock, hasher: PasswordHasher) -> AccountService:
+    return make_account_service(dbsession, clock, hasher)

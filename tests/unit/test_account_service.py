@@ -22,7 +22,6 @@ from app.models import (
 )
 from app.services.accounts import (
     AccountError,
-    AccountPolicy,
     AccountService,
     EmailTaken,
     ResetCodeExpired,
@@ -32,16 +31,18 @@ from app.services.accounts import (
 )
 from app.services.codes import digest
 from app.services.email_addresses import InvalidEmail
-from app.services.login_sessions import LoginSessionService
-from app.services.mail_templates import MailTemplates
-from app.services.outbox import Outbox, outbox_cipher
+from app.services.outbox import outbox_cipher
 from app.services.passwords import (
     PasswordHasher,
-    PasswordPolicy,
     PasswordRejected,
     make_crypt_context,
 )
-from tests.conftest import BASE_URL, OTHER_PASSWORD, SECRET, STRONG_PASSWORD
+from tests.conftest import (
+    OTHER_PASSWORD,
+    SECRET,
+    STRONG_PASSWORD,
+    make_account_service,
+)
 from tests.support import LINK_PATTERN, FakeClock
 
 EMAIL = "alice@example.com"
@@ -81,19 +82,6 @@ class InterruptedHasher(PasswordHasher):
         if meanwhile is not None:
             meanwhile()
         return super().hash(password)
-
-
-def make_service(dbsession: Session, clock: FakeClock, hasher: PasswordHasher) -> AccountService:
-    return AccountService(
-        dbsession=dbsession,
-        clock=clock,
-        hasher=hasher,
-        password_policy=PasswordPolicy(),
-        outbox=Outbox(dbsession, outbox_cipher(SECRET), clock),
-        mail_templates=MailTemplates(),
-        login_sessions=LoginSessionService(dbsession, clock),
-        policy=AccountPolicy(base_url=BASE_URL),
-    )
 
 
 @pytest.fixture
@@ -233,7 +221,7 @@ def test_every_sign_in_costs_exactly_one_hash_verification(
     # Unknown emails and accounts without a password get a dummy verification, so that
     # timing does not reveal who has an account.
     context = CountingContext()
-    service = make_service(dbsession, clock, PasswordHasher(context=context))  # type: ignore[arg-type]
+    service = make_account_service(dbsession, clock, PasswordHasher(context=context))  # type: ignore[arg-type]
     service.create_account(EMAIL, STRONG_PASSWORD)
     service.create_account("invited@example.com", None)
     service.create_account("disabled@example.com", STRONG_PASSWORD).is_disabled = True
@@ -483,11 +471,11 @@ def test_code_spent_by_another_request_during_our_reset_is_refused(
     dbsession.commit()
 
     def competing_request() -> None:
-        other_service = make_service(other_dbsession, clock, hasher)
+        other_service = make_account_service(other_dbsession, clock, hasher)
         other_service.reset_password(code, OTHER_PASSWORD, "192.0.2.2")
         other_dbsession.commit()
 
-    service = make_service(dbsession, clock, InterruptedHasher(competing_request))
+    service = make_account_service(dbsession, clock, InterruptedHasher(competing_request))
     with pytest.raises(ResetCodeUsed):
         service.reset_password(code, THIRD_PASSWORD, IP)
     dbsession.rollback()
