@@ -3,11 +3,12 @@
 It serves the app with waitress (4 threads, production-like settings) on SQLite and on a
 throwaway PostgreSQL, each seeded with 100,000 accounts and 1,000,000 reset codes, and
 drives four scenarios with wrk: GET sign-in, GET reset link, POST sign-in and POST
-forgot-password. In the same run it measures a minimal Pyramid app as the baseline
-(and, for the two GET pages, alternates short baseline and app runs, whose median
-ratio is the one compared with the target), one argon2id verification, known-versus-unknown email timings, reset-link latency against a
-small database, and the app's peak memory; then it profiles the two GET scenarios with
-py-spy. Every run is appended to bench/RESULTS.md with the ratios the project aims for.
+forgot-password. In the same run it measures a minimal Pyramid app as the baseline (for
+the two GET pages also in short runs that alternate with the app's, whose median ratio
+is the one compared with the target), one argon2id verification, known-versus-unknown
+email timings, reset-link latency against a small database, and the app's peak memory;
+then it profiles the two GET scenarios with py-spy. Every run is appended to
+bench/RESULTS.md with the ratios the project aims for.
 
     .venv/bin/python -m bench.run              # what `make bench` runs
     .venv/bin/python -m bench.run --help       # shorter runs, one backend, ...
