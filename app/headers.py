@@ -36,13 +36,15 @@ def security_headers_tween_factory(
     # Account pages show personal data and forms with one-time state; only the static
     # files (CSS) may be cached.
     pages = [*common, ("Cache-Control", "no-store")]
-    names = {name.lower() for name, _ in pages}
+    # Static files keep the Cache-Control of the static view (max-age).
+    static = (common, {name.lower() for name, _ in common})
+    page = (pages, {name.lower() for name, _ in pages})
 
     def security_headers_tween(request: Request) -> Response:
         response = handler(request)
         # The raw PATH_INFO: request.path_info would fail to decode a malformed path.
         is_static = request.environ.get("PATH_INFO", "").startswith("/static/")
-        added = common if is_static else pages
+        added, names = static if is_static else page
         headerlist = response.headerlist
         if any(name.lower() in names for name, _ in headerlist):
             # Rare: a response that set one of these already; ours replace it.

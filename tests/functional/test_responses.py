@@ -47,6 +47,13 @@ def test_every_page_sends_the_security_headers(wsgi_app):
         assert "Strict-Transport-Security" not in headers
 
 
+def test_static_files_carry_the_security_headers_and_may_be_cached(wsgi_app):
+    css = new_client(wsgi_app).get("/static/site.css")
+    assert css.headers["X-Content-Type-Options"] == "nosniff"
+    assert css.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert css.headers.getall("Cache-Control") == ["max-age=3600"]
+
+
 def test_no_page_loads_anything_from_another_origin_or_runs_inline_script(wsgi_app):
     for page in _all_pages(wsgi_app):
         for tag in page.html.find_all(src=True) + page.html.find_all(href=True):
