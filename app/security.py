@@ -16,6 +16,7 @@ from .request import AUTH_COOKIE
 from .settings import AppSettings
 
 SESSION_COOKIE = "session"
+SESSION_TIMEOUT_SECONDS = 1200
 
 PERMISSION_SIGNED_IN = "signed_in"
 PERMISSION_ADMIN = "admin"
@@ -98,6 +99,12 @@ def includeme(config: Configurator) -> None:
             httponly=True,
             samesite="Lax",
             serializer=JSONSerializer(),
+            # The cookie lapses after 20 minutes without use. Reading the session
+            # re-signs the cookie at most every 2 minutes (Pyramid's default re-signs
+            # it on every request that reads it, so whether an answer carried a new
+            # cookie depended on whether a second had ticked since the form was shown).
+            timeout=SESSION_TIMEOUT_SECONDS,
+            reissue_time=SESSION_TIMEOUT_SECONDS // 10,
         )
     )
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())

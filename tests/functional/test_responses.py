@@ -6,6 +6,7 @@ import re
 import statistics
 import time
 
+import pyramid.session
 import pytest
 
 from app.headers import CONTENT_SECURITY_POLICY
@@ -110,6 +111,23 @@ def test_known_and_unknown_emails_get_identical_answers(wsgi_app, form_url):
         answers.append(_comparable(form.submit(expect_errors=True), email))
     known, unknown = answers
     assert known == unknown
+
+
+@pytest.mark.parametrize("seconds_later", [0, 1, 59])
+def test_a_form_sent_soon_after_it_was_shown_gets_no_new_session_cookie(
+    wsgi_app, monkeypatch, seconds_later
+):
+    """Whether the answer re-issues the session cookie must not depend on whether a
+    second ticked over while the form was filled in; otherwise two answers that should
+    be identical (known and unknown email) could differ by a Set-Cookie."""
+    shown_at = 1_900_000_000.5
+    monkeypatch.setattr(pyramid.session.time, "time", lambda: shown_at)
+    client = new_client(wsgi_app)
+    form = form_by_action(client.get("/account/forgot_password"), "/account/forgot_password")
+    monkeypatch.setattr(pyramid.session.time, "time", lambda: shown_at + seconds_later)
+    form["email"] = "nobody@example.com"
+    answer = form.submit()
+    assert "session=" not in " ".join(answer.headers.getall("Set-Cookie"))
 
 
 def test_an_unknown_email_costs_one_password_hash_check(wsgi_app, monkeypatch):
