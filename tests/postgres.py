@@ -222,11 +222,15 @@ class PostgresServer:
             self.drop(dbname)
 
     def open_connections(self, dbname: str) -> list[str]:
-        """Who is still connected to dbname: each connection's state and last query."""
+        """Who is still connected to dbname: each connection's state and last query.
+
+        Client connections only: an autovacuum worker visiting the database shows in
+        pg_stat_activity too (with no state and no query), and is no leak."""
         with self._admin() as connection:
             rows = connection.execute(
                 "SELECT state, left(query, 60) FROM pg_stat_activity"
-                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                " WHERE datname = %s AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'",
                 (dbname,),
             ).fetchall()
         return [f"{state}, last query {query!r}" for state, query in rows]
