@@ -16,6 +16,7 @@ test: $(VENV)/.testing-installed
 lint: $(VENV)/.testing-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.testing-installed
 	$(BIN)/ruff format .

@@ -1,12 +1,18 @@
 from setuptools import find_packages, setup
 
 requires = [
-    "pyramid>=2.0",
+    "pyramid>=2.0,<3",
     "pyramid_chameleon",
-    "pyramid_tm",
+    # app/templating.py wraps BaseTemplate.cook to compile one template at a time.
+    "Chameleon>=4.5,<5",
+    # app/request.py and app/models/__init__.py use create_tm, explicit_manager and the
+    # tween factory directly, without pyramid_tm's includeme.
+    "pyramid_tm>=2.5,<3",
     "pyramid_retry",
     "pyramid_mailer",
-    "zope.sqlalchemy",
+    # app/models/transactions.py subclasses ZopeTransactionEvents and registers its
+    # listeners itself (tests/unit/test_transactions.py checks they still match).
+    "zope.sqlalchemy>=3.1,<5",
     "transaction",
     "SQLAlchemy>=2.0,<3",
     "alembic",
@@ -30,6 +36,8 @@ tests_require = [
     "hypothesis",
     "playwright",
     "ruff",
+    "mypy",
+    "types-WebOb",
 ]
 
 setup(

@@ -1,4 +1,4 @@
-"""The WSGI application: main() reads as the table of contents of the app."""
+"""The WSGI application: make_app() reads as the table of contents of the app."""
 
 from __future__ import annotations
 
@@ -7,10 +7,21 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.router import Router
 
+from .services.clock import Clock
+from .services.composition import ServiceFactory
+from .services.password_hashing import PasswordHasher
 from .settings import AppSettings, SettingsError, apply_environment
 
 
 def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
+    """The entry point of the .ini files (`use = egg:app`)."""
+    return make_app(settings)
+
+
+def make_app(
+    settings: dict[str, Any], clock: Clock | None = None, hasher: PasswordHasher | None = None
+) -> Router:
+    """The app for these settings. Tests pass their own clock and a cheaper hasher."""
     settings = apply_environment(settings)
     try:
         app_settings = AppSettings.from_settings(settings)
@@ -19,10 +30,10 @@ def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router
         raise SystemExit(f"Cannot start: {exc}") from None
     with Configurator(settings=settings) as config:
         config.registry["app_settings"] = app_settings
+        config.registry["services"] = ServiceFactory(app_settings, clock=clock, hasher=hasher)
         config.include(".request")
         config.include(".templating")
         config.include(".models")
-        config.include(".client_ip")
         config.include(".wiring")
         config.include(".security")
         config.include(".headers")

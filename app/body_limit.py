@@ -11,13 +11,11 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
 
-DEFAULT_MAX_BODY_BYTES = 64 * 1024
-
 
 def body_limit_tween_factory(
     handler: Callable[[Request], Response], registry: Registry
 ) -> Callable[[Request], Response]:
-    limit = int(registry.settings.get("app.max_body_bytes") or DEFAULT_MAX_BODY_BYTES)
+    limit = registry["app_settings"].max_body_bytes
 
     def body_limit_tween(request: Request) -> Response:
         length = request.content_length

@@ -7,18 +7,9 @@ ignored, so a client cannot pick the address its rate limits are counted against
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
-
-from pyramid.config import Configurator
+from collections.abc import Sequence
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(spec: str | Iterable[str] | None) -> list[Network]:
-    if not spec:
-        return []
-    items = spec.replace(",", " ").split() if isinstance(spec, str) else list(spec)
-    return [ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip()]
 
 
 def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -29,7 +20,7 @@ def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
 
 
 def resolve_client_ip(
-    remote_addr: str | None, forwarded_for: str | None, trusted: list[Network]
+    remote_addr: str | None, forwarded_for: str | None, trusted: Sequence[Network]
 ) -> str | None:
     peer = _address(remote_addr or "")
     if peer is None:
@@ -46,10 +37,3 @@ def resolve_client_ip(
         if not any(address in network for network in trusted):
             break
     return str(client)
-
-
-def includeme(config: Configurator) -> None:
-    # Read by AppRequest.client_ip.
-    config.registry["trusted_proxies"] = parse_networks(
-        config.get_settings().get("app.trusted_proxies")
-    )

@@ -17,14 +17,9 @@ from transaction import TransactionManager
 
 from .client_ip import resolve_client_ip
 from .models import LoginSession, get_tm_session
-from .services.accounts import AccountService
-from .services.admin import AccountAdminService
-from .services.audit import AuditLog, RequestOrigin
-from .services.clock import Clock
-from .services.login_sessions import LoginSessionService
-from .services.outbox import Outbox
-from .services.passwords import PasswordPolicy
-from .services.rate_limits import RateLimiter
+from .services.audit import RequestOrigin
+from .services.composition import Services
+from .settings import AppSettings
 
 AUTH_COOKIE = "auth"
 # In the registry: the paths of routes and assets that do not vary from one request to
@@ -33,6 +28,10 @@ FIXED_PATHS = "fixed_paths"
 
 
 class AppRequest(Request):
+    @reify
+    def app_settings(self) -> AppSettings:
+        return self.registry["app_settings"]
+
     @reify
     def tm(self) -> TransactionManager:
         """The request's own transaction manager, committed or aborted by pyramid_tm."""
@@ -48,7 +47,22 @@ class AppRequest(Request):
         return resolve_client_ip(
             environ.get("REMOTE_ADDR"),
             environ.get("HTTP_X_FORWARDED_FOR"),
-            self.registry["trusted_proxies"],
+            self.app_settings.trusted_proxies,
+        )
+
+    @reify
+    def services(self) -> Services:
+        """The services of this request, on its database session."""
+        thread = self.registry["outbox_thread"]
+
+        def wake_sender_after_commit() -> None:
+            if thread is not None:
+                self.tm.get().addAfterCommitHook(lambda ok: ok and thread.wake())
+
+        return self.registry["services"].services(
+            self.dbsession,
+            RequestOrigin(ip=self.client_ip, user_agent=self.user_agent),
+            on_mail_queued=wake_sender_after_commit,
         )
 
     @reify
@@ -57,7 +71,7 @@ class AppRequest(Request):
         token = self.cookies.get(AUTH_COOKIE)
         if not token:
             return None
-        return self.login_sessions.find_active(token)
+        return self.services.login_sessions.find_active(token)
 
     def page_path(self, route_name: str) -> str:
         """route_path() of a route without placeholders, kept once computed: the layout
@@ -74,61 +88,6 @@ class AppRequest(Request):
         if path is None:
             path = paths[name] = make_url(name, _app_url="")
         return self.script_name + path
-
-    @reify
-    def clock(self) -> Clock:
-        return self.registry["clock"]
-
-    @reify
-    def password_policy(self) -> PasswordPolicy:
-        return self.registry["password_policy"]
-
-    @reify
-    def rate_limiter(self) -> RateLimiter:
-        return self.registry["rate_limiter"]
-
-    @reify
-    def outbox(self) -> Outbox:
-        thread = self.registry["outbox_thread"]
-
-        def wake_sender_after_commit() -> None:
-            if thread is not None:
-                self.tm.get().addAfterCommitHook(lambda ok: ok and thread.wake())
-
-        return Outbox(
-            self.dbsession,
-            self.registry["outbox_cipher"],
-            self.clock,
-            on_queued=wake_sender_after_commit,
-        )
-
-    @reify
-    def audit(self) -> AuditLog:
-        origin = RequestOrigin(ip=self.client_ip, user_agent=self.user_agent)
-        return AuditLog(self.dbsession, self.clock, origin)
-
-    @reify
-    def login_sessions(self) -> LoginSessionService:
-        return LoginSessionService(self.dbsession, self.clock, self.registry["session_lifetimes"])
-
-    @reify
-    def accounts(self) -> AccountService:
-        registry = self.registry
-        return AccountService(
-            dbsession=self.dbsession,
-            clock=self.clock,
-            hasher=registry["password_hasher"],
-            password_policy=registry["password_policy"],
-            outbox=self.outbox,
-            mail_templates=registry["mail_templates"],
-            login_sessions=self.login_sessions,
-            audit=self.audit,
-            policy=registry["account_policy"],
-        )
-
-    @reify
-    def account_admin(self) -> AccountAdminService:
-        return AccountAdminService(self.dbsession, self.accounts, self.audit)
 
 
 def includeme(config: Any) -> None:

@@ -54,8 +54,8 @@ class SecurityPolicy:
         account = kw["account"]
         current = request.login_session
         if current is not None:
-            request.login_sessions.revoke(current)
-        token, login_session = request.login_sessions.start(
+            request.services.login_sessions.revoke(current)
+        token, login_session = request.services.login_sessions.start(
             account, ip=request.client_ip, user_agent=request.user_agent
         )
         request.login_session = login_session
@@ -64,7 +64,7 @@ class SecurityPolicy:
     def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
         current = request.login_session
         if current is not None:
-            request.login_sessions.revoke(current)
+            request.services.login_sessions.revoke(current)
         request.login_session = None
         return [("Set-Cookie", self._cookie("", 0))]
 

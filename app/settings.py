@@ -1,13 +1,22 @@
-"""Typed view of the .ini settings, with the environment overrides production uses."""
+"""Typed view of the .ini settings, with the environment overrides production uses.
+
+Every setting the app reads is here, read once at start-up; a missing or unusable value
+stops start-up with a sentence that names the setting."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+from limits import parse as parse_limit
 from pyramid.settings import asbool
+
+from .services.rate_limits import DEFAULT_LIMITS
+
+_T = TypeVar("_T")
 
 # Environment variables that replace a setting when they are set. Production keeps its
 # secrets and URLs out of the .ini file this way.
@@ -21,6 +30,8 @@ ENVIRONMENT_OVERRIDES = {
     "SMTP_USERNAME": "mail.username",
     "SMTP_PASSWORD": "mail.password",
 }
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(Exception):
@@ -41,49 +52,114 @@ def apply_environment(settings: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _int(settings: Mapping[str, Any], key: str, default: int) -> int:
-    raw = settings.get(key)
-    if raw is None or str(raw).strip() == "":
-        return default
-    try:
-        return int(str(raw).strip())
-    except ValueError as exc:
-        raise SettingsError(f"Setting {key} must be a whole number, not {raw!r}.") from exc
+class _Reader:
+    """Reads one kind of value from the raw settings, naming the setting when it fails."""
 
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.settings = settings
 
-def _float(settings: Mapping[str, Any], key: str, default: float) -> float:
-    raw = settings.get(key)
-    if raw is None or str(raw).strip() == "":
-        return default
-    try:
-        return float(str(raw).strip())
-    except ValueError as exc:
-        raise SettingsError(f"Setting {key} must be a number, not {raw!r}.") from exc
+    def raw(self, key: str) -> str | None:
+        value = self.settings.get(key)
+        if value is None or str(value).strip() == "":
+            return None
+        return str(value).strip()
+
+    def text(self, key: str, default: str) -> str:
+        return self.raw(key) or default
+
+    def flag(self, key: str, default: bool) -> bool:
+        raw = self.raw(key)
+        if raw is None:
+            return default
+        if raw.lower() not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+            raise SettingsError(f"Setting {key} must be true or false, not {raw!r}.")
+        return asbool(raw)
+
+    def number(self, key: str, default: int, minimum: int = 0) -> int:
+        return self._convert(key, default, int, "a whole number", minimum)
+
+    def decimal(self, key: str, default: float, minimum: float = 0.0) -> float:
+        return self._convert(key, default, float, "a number", minimum)
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(key, default)
+        if value not in choices:
+            raise SettingsError(
+                f"Setting {key} must be one of {', '.join(choices)}, not {value!r}."
+            )
+        return value
+
+    def _convert(
+        self, key: str, default: _T, convert: Callable[[str], _T], what: str, minimum: Any
+    ) -> _T:
+        raw = self.raw(key)
+        if raw is None:
+            return default
+        try:
+            value = convert(raw)
+        except ValueError:
+            raise SettingsError(f"Setting {key} must be {what}, not {raw!r}.") from None
+        if value < minimum:
+            raise SettingsError(f"Setting {key} must be at least {minimum}, not {raw!r}.")
+        return value
+
+    def networks(self, key: str) -> tuple[Network, ...]:
+        raw = self.raw(key) or ""
+        networks = []
+        for item in raw.replace(",", " ").split():
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                raise SettingsError(
+                    f"Setting {key} lists {item!r}, which is not an IP address or network."
+                ) from None
+        return tuple(networks)
+
+    def rate_limits(self) -> dict[str, str]:
+        limits = {}
+        for name, default in DEFAULT_LIMITS.items():
+            key = f"ratelimit.{name}"
+            spec = self.text(key, default)
+            try:
+                parse_limit(spec)
+            except ValueError:
+                raise SettingsError(
+                    f"Setting {key} must be a rate such as 10/5minutes, not {spec!r}."
+                ) from None
+            limits[name] = spec
+        return limits
 
 
 @dataclass(frozen=True)
 class AppSettings:
     secret: str
     base_url: str
-    secure_cookies: bool
-    log_reset_links: bool
-    allow_registration: bool
-    reset_code_minutes: int
-    invite_code_days: int
-    password_min_length: int
-    password_min_strength: int
-    session_idle_minutes: int
-    session_absolute_days: int
-    mail_delivery: str
-    mail_transport: str
-    mail_sender: str
-    mail_max_attempts: int
-    mail_retry_seconds: float
-    mail_poll_seconds: float
+    secure_cookies: bool = False
+    log_reset_links: bool = False
+    max_body_bytes: int = 64 * 1024
+    trusted_proxies: tuple[Network, ...] = ()
+    reload_templates: bool = False
+    allow_registration: bool = True
+    reset_code_minutes: int = 60
+    invite_code_days: int = 7
+    password_min_length: int = 12
+    password_min_strength: int = 3
+    session_idle_minutes: int = 1440
+    session_absolute_days: int = 30
+    ratelimit_storage_uri: str = "memory://"
+    rate_limits: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    mail_delivery: str = "thread"
+    mail_transport: str = "smtp"
+    mail_file_directory: str = "var/mail"
+    mail_sender: str = "no-reply@localhost"
+    mail_max_attempts: int = 10
+    mail_retry_seconds: float = 30.0
+    mail_poll_seconds: float = 5.0
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> AppSettings:
-        secret = str(settings.get("app.secret") or "").strip()
+        read = _Reader(settings)
+        secret = read.raw("app.secret") or ""
         if not secret:
             raise SettingsError(
                 "No secret configured: set the APP_SECRET environment variable "
@@ -91,34 +167,34 @@ class AppSettings:
             )
         if len(secret) < 16:
             raise SettingsError("The secret (APP_SECRET) must be at least 16 characters long.")
-        base_url = str(settings.get("app.base_url") or "").strip().rstrip("/")
+        base_url = (read.raw("app.base_url") or "").rstrip("/")
         if not base_url.startswith(("http://", "https://")):
             raise SettingsError(
                 "Set app.base_url (or APP_BASE_URL) to the site's public address, "
                 "such as https://accounts.example.com; email links are built from it."
             )
-        delivery = str(settings.get("mail.delivery", "thread")).strip()
-        if delivery not in ("thread", "worker", "manual"):
-            raise SettingsError("mail.delivery must be thread, worker or manual.")
-        transport = str(settings.get("mail.transport", "smtp")).strip()
-        if transport not in ("smtp", "file"):
-            raise SettingsError("mail.transport must be smtp or file.")
         return cls(
             secret=secret,
             base_url=base_url,
-            secure_cookies=asbool(settings.get("app.secure_cookies", False)),
-            log_reset_links=asbool(settings.get("app.log_reset_links", False)),
-            allow_registration=asbool(settings.get("accounts.allow_registration", True)),
-            reset_code_minutes=_int(settings, "accounts.reset_code_minutes", 60),
-            invite_code_days=_int(settings, "accounts.invite_code_days", 7),
-            password_min_length=_int(settings, "accounts.password_min_length", 12),
-            password_min_strength=_int(settings, "accounts.password_min_strength", 3),
-            session_idle_minutes=_int(settings, "sessions.idle_minutes", 1440),
-            session_absolute_days=_int(settings, "sessions.absolute_days", 30),
-            mail_delivery=delivery,
-            mail_transport=transport,
-            mail_sender=str(settings.get("mail.default_sender") or "no-reply@localhost"),
-            mail_max_attempts=_int(settings, "mail.max_attempts", 10),
-            mail_retry_seconds=_float(settings, "mail.retry_seconds", 30.0),
-            mail_poll_seconds=_float(settings, "mail.poll_seconds", 5.0),
+            secure_cookies=read.flag("app.secure_cookies", False),
+            log_reset_links=read.flag("app.log_reset_links", False),
+            max_body_bytes=read.number("app.max_body_bytes", 64 * 1024, minimum=1024),
+            trusted_proxies=read.networks("app.trusted_proxies"),
+            reload_templates=read.flag("pyramid.reload_templates", False),
+            allow_registration=read.flag("accounts.allow_registration", True),
+            reset_code_minutes=read.number("accounts.reset_code_minutes", 60, minimum=1),
+            invite_code_days=read.number("accounts.invite_code_days", 7, minimum=1),
+            password_min_length=read.number("accounts.password_min_length", 12, minimum=1),
+            password_min_strength=read.number("accounts.password_min_strength", 3),
+            session_idle_minutes=read.number("sessions.idle_minutes", 1440, minimum=1),
+            session_absolute_days=read.number("sessions.absolute_days", 30, minimum=1),
+            ratelimit_storage_uri=read.text("ratelimit.storage_uri", "memory://"),
+            rate_limits=read.rate_limits(),
+            mail_delivery=read.choice("mail.delivery", "thread", ("thread", "worker", "manual")),
+            mail_transport=read.choice("mail.transport", "smtp", ("smtp", "file")),
+            mail_file_directory=read.text("mail.file_directory", "var/mail"),
+            mail_sender=read.text("mail.default_sender", "no-reply@localhost"),
+            mail_max_attempts=read.number("mail.max_attempts", 10, minimum=1),
+            mail_retry_seconds=read.decimal("mail.retry_seconds", 30.0),
+            mail_poll_seconds=read.decimal("mail.poll_seconds", 5.0),
         )

@@ -5,8 +5,8 @@ A page template starts with its <title> element and goes on with the page's cont
 the shared layout (app/templates/shared/layout.pt) is then rendered around the two.
 Rendering the page and the layout separately and joining the strings costs a fraction
 of Chameleon's macros and slots, which copy the whole template namespace at every step.
-A template that does not start with <title> is a whole document and is left as it is
-(the 503 page, which must not touch the database the layout reads the visitor from).
+The templates listed in WHOLE_DOCUMENTS are complete pages rendered as they are (the
+503 page, which must not touch the database the layout reads the visitor from).
 
 Chameleon turns a template into Python through the ast module, whose node constructors
 keep a process-wide recursion counter that is not thread-safe in Python 3.11
@@ -25,8 +25,15 @@ from pyramid.renderers import RendererHelper
 from pyramid_chameleon.zpt import renderer_factory as chameleon_renderer_factory
 
 LAYOUT = "app:templates/shared/layout.pt"
+# Complete HTML documents, rendered without the shared layout.
+WHOLE_DOCUMENTS = frozenset({"app:templates/errors/unavailable.pt"})
 TITLE_START = "<title>"
 TITLE_END = "</title>"
+
+
+class PageWithoutTitle(ValueError):
+    """A page template must start with its <title>, which the layout puts in <head>."""
+
 
 _compile_lock = threading.RLock()
 _original_cook = BaseTemplate.cook
@@ -47,12 +54,14 @@ class PageRenderer:
     def __call__(self, value: Any, system: dict[str, Any]) -> str:
         html = self.page(value, system)
         if not html.startswith(TITLE_START):
-            return html
+            raise PageWithoutTitle(f"{system.get('renderer_name')} does not start with <title>")
         title, _, content = html[len(TITLE_START) :].partition(TITLE_END)
         return self.layout({"title": title, "content": content}, system)
 
 
-def page_renderer_factory(info: Any) -> PageRenderer:
+def page_renderer_factory(info: Any) -> Any:
+    if info.name in WHOLE_DOCUMENTS:
+        return chameleon_renderer_factory(info)
     registry = info.registry
     layout = registry.get(LAYOUT)
     if layout is None:

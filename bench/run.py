@@ -45,7 +45,7 @@ from urllib.parse import quote, quote_plus
 from alembic import command
 from alembic.config import Config
 
-from app.services.passwords import PasswordHasher
+from app.services.password_hashing import PasswordHasher
 from app.settings import ENVIRONMENT_OVERRIDES
 
 from .client import Client, open_form_session

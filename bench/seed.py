@@ -100,7 +100,7 @@ def seed_sqlite(
             )
         for rows, batch_sample in _code_batches(codes, accounts, sample_size):
             connection.exec_driver_sql(
-                "INSERT INTO password_resets (account_id, purpose, code_hash, created_at,"
+                "INSERT INTO one_time_codes (account_id, purpose, code_hash, created_at,"
                 " expires_at, created_ip) VALUES (?, 'reset', ?, ?, ?, ?)",
                 [
                     (account_id, code_hash, created, expires, CREATED_IP)
@@ -146,9 +146,9 @@ def seed_postgresql(
         # the load, so the indexes go while it runs and are rebuilt from the catalog's
         # own definitions afterwards, as pg_restore does.
         with (
-            _without_secondary_indexes(cursor, "password_resets"),
+            _without_secondary_indexes(cursor, "one_time_codes"),
             cursor.copy(
-                "COPY password_resets (account_id, purpose, code_hash, created_at, expires_at,"
+                "COPY one_time_codes (account_id, purpose, code_hash, created_at, expires_at,"
                 " created_ip) FROM STDIN"
             ) as copy,
         ):
@@ -164,7 +164,7 @@ def seed_postgresql(
         connection.autocommit = True
         # What autovacuum would do soon after a bulk load anyway.
         cursor.execute("VACUUM ANALYZE accounts")
-        cursor.execute("VACUUM ANALYZE password_resets")
+        cursor.execute("VACUUM ANALYZE one_time_codes")
     return Seeded(accounts, codes, time.perf_counter() - started, sample)
 
 

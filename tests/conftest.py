@@ -20,16 +20,17 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.orm import Session
 
-from app import main
+from app import make_app as make_wsgi_app
 from app.models import get_engine, get_session_factory
-from app.services.accounts import AccountPolicy, AccountService
-from app.services.login_sessions import LoginSessionService
-from app.services.mail_templates import MailTemplates
-from app.services.outbox import Outbox, outbox_cipher
-from app.services.passwords import PasswordHasher, PasswordPolicy
+from app.services.accounts import AccountService
+from app.services.audit import RequestOrigin
+from app.services.authentication import AuthenticationService
+from app.services.composition import ServiceFactory, Services
+from app.services.password_hashing import PasswordHasher, make_crypt_context
+from app.settings import AppSettings
 
 from .postgres import PostgresServer, find_bin_dir
-from .support import FakeClock, SMTPServer
+from .support import UNLIMITED_RATES, FakeClock, SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-0123456789abcdef"
@@ -202,15 +203,21 @@ def app_settings(db_url: str, smtp_server: SMTPServer) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_app(clock: FakeClock, db_url: str) -> Iterator[Any]:
+def make_app(clock: FakeClock, db_url: str, hasher: PasswordHasher) -> Iterator[Any]:
     # db_url is requested so that the database is made before, and dropped after, the
     # apps that use it: their engines are disposed of first.
     made: list[Any] = []
 
-    def factory(settings: dict[str, Any], use_fake_clock: bool = True) -> Any:
-        wsgi_app = main({}, **settings)
-        if use_fake_clock:
-            wsgi_app.registry["clock"] = clock
+    def factory(
+        settings: dict[str, Any],
+        use_fake_clock: bool = True,
+        password_hasher: PasswordHasher | None = None,
+    ) -> Any:
+        wsgi_app = make_wsgi_app(
+            settings,
+            clock=clock if use_fake_clock else None,
+            hasher=password_hasher or hasher,
+        )
         made.append(wsgi_app)
         return wsgi_app
 
@@ -225,6 +232,12 @@ def make_app(clock: FakeClock, db_url: str) -> Iterator[Any]:
 @pytest.fixture
 def wsgi_app(make_app: Any, app_settings: dict[str, Any]) -> Any:
     return make_app(app_settings)
+
+
+@pytest.fixture
+def owasp_app(make_app: Any, app_settings: dict[str, Any], owasp_hasher: PasswordHasher) -> Any:
+    """The app with OWASP's argon2id parameters, for tests of hashing and of timing."""
+    return make_app(app_settings, password_hasher=owasp_hasher)
 
 
 def new_client(wsgi_app: Any, ip: str = CLIENT_IP) -> webtest.TestApp:
@@ -245,27 +258,49 @@ def dbsession(db_url: str) -> Iterator[Session]:
     engine.dispose()
 
 
+# Hashing with OWASP's argon2id parameters costs about 30 ms a password; the tests that
+# are not about hashing use the same algorithm with the smallest parameters argon2
+# allows, and the tests of hashing itself (and of timing) ask for owasp_hasher.
+CHEAP_ARGON2 = {"memory_kib": 8, "time_cost": 1}
+
+
 @pytest.fixture(scope="session")
 def hasher() -> PasswordHasher:
+    return PasswordHasher(context=make_crypt_context(**CHEAP_ARGON2))
+
+
+@pytest.fixture(scope="session")
+def owasp_hasher() -> PasswordHasher:
     return PasswordHasher()
 
 
-def make_account_service(
-    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
-) -> AccountService:
-    """An AccountService of the test settings on the given session, clock and hasher."""
-    return AccountService(
-        dbsession=dbsession,
-        clock=clock,
-        hasher=hasher,
-        password_policy=PasswordPolicy(),
-        outbox=Outbox(dbsession, outbox_cipher(SECRET), clock),
-        mail_templates=MailTemplates(),
-        login_sessions=LoginSessionService(dbsession, clock),
-        policy=AccountPolicy(base_url=BASE_URL),
-    )
+def unit_settings(**overrides: Any) -> AppSettings:
+    """The typed settings of the unit tests: every rate limit lifted (the limits have
+    tests of their own)."""
+    limits = {key.removeprefix("ratelimit."): value for key, value in UNLIMITED_RATES.items()}
+    values: dict[str, Any] = {"secret": SECRET, "base_url": BASE_URL, "rate_limits": limits}
+    return AppSettings(**{**values, **overrides})
+
+
+def make_services(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher, ip: str | None = None
+) -> Services:
+    """The services of one unit of work, built by the app's own factory, as if for a
+    request from `ip`."""
+    factory = ServiceFactory(unit_settings(), clock=clock, hasher=hasher)
+    return factory.services(dbsession, RequestOrigin(ip=ip))
 
 
 @pytest.fixture
-def account_service(dbsession: Session, clock: FakeClock, hasher: PasswordHasher) -> AccountService:
-    return make_account_service(dbsession, clock, hasher)
+def services(dbsession: Session, clock: FakeClock, hasher: PasswordHasher) -> Services:
+    return make_services(dbsession, clock, hasher)
+
+
+@pytest.fixture
+def account_service(services: Services) -> AccountService:
+    return services.accounts
+
+
+@pytest.fixture
+def authentication(services: Services) -> AuthenticationService:
+    return services.authentication

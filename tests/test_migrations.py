@@ -36,7 +36,7 @@ def test_migrations_go_down_to_nothing_and_up_again(empty_db_url):
         "alembic_version",
         "accounts",
         "account_events",
-        "password_resets",
+        "one_time_codes",
         "login_sessions",
         "outgoing_emails",
     }

@@ -12,9 +12,7 @@ from pyramid.view import view_config, view_defaults
 
 from app.security import PERMISSION_SIGNED_IN
 from app.services import audit as events
-from app.services.accounts import AccountError
-from app.services.passwords import PasswordRejected
-from app.services.rate_limits import RateLimited
+from app.services.errors import PasswordRejected, RateLimited, WrongCurrentPassword
 from app.viewmodels.account import ChangePasswordViewModel
 from app.viewmodels.activity import ActivityViewModel, page_number
 from app.viewmodels.sessions import SessionsViewModel
@@ -51,26 +49,18 @@ class AccountSecurityController(ControllerBase):
     def change_password_post(self) -> Any:
         vm = ChangePasswordViewModel.from_request(self.request, self.account.email)
         if not vm.validate():
-            self.request.response.status = 400
-            return vm.to_dict()
-        # Guessing the current password here counts like guessing it at sign-in.
+            return self.form_error(vm)
         try:
-            self.rate_limiter.hit("signin_per_account", self.account.email)
-        except RateLimited as exc:
-            return self.too_many(exc)
-        try:
-            self.accounts.change_password(
+            self.services.accounts.change_password(
                 self.account,
                 vm.current_password,
                 vm.password,
-                ip=self.client_ip,
                 keep_session_id=self.current_session_id,
             )
-        except (AccountError, PasswordRejected) as exc:
-            vm.error = str(exc)
-            self.request.response.status = 400
-            return vm.to_dict()
-        self.rate_limiter.clear("signin_per_account", self.account.email)
+        except RateLimited as exc:
+            return self.too_many(exc)
+        except (WrongCurrentPassword, PasswordRejected) as exc:
+            return self.form_error(vm, exc)
         new_csrf_token(self.request)
         self.flash("Your password has been changed. Your other devices have been signed out.")
         return see_other(self.request.page_path("account"))
@@ -83,16 +73,16 @@ class AccountSecurityController(ControllerBase):
         renderer="app:templates/account/sessions.pt",
     )
     def sessions(self) -> dict[str, Any]:
-        active = self.request.login_sessions.list_active(self.account.id)
+        active = self.services.login_sessions.list_active(self.account.id)
         return SessionsViewModel(self.request, active, self.current_session_id).to_dict()
 
     @view_config(route_name="account.sessions.revoke", request_method="POST")
     def revoke(self) -> Response:
         session_id = int(self.request.matchdict["id"])  # the route allows 1-9 digits only
-        if not self.request.login_sessions.revoke_by_id(self.account.id, session_id):
+        if not self.services.login_sessions.revoke_by_id(self.account.id, session_id):
             # Not one of this account's live sessions: say nothing about other accounts.
             raise HTTPNotFound()
-        self.audit.record(events.SESSION_REVOKED, self.account.id, session_id=session_id)
+        self.services.audit.record(events.SESSION_REVOKED, self.account.id, session_id=session_id)
         if session_id == self.current_session_id:
             headers = forget(self.request)
             self.request.session.invalidate()
@@ -102,10 +92,10 @@ class AccountSecurityController(ControllerBase):
 
     @view_config(route_name="account.sessions.revoke_others", request_method="POST")
     def revoke_others(self) -> Response:
-        count = self.request.login_sessions.revoke_all(
+        count = self.services.login_sessions.revoke_all(
             self.account.id, except_id=self.current_session_id
         )
-        self.audit.record(events.SESSIONS_REVOKED, self.account.id, count=count)
+        self.services.audit.record(events.SESSIONS_REVOKED, self.account.id, count=count)
         noun = "device has" if count == 1 else "devices have"
         self.flash(f"{count} other {noun} been signed out.")
         return see_other(self.request.page_path("account.sessions"))
@@ -118,5 +108,5 @@ class AccountSecurityController(ControllerBase):
         renderer="app:templates/account/activity.pt",
     )
     def activity(self) -> dict[str, Any]:
-        page = self.audit.for_account(self.account.id, page=page_number(self.request))
+        page = self.services.audit.for_account(self.account.id, page=page_number(self.request))
         return ActivityViewModel(self.request, page).to_dict()

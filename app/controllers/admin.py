@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from pyramid.httpexceptions import HTTPNotFound
@@ -10,14 +12,13 @@ from pyramid.view import view_config, view_defaults
 
 from app.models import Account
 from app.security import PERMISSION_ADMIN
-from app.services.accounts import EmailTaken
-from app.services.admin import AdminActionRefused
+from app.services.errors import AdminActionRefused, EmailTaken, InvalidEmail
 from app.viewmodels.activity import page_number
 from app.viewmodels.admin import AccountDetailViewModel, AccountListViewModel, NewAccountViewModel
 
 from .base import ControllerBase, see_other
 
-ACTIONS = {"disable", "enable", "send_reset", "send_invitation"}
+ACTION = "admin.account.action"
 
 
 @view_defaults(permission=PERMISSION_ADMIN)
@@ -33,8 +34,9 @@ class AdminController(ControllerBase):
     )
     def accounts_list(self) -> dict[str, Any]:
         query, page = AccountListViewModel.search_from(self.request)
-        result = self.request.account_admin.list_accounts(query, page)
-        return AccountListViewModel(self.request, result).to_dict()
+        admin = self.services.admin
+        result = admin.list_accounts(query, page)
+        return AccountListViewModel(self.request, result, admin.clean_query(query)).to_dict()
 
     @view_config(
         route_name="admin.accounts.new",
@@ -52,16 +54,11 @@ class AdminController(ControllerBase):
     def new_account_post(self) -> Any:
         vm = NewAccountViewModel.from_request(self.request)
         if not vm.validate():
-            self.request.response.status = 400
-            return vm.to_dict()
+            return self.form_error(vm)
         try:
-            account = self.request.account_admin.invite(
-                vm.email, vm.is_admin, actor=self.admin, ip=self.client_ip
-            )
-        except EmailTaken as exc:
-            vm.error = str(exc)
-            self.request.response.status = 400
-            return vm.to_dict()
+            account = self.services.admin.invite(vm.email, vm.is_admin, actor=self.admin)
+        except (EmailTaken, InvalidEmail) as exc:
+            return self.form_error(vm, exc)
         self.flash(f"Invitation sent to {account.email}.")
         return see_other(self.request.route_path("admin.account", id=account.id))
 
@@ -70,35 +67,55 @@ class AdminController(ControllerBase):
     )
     def account_detail(self) -> dict[str, Any]:
         account = self._account()
-        events = self.audit.for_account(account.id, page=page_number(self.request))
+        events = self.services.audit.for_account(account.id, page=page_number(self.request))
         return AccountDetailViewModel(self.request, account, events).to_dict()
 
-    @view_config(route_name="admin.account.action", request_method="POST")
-    def account_action(self) -> Response:
+    # One view per action; any other {action} matches none of them and is a 404.
+
+    @view_config(route_name=ACTION, match_param="action=disable", request_method="POST")
+    def disable(self) -> Response:
         account = self._account()
-        action = self.request.matchdict["action"]
-        if action not in ACTIONS:
-            raise HTTPNotFound()
-        admin_service = self.request.account_admin
-        try:
-            if action == "disable":
-                admin_service.disable(account, actor=self.admin)
-                self.flash(f"{account.email} is disabled and signed out everywhere.")
-            elif action == "enable":
-                admin_service.enable(account, actor=self.admin)
-                self.flash(f"{account.email} can sign in again.")
-            elif action == "send_reset":
-                admin_service.send_reset(account, actor=self.admin, ip=self.client_ip)
-                self.flash(f"A link to choose a password was sent to {account.email}.")
-            else:
-                admin_service.resend_invitation(account, actor=self.admin, ip=self.client_ip)
-                self.flash(f"The invitation was sent again to {account.email}.")
-        except AdminActionRefused as exc:
-            self.flash(str(exc), queue="error")
-        return see_other(self.request.route_path("admin.account", id=account.id))
+        with self._refusals_flashed():
+            self.services.admin.disable(account, actor=self.admin)
+            self.flash(f"{account.email} is disabled and signed out everywhere.")
+        return self._back_to(account)
+
+    @view_config(route_name=ACTION, match_param="action=enable", request_method="POST")
+    def enable(self) -> Response:
+        account = self._account()
+        self.services.admin.enable(account, actor=self.admin)
+        self.flash(f"{account.email} can sign in again.")
+        return self._back_to(account)
+
+    @view_config(route_name=ACTION, match_param="action=send_reset", request_method="POST")
+    def send_reset(self) -> Response:
+        account = self._account()
+        with self._refusals_flashed():
+            self.services.admin.send_reset(account, actor=self.admin)
+            self.flash(f"A link to choose a password was sent to {account.email}.")
+        return self._back_to(account)
+
+    @view_config(route_name=ACTION, match_param="action=send_invitation", request_method="POST")
+    def send_invitation(self) -> Response:
+        account = self._account()
+        with self._refusals_flashed():
+            self.services.admin.resend_invitation(account, actor=self.admin)
+            self.flash(f"The invitation was sent again to {account.email}.")
+        return self._back_to(account)
 
     def _account(self) -> Account:
-        account = self.accounts.find_account_by_id(int(self.request.matchdict["id"]))
+        account = self.services.accounts.find_account_by_id(int(self.request.matchdict["id"]))
         if account is None:
             raise HTTPNotFound()
         return account
+
+    def _back_to(self, account: Account) -> Response:
+        return see_other(self.request.route_path("admin.account", id=account.id))
+
+    @contextlib.contextmanager
+    def _refusals_flashed(self) -> Iterator[None]:
+        """An AdminActionRefused inside the block becomes an error message on the page."""
+        try:
+            yield
+        except AdminActionRefused as exc:
+            self.flash(str(exc), queue="error")

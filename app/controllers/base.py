@@ -1,3 +1,6 @@
+"""What every controller shares: the request's services, and the answers every form
+gives (the form again with its error, the 429 page, a redirect)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -5,9 +8,9 @@ from typing import Any
 from pyramid.response import Response
 
 from app.request import AppRequest
-from app.services.accounts import AccountService
-from app.services.audit import AuditLog
-from app.services.rate_limits import RateLimited, RateLimiter
+from app.services.composition import Services
+from app.services.errors import DomainError, RateLimited
+from app.viewmodels.base import ViewModelBase
 
 TOO_MANY_TEMPLATE = "app:templates/errors/too_many.pt"
 
@@ -17,20 +20,16 @@ class ControllerBase:
         self.request = request
 
     @property
-    def accounts(self) -> AccountService:
-        return self.request.accounts
+    def services(self) -> Services:
+        return self.request.services
 
-    @property
-    def client_ip(self) -> str | None:
-        return self.request.client_ip
-
-    @property
-    def audit(self) -> AuditLog:
-        return self.request.audit
-
-    @property
-    def rate_limiter(self) -> RateLimiter:
-        return self.request.rate_limiter
+    def form_error(self, vm: ViewModelBase, error: DomainError | None = None) -> dict[str, Any]:
+        """The form again, with status 400 and the error (the view model's own, or the
+        refusal a service raised)."""
+        if error is not None:
+            vm.error = str(error)
+        self.request.response.status = 400
+        return vm.to_dict()
 
     def too_many(self, exc: RateLimited) -> dict[str, Any]:
         """The 429 page, returned rather than raised so the request's audit event is kept."""

@@ -11,7 +11,7 @@ from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app.services.rate_limits import RateLimited
+from app.services.errors import RateLimited
 
 from .base import see_other, too_many_response
 

@@ -8,10 +8,7 @@ from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
 from app.models import PURPOSE_INVITE
-from app.services.accounts import ResetCodeInvalid
-from app.services.email_addresses import normalize_email
-from app.services.passwords import PasswordRejected
-from app.services.rate_limits import RateLimited
+from app.services.errors import CodeInvalid, PasswordRejected, RateLimited
 from app.viewmodels.account import ForgotPasswordViewModel, ResetPasswordViewModel
 
 from .base import ControllerBase, see_other
@@ -43,16 +40,13 @@ class PasswordResetController(ControllerBase):
     def forgot_password_post(self) -> Any:
         vm = ForgotPasswordViewModel.from_request(self.request)
         if not vm.validate():
-            self.request.response.status = 400
-            return vm.to_dict()
-        try:
-            self.rate_limiter.hit("forgot_per_ip", self.client_ip or "")
-            self.rate_limiter.hit("forgot_per_email", normalize_email(vm.email))
-        except RateLimited as exc:
-            return self.too_many(exc)
+            return self.form_error(vm)
         # The same answer whether or not the address has an account; the email itself is
         # sent after commit by the outbox, so the timing does not tell either.
-        self.accounts.request_password_reset(vm.email, self.client_ip)
+        try:
+            self.services.accounts.request_password_reset(vm.email)
+        except RateLimited as exc:
+            return self.too_many(exc)
         return see_other(self.request.page_path("account.reset_sent"))
 
     @view_config(
@@ -61,8 +55,7 @@ class PasswordResetController(ControllerBase):
         renderer="app:templates/account/reset_sent.pt",
     )
     def reset_sent(self) -> dict[str, Any]:
-        minutes = self.request.registry["app_settings"].reset_code_minutes
-        return {"minutes": minutes}
+        return {"minutes": self.request.app_settings.reset_code_minutes}
 
     @view_config(
         route_name="account.reset_password_link",
@@ -74,78 +67,70 @@ class PasswordResetController(ControllerBase):
         so the code does not linger in the address bar, history or a Referer header."""
         code = self.request.matchdict["code"]
         try:
-            self.rate_limiter.check("bad_code_per_ip", self.client_ip or "")
+            self.services.accounts.check_reset_link(code)
         except RateLimited as exc:
             return self.too_many(exc)
-        try:
-            self.accounts.check_reset_link(code)
-        except ResetCodeInvalid as exc:
+        except CodeInvalid as exc:
             return self._link_invalid(str(exc))
         self.request.session[PENDING_CODE_KEY] = code
         return see_other(self.request.page_path("account.reset_password"))
 
     @view_config(route_name="account.reset_password", request_method="GET")
     def reset_password_get(self) -> Any:
-        pending = self._pending_reset()
-        if pending is None:
-            return self._link_invalid(NO_PENDING_CODE, code_presented=False)
-        if isinstance(pending, str):
-            return self._link_invalid(pending)
-        return pending.to_dict()
+        try:
+            return self._pending_form().to_dict()
+        except RateLimited as exc:
+            return self.too_many(exc)
+        except CodeInvalid as exc:
+            return self._link_invalid(str(exc))
 
     @view_config(route_name="account.reset_password", request_method="POST")
     def reset_password_post(self) -> Any:
-        pending = self._pending_reset()
-        if pending is None:
-            return self._link_invalid(NO_PENDING_CODE, code_presented=False)
-        if isinstance(pending, str):
-            return self._link_invalid(pending)
+        try:
+            pending = self._pending_form()
+        except RateLimited as exc:
+            return self.too_many(exc)
+        except CodeInvalid as exc:
+            return self._link_invalid(str(exc))
         vm = ResetPasswordViewModel.from_request(
             self.request, pending.code, pending.email, pending.is_invitation
         )
         if not vm.validate():
-            self.request.response.status = 400
-            return vm.to_dict()
+            return self.form_error(vm)
         try:
-            self.accounts.reset_password(vm.code, vm.password, ip=self.client_ip)
-        except ResetCodeInvalid as exc:
+            self.services.accounts.reset_password(vm.code, vm.password)
+        except CodeInvalid as exc:
             return self._link_invalid(str(exc))
         except PasswordRejected as exc:
-            vm.error = str(exc)
-            self.request.response.status = 400
-            return vm.to_dict()
+            return self.form_error(vm, exc)
         self.request.session.pop(PENDING_CODE_KEY, None)
-        # The owner is back in control: failed sign-ins by others no longer lock them out.
-        self.rate_limiter.clear("signin_per_account", pending.email)
         # Every session of the account has ended, this browser's included if it had one.
         self.request.response.headerlist.extend(forget(self.request))
         self.request.override_renderer = "app:templates/account/reset_done.pt"
         message = INVITATION_DONE_MESSAGE if vm.is_invitation else RESET_DONE_MESSAGE
         return {"message": message}
 
-    def _pending_reset(self) -> ResetPasswordViewModel | str | None:
-        """The form for the code waiting in the session, why it cannot be used, or None
-        when there is no code at all."""
+    def _pending_form(self) -> ResetPasswordViewModel:
+        """The form for the code waiting in the session; raises CodeInvalid when there is
+        none or it cannot be used. The code is read once per request: the reset that
+        follows on a POST finds it already checked."""
         code = self.request.session.get(PENDING_CODE_KEY)
         if not isinstance(code, str) or not code:
-            return None
-        try:
-            reset = self.accounts.check_reset_code(code)
-        except ResetCodeInvalid as exc:
-            return str(exc)
+            raise _NoPendingCode()
+        record = self.services.accounts.check_reset_code(code)
         return ResetPasswordViewModel(
-            self.request, code, reset.account.email, reset.purpose == PURPOSE_INVITE
+            self.request, code, record.account.email, record.purpose == PURPOSE_INVITE
         )
 
-    def _link_invalid(self, message: str, code_presented: bool = True) -> dict[str, Any]:
-        """The page for an unknown, used or expired code; each one presented counts
-        against the client's limit on bad codes (valid codes never do)."""
-        if code_presented:
-            try:
-                self.rate_limiter.hit("bad_code_per_ip", self.client_ip or "")
-            except RateLimited as exc:
-                return self.too_many(exc)
+    def _link_invalid(self, message: str) -> dict[str, Any]:
+        """The page for an unknown, used, expired or missing code."""
         self.request.session.pop(PENDING_CODE_KEY, None)
         self.request.response.status = 400
         self.request.override_renderer = "app:templates/account/reset_link_invalid.pt"
         return {"error": message}
+
+
+class _NoPendingCode(CodeInvalid):
+    """No code in the session: the form was opened without the emailed link."""
+
+    message = NO_PENDING_CODE

@@ -16,8 +16,8 @@ from .account_events import AccountEvent
 from .accounts import Account
 from .login_sessions import LoginSession
 from .meta import Base
+from .one_time_codes import PURPOSE_INVITE, PURPOSE_RESET, OneTimeCode
 from .outgoing_emails import OutgoingEmail
-from .password_resets import PURPOSE_INVITE, PURPOSE_RESET, PasswordReset
 from .transactions import join_managed_transactions, managed_session
 
 __all__ = [
@@ -25,10 +25,10 @@ __all__ = [
     "AccountEvent",
     "Base",
     "LoginSession",
+    "OneTimeCode",
     "OutgoingEmail",
     "PURPOSE_INVITE",
     "PURPOSE_RESET",
-    "PasswordReset",
     "get_engine",
     "get_session_factory",
     "get_tm_session",

@@ -9,7 +9,8 @@ import argparse
 
 from pyramid.scripting import prepare
 
-from app.services.email_addresses import InvalidEmail, clean_email
+from app.services.email_addresses import clean_email
+from app.services.errors import InvalidEmail
 
 from .common import fail, load_app
 
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     request = env["request"]
     try:
         with request.tm:
-            accounts = request.accounts
+            accounts = request.services.accounts
             account = accounts.find_account_by_email(email)
             if account is None:
                 account = accounts.create_account(email, None, is_admin=True)
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                 account.is_admin = True
                 what = "Promoted existing account"
             request.dbsession.flush()
-            link = accounts.create_invitation_link(account, ip=None)
+            link = accounts.create_invitation_link(account)
     finally:
         env["closer"]()
         app.registry["db_engine"].dispose()

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from app.models import Account
 
 from . import audit as events
-from .accounts import AccountError, AccountService
-from .audit import AuditLog, clean_text
+from .accounts import AccountService
+from .audit import clean_text
+from .context import ServiceContext
+from .errors import AdminActionRefused
+from .login_sessions import LoginSessionService
+from .pagination import Page, paginate
 
 PER_PAGE = 50
 MAX_QUERY_LENGTH = 254
-
-
-class AdminActionRefused(AccountError):
-    """An action that would lock everybody out, or that makes no sense, was refused."""
 
 
 def account_status(account: Account) -> str:
@@ -29,62 +26,53 @@ def account_status(account: Account) -> str:
     return "active"
 
 
-@dataclass(frozen=True)
-class AccountPage:
-    accounts: list[Account]
-    page: int
-    pages: int
-    total: int
-    query: str
-
-
 class AccountAdminService:
-    def __init__(self, dbsession: Session, accounts: AccountService, audit: AuditLog) -> None:
-        self.dbsession = dbsession
+    def __init__(
+        self,
+        context: ServiceContext,
+        accounts: AccountService,
+        login_sessions: LoginSessionService,
+    ) -> None:
+        self.context = context
+        self.dbsession = context.dbsession
+        self.audit = context.audit
         self.accounts = accounts
-        self.audit = audit
+        self.login_sessions = login_sessions
+
+    @staticmethod
+    def clean_query(query: str) -> str:
+        """A search as it is applied: printable, trimmed, lower-cased, bounded."""
+        return (clean_text(query, MAX_QUERY_LENGTH) or "").strip().lower()
 
     def list_accounts(
         self, query: str = "", page: int = 1, per_page: int = PER_PAGE
-    ) -> AccountPage:
+    ) -> Page[Account]:
         """Accounts whose email contains `query`, newest first, one page at a time."""
-        query = (clean_text(query, MAX_QUERY_LENGTH) or "").strip().lower()
-        condition = []
+        query = self.clean_query(query)
+        statement = select(Account).order_by(Account.created_at.desc(), Account.id.desc())
         if query:
             # Escape LIKE's wildcards, so a search for "a_b" means that text.
             escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            condition.append(Account.email.like(f"%{escaped}%", escape="\\"))
-        total = (
-            self.dbsession.scalar(select(func.count()).select_from(Account).where(*condition)) or 0
-        )
-        pages = max(1, -(-total // per_page))
-        page = min(max(1, page), pages)
-        accounts = self.dbsession.scalars(
-            select(Account)
-            .where(*condition)
-            .order_by(Account.created_at.desc(), Account.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        ).all()
-        return AccountPage(list(accounts), page, pages, total, query)
+            statement = statement.where(Account.email.like(f"%{escaped}%", escape="\\"))
+        return paginate(self.dbsession, statement, page, per_page)
 
-    def invite(self, email: str, is_admin: bool, actor: Account, ip: str | None) -> Account:
+    def invite(self, email: str, is_admin: bool, actor: Account) -> Account:
         """Create an account without a password and email it an invitation to choose one.
         Raises EmailTaken for an address that already has an account."""
         account = self.accounts.create_account(email, None, is_admin=is_admin)
         self.dbsession.flush()
-        self.accounts.send_invitation(account, ip)
+        self.accounts.send_invitation(account)
         self.audit.record(
             events.ADMIN_CREATED_ACCOUNT, account.id, actor_id=actor.id, is_admin=is_admin
         )
         return account
 
-    def resend_invitation(self, account: Account, actor: Account, ip: str | None) -> None:
+    def resend_invitation(self, account: Account, actor: Account) -> None:
         if account.password_hash is not None:
             raise AdminActionRefused("This account has already chosen a password.")
         if account.is_disabled:
             raise AdminActionRefused("Enable the account before inviting it again.")
-        self.accounts.send_invitation(account, ip)
+        self.accounts.send_invitation(account)
         self.audit.record(events.ADMIN_SENT_INVITATION, account.id, actor_id=actor.id)
 
     def disable(self, account: Account, actor: Account) -> None:
@@ -95,7 +83,7 @@ class AccountAdminService:
             raise AdminActionRefused("The last active administrator cannot be disabled.")
         account.is_disabled = True
         self.accounts.spend_open_codes(account.id)
-        self.accounts.login_sessions.revoke_all(account.id)
+        self.login_sessions.revoke_all(account.id)
         self.audit.record(events.ADMIN_DISABLED, account.id, actor_id=actor.id)
 
     def enable(self, account: Account, actor: Account) -> None:
@@ -103,13 +91,13 @@ class AccountAdminService:
         self.dbsession.flush()
         self.audit.record(events.ADMIN_ENABLED, account.id, actor_id=actor.id)
 
-    def send_reset(self, account: Account, actor: Account, ip: str | None) -> None:
+    def send_reset(self, account: Account, actor: Account) -> None:
         if account.is_disabled:
             raise AdminActionRefused("Enable the account before sending it a reset link.")
         if account.password_hash is None:
-            self.resend_invitation(account, actor, ip)
+            self.resend_invitation(account, actor)
             return
-        self.accounts.send_reset_link(account, ip)
+        self.accounts.send_reset_link(account)
         self.audit.record(events.ADMIN_SENT_RESET, account.id, actor_id=actor.id)
 
     def _active_admins(self) -> int:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AccountEvent
 
 from .clock import Clock
+from .pagination import Page, paginate
 
 # Event kinds, in one place so that pages and tests agree on them.
 SIGN_IN = "sign_in"
@@ -34,29 +35,6 @@ ADMIN_ENABLED = "admin_enabled_account"
 ADMIN_SENT_RESET = "admin_sent_reset"
 ADMIN_SENT_INVITATION = "admin_sent_invitation"
 
-DESCRIPTIONS = {
-    SIGN_IN: "Signed in",
-    SIGN_IN_FAILED: "Failed sign-in (wrong password)",
-    SIGN_IN_BLOCKED: "Sign-in blocked after too many failures",
-    SIGN_OUT: "Signed out",
-    REGISTERED: "Account registered",
-    RESET_REQUESTED: "Password reset requested",
-    RESET_DONE: "Password reset with an emailed link",
-    INVITATION_ACCEPTED: "Password chosen with the invitation link",
-    CODE_UNKNOWN: "Unknown reset link presented",
-    CODE_USED: "Already used reset link presented",
-    CODE_EXPIRED: "Expired reset link presented",
-    PASSWORD_CHANGED: "Password changed",
-    PASSWORD_CHANGE_FAILED: "Password change refused (wrong current password)",
-    SESSION_REVOKED: "A device was signed out",
-    SESSIONS_REVOKED: "All other devices were signed out",
-    ADMIN_CREATED_ACCOUNT: "Account created by an administrator",
-    ADMIN_DISABLED: "Account disabled by an administrator",
-    ADMIN_ENABLED: "Account enabled by an administrator",
-    ADMIN_SENT_RESET: "Reset link sent by an administrator",
-    ADMIN_SENT_INVITATION: "Invitation sent by an administrator",
-}
-
 MAX_USER_AGENT_LENGTH = 512
 
 
@@ -75,14 +53,6 @@ class RequestOrigin:
 
     ip: str | None = None
     user_agent: str | None = None
-
-
-@dataclass(frozen=True)
-class EventPage:
-    events: list[AccountEvent]
-    page: int
-    pages: int
-    total: int
 
 
 class AuditLog:
@@ -112,23 +82,11 @@ class AuditLog:
         self.dbsession.flush()
         return event
 
-    def for_account(self, account_id: int, page: int = 1, per_page: int = 25) -> EventPage:
+    def for_account(self, account_id: int, page: int = 1, per_page: int = 25) -> Page[AccountEvent]:
         """The account's events, newest first, one page at a time."""
-        total = (
-            self.dbsession.scalar(
-                select(func.count())
-                .select_from(AccountEvent)
-                .where(AccountEvent.account_id == account_id)
-            )
-            or 0
-        )
-        pages = max(1, -(-total // per_page))
-        page = min(max(1, page), pages)
-        events = self.dbsession.scalars(
+        query = (
             select(AccountEvent)
             .where(AccountEvent.account_id == account_id)
             .order_by(AccountEvent.created_at.desc(), AccountEvent.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        ).all()
-        return EventPage(events=list(events), page=page, pages=pages, total=total)
+        )
+        return paginate(self.dbsession, query, page, per_page)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .errors import InvalidEmail
+
 MAX_EMAIL_LENGTH = 254
 
 # Deliberately narrower than RFC 5322: one address, no quoting, no comments, no spaces,
@@ -12,10 +14,6 @@ MAX_EMAIL_LENGTH = 254
 # which keeps header injection ("\r\nBcc:") and address lists ("a@x, b@y") out.
 _LOCAL_PART = re.compile(r"^[^\s@,;:<>()\[\]\"\\\x00-\x1f\x7f]+$")
 _DOMAIN_LABEL = re.compile(r"^(?!-)[^\s@,;:<>()\[\]\"\\\x00-\x1f\x7f.]{1,63}(?<!-)$")
-
-
-class InvalidEmail(ValueError):
-    """The text is not one plausible email address."""
 
 
 def normalize_email(raw: str) -> str:

@@ -13,6 +13,7 @@ from app.models import Account, LoginSession
 from .audit import clean_text
 from .clock import Clock
 from .codes import digest, new_code
+from .statements import rows_changed
 
 # last_seen_at is refreshed at most this often, so that reading pages does not turn
 # every request into a database write.
@@ -82,7 +83,8 @@ class LoginSessionService:
 
     def revoke_by_id(self, account_id: int, session_id: int) -> bool:
         """Revoke one of the account's own sessions; False if there is no such live one."""
-        result = self.dbsession.execute(
+        changed = rows_changed(
+            self.dbsession,
             update(LoginSession)
             .where(
                 LoginSession.id == session_id,
@@ -90,9 +92,9 @@ class LoginSessionService:
                 LoginSession.revoked_at.is_(None),
             )
             .values(revoked_at=self.clock.now())
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
-        return result.rowcount == 1
+        return changed == 1
 
     def revoke_all(self, account_id: int, except_id: int | None = None) -> int:
         """End every live session of the account (but one, if given)."""
@@ -103,8 +105,8 @@ class LoginSessionService:
             query = query.where(LoginSession.id != except_id)
         # SQLAlchemy sets revoked_at on the sessions already loaded here as well, rather
         # than every object of the unit of work being reloaded afterwards.
-        result = self.dbsession.execute(query.values(revoked_at=self.clock.now()))
-        return result.rowcount
+        changed = rows_changed(self.dbsession, query.values(revoked_at=self.clock.now()))
+        return changed
 
     def list_active(self, account_id: int) -> list[LoginSession]:
         now = self.clock.now()

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.models import OutgoingEmail
 
 from .clock import Clock
+from .statements import rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,8 @@ class OutboxSender:
                 ).first()
                 if candidate is None:
                     return None
-                claimed = dbsession.execute(
+                claimed = rows_changed(
+                    dbsession,
                     update(OutgoingEmail)
                     .where(
                         OutgoingEmail.id == candidate.id,
@@ -161,9 +163,9 @@ class OutboxSender:
                         attempts=candidate.attempts + 1,
                         next_attempt_at=now + timedelta(seconds=self.lease_seconds),
                     )
-                    .execution_options(synchronize_session=False)
+                    .execution_options(synchronize_session=False),
                 )
-                if claimed.rowcount == 1:
+                if claimed == 1:
                     message = dbsession.get(OutgoingEmail, candidate.id, populate_existing=True)
                     assert message is not None
                     return message.id, self._build(message)

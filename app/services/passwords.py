@@ -1,145 +1,34 @@
-"""Password hashing (argon2id through passlib) and the one password policy."""
+"""The password policy and the password hash together, as the services use them."""
 
 from __future__ import annotations
 
-import os
-import threading
-import unicodedata
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
-from passlib.context import CryptContext
-
-_T = TypeVar("_T")
-
-MAX_PASSWORD_LENGTH = 128
-# No password the policy accepts is longer than this after NFKC; anything longer is a
-# mismatch without hashing it (passlib refuses inputs over 4096 characters).
-MAX_VERIFIED_LENGTH = 1024
-
-# OWASP's argon2id parameters: 19 MiB of memory, 2 passes, 1 lane. pbkdf2_sha256 is
-# accepted for hashes from older systems and upgraded at the next sign-in.
-ARGON2_MEMORY_KIB = 19456
-ARGON2_TIME_COST = 2
-ARGON2_PARALLELISM = 1
-
-
-def normalize_password(password: str) -> str:
-    """NFKC, so that the same password typed on two keyboards gives the same bytes.
-    Used both when a password is set and when it is checked."""
-    return unicodedata.normalize("NFKC", password)
-
-
-def make_crypt_context(
-    memory_kib: int = ARGON2_MEMORY_KIB,
-    time_cost: int = ARGON2_TIME_COST,
-    parallelism: int = ARGON2_PARALLELISM,
-) -> CryptContext:
-    return CryptContext(
-        schemes=["argon2", "pbkdf2_sha256"],
-        default="argon2",
-        deprecated=["pbkdf2_sha256"],
-        argon2__type="ID",
-        argon2__memory_cost=memory_kib,
-        argon2__rounds=time_cost,
-        argon2__parallelism=parallelism,
-    )
-
-
-class PasswordHasher:
-    """argon2id hashing and verification, run on one worker thread per core.
-
-    Each computation holds 19 MiB and a core. Running more at once than there are cores
-    only adds memory and slows every one of them, so requests hand the work to this small
-    pool and wait for it. The pool's threads also keep memory flat: glibc keeps a freed
-    19 MiB buffer in the heap of the thread that used it, so if every request thread
-    hashed, each would keep one; this way only the pool's threads do, and reuse it."""
-
-    def __init__(self, context: CryptContext | None = None, concurrency: int | None = None) -> None:
-        self._context = context or make_crypt_context()
-        self._workers = ThreadPoolExecutor(
-            max_workers=concurrency or os.cpu_count() or 1, thread_name_prefix="argon2"
-        )
-        # Unknown emails are checked against this, so that a sign-in for an account that
-        # does not exist costs the same time as one for an account that does.
-        self._dummy_hash = self._context.hash("dummy password for timing")
-
-    def hash(self, password: str) -> str:
-        normalized = normalize_password(password)
-        return self._run(self._context.hash, normalized)
-
-    def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
-        """(matches, new_hash): new_hash is set when the stored hash should be upgraded."""
-        normalized = normalize_password(password)
-        if not password_hash or len(normalized) > MAX_VERIFIED_LENGTH:
-            self._spend_one_verify()
-            return False, None
-        try:
-            return self._run(self._context.verify_and_update, normalized, password_hash)
-        except (ValueError, TypeError):
-            # A malformed stored hash must not become a 500; treat it as a mismatch.
-            return False, None
-
-    def dummy_verify(self, password: str) -> None:
-        """Cost the same as checking a real password, and reveal nothing."""
-        self._spend_one_verify()
-
-    def _spend_one_verify(self) -> None:
-        self._run(self._context.verify, "dummy password for timing", self._dummy_hash)
-
-    def _run(self, function: Callable[..., _T], *args: Any) -> _T:
-        return self._workers.submit(function, *args).result()
-
-
-def estimate_strength(password: str, user_inputs: list[str], max_length: int) -> dict[str, Any]:
-    """zxcvbn's estimate. Imported on first use: its dictionaries take about 13 MB of
-    memory, which a process that only signs people in never needs."""
-    from zxcvbn import zxcvbn
-
-    return zxcvbn(password, user_inputs=user_inputs, max_length=max_length)
-
-
-class PasswordRejected(ValueError):
-    """The password does not meet the policy; the message says why, for the user."""
+from .password_hashing import PasswordHasher
+from .password_policy import PasswordPolicy
 
 
 @dataclass(frozen=True)
-class PasswordPolicy:
-    min_length: int = 12
-    max_length: int = MAX_PASSWORD_LENGTH
-    min_strength: int = 3
+class Passwords:
+    hasher: PasswordHasher
+    policy: PasswordPolicy
 
-    # zxcvbn keeps the user inputs of the current call in a module-level dictionary,
-    # so two threads checking at once could see each other's inputs.
-    _zxcvbn_lock = threading.Lock()
+    def hash_new(self, plain_text_password: str, email: str) -> str:
+        """The hash to store for a new password; raises PasswordRejected, with the
+        reason, unless the policy accepts it. The policy's cheap checks come first."""
+        self.policy.check(plain_text_password, email)
+        return self.hasher.hash(plain_text_password)
 
-    def check(self, password: str, email: str | None = None) -> None:
-        """Raise PasswordRejected unless the password may be used for this account.
+    def verify(
+        self, plain_text_password: str, password_hash: str | None
+    ) -> tuple[bool, str | None]:
+        """(matches, new_hash), new_hash set when the stored hash should be upgraded."""
+        return self.hasher.verify(plain_text_password, password_hash)
 
-        Length is counted in code points after NFKC and checked first, before any
-        costly work, so that a megabyte of text is refused at once."""
-        if len(password) > self.max_length * 4:
-            raise PasswordRejected(f"Use at most {self.max_length} characters.")
-        normalized = normalize_password(password)
-        length = len(normalized)
-        if length < self.min_length:
-            raise PasswordRejected(f"Use at least {self.min_length} characters.")
-        if length > self.max_length:
-            raise PasswordRejected(f"Use at most {self.max_length} characters.")
-        if "\x00" in normalized:
-            raise PasswordRejected("The password contains a character that cannot be used.")
-        if email and normalized.strip().lower() == email.strip().lower():
-            raise PasswordRejected("Do not use your email address as your password.")
-        if self.min_strength <= 0:
-            return
-        inputs = [email, email.split("@")[0]] if email else []
-        with self._zxcvbn_lock:
-            result = estimate_strength(normalized, inputs, self.max_length)
-        if result["score"] < self.min_strength:
-            feedback = result.get("feedback") or {}
-            reason = feedback.get("warning") or "This password is too easy to guess."
-            suggestions = " ".join(feedback.get("suggestions") or [])
-            message = f"{reason.rstrip('.')}." + (f" {suggestions}" if suggestions else "")
-            raise PasswordRejected(message)
+    def dummy_verify(self, plain_text_password: str) -> None:
+        """Cost what a real check costs, for accounts that do not exist."""
+        self.hasher.dummy_verify(plain_text_password)
+
+    def is_too_long_to_check(self, plain_text_password: str) -> bool:
+        """Far longer than any accepted password: refused before any hashing."""
+        return len(plain_text_password) > self.policy.max_length * 4

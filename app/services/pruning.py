@@ -9,9 +9,10 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import LoginSession, OutgoingEmail, PasswordReset
+from app.models import LoginSession, OneTimeCode, OutgoingEmail
 
 from .clock import Clock
+from .statements import rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -42,26 +43,29 @@ class Pruner:
         """Delete what is past its retention; returns how many rows of each kind."""
         now = self.clock.now()
         with self.session_factory() as dbsession, dbsession.begin():
-            codes = dbsession.execute(
-                delete(PasswordReset).where(PasswordReset.expires_at < now - self.retention.codes)
-            ).rowcount
-            sessions = dbsession.execute(
+            codes = rows_changed(
+                dbsession,
+                delete(OneTimeCode).where(OneTimeCode.expires_at < now - self.retention.codes),
+            )
+            sessions = rows_changed(
+                dbsession,
                 delete(LoginSession).where(
                     or_(
                         LoginSession.revoked_at < now - self.retention.sessions,
                         LoginSession.created_at
                         < now - self.session_absolute - self.retention.sessions,
                     )
-                )
-            ).rowcount
-            emails = dbsession.execute(
+                ),
+            )
+            emails = rows_changed(
+                dbsession,
                 delete(OutgoingEmail).where(
                     or_(
                         OutgoingEmail.sent_at < now - self.retention.emails,
                         OutgoingEmail.failed_at < now - self.retention.emails,
                     )
-                )
-            ).rowcount
+                ),
+            )
         counts = {"codes": codes, "sessions": sessions, "emails": emails}
         if any(counts.values()):
             log.info("Pruned %(codes)s codes, %(sessions)s sessions, %(emails)s emails", counts)

@@ -13,34 +13,37 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from .errors import RateLimited
+
 log = logging.getLogger(__name__)
 
-# Each limit: its setting name and default. Moving windows, so a burst at the edge of a
-# fixed window cannot double the allowance.
+# The limits, named as their settings are (ratelimit.<name>). Each belongs to the service
+# whose action it limits.
+SIGNIN_PER_ACCOUNT = "signin_per_account"
+SIGNIN_PER_IP = "signin_per_ip"
+FORGOT_PER_EMAIL = "forgot_per_email"
+FORGOT_PER_IP = "forgot_per_ip"
+BAD_CODE_PER_IP = "bad_code_per_ip"
+REGISTER_PER_IP = "register_per_ip"
+
+# Defaults. Moving windows, so a burst at the edge of a fixed window cannot double the
+# allowance.
 DEFAULT_LIMITS = {
-    "signin_per_account": "10/5minutes",
-    "signin_per_ip": "50/5minutes",
-    "forgot_per_email": "3/hour",
-    "forgot_per_ip": "20/hour",
-    "bad_code_per_ip": "20/5minutes",
-    "register_per_ip": "10/hour",
+    SIGNIN_PER_ACCOUNT: "10/5minutes",
+    SIGNIN_PER_IP: "50/5minutes",
+    FORGOT_PER_EMAIL: "3/hour",
+    FORGOT_PER_IP: "20/hour",
+    BAD_CODE_PER_IP: "20/5minutes",
+    REGISTER_PER_IP: "10/hour",
 }
 
 WARNING_INTERVAL_SECONDS = 60.0
-
-
-class RateLimited(Exception):
-    """Too many attempts; retry_after is how many seconds to wait."""
-
-    def __init__(self, retry_after: int, message: str | None = None) -> None:
-        super().__init__(message or "Too many attempts.")
-        self.retry_after = max(1, retry_after)
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class RateLimiter:
     ) -> None:
         configured = {**DEFAULT_LIMITS, **(limits or {})}
         self.limits = {name: Limit(name, parse(spec)) for name, spec in configured.items()}
-        self.storage: Storage = storage_from_string(storage_uri, **(storage_options or {}))
+        self.storage = cast(Storage, storage_from_string(storage_uri, **(storage_options or {})))
         self.strategy = MovingWindowRateLimiter(self.storage)
         self._last_warning = -math.inf
         self._warning_lock = threading.Lock()

@@ -1,4 +1,5 @@
-"""One view model per account form: parse, validate, and give the template its values.
+"""One view model per account form: parse, check the form's shape, and give the template
+its values. Whether a password is strong enough is the service's to decide.
 
 Passwords are read for validation only and never handed back to a template."""
 
@@ -8,18 +9,11 @@ from typing import Any
 
 from pyramid.request import Request
 
-from app.services.passwords import PasswordPolicy, PasswordRejected
-
 from .base import ViewModelBase, safe_redirect_path
 
 # Enough for any password the policy accepts (128 code points of up to 4 bytes each);
 # anything longer is refused before hashing.
 MAX_PASSWORD_FIELD = 1024
-SIGN_IN_FAILED = "Email or password is incorrect."
-
-
-def _policy(request: Request) -> PasswordPolicy:
-    return request.password_policy
 
 
 class RegisterViewModel(ViewModelBase):
@@ -44,7 +38,7 @@ class RegisterViewModel(ViewModelBase):
         if email is None:
             return False
         self.email = email
-        return _check_new_password(self, self.password, self.confirm_password, self.email)
+        return _check_new_password(self, self.password, self.confirm_password)
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.error, "email": self.email}
@@ -126,7 +120,7 @@ class ResetPasswordViewModel(ViewModelBase):
     def validate(self) -> bool:
         if self.error:
             return False
-        return _check_new_password(self, self.password, self.confirm_password, self.email)
+        return _check_new_password(self, self.password, self.confirm_password)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,24 +153,18 @@ class ChangePasswordViewModel(ViewModelBase):
         if not self.current_password:
             self.error = "Enter your current password."
             return False
-        return _check_new_password(self, self.password, self.confirm_password, self.email)
+        return _check_new_password(self, self.password, self.confirm_password)
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.error, "email": self.email}
 
 
-def _check_new_password(
-    vm: ViewModelBase, password: str, confirm_password: str, email: str
-) -> bool:
+def _check_new_password(vm: ViewModelBase, password: str, confirm_password: str) -> bool:
+    """The new password was given, the same twice; the policy is the service's."""
     if not password:
         vm.error = "Choose a password."
         return False
     if password != confirm_password:
         vm.error = "The two passwords do not match."
-        return False
-    try:
-        _policy(vm.request).check(password, email)
-    except PasswordRejected as exc:
-        vm.error = str(exc)
         return False
     return True

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pyramid.request import Request
 
-from app.services.audit import DESCRIPTIONS, EventPage
-from app.services.user_agents import describe_user_agent
+from app.models import AccountEvent
+from app.services.pagination import Page
 
 from .base import ViewModelBase
-
-
-@dataclass(frozen=True)
-class EventRow:
-    when: datetime
-    description: str
-    ip: str
-    device: str
+from .events import event_row
 
 
 def page_number(request: Request) -> int:
@@ -30,18 +21,10 @@ def page_number(request: Request) -> int:
 
 
 class ActivityViewModel(ViewModelBase):
-    def __init__(self, request: Request, page: EventPage) -> None:
+    def __init__(self, request: Request, page: Page[AccountEvent]) -> None:
         super().__init__(request)
         self.page = page
-        self.rows = [
-            EventRow(
-                when=event.created_at,
-                description=DESCRIPTIONS.get(event.kind, event.kind.replace("_", " ")),
-                ip=event.ip or "unknown",
-                device=describe_user_agent(event.user_agent),
-            )
-            for event in page.events
-        ]
+        self.rows = [event_row(event) for event in page.items]
 
     def to_dict(self) -> dict[str, Any]:
         return {

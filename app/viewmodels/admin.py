@@ -8,12 +8,13 @@ from typing import Any
 
 from pyramid.request import Request
 
-from app.models import Account
-from app.services.admin import AccountPage, account_status
-from app.services.audit import DESCRIPTIONS
+from app.models import Account, AccountEvent
+from app.services.admin import account_status
+from app.services.pagination import Page
 
 from .activity import page_number
 from .base import ViewModelBase
+from .events import event_row
 
 STATUS_LABELS = {"active": "Active", "invited": "Invited, waiting", "disabled": "Disabled"}
 
@@ -43,10 +44,11 @@ def account_row(account: Account) -> AccountRow:
 
 
 class AccountListViewModel(ViewModelBase):
-    def __init__(self, request: Request, page: AccountPage) -> None:
+    def __init__(self, request: Request, page: Page[Account], query: str) -> None:
         super().__init__(request)
         self.page = page
-        self.rows = [account_row(a) for a in page.accounts]
+        self.query = query
+        self.rows = [account_row(a) for a in page.items]
 
     @staticmethod
     def search_from(request: Request) -> tuple[str, int]:
@@ -56,7 +58,7 @@ class AccountListViewModel(ViewModelBase):
     def to_dict(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
-            "q": self.page.query,
+            "q": self.query,
             "page": self.page.page,
             "pages": self.page.pages,
             "total": self.page.total,
@@ -89,29 +91,13 @@ class NewAccountViewModel(ViewModelBase):
         return {"error": self.error, "email": self.email, "is_admin": self.is_admin}
 
 
-@dataclass(frozen=True)
-class AdminEventRow:
-    when: datetime
-    description: str
-    ip: str
-    actor_id: int | None
-
-
 class AccountDetailViewModel(ViewModelBase):
-    def __init__(self, request: Request, account: Account, events: Any) -> None:
+    def __init__(self, request: Request, account: Account, events: Page[AccountEvent]) -> None:
         super().__init__(request)
         self.account = account
         self.row = account_row(account)
         self.events = events
-        self.event_rows = [
-            AdminEventRow(
-                when=e.created_at,
-                description=DESCRIPTIONS.get(e.kind, e.kind.replace("_", " ")),
-                ip=e.ip or "unknown",
-                actor_id=e.actor_id,
-            )
-            for e in events.events
-        ]
+        self.event_rows = [event_row(event) for event in events.items]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -8,8 +8,7 @@ import webtest
 from sqlalchemy.orm import Session
 
 from app.services.accounts import AccountService
-from app.services.login_sessions import LoginSessionService
-from app.services.outbox import Outbox
+from app.services.composition import Services
 
 from ..support import form_by_action
 
@@ -62,19 +61,14 @@ def deliver_mail(wsgi_app: Any) -> int:
     return wsgi_app.registry["outbox_sender"].deliver_due()
 
 
+def services(wsgi_app: Any, session: Session) -> Services:
+    """The app's services on a session the test controls."""
+    return wsgi_app.registry["services"].services(session)
+
+
 def account_service(wsgi_app: Any, session: Session) -> AccountService:
     """The app's AccountService on a session the test controls."""
-    registry = wsgi_app.registry
-    return AccountService(
-        dbsession=session,
-        clock=registry["clock"],
-        hasher=registry["password_hasher"],
-        password_policy=registry["password_policy"],
-        outbox=Outbox(session, registry["outbox_cipher"], registry["clock"]),
-        mail_templates=registry["mail_templates"],
-        login_sessions=LoginSessionService(session, registry["clock"]),
-        policy=registry["account_policy"],
-    )
+    return services(wsgi_app, session).accounts
 
 
 def create_account(wsgi_app: Any, email: str, password: str | None) -> int:

@@ -177,15 +177,15 @@ def test_a_disabled_account_is_signed_out_at_once(wsgi_app):
     assert "Email or password is incorrect." in refused.text
 
 
-def test_an_old_pbkdf2_hash_is_upgraded_to_argon2id_at_sign_in(wsgi_app):
-    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
-    with db(wsgi_app) as session, session.begin():
+def test_an_old_pbkdf2_hash_is_upgraded_to_argon2id_at_sign_in(owasp_app):
+    create_account(owasp_app, ALICE, STRONG_PASSWORD)
+    with db(owasp_app) as session, session.begin():
         session.execute(update(Account).values(password_hash=pbkdf2_sha256.hash(STRONG_PASSWORD)))
-    sign_in(new_client(wsgi_app), ALICE, STRONG_PASSWORD)
-    with db(wsgi_app) as session:
+    sign_in(new_client(owasp_app), ALICE, STRONG_PASSWORD)
+    with db(owasp_app) as session:
         stored = session.scalars(select(Account.password_hash)).one()
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
-    sign_in(new_client(wsgi_app), ALICE, STRONG_PASSWORD)
+    sign_in(new_client(owasp_app), ALICE, STRONG_PASSWORD)
 
 
 def test_account_page_shows_the_last_sign_in(wsgi_app):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Account, OutgoingEmail, PasswordReset
+from app.models import Account, OneTimeCode, OutgoingEmail
 
 from ..conftest import STRONG_PASSWORD, new_client
 from .flows import create_account, db, sign_in
@@ -38,7 +38,7 @@ def test_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(
     assert "auth" not in client.cookies
     with db(wsgi_app) as session:
         assert session.scalar(select(func.count()).select_from(Account)) == 1
-        assert session.scalar(select(func.count()).select_from(PasswordReset)) == 0
+        assert session.scalar(select(func.count()).select_from(OneTimeCode)) == 0
         assert session.scalar(select(func.count()).select_from(OutgoingEmail)) == 0
 
 

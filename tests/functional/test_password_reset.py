@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import webtest
 from sqlalchemy import select, text
 
-from app.models import Account, OutgoingEmail, PasswordReset
+from app.models import Account, OneTimeCode, OutgoingEmail
 from app.services.codes import digest
 
 from ..conftest import BASE_URL, STRONG_PASSWORD, new_client
@@ -121,7 +121,7 @@ def test_emailed_code_is_stored_only_as_its_sha256(wsgi_app, client, smtp_server
     deliver_mail(wsgi_app)
     code = smtp_server.mailbox.to(ALICE)[0].link_code
     with db(wsgi_app) as session:
-        stored = session.scalars(select(PasswordReset)).one()
+        stored = session.scalars(select(OneTimeCode)).one()
         assert stored.code_hash == digest(code)
         dump = dump_database(session)
     assert digest(code) in dump
@@ -267,6 +267,6 @@ def test_other_open_codes_are_spent_by_a_successful_reset(wsgi_app, smtp_server)
     assert "already been used" in open_link(new_client(wsgi_app), first, status=400).text
     with db(wsgi_app) as session:
         open_codes = session.execute(
-            text("select count(*) from password_resets where used_at is null")
+            text("select count(*) from one_time_codes where used_at is null")
         ).scalar_one()
     assert open_codes == 0

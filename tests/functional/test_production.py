@@ -310,14 +310,14 @@ def test_a_request_that_hits_a_serialization_failure_is_retried(wsgi_app, monkey
     original = AccountService.request_password_reset
     calls: list[int] = []
 
-    def conflicting_once(self, email, ip):
+    def conflicting_once(self, email):
         calls.append(1)
         if len(calls) == 1:
             self.dbsession.execute(text("SELECT 1"))  # the session is in the transaction
             raise OperationalError(
                 "UPDATE ...", {}, psycopg.errors.SerializationFailure("could not serialize")
             )
-        return original(self, email, ip)
+        return original(self, email)
 
     monkeypatch.setattr(AccountService, "request_password_reset", conflicting_once)
     response = forgot_password(new_client(wsgi_app), "alice@example.com")

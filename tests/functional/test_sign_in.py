@@ -152,3 +152,12 @@ def test_registration_can_be_turned_off(make_app, app_settings):
     client = new_client(closed)
     client.get("/account/register", status=404)
     assert "/account/register" not in client.get("/").text
+
+
+def test_forms_state_the_configured_minimum_length(make_app, app_settings):
+    wsgi_app = make_app({**app_settings, "accounts.password_min_length": "15"})
+    client = new_client(wsgi_app)
+    assert "At least 15 characters" in client.get("/account/register").text
+    create_account(wsgi_app, "alice@example.com", STRONG_PASSWORD)
+    sign_in(client, "alice@example.com", STRONG_PASSWORD)
+    assert "At least 15 characters" in client.get("/account/change_password").text

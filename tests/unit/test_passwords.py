@@ -7,13 +7,10 @@ import re
 import pytest
 from passlib.hash import pbkdf2_sha256
 
-from app.services import passwords
-from app.services.passwords import (
-    PasswordHasher,
-    PasswordPolicy,
-    PasswordRejected,
-    make_crypt_context,
-)
+from app.services import password_policy
+from app.services.errors import PasswordRejected
+from app.services.password_hashing import PasswordHasher, make_crypt_context
+from app.services.password_policy import PasswordPolicy
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
 
 OWASP_ARGON2_PREFIX = "$argon2id$v=19$m=19456,t=2,p=1$"
@@ -32,6 +29,12 @@ def rejection(policy: PasswordPolicy, password: str, email: str | None = None) -
 
 
 # Hashing
+
+
+@pytest.fixture
+def hasher(owasp_hasher: PasswordHasher) -> PasswordHasher:
+    """These tests are about the hashing itself: OWASP's parameters, not the cheap ones."""
+    return owasp_hasher
 
 
 def test_hash_is_argon2id_with_owasp_parameters(hasher: PasswordHasher) -> None:
@@ -202,7 +205,7 @@ def test_huge_password_is_refused_before_any_costly_work(
 ) -> None:
     # NFKC of a megabyte of U+FDFA (18 code points each) takes over a second, and
     # zxcvbn far longer: neither may see more than a few times the maximum length.
-    real_normalize = passwords.normalize_password
+    real_normalize = password_policy.normalize_password
 
     def bounded_normalize(password: str) -> str:
         assert len(password) <= 4 * 128, "normalised a password far over the maximum"
@@ -211,8 +214,8 @@ def test_huge_password_is_refused_before_any_costly_work(
     def zxcvbn_must_not_run(*args: object, **kwargs: object) -> None:
         raise AssertionError("zxcvbn ran on a password that is too long")
 
-    monkeypatch.setattr(passwords, "normalize_password", bounded_normalize)
-    monkeypatch.setattr(passwords, "estimate_strength", zxcvbn_must_not_run)
+    monkeypatch.setattr(password_policy, "normalize_password", bounded_normalize)
+    monkeypatch.setattr(password_policy, "estimate_strength", zxcvbn_must_not_run)
 
     message = rejection(PasswordPolicy(), (unit * size)[:size])
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import LoginSession, OutgoingEmail, PasswordReset, get_engine, get_session_factory
+from app.models import LoginSession, OneTimeCode, OutgoingEmail, get_engine, get_session_factory
 from app.services.accounts import AccountService
 from app.services.outbox import EmailContent, Outbox, outbox_cipher
 from app.services.pruning import Pruner
@@ -53,7 +53,7 @@ def test_old_codes_sessions_and_emails_are_pruned_and_recent_ones_kept(
     counts = Pruner(session_factory, clock).prune()
 
     assert counts == {"codes": 1, "sessions": 1, "emails": 1}
-    assert _count(session_factory, PasswordReset) == 1
+    assert _count(session_factory, OneTimeCode) == 1
     assert _count(session_factory, LoginSession) == 1
     with session_factory() as session:
         assert session.scalars(select(OutgoingEmail.id)).all() == [unsent.id]

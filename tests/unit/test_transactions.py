@@ -77,3 +77,25 @@ def test_a_session_without_a_manager_commits_on_its_own(session_factory):
         _add(session, "plain@example.com")
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Account)) == 1
+
+
+def test_our_listeners_are_the_ones_zope_sqlalchemy_registers(monkeypatch):
+    """app/models/transactions.py re-implements zope.sqlalchemy's listeners (to register
+    them once per factory). If a release of zope.sqlalchemy listens to other events, or
+    renames its handlers, this fails before sessions silently stop joining requests."""
+    import zope.sqlalchemy
+    from sqlalchemy import event
+
+    from app.models.transactions import LISTENED_EVENTS, _ManagerFromSessionInfo
+
+    registered: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        event, "listen", lambda target, name, handler: registered.append((name, handler.__name__))
+    )
+    zope.sqlalchemy.register(sessionmaker())
+
+    assert [name for name, _ in registered] == list(LISTENED_EVENTS)
+    for name, handler in registered:
+        # Each of zope.sqlalchemy's handlers is one we override.
+        assert handler == name
+        assert name in vars(_ManagerFromSessionInfo), name

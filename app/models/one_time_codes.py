@@ -8,22 +8,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .accounts import Account
 from .meta import Base, UTCDateTime
 
+# What a code lets its holder do; the emailed link says which page it opens.
 PURPOSE_RESET = "reset"
 PURPOSE_INVITE = "invite"
 
 
-class PasswordReset(Base):
-    """A one-time code that lets its holder choose the account's password.
+class OneTimeCode(Base):
+    """A one-time code sent by email: a password reset or an invitation.
 
     Only the SHA-256 of the code is kept; the code itself exists only in the email.
     """
 
-    __tablename__ = "password_resets"
-    __table_args__ = (Index("ix_password_resets_account_id_used_at", "account_id", "used_at"),)
+    __tablename__ = "one_time_codes"
+    __table_args__ = (Index("ix_one_time_codes_account_id_used_at", "account_id", "used_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    purpose: Mapped[str] = mapped_column(String(10), default=PURPOSE_RESET)
+    purpose: Mapped[str] = mapped_column(String(20), default=PURPOSE_RESET)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

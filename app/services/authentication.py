@@ -1,0 +1,140 @@
+"""Signing in with an email address and a password, and the limits on guessing."""
+
+from __future__ import annotations
+
+import contextlib
+
+from sqlalchemy import update
+
+from app.models import Account
+
+from . import audit as events
+from .accounts import AccountService
+from .context import ServiceContext
+from .email_addresses import normalize_email
+from .errors import RateLimited, SignInFailed
+from .passwords import Passwords
+from .rate_limits import SIGNIN_PER_ACCOUNT, SIGNIN_PER_IP
+from .statements import rows_changed
+
+# The columns record_sign_in() updates or depends on.
+_SIGN_IN_CHECKED_COLUMNS = [
+    "password_hash",
+    "is_disabled",
+    "last_login_at",
+    "last_login_ip",
+    "login_count",
+]
+
+
+class AuthenticationService:
+    def __init__(
+        self, context: ServiceContext, passwords: Passwords, accounts: AccountService
+    ) -> None:
+        self.context = context
+        self.dbsession = context.dbsession
+        self.clock = context.clock
+        self.audit = context.audit
+        self.rate_limiter = context.rate_limiter
+        self.passwords = passwords
+        self.accounts = accounts
+
+    def sign_in(self, email: str, plain_text_password: str) -> Account:
+        """The account, if the password is right and the account may sign in; else
+        raises SignInFailed, the same for every reason, or RateLimited.
+
+        Limits are keyed by the address as typed (normalised), whether or not it has an
+        account, so that being limited says nothing about which addresses exist. The
+        account's attempt is counted before the password is checked, so that a burst of
+        parallel guesses cannot all slip past the limit; a successful sign-in clears it."""
+        email_key = normalize_email(email)
+        ip_key = self.context.ip or ""
+        try:
+            self.rate_limiter.check(SIGNIN_PER_IP, ip_key)
+            self.rate_limiter.hit(SIGNIN_PER_ACCOUNT, email_key)
+        except RateLimited:
+            account = self.accounts.find_account_by_email(email)
+            self.audit.record(events.SIGN_IN_BLOCKED, account.id if account else None)
+            raise
+        account = self.get_authenticated_account(email, plain_text_password)
+        if account is None or not self.record_sign_in(account):
+            # This failure is answered as usual; the next attempt from here may get 429.
+            with contextlib.suppress(RateLimited):
+                self.rate_limiter.hit(SIGNIN_PER_IP, ip_key)
+            raise SignInFailed()
+        self.rate_limiter.clear(SIGNIN_PER_ACCOUNT, email_key)
+        return account
+
+    def get_authenticated_account(self, email: str, plain_text_password: str) -> Account | None:
+        """The account if the password is right, else None, with the same cost either way.
+
+        Unknown emails, accounts without a password and disabled accounts still cost one
+        hash verification, so timing does not reveal which addresses have accounts. An
+        outdated hash is upgraded on success."""
+        if self.passwords.is_too_long_to_check(plain_text_password):
+            return None
+        account = self.accounts.find_account_by_email(email)
+        if account is None or account.password_hash is None:
+            self.passwords.dummy_verify(plain_text_password)
+            self.audit.record(
+                events.SIGN_IN_FAILED, account.id if account else None, reason="no_account"
+            )
+            return None
+        matches, new_hash = self.passwords.verify(plain_text_password, account.password_hash)
+        if not matches or account.is_disabled:
+            reason = "wrong_password" if not matches else "disabled"
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason=reason)
+            return None
+        if new_hash is not None and not self._replace_hash(
+            account, account.password_hash, new_hash
+        ):
+            # The password changed while this one was being checked: it is not valid now.
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="password_changed")
+            return None
+        return account
+
+    def _replace_hash(self, account: Account, old_hash: str, new_hash: str) -> bool:
+        """Store an upgraded hash only if the stored one is still the one that was checked,
+        so that an upgrade can never undo a reset that committed in the meantime."""
+        changed = rows_changed(
+            self.dbsession,
+            update(Account)
+            .where(Account.id == account.id, Account.password_hash == old_hash)
+            .values(password_hash=new_hash)
+            .execution_options(synchronize_session=False),
+        )
+        # Reloaded only if something reads it again (a SELECT saved on every sign-in).
+        self.dbsession.expire(account, ["password_hash"])
+        return changed == 1
+
+    def record_sign_in(self, account: Account) -> bool:
+        """Count the sign-in, if the password checked is still the account's password
+        and the account is still enabled; False if not.
+
+        A reset or a password change that commits while a sign-in is checking the old
+        password would otherwise let that sign-in start a session after every session
+        was ended. The conditional UPDATE waits for such a change to commit (it locks the
+        same row) and then finds the hash different."""
+        changed = rows_changed(
+            self.dbsession,
+            update(Account)
+            .where(
+                Account.id == account.id,
+                Account.password_hash == account.password_hash,
+                Account.is_disabled.is_(False),
+            )
+            .values(
+                last_login_at=self.clock.now(),
+                last_login_ip=self.context.ip,
+                login_count=Account.login_count + 1,
+            )
+            .execution_options(synchronize_session=False),
+        )
+        # What the UPDATE counted or found changed is reloaded only if something reads
+        # it again; a sign-in answers with a redirect, so it usually costs no SELECT.
+        self.dbsession.expire(account, _SIGN_IN_CHECKED_COLUMNS)
+        if changed != 1:
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="password_changed")
+            return False
+        self.audit.record(events.SIGN_IN, account.id)
+        return True

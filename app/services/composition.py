@@ -1,0 +1,155 @@
+"""The one place that puts the services together, for the app, the scripts and the tests.
+
+ServiceFactory holds what lives as long as the process (the settings read once, the
+clock, the password hasher's worker threads, the rate-limit storage, compiled email
+templates, the outbox key); Services builds, on first use, the services of one unit of
+work (one request, one script run, one test) around its database session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cached_property
+
+from cryptography.fernet import Fernet
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import PURPOSE_INVITE, PURPOSE_RESET
+from app.settings import AppSettings
+
+from .account_mail import AccountMail
+from .accounts import AccountService
+from .admin import AccountAdminService
+from .audit import AuditLog, RequestOrigin
+from .authentication import AuthenticationService
+from .clock import Clock, SystemClock
+from .context import ServiceContext
+from .login_sessions import LoginSessionService, SessionLifetimes
+from .mail_templates import MailTemplates
+from .one_time_codes import CodePolicy, OneTimeCodeService
+from .outbox import Outbox, OutboxSender, Transport, outbox_cipher
+from .password_hashing import PasswordHasher
+from .password_policy import PasswordPolicy
+from .passwords import Passwords
+from .pruning import Pruner
+from .rate_limits import RateLimiter
+
+
+class ServiceFactory:
+    def __init__(
+        self,
+        settings: AppSettings,
+        clock: Clock | None = None,
+        hasher: PasswordHasher | None = None,
+        rate_limiter: RateLimiter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.passwords = Passwords(
+            hasher=hasher or PasswordHasher(),
+            policy=PasswordPolicy(
+                min_length=settings.password_min_length,
+                min_strength=settings.password_min_strength,
+            ),
+        )
+        self.rate_limiter = rate_limiter or RateLimiter(
+            storage_uri=settings.ratelimit_storage_uri, limits=settings.rate_limits
+        )
+        self.mail_templates = MailTemplates(auto_reload=settings.reload_templates)
+        self.cipher: Fernet = outbox_cipher(settings.secret)
+        self.session_lifetimes = SessionLifetimes(
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(days=settings.session_absolute_days),
+        )
+        self.code_policy = CodePolicy(
+            lifetimes={
+                PURPOSE_RESET: timedelta(minutes=settings.reset_code_minutes),
+                PURPOSE_INVITE: timedelta(days=settings.invite_code_days),
+            },
+            base_url=settings.base_url,
+            log_links=settings.log_reset_links,
+        )
+
+    def services(
+        self,
+        dbsession: Session,
+        origin: RequestOrigin | None = None,
+        on_mail_queued: Callable[[], None] | None = None,
+    ) -> Services:
+        """The services of one unit of work on this database session."""
+        return Services(self, dbsession, origin or RequestOrigin(), on_mail_queued)
+
+    def outbox_sender(
+        self, session_factory: sessionmaker[Session], transport: Transport
+    ) -> OutboxSender:
+        settings = self.settings
+        return OutboxSender(
+            session_factory=session_factory,
+            cipher=self.cipher,
+            transport=transport,
+            clock=self.clock,
+            sender_address=settings.mail_sender,
+            max_attempts=settings.mail_max_attempts,
+            retry_seconds=settings.mail_retry_seconds,
+        )
+
+    def pruner(self, session_factory: sessionmaker[Session]) -> Pruner:
+        return Pruner(session_factory, self.clock, session_absolute=self.session_lifetimes.absolute)
+
+
+class Services:
+    """Each service is built the first time it is asked for, then kept."""
+
+    def __init__(
+        self,
+        factory: ServiceFactory,
+        dbsession: Session,
+        origin: RequestOrigin,
+        on_mail_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.factory = factory
+        self.dbsession = dbsession
+        self.origin = origin
+        self.on_mail_queued = on_mail_queued
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.dbsession, self.factory.clock, self.origin)
+
+    @cached_property
+    def context(self) -> ServiceContext:
+        factory = self.factory
+        return ServiceContext(
+            self.dbsession, factory.clock, factory.rate_limiter, self.audit, self.origin
+        )
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.dbsession, self.factory.cipher, self.factory.clock, self.on_mail_queued)
+
+    @cached_property
+    def mail(self) -> AccountMail:
+        return AccountMail(self.outbox, self.factory.mail_templates)
+
+    @cached_property
+    def login_sessions(self) -> LoginSessionService:
+        factory = self.factory
+        return LoginSessionService(self.dbsession, factory.clock, factory.session_lifetimes)
+
+    @cached_property
+    def codes(self) -> OneTimeCodeService:
+        return OneTimeCodeService(self.context, self.mail, self.factory.code_policy)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        return AccountService(
+            self.context, self.factory.passwords, self.codes, self.login_sessions, self.mail
+        )
+
+    @cached_property
+    def authentication(self) -> AuthenticationService:
+        return AuthenticationService(self.context, self.factory.passwords, self.accounts)
+
+    @cached_property
+    def admin(self) -> AccountAdminService:
+        return AccountAdminService(self.context, self.accounts, self.login_sessions)

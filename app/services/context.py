@@ -1,0 +1,27 @@
+"""What every service of one request (or one script run) shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from .audit import AuditLog, RequestOrigin
+from .clock import Clock
+from .rate_limits import RateLimiter
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """The database session of the unit of work, the clock, the rate limits, where the
+    request came from, and the audit trail that records what happened."""
+
+    dbsession: Session
+    clock: Clock
+    rate_limiter: RateLimiter
+    audit: AuditLog
+    origin: RequestOrigin
+
+    @property
+    def ip(self) -> str | None:
+        return self.origin.ip

@@ -1,0 +1,71 @@
+"""The errors services raise when a rule says no. Each carries the message meant for the
+person at the keyboard; controllers show it and choose the status, they never word it."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every refusal a service makes; str(error) is the message for the user."""
+
+    message = "That could not be done."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+
+
+class AccountNotFound(DomainError):
+    message = "No such account."
+
+
+class EmailTaken(DomainError):
+    message = "An account with this email address already exists."
+
+
+class InvalidEmail(DomainError, ValueError):
+    """The text is not one plausible email address."""
+
+    message = "Enter one email address like name@example.com."
+
+
+class PasswordRejected(DomainError, ValueError):
+    """The password does not meet the policy; the message says why."""
+
+
+class WrongCurrentPassword(DomainError):
+    message = "Your current password is not correct."
+
+
+class SignInFailed(DomainError):
+    """Wrong password, unknown address or unusable account: one answer for all of them."""
+
+    message = "Email or password is incorrect."
+
+
+class CodeInvalid(DomainError):
+    """Base of the ways a one-time code (an emailed link) can be refused."""
+
+
+class CodeUnknown(CodeInvalid):
+    message = "This link is not valid. Ask for a new one."
+
+
+class CodeUsed(CodeInvalid):
+    message = "This link has already been used. Ask for a new one if needed."
+
+
+class CodeExpired(CodeInvalid):
+    message = "This link has expired. Ask for a new one."
+
+
+class AdminActionRefused(DomainError):
+    """An administrator's action that would lock everybody out, or makes no sense."""
+
+
+class RateLimited(DomainError):
+    """Too many attempts; retry_after is how many seconds to wait."""
+
+    message = "Too many attempts."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)

@@ -1,0 +1,56 @@
+"""How an audit event reads on the activity pages, for the owner and for administrators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.models import AccountEvent
+from app.services import audit as events
+from app.services.user_agents import describe_user_agent
+
+DESCRIPTIONS = {
+    events.SIGN_IN: "Signed in",
+    events.SIGN_IN_FAILED: "Failed sign-in (wrong password)",
+    events.SIGN_IN_BLOCKED: "Sign-in blocked after too many failures",
+    events.SIGN_OUT: "Signed out",
+    events.REGISTERED: "Account registered",
+    events.RESET_REQUESTED: "Password reset requested",
+    events.RESET_DONE: "Password reset with an emailed link",
+    events.INVITATION_ACCEPTED: "Password chosen with the invitation link",
+    events.CODE_UNKNOWN: "Unknown reset link presented",
+    events.CODE_USED: "Already used reset link presented",
+    events.CODE_EXPIRED: "Expired reset link presented",
+    events.PASSWORD_CHANGED: "Password changed",
+    events.PASSWORD_CHANGE_FAILED: "Password change refused (wrong current password)",
+    events.SESSION_REVOKED: "A device was signed out",
+    events.SESSIONS_REVOKED: "All other devices were signed out",
+    events.ADMIN_CREATED_ACCOUNT: "Account created by an administrator",
+    events.ADMIN_DISABLED: "Account disabled by an administrator",
+    events.ADMIN_ENABLED: "Account enabled by an administrator",
+    events.ADMIN_SENT_RESET: "Reset link sent by an administrator",
+    events.ADMIN_SENT_INVITATION: "Invitation sent by an administrator",
+}
+
+
+@dataclass(frozen=True)
+class EventRow:
+    when: datetime
+    description: str
+    ip: str
+    device: str
+    actor_id: int | None
+
+
+def describe_event(kind: str) -> str:
+    return DESCRIPTIONS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def event_row(event: AccountEvent) -> EventRow:
+    return EventRow(
+        when=event.created_at,
+        description=describe_event(event.kind),
+        ip=event.ip or "unknown",
+        device=describe_user_agent(event.user_agent),
+        actor_id=event.actor_id,
+    )

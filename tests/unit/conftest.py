@@ -1,0 +1,67 @@
+"""What the unit tests of the account services share: Alice's account, a second
+connection, and ways to look at what a service did."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Account, OutgoingEmail, get_engine, get_session_factory
+from app.services.accounts import AccountService
+from app.services.composition import Services
+from app.services.outbox import outbox_cipher
+from tests.conftest import SECRET, STRONG_PASSWORD
+
+EMAIL = "alice@example.com"
+IP = "198.51.100.23"
+THIRD_PASSWORD = "violet harbor mosaic drifting"
+
+SignsIn = Callable[[str, str], bool]
+
+
+@pytest.fixture
+def other_dbsession(db_url: str) -> Iterator[Session]:
+    """A second connection to the same database, as a second request would have."""
+    engine = get_engine({"sqlalchemy.url": db_url})
+    session = get_session_factory(engine)()
+    yield session
+    session.close()
+    engine.dispose()
+
+
+@pytest.fixture
+def alice(account_service: AccountService) -> Account:
+    return account_service.create_account(EMAIL, STRONG_PASSWORD)
+
+
+@pytest.fixture
+def signs_in(services: Services) -> SignsIn:
+    """Whether this email and password would sign in now."""
+
+    def check(email: str, password: str) -> bool:
+        return services.authentication.get_authenticated_account(email, password) is not None
+
+    return check
+
+
+def emails_to(dbsession: Session, recipient: str) -> list[OutgoingEmail]:
+    return list(
+        dbsession.scalars(
+            select(OutgoingEmail)
+            .where(OutgoingEmail.recipient == recipient)
+            .order_by(OutgoingEmail.id)
+        )
+    )
+
+
+def body_text(message: OutgoingEmail) -> str:
+    assert message.body_text is not None
+    return outbox_cipher(SECRET).decrypt(message.body_text).decode("utf-8")
+
+
+def count(dbsession: Session, model: Any) -> int:
+    return dbsession.scalar(select(func.count()).select_from(model))

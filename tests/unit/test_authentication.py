@@ -1,0 +1,151 @@
+"""Signing in with a password (each test runs on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from passlib.hash import pbkdf2_sha256
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Account
+from app.services.accounts import AccountService
+from app.services.authentication import AuthenticationService
+from app.services.password_hashing import PasswordHasher, make_crypt_context
+from tests.conftest import CHEAP_ARGON2, OTHER_PASSWORD, STRONG_PASSWORD, make_services
+from tests.support import FakeClock
+
+from .conftest import EMAIL, SignsIn
+
+
+class CountingContext:
+    """A CryptContext stand-in that counts every password verification it performs."""
+
+    def __init__(self) -> None:
+        self._context = make_crypt_context(**CHEAP_ARGON2)
+        self.verifications = 0
+
+    def hash(self, secret: str) -> str:
+        return self._context.hash(secret)
+
+    def verify(self, secret: str, stored: str) -> bool:
+        self.verifications += 1
+        return self._context.verify(secret, stored)
+
+    def verify_and_update(self, secret: str, stored: str) -> tuple[bool, str | None]:
+        self.verifications += 1
+        return self._context.verify_and_update(secret, stored)
+
+
+def test_right_password_signs_in(
+    account_service: AccountService, alice: Account, authentication: AuthenticationService
+) -> None:
+    assert authentication.get_authenticated_account(" Alice@Example.com", STRONG_PASSWORD) is alice
+
+
+def test_wrong_password_does_not_sign_in(
+    account_service: AccountService, alice: Account, authentication: AuthenticationService
+) -> None:
+    assert authentication.get_authenticated_account(EMAIL, OTHER_PASSWORD) is None
+
+
+def test_unknown_email_does_not_sign_in(
+    account_service: AccountService, alice: Account, authentication: AuthenticationService
+) -> None:
+    assert authentication.get_authenticated_account("bob@example.com", STRONG_PASSWORD) is None
+
+
+def test_disabled_account_does_not_sign_in(
+    account_service: AccountService,
+    alice: Account,
+    dbsession: Session,
+    authentication: AuthenticationService,
+) -> None:
+    alice.is_disabled = True
+    dbsession.flush()
+
+    assert authentication.get_authenticated_account(EMAIL, STRONG_PASSWORD) is None
+
+
+def test_invited_account_without_password_does_not_sign_in(
+    account_service: AccountService,
+    authentication: AuthenticationService,
+) -> None:
+    account_service.create_account(EMAIL, None)
+
+    assert authentication.get_authenticated_account(EMAIL, "") is None
+    assert authentication.get_authenticated_account(EMAIL, STRONG_PASSWORD) is None
+
+
+def test_every_sign_in_costs_exactly_one_hash_verification(
+    dbsession: Session, clock: FakeClock
+) -> None:
+    # Unknown emails and accounts without a password get a dummy verification, so that
+    # timing does not reveal who has an account.
+    context = CountingContext()
+    services = make_services(dbsession, clock, PasswordHasher(context=context))  # type: ignore[arg-type]
+    accounts, service = services.accounts, services.authentication
+    accounts.create_account(EMAIL, STRONG_PASSWORD)
+    accounts.create_account("invited@example.com", None)
+    accounts.create_account("disabled@example.com", STRONG_PASSWORD).is_disabled = True
+    dbsession.flush()
+    attempts = {
+        "right password": (EMAIL, STRONG_PASSWORD, True),
+        "wrong password": (EMAIL, OTHER_PASSWORD, False),
+        "unknown email": ("nobody@example.com", STRONG_PASSWORD, False),
+        "invited account": ("invited@example.com", STRONG_PASSWORD, False),
+        "disabled account": ("disabled@example.com", STRONG_PASSWORD, False),
+        "not an email": ("v@x.com\r\nBcc: a@evil.test", STRONG_PASSWORD, False),
+    }
+
+    for case, (email, password, succeeds) in attempts.items():
+        context.verifications = 0
+        account = service.get_authenticated_account(email, password)
+        assert (account is not None) == succeeds, case
+        assert context.verifications == 1, case
+
+
+def test_password_expanding_under_nfkc_answers_the_same_for_known_and_unknown_emails(
+    account_service: AccountService, alice: Account, authentication: AuthenticationService
+) -> None:
+    # 228 x U+FDFA: 228 code points, 4,104 after NFKC (passlib refuses over 4,096).
+    password = "\ufdfa" * 228
+
+    assert authentication.get_authenticated_account(EMAIL, password) is None
+    assert authentication.get_authenticated_account("nobody@example.com", password) is None
+
+
+def test_pbkdf2_hash_is_upgraded_to_argon2id_at_sign_in(
+    alice: Account,
+    dbsession: Session,
+    signs_in: SignsIn,
+    clock: FakeClock,
+    owasp_hasher: PasswordHasher,
+) -> None:
+    alice.password_hash = pbkdf2_sha256.hash(STRONG_PASSWORD)
+    dbsession.commit()
+    authentication = make_services(dbsession, clock, owasp_hasher).authentication
+
+    assert authentication.get_authenticated_account(EMAIL, STRONG_PASSWORD) is alice
+    dbsession.commit()
+    dbsession.expire_all()
+
+    stored = dbsession.scalars(select(Account.password_hash)).one()
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert signs_in(EMAIL, STRONG_PASSWORD)
+    assert not signs_in(EMAIL, OTHER_PASSWORD)
+
+
+def test_wrong_password_does_not_upgrade_an_old_hash(
+    account_service: AccountService,
+    alice: Account,
+    dbsession: Session,
+    authentication: AuthenticationService,
+) -> None:
+    old_hash = pbkdf2_sha256.hash(STRONG_PASSWORD)
+    alice.password_hash = old_hash
+    dbsession.commit()
+
+    assert authentication.get_authenticated_account(EMAIL, OTHER_PASSWORD) is None
+    dbsession.commit()
+    dbsession.expire_all()
+
+    assert dbsession.scalars(select(Account.password_hash)).one() == old_hash
