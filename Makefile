@@ -3,6 +3,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # The tests run on SQLite and on PostgreSQL; TEST_DB=sqlite (or postgresql) runs one only.
 TEST_DB ?=
+# Test processes running at once (pytest-xdist): one per core; 0 runs them in this process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint format migrate bench clean
 
@@ -11,7 +13,7 @@ run: $(VENV)/.app-installed var
 	$(BIN)/pserve development.ini
 
 test: $(VENV)/.testing-installed
-	$(BIN)/pytest $(if $(TEST_DB),--db=$(TEST_DB)) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(if $(TEST_DB),--db=$(TEST_DB)) $(PYTEST_ARGS)
 
 lint: $(VENV)/.testing-installed
 	$(BIN)/ruff check .

@@ -221,18 +221,26 @@ class PostgresServer:
         finally:
             self.drop(dbname)
 
-    def open_connections(self, dbname: str) -> list[str]:
+    def open_connections(self, dbname: str, settle_seconds: float = 2.0) -> list[str]:
         """Who is still connected to dbname: each connection's state and last query.
 
         Client connections only: an autovacuum worker visiting the database shows in
-        pg_stat_activity too (with no state and no query), and is no leak."""
+        pg_stat_activity too (with no state and no query), and is no leak. A backend
+        whose client has just closed the socket goes on showing for a moment while it
+        exits, so a connection counts as left open only if it is still there after
+        settle_seconds."""
+        deadline = time.monotonic() + settle_seconds
         with self._admin() as connection:
-            rows = connection.execute(
-                "SELECT state, left(query, 60) FROM pg_stat_activity"
-                " WHERE datname = %s AND pid <> pg_backend_pid()"
-                " AND backend_type = 'client backend'",
-                (dbname,),
-            ).fetchall()
+            while True:
+                rows = connection.execute(
+                    "SELECT state, left(query, 60) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend'",
+                    (dbname,),
+                ).fetchall()
+                if not rows or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.05)
         return [f"{state}, last query {query!r}" for state, query in rows]
 
     def drop(self, dbname: str, *, is_template: bool = False) -> None:
