@@ -13,7 +13,10 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import INGRESS
 
-CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; frame-ancestors 'none'; form-action 'self'; object-src 'none'; "
+    "base-uri 'none'"
+)
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -42,8 +45,12 @@ def security_headers_tween_factory(
 
     def security_headers_tween(request: Request) -> Response:
         response = handler(request)
-        # The raw PATH_INFO: request.path_info would fail to decode a malformed path.
-        is_static = request.environ.get("PATH_INFO", "").startswith("/static/")
+        # Only a static file that was found may be cached; anything else under /static/
+        # (a 404 page shows who is signed in) is no-store like every page. The raw
+        # PATH_INFO: request.path_info would fail to decode a malformed path.
+        is_static = response.status_code < 400 and request.environ.get("PATH_INFO", "").startswith(
+            "/static/"
+        )
         added, names = static if is_static else page
         headerlist = response.headerlist
         if any(name.lower() in names for name, _ in headerlist):

@@ -15,13 +15,15 @@ from pyramid.request import Request
 from sqlalchemy.orm import Session
 from transaction import TransactionManager
 
+from . import cookies
 from .client_ip import resolve_client_ip
+from .cookies import Cookies
 from .models import LoginSession, get_tm_session
+from .pending_codes import PendingCodes
 from .services.audit import RequestOrigin
 from .services.composition import Services
 from .settings import AppSettings
 
-AUTH_COOKIE = "auth"
 # In the registry: the paths of routes and assets that do not vary from one request to
 # the next (apart from the SCRIPT_NAME prefix), by route name or asset spec.
 FIXED_PATHS = "fixed_paths"
@@ -31,6 +33,14 @@ class AppRequest(Request):
     @reify
     def app_settings(self) -> AppSettings:
         return self.registry["app_settings"]
+
+    @reify
+    def app_cookies(self) -> Cookies:
+        return self.registry["app_cookies"]
+
+    @reify
+    def pending_codes(self) -> PendingCodes:
+        return self.registry["pending_codes"]
 
     @reify
     def tm(self) -> TransactionManager:
@@ -61,14 +71,18 @@ class AppRequest(Request):
 
         return self.registry["services"].services(
             self.dbsession,
-            RequestOrigin(ip=self.client_ip, user_agent=self.user_agent),
+            RequestOrigin(
+                ip=self.client_ip,
+                user_agent=self.user_agent,
+                device_token=self.cookies.get(self.app_cookies.name(cookies.DEVICE)),
+            ),
             on_mail_queued=wake_sender_after_commit,
         )
 
     @reify
     def login_session(self) -> LoginSession | None:
         """The live server-side session of the `auth` cookie, if any (see security.py)."""
-        token = self.cookies.get(AUTH_COOKIE)
+        token = self.cookies.get(self.app_cookies.name(cookies.AUTH))
         if not token:
             return None
         return self.services.login_sessions.find_active(token)
@@ -93,3 +107,6 @@ class AppRequest(Request):
 def includeme(config: Any) -> None:
     config.set_request_factory(AppRequest)
     config.registry[FIXED_PATHS] = {}
+    app_settings = config.registry["app_settings"]
+    config.registry["app_cookies"] = Cookies(app_settings.secure_cookies)
+    config.registry["pending_codes"] = PendingCodes(app_settings.secret)

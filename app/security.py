@@ -9,13 +9,12 @@ from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.request import Request
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
-from webob.cookies import make_cookie
 
+from . import cookies
+from .cookies import Cookies
 from .models import Account
-from .request import AUTH_COOKIE
 from .settings import AppSettings
 
-SESSION_COOKIE = "session"
 SESSION_TIMEOUT_SECONDS = 1200
 
 PERMISSION_SIGNED_IN = "signed_in"
@@ -23,8 +22,8 @@ PERMISSION_ADMIN = "admin"
 
 
 class SecurityPolicy:
-    def __init__(self, secure_cookies: bool, max_age_seconds: int) -> None:
-        self.secure_cookies = secure_cookies
+    def __init__(self, cookies: Cookies, max_age_seconds: int) -> None:
+        self.cookies = cookies
         self.max_age_seconds = max_age_seconds
 
     def identity(self, request: Request) -> Account | None:
@@ -48,44 +47,38 @@ class SecurityPolicy:
         return Denied(f"unknown permission {permission!r}")
 
     def remember(self, request: Request, userid: Any, **kw: Any) -> list[tuple[str, str]]:
-        """Start a new server-side session for the account and set its cookie.
+        """Start a new server-side session for the account and set its cookie, and mark
+        this browser as known to the account (its long-lived device cookie).
 
-        Always a new token: a cookie planted before sign-in is never promoted."""
+        Always a new session token: a cookie planted before sign-in is never promoted."""
         account = kw["account"]
+        services = request.services
         current = request.login_session
         if current is not None:
-            request.services.login_sessions.revoke(current)
-        token, login_session = request.services.login_sessions.start(
+            services.login_sessions.revoke(current)
+        token, login_session = services.login_sessions.start(
             account, ip=request.client_ip, user_agent=request.user_agent
         )
         request.login_session = login_session
-        return [("Set-Cookie", self._cookie(token, self.max_age_seconds))]
+        device = services.devices.remember(account, services.origin.device_token)
+        return [
+            self.cookies.header(cookies.AUTH, token, self.max_age_seconds),
+            self.cookies.header(cookies.DEVICE, device, cookies.DEVICE_MAX_AGE_SECONDS),
+        ]
 
     def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
         current = request.login_session
         if current is not None:
             request.services.login_sessions.revoke(current)
         request.login_session = None
-        return [("Set-Cookie", self._cookie("", 0))]
-
-    def _cookie(self, value: str, max_age: int) -> str:
-        cookie = make_cookie(
-            AUTH_COOKIE,
-            value,
-            max_age=max_age,
-            path="/",
-            secure=self.secure_cookies,
-            httponly=True,
-            samesite="Lax",
-        )
-        return cookie.decode("latin-1") if isinstance(cookie, bytes) else cookie
+        return [self.cookies.deletion(cookies.AUTH)]
 
 
 def includeme(config: Configurator) -> None:
     app_settings: AppSettings = config.registry["app_settings"]
     config.set_security_policy(
         SecurityPolicy(
-            secure_cookies=app_settings.secure_cookies,
+            Cookies(app_settings.secure_cookies),
             max_age_seconds=app_settings.session_absolute_days * 86400,
         )
     )
@@ -94,7 +87,7 @@ def includeme(config: Configurator) -> None:
     config.set_session_factory(
         SignedCookieSessionFactory(
             app_settings.secret + ":session",
-            cookie_name=SESSION_COOKIE,
+            cookie_name=Cookies(app_settings.secure_cookies).name(cookies.SESSION),
             secure=app_settings.secure_cookies,
             httponly=True,
             samesite="Lax",

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from limits import parse as parse_limit
 from pyramid.settings import asbool
@@ -146,6 +147,8 @@ class AppSettings:
     password_min_strength: int = 3
     session_idle_minutes: int = 1440
     session_absolute_days: int = 30
+    session_max_per_account: int = 20
+    audit_retention_days: int = 365
     ratelimit_storage_uri: str = "memory://"
     rate_limits: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     mail_delivery: str = "thread"
@@ -155,6 +158,12 @@ class AppSettings:
     mail_max_attempts: int = 10
     mail_retry_seconds: float = 30.0
     mail_poll_seconds: float = 5.0
+
+    @property
+    def origin(self) -> str:
+        """The scheme, host and port of app.base_url, which paths are joined to."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> AppSettings:
@@ -188,6 +197,8 @@ class AppSettings:
             password_min_strength=read.number("accounts.password_min_strength", 3),
             session_idle_minutes=read.number("sessions.idle_minutes", 1440, minimum=1),
             session_absolute_days=read.number("sessions.absolute_days", 30, minimum=1),
+            session_max_per_account=read.number("sessions.max_per_account", 20, minimum=1),
+            audit_retention_days=read.number("audit.retention_days", 365, minimum=1),
             ratelimit_storage_uri=read.text("ratelimit.storage_uri", "memory://"),
             rate_limits=read.rate_limits(),
             mail_delivery=read.choice("mail.delivery", "thread", ("thread", "worker", "manual")),

@@ -10,7 +10,7 @@ from pyramid_mailer import mailer_factory_from_settings
 from pyramid_mailer.mailer import DebugMailer
 
 from .services.composition import ServiceFactory
-from .services.outbox import OutboxThread
+from .services.outbox_sender import OutboxThread
 from .settings import AppSettings
 
 

@@ -37,6 +37,7 @@ def test_migrations_go_down_to_nothing_and_up_again(empty_db_url):
         "accounts",
         "account_events",
         "one_time_codes",
+        "known_devices",
         "login_sessions",
         "outgoing_emails",
     }

@@ -97,7 +97,7 @@ class AccountController(ControllerBase):
         # A fresh CSRF token too: nothing an attacker saw before sign-in stays valid.
         new_csrf_token(self.request)
         headers = remember(self.request, account.id, account=account)
-        return see_other(destination, headers)
+        return see_other(self.request, destination, headers)
 
     @view_config(route_name="account.logout", request_method="POST")
     def logout_post(self) -> Response:
@@ -106,7 +106,7 @@ class AccountController(ControllerBase):
             self.services.audit.record(events.SIGN_OUT, identity.id)
         headers = forget(self.request)
         self.request.session.invalidate()
-        return see_other(self.request.page_path("home"), headers)
+        return see_other(self.request, self.request.page_path("home"), headers)
 
     @view_config(route_name="account.logout", request_method="GET")
     def logout_get(self) -> HTTPMethodNotAllowed:

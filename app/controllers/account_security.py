@@ -63,7 +63,7 @@ class AccountSecurityController(ControllerBase):
             return self.form_error(vm, exc)
         new_csrf_token(self.request)
         self.flash("Your password has been changed. Your other devices have been signed out.")
-        return see_other(self.request.page_path("account"))
+        return see_other(self.request, self.request.page_path("account"))
 
     # Devices
 
@@ -86,9 +86,9 @@ class AccountSecurityController(ControllerBase):
         if session_id == self.current_session_id:
             headers = forget(self.request)
             self.request.session.invalidate()
-            return see_other(self.request.page_path("account.signin"), headers)
+            return see_other(self.request, self.request.page_path("account.signin"), headers)
         self.flash("That device has been signed out.")
-        return see_other(self.request.page_path("account.sessions"))
+        return see_other(self.request, self.request.page_path("account.sessions"))
 
     @view_config(route_name="account.sessions.revoke_others", request_method="POST")
     def revoke_others(self) -> Response:
@@ -98,7 +98,7 @@ class AccountSecurityController(ControllerBase):
         self.services.audit.record(events.SESSIONS_REVOKED, self.account.id, count=count)
         noun = "device has" if count == 1 else "devices have"
         self.flash(f"{count} other {noun} been signed out.")
-        return see_other(self.request.page_path("account.sessions"))
+        return see_other(self.request, self.request.page_path("account.sessions"))
 
     # Activity
 

@@ -60,7 +60,7 @@ class AdminController(ControllerBase):
         except (EmailTaken, InvalidEmail) as exc:
             return self.form_error(vm, exc)
         self.flash(f"Invitation sent to {account.email}.")
-        return see_other(self.request.route_path("admin.account", id=account.id))
+        return see_other(self.request, self.request.route_path("admin.account", id=account.id))
 
     @view_config(
         route_name="admin.account", request_method="GET", renderer="app:templates/admin/account.pt"
@@ -110,7 +110,7 @@ class AdminController(ControllerBase):
         return account
 
     def _back_to(self, account: Account) -> Response:
-        return see_other(self.request.route_path("admin.account", id=account.id))
+        return see_other(self.request, self.request.route_path("admin.account", id=account.id))
 
     @contextlib.contextmanager
     def _refusals_flashed(self) -> Iterator[None]:

@@ -48,10 +48,13 @@ def too_many_response(request: AppRequest, exc: RateLimited) -> dict[str, Any]:
     return {"wait": wait, "retry_after": exc.retry_after}
 
 
-def see_other(location: str, headers: list[tuple[str, str]] | None = None) -> Response:
-    """A bare 303 redirect (post/redirect/get). HTTPSeeOther would also render an HTML
-    body for it, which no browser shows and which costs more than the redirect itself."""
-    response = Response(status=303, location=location)
+def see_other(
+    request: AppRequest, path: str, headers: list[tuple[str, str]] | None = None
+) -> Response:
+    """A bare 303 redirect (post/redirect/get) to a path of this site, as an absolute URL
+    on app.base_url: never on the Host header the request came with, which the client
+    chooses. (HTTPSeeOther would also render an HTML body, which no browser shows.)"""
+    response = Response(status=303, location=request.app_settings.origin + path)
     if headers:
         response.headerlist.extend(headers)
     return response

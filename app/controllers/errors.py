@@ -28,7 +28,7 @@ def not_found(exc: HTTPNotFound, request: Any) -> dict[str, Any]:
 def forbidden(exc: HTTPForbidden, request: Any) -> Any:
     if request.identity is None:
         query = urlencode({"came_from": request.path_qs})
-        return see_other(request.page_path("account.signin") + "?" + query)
+        return see_other(request, request.page_path("account.signin") + "?" + query)
     request.response.status = 403
     return {"title": "Not allowed", "message": "Your account may not open this page."}
 

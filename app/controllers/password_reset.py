@@ -47,7 +47,7 @@ class PasswordResetController(ControllerBase):
             self.services.accounts.request_password_reset(vm.email)
         except RateLimited as exc:
             return self.too_many(exc)
-        return see_other(self.request.page_path("account.reset_sent"))
+        return see_other(self.request, self.request.page_path("account.reset_sent"))
 
     @view_config(
         route_name="account.reset_sent",
@@ -72,8 +72,8 @@ class PasswordResetController(ControllerBase):
             return self.too_many(exc)
         except CodeInvalid as exc:
             return self._link_invalid(str(exc))
-        self.request.session[PENDING_CODE_KEY] = code
-        return see_other(self.request.page_path("account.reset_password"))
+        self.request.pending_codes.keep(self.request.session, PENDING_CODE_KEY, code)
+        return see_other(self.request, self.request.page_path("account.reset_password"))
 
     @view_config(route_name="account.reset_password", request_method="GET")
     def reset_password_get(self) -> Any:
@@ -103,7 +103,7 @@ class PasswordResetController(ControllerBase):
             return self._link_invalid(str(exc))
         except PasswordRejected as exc:
             return self.form_error(vm, exc)
-        self.request.session.pop(PENDING_CODE_KEY, None)
+        self.request.pending_codes.drop(self.request.session, PENDING_CODE_KEY)
         # Every session of the account has ended, this browser's included if it had one.
         self.request.response.headerlist.extend(forget(self.request))
         self.request.override_renderer = "app:templates/account/reset_done.pt"
@@ -114,8 +114,8 @@ class PasswordResetController(ControllerBase):
         """The form for the code waiting in the session; raises CodeInvalid when there is
         none or it cannot be used. The code is read once per request: the reset that
         follows on a POST finds it already checked."""
-        code = self.request.session.get(PENDING_CODE_KEY)
-        if not isinstance(code, str) or not code:
+        code = self.request.pending_codes.read(self.request.session, PENDING_CODE_KEY)
+        if code is None:
             raise _NoPendingCode()
         record = self.services.accounts.check_reset_code(code)
         return ResetPasswordViewModel(
@@ -124,7 +124,7 @@ class PasswordResetController(ControllerBase):
 
     def _link_invalid(self, message: str) -> dict[str, Any]:
         """The page for an unknown, used, expired or missing code."""
-        self.request.session.pop(PENDING_CODE_KEY, None)
+        self.request.pending_codes.drop(self.request.session, PENDING_CODE_KEY)
         self.request.response.status = 400
         self.request.override_renderer = "app:templates/account/reset_link_invalid.pt"
         return {"error": message}

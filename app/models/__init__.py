@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from .account_events import AccountEvent
 from .accounts import Account
+from .known_devices import KnownDevice
 from .login_sessions import LoginSession
 from .meta import Base
 from .one_time_codes import PURPOSE_INVITE, PURPOSE_RESET, OneTimeCode
@@ -24,6 +25,7 @@ __all__ = [
     "Account",
     "AccountEvent",
     "Base",
+    "KnownDevice",
     "LoginSession",
     "OneTimeCode",
     "OutgoingEmail",

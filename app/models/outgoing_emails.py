@@ -9,8 +9,13 @@ from .meta import Base, UTCDateTime
 
 
 class OutgoingEmail(Base):
-    """The outbox. Bodies are Fernet-encrypted and erased once the message is sent,
-    because a reset or invitation email carries a live code."""
+    """The outbox. A message is the name of an email and the parameters it is rendered
+    from when sent, Fernet-encrypted and erased once it is sent (a reset or invitation
+    email carries a live code). The subject is filled in when it is sent.
+
+    Messages queued before migration 0005 hold rendered bodies instead (body_text,
+    body_html, encrypted the same way) and no template; the sender sends those as
+    they are."""
 
     __tablename__ = "outgoing_emails"
     __table_args__ = (
@@ -19,7 +24,9 @@ class OutgoingEmail(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(255))
+    template: Mapped[str | None] = mapped_column(String(40))
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    subject: Mapped[str | None] = mapped_column(String(255))
     body_text: Mapped[bytes | None] = mapped_column(LargeBinary)
     body_html: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

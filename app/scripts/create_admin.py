@@ -35,22 +35,21 @@ def main(argv: list[str] | None = None) -> int:
     request = env["request"]
     try:
         with request.tm:
-            accounts = request.services.accounts
-            account = accounts.find_account_by_email(email)
-            if account is None:
-                account = accounts.create_account(email, None, is_admin=True)
-                what = "Created administrator"
-            else:
-                account.is_admin = True
-                what = "Promoted existing account"
-            request.dbsession.flush()
-            link = accounts.create_invitation_link(account)
+            account, created = request.services.admin.appoint_administrator(email)
+            link = request.services.accounts.create_invitation_link(account)
     finally:
         env["closer"]()
         app.registry["db_engine"].dispose()
 
-    print(f"{what} {email}.")
-    print("Open this link within the next days to choose the password (it works once):")
+    if created:
+        print(f"Created administrator {email}.")
+    else:
+        print(
+            f"Made {email} an administrator. Its password was cleared and it was signed out"
+            " everywhere: until the link below is used, nobody can sign in to it."
+        )
+    days = app.registry["app_settings"].invite_code_days
+    print(f"Open this link within {days} days to choose the password (it works once):")
     print(link)
     return 0
 

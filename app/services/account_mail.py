@@ -1,4 +1,5 @@
-"""Every email the app sends about an account, rendered and queued in the outbox."""
+"""Every email the app sends about an account, queued in the outbox with the parameters
+it is rendered from when it is sent (so that queueing one costs a request little)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,24 @@ from datetime import datetime
 
 from app.models import PURPOSE_INVITE
 
-from .mail_templates import MailTemplates
 from .outbox import Outbox
 
 
 class AccountMail:
-    def __init__(self, outbox: Outbox, templates: MailTemplates) -> None:
+    def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
-        self.templates = templates
 
     def link(self, recipient: str, purpose: str, link: str, minutes: int) -> None:
         """The email that carries a one-time link: a reset or an invitation."""
-        if purpose == PURPOSE_INVITE:
-            content = self.templates.invitation(recipient, link, minutes)
-        else:
-            content = self.templates.password_reset(recipient, link, minutes)
-        self.outbox.queue(recipient, content)
+        template = "invitation" if purpose == PURPOSE_INVITE else "password_reset"
+        self.outbox.queue(
+            recipient, template, {"email": recipient, "link": link, "minutes": minutes}
+        )
 
     def password_changed(self, recipient: str, when: datetime, ip: str | None) -> None:
         """The notice after a reset or a change; it holds no secret."""
-        self.outbox.queue(recipient, self.templates.password_changed(recipient, when, ip))
+        self.outbox.queue(
+            recipient,
+            "password_changed",
+            {"email": recipient, "when": when.isoformat(), "ip": ip},
+        )

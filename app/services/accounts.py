@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.models import PURPOSE_INVITE, PURPOSE_RESET, Account, OneTimeCode
 
@@ -15,8 +13,10 @@ from .email_addresses import clean_email, normalize_email
 from .errors import AccountNotFound, EmailTaken, InvalidEmail, WrongCurrentPassword
 from .login_sessions import LoginSessionService
 from .one_time_codes import OneTimeCodeService
+from .password_guesses import PasswordGuessLimits
 from .passwords import Passwords
-from .rate_limits import FORGOT_PER_EMAIL, FORGOT_PER_IP, REGISTER_PER_IP, SIGNIN_PER_ACCOUNT
+from .rate_limits import FORGOT_PER_EMAIL, FORGOT_PER_IP, REGISTER_PER_IP
+from .statements import insert_unless_present
 
 # The codes that open the form to choose a password.
 PASSWORD_CODE_PURPOSES = (PURPOSE_RESET, PURPOSE_INVITE)
@@ -30,6 +30,7 @@ class AccountService:
         codes: OneTimeCodeService,
         login_sessions: LoginSessionService,
         mail: AccountMail,
+        guesses: PasswordGuessLimits,
     ) -> None:
         self.context = context
         self.dbsession = context.dbsession
@@ -40,6 +41,7 @@ class AccountService:
         self.codes = codes
         self.login_sessions = login_sessions
         self.mail = mail
+        self.guesses = guesses
 
     # Finding
 
@@ -79,17 +81,9 @@ class AccountService:
         if plain_text_password is not None:
             values["password_hash"] = self.passwords.hash_new(plain_text_password, email)
             values["password_changed_at"] = now
-        # Two requests may register one address at the same moment: the unique index
-        # decides, and the loser's insert does nothing (no savepoint, no broken
-        # transaction), which it learns from getting no id back.
-        dialect = self.dbsession.get_bind().dialect.name
-        insert = sqlite_insert if dialect == "sqlite" else pg_insert
-        account_id = self.dbsession.scalar(
-            insert(Account)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=[Account.email])
-            .returning(Account.id)
-        )
+        # Two requests may register one address at the same moment: the loser learns it
+        # from getting no id back.
+        account_id = insert_unless_present(self.dbsession, Account, values, [Account.email])
         if account_id is None:
             raise EmailTaken()
         account = self.dbsession.get(Account, account_id)
@@ -98,7 +92,7 @@ class AccountService:
 
     def register(self, email: str, plain_text_password: str) -> Account:
         """Self-registration: limited per IP, checked before any costly work."""
-        self.rate_limiter.hit(REGISTER_PER_IP, self.context.ip or "")
+        self.rate_limiter.hit(REGISTER_PER_IP, self.context.address_key)
         account = self.create_account(email, plain_text_password)
         self.audit.record(events.REGISTERED, account.id)
         return account
@@ -125,7 +119,8 @@ class AccountService:
         """Change a password, knowing the current one; ends the other sessions and spends
         open codes. Guessing the current password here counts like guessing it at
         sign-in, and the new password's policy runs only once the current one is right."""
-        self.rate_limiter.hit(SIGNIN_PER_ACCOUNT, account.email)
+        allowance = self.guesses.allowance(account.email, account)
+        self.guesses.count(allowance)
         matches, _ = self.passwords.verify(current_password, account.password_hash)
         if not matches:
             self.audit.record(events.PASSWORD_CHANGE_FAILED, account.id)
@@ -137,7 +132,7 @@ class AccountService:
         self.login_sessions.revoke_all(account.id, except_id=keep_session_id)
         self.audit.record(events.PASSWORD_CHANGED, account.id)
         self.mail.password_changed(account.email, now, self.context.ip)
-        self.rate_limiter.clear(SIGNIN_PER_ACCOUNT, account.email)
+        self.guesses.succeeded(allowance)
         self.dbsession.flush()
 
     # Resets and invitations
@@ -148,7 +143,7 @@ class AccountService:
         Limited per IP and per address. The caller must answer the same either way.
         Nothing about the account changes: the current password keeps working until the
         link is used."""
-        self.rate_limiter.hit(FORGOT_PER_IP, self.context.ip or "")
+        self.rate_limiter.hit(FORGOT_PER_IP, self.context.address_key)
         self.rate_limiter.hit(FORGOT_PER_EMAIL, normalize_email(email))
         account = self.find_account_by_email(email)
         if account is None or account.is_disabled:
@@ -205,7 +200,7 @@ class AccountService:
             self.audit.record(events.RESET_DONE, account.id)
             self.mail.password_changed(account.email, now, self.context.ip)
         # The owner is back in control: failed sign-ins by others no longer lock them out.
-        self.rate_limiter.clear(SIGNIN_PER_ACCOUNT, account.email)
+        self.guesses.reset_for_owner(account.email)
         self.dbsession.flush()
         return account
 

@@ -11,6 +11,7 @@ from .accounts import AccountService
 from .audit import clean_text
 from .context import ServiceContext
 from .errors import AdminActionRefused
+from .known_devices import KnownDeviceService
 from .login_sessions import LoginSessionService
 from .pagination import Page, paginate
 
@@ -32,12 +33,38 @@ class AccountAdminService:
         context: ServiceContext,
         accounts: AccountService,
         login_sessions: LoginSessionService,
+        devices: KnownDeviceService,
     ) -> None:
         self.context = context
         self.dbsession = context.dbsession
         self.audit = context.audit
         self.accounts = accounts
         self.login_sessions = login_sessions
+        self.devices = devices
+
+    def appoint_administrator(self, email: str) -> tuple[Account, bool]:
+        """What app-create-admin does: a new administrator account without a password, or
+        an existing account made an administrator (and enabled); (account, created).
+
+        An existing account gets nothing from whoever held it before: its password is
+        cleared, its sessions end, its open codes are spent and no browser stays known.
+        Only the one-time link printed next makes it usable, so an address registered by
+        someone else in advance cannot turn into their administrator account."""
+        account = self.accounts.find_account_by_email(email)
+        if account is None:
+            account = self.accounts.create_account(email, None, is_admin=True)
+            self.audit.record(events.ADMINISTRATOR_APPOINTED, account.id, existing=False)
+            return account, True
+        account.is_admin = True
+        account.is_disabled = False
+        account.password_hash = None
+        account.password_changed_at = None
+        self.accounts.spend_open_codes(account.id)
+        self.login_sessions.revoke_all(account.id)
+        self.devices.forget_all(account.id)
+        self.audit.record(events.ADMINISTRATOR_APPOINTED, account.id, existing=True)
+        self.dbsession.flush()
+        return account, False
 
     @staticmethod
     def clean_query(query: str) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -34,6 +35,7 @@ ADMIN_DISABLED = "admin_disabled_account"
 ADMIN_ENABLED = "admin_enabled_account"
 ADMIN_SENT_RESET = "admin_sent_reset"
 ADMIN_SENT_INVITATION = "admin_sent_invitation"
+ADMINISTRATOR_APPOINTED = "administrator_appointed"
 
 MAX_USER_AGENT_LENGTH = 512
 
@@ -53,6 +55,8 @@ class RequestOrigin:
 
     ip: str | None = None
     user_agent: str | None = None
+    # The browser's device cookie (see known_devices.py); never recorded or shown.
+    device_token: str | None = field(default=None, repr=False)
 
 
 class AuditLog:
@@ -81,6 +85,32 @@ class AuditLog:
         self.dbsession.add(event)
         self.dbsession.flush()
         return event
+
+    def record_once_per_window(
+        self, kind: str, account_id: int | None, window: timedelta, **details: Any
+    ) -> AccountEvent:
+        """Add an event, unless the same thing (kind and account, or kind and address
+        for no account) was recorded within `window`: then count it on that event.
+        A flood of blocked attempts is one line of the owner's activity, not hundreds."""
+        since = self.clock.now() - window
+        query = select(AccountEvent).where(
+            AccountEvent.kind == kind,
+            AccountEvent.account_id == account_id
+            if account_id is not None
+            else AccountEvent.account_id.is_(None),
+            AccountEvent.created_at >= since,
+        )
+        if account_id is None:
+            query = query.where(AccountEvent.ip == self.origin.ip)
+        earlier = self.dbsession.scalars(
+            query.order_by(AccountEvent.created_at.desc()).limit(1)
+        ).first()
+        if earlier is None:
+            return self.record(kind, account_id, **details)
+        # A new dict, so that the JSON column is seen as changed.
+        earlier.details = {**earlier.details, "repeats": earlier.details.get("repeats", 0) + 1}
+        self.dbsession.flush()
+        return earlier
 
     def for_account(self, account_id: int, page: int = 1, per_page: int = 25) -> Page[AccountEvent]:
         """The account's events, newest first, one page at a time."""

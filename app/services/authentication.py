@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
+from datetime import timedelta
+from typing import TypeGuard
 
 from sqlalchemy import update
 
@@ -11,10 +12,10 @@ from app.models import Account
 from . import audit as events
 from .accounts import AccountService
 from .context import ServiceContext
-from .email_addresses import normalize_email
 from .errors import RateLimited, SignInFailed
+from .password_guesses import PasswordGuessLimits
 from .passwords import Passwords
-from .rate_limits import SIGNIN_PER_ACCOUNT, SIGNIN_PER_IP
+from .rate_limits import SIGNIN_PER_IP
 from .statements import rows_changed
 
 # The columns record_sign_in() updates or depends on.
@@ -27,9 +28,17 @@ _SIGN_IN_CHECKED_COLUMNS = [
 ]
 
 
+# A flood of blocked attempts is one event per account in this window, not one each.
+BLOCKED_EVENT_WINDOW = timedelta(minutes=5)
+
+
 class AuthenticationService:
     def __init__(
-        self, context: ServiceContext, passwords: Passwords, accounts: AccountService
+        self,
+        context: ServiceContext,
+        passwords: Passwords,
+        accounts: AccountService,
+        guesses: PasswordGuessLimits,
     ) -> None:
         self.context = context
         self.dbsession = context.dbsession
@@ -38,60 +47,64 @@ class AuthenticationService:
         self.rate_limiter = context.rate_limiter
         self.passwords = passwords
         self.accounts = accounts
+        self.guesses = guesses
 
     def sign_in(self, email: str, plain_text_password: str) -> Account:
         """The account, if the password is right and the account may sign in; else
         raises SignInFailed, the same for every reason, or RateLimited.
 
-        Limits are keyed by the address as typed (normalised), whether or not it has an
-        account, so that being limited says nothing about which addresses exist. The
-        account's attempt is counted before the password is checked, so that a burst of
-        parallel guesses cannot all slip past the limit; a successful sign-in clears it."""
-        email_key = normalize_email(email)
-        ip_key = self.context.ip or ""
+        Every attempt counts against the client's per-IP limit, the right ones too; a
+        wrong password counts against this browser's allowance for the account (see
+        password_guesses.py), before it is checked, and the right one clears it."""
+        account = self.accounts.find_account_by_email(email)
         try:
-            self.rate_limiter.check(SIGNIN_PER_IP, ip_key)
-            self.rate_limiter.hit(SIGNIN_PER_ACCOUNT, email_key)
+            self.rate_limiter.hit(SIGNIN_PER_IP, self.context.address_key)
+            allowance = self.guesses.allowance(email, account)
+            self.guesses.count(allowance)
         except RateLimited:
-            account = self.accounts.find_account_by_email(email)
-            self.audit.record(events.SIGN_IN_BLOCKED, account.id if account else None)
+            self.audit.record_once_per_window(
+                events.SIGN_IN_BLOCKED, account.id if account else None, BLOCKED_EVENT_WINDOW
+            )
             raise
-        account = self.get_authenticated_account(email, plain_text_password)
-        if account is None or not self.record_sign_in(account):
-            # This failure is answered as usual; the next attempt from here may get 429.
-            with contextlib.suppress(RateLimited):
-                self.rate_limiter.hit(SIGNIN_PER_IP, ip_key)
+        if not self._authenticate(account, plain_text_password) or not self.record_sign_in(account):
             raise SignInFailed()
-        self.rate_limiter.clear(SIGNIN_PER_ACCOUNT, email_key)
+        self.guesses.succeeded(allowance)
         return account
 
     def get_authenticated_account(self, email: str, plain_text_password: str) -> Account | None:
-        """The account if the password is right, else None, with the same cost either way.
+        """The account if the password is right, else None, with the same cost either way
+        (no limits counted: sign_in() is what the app calls)."""
+        account = self.accounts.find_account_by_email(email)
+        return account if self._authenticate(account, plain_text_password) else None
+
+    def _authenticate(
+        self, account: Account | None, plain_text_password: str
+    ) -> TypeGuard[Account]:
+        """Whether the password is the account's and the account may sign in.
 
         Unknown emails, accounts without a password and disabled accounts still cost one
         hash verification, so timing does not reveal which addresses have accounts. An
         outdated hash is upgraded on success."""
         if self.passwords.is_too_long_to_check(plain_text_password):
-            return None
-        account = self.accounts.find_account_by_email(email)
+            return False
         if account is None or account.password_hash is None:
             self.passwords.dummy_verify(plain_text_password)
             self.audit.record(
                 events.SIGN_IN_FAILED, account.id if account else None, reason="no_account"
             )
-            return None
+            return False
         matches, new_hash = self.passwords.verify(plain_text_password, account.password_hash)
         if not matches or account.is_disabled:
             reason = "wrong_password" if not matches else "disabled"
             self.audit.record(events.SIGN_IN_FAILED, account.id, reason=reason)
-            return None
+            return False
         if new_hash is not None and not self._replace_hash(
             account, account.password_hash, new_hash
         ):
             # The password changed while this one was being checked: it is not valid now.
             self.audit.record(events.SIGN_IN_FAILED, account.id, reason="password_changed")
-            return None
-        return account
+            return False
+        return True
 
     def _replace_hash(self, account: Account, old_hash: str, new_hash: str) -> bool:
         """Store an upgraded hash only if the stored one is still the one that was checked,

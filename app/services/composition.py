@@ -24,14 +24,17 @@ from .audit import AuditLog, RequestOrigin
 from .authentication import AuthenticationService
 from .clock import Clock, SystemClock
 from .context import ServiceContext
-from .login_sessions import LoginSessionService, SessionLifetimes
+from .known_devices import KnownDeviceService
+from .login_sessions import LoginSessionService, SessionPolicy
 from .mail_templates import MailTemplates
 from .one_time_codes import CodePolicy, OneTimeCodeService
-from .outbox import Outbox, OutboxSender, Transport, outbox_cipher
+from .outbox import Outbox, outbox_cipher
+from .outbox_sender import OutboxSender, Transport
+from .password_guesses import PasswordGuessLimits
 from .password_hashing import PasswordHasher
 from .password_policy import PasswordPolicy
 from .passwords import Passwords
-from .pruning import Pruner
+from .pruning import Pruner, RetentionPolicy
 from .rate_limits import RateLimiter
 
 
@@ -57,9 +60,10 @@ class ServiceFactory:
         )
         self.mail_templates = MailTemplates(auto_reload=settings.reload_templates)
         self.cipher: Fernet = outbox_cipher(settings.secret)
-        self.session_lifetimes = SessionLifetimes(
+        self.session_policy = SessionPolicy(
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(days=settings.session_absolute_days),
+            max_per_account=settings.session_max_per_account,
         )
         self.code_policy = CodePolicy(
             lifetimes={
@@ -86,6 +90,7 @@ class ServiceFactory:
         return OutboxSender(
             session_factory=session_factory,
             cipher=self.cipher,
+            templates=self.mail_templates,
             transport=transport,
             clock=self.clock,
             sender_address=settings.mail_sender,
@@ -94,7 +99,10 @@ class ServiceFactory:
         )
 
     def pruner(self, session_factory: sessionmaker[Session]) -> Pruner:
-        return Pruner(session_factory, self.clock, session_absolute=self.session_lifetimes.absolute)
+        retention = RetentionPolicy(events=timedelta(days=self.settings.audit_retention_days))
+        return Pruner(
+            session_factory, self.clock, retention, session_absolute=self.session_policy.absolute
+        )
 
 
 class Services:
@@ -129,12 +137,20 @@ class Services:
 
     @cached_property
     def mail(self) -> AccountMail:
-        return AccountMail(self.outbox, self.factory.mail_templates)
+        return AccountMail(self.outbox)
 
     @cached_property
     def login_sessions(self) -> LoginSessionService:
         factory = self.factory
-        return LoginSessionService(self.dbsession, factory.clock, factory.session_lifetimes)
+        return LoginSessionService(self.dbsession, factory.clock, factory.session_policy)
+
+    @cached_property
+    def devices(self) -> KnownDeviceService:
+        return KnownDeviceService(self.dbsession, self.factory.clock)
+
+    @cached_property
+    def guesses(self) -> PasswordGuessLimits:
+        return PasswordGuessLimits(self.context, self.devices)
 
     @cached_property
     def codes(self) -> OneTimeCodeService:
@@ -143,13 +159,20 @@ class Services:
     @cached_property
     def accounts(self) -> AccountService:
         return AccountService(
-            self.context, self.factory.passwords, self.codes, self.login_sessions, self.mail
+            self.context,
+            self.factory.passwords,
+            self.codes,
+            self.login_sessions,
+            self.mail,
+            self.guesses,
         )
 
     @cached_property
     def authentication(self) -> AuthenticationService:
-        return AuthenticationService(self.context, self.factory.passwords, self.accounts)
+        return AuthenticationService(
+            self.context, self.factory.passwords, self.accounts, self.guesses
+        )
 
     @cached_property
     def admin(self) -> AccountAdminService:
-        return AccountAdminService(self.context, self.accounts, self.login_sessions)
+        return AccountAdminService(self.context, self.accounts, self.login_sessions, self.devices)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from .audit import AuditLog, RequestOrigin
 from .clock import Clock
-from .rate_limits import RateLimiter
+from .rate_limits import RateLimiter, address_key
 
 
 @dataclass(frozen=True)
@@ -25,3 +25,8 @@ class ServiceContext:
     @property
     def ip(self) -> str | None:
         return self.origin.ip
+
+    @property
+    def address_key(self) -> str:
+        """The client's address as the per-IP limits count it (an IPv6 /64 as one)."""
+        return address_key(self.origin.ip)

@@ -22,18 +22,20 @@ MAX_USER_AGENT_LENGTH = 512
 
 
 @dataclass(frozen=True)
-class SessionLifetimes:
+class SessionPolicy:
     idle: timedelta = timedelta(hours=24)
     absolute: timedelta = timedelta(days=30)
+    # A sign-in beyond this many live sessions ends the oldest ones.
+    max_per_account: int = 20
 
 
 class LoginSessionService:
     def __init__(
-        self, dbsession: Session, clock: Clock, lifetimes: SessionLifetimes | None = None
+        self, dbsession: Session, clock: Clock, policy: SessionPolicy | None = None
     ) -> None:
         self.dbsession = dbsession
         self.clock = clock
-        self.lifetimes = lifetimes or SessionLifetimes()
+        self.policy = policy or SessionPolicy()
 
     def start(
         self, account: Account, ip: str | None, user_agent: str | None
@@ -51,7 +53,26 @@ class LoginSessionService:
         )
         self.dbsession.add(login_session)
         self.dbsession.flush()
+        self._end_the_oldest_beyond_the_maximum(account.id)
         return token, login_session
+
+    def _end_the_oldest_beyond_the_maximum(self, account_id: int) -> None:
+        """An account keeps at most policy.max_per_account live sessions: the oldest are
+        ended, so that repeated sign-ins (a script, a leaked password being tried on a
+        loop) cannot pile up sessions without end."""
+        surplus = (
+            select(LoginSession.id)
+            .where(LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None))
+            .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
+            .offset(self.policy.max_per_account)
+        )
+        rows_changed(
+            self.dbsession,
+            update(LoginSession)
+            .where(LoginSession.id.in_(surplus.scalar_subquery()))
+            .values(revoked_at=self.clock.now())
+            .execution_options(synchronize_session=False),
+        )
 
     def find_active(self, token: str) -> LoginSession | None:
         """The live session for a cookie token: not revoked, not idle or too old, and its
@@ -72,8 +93,8 @@ class LoginSessionService:
 
     def is_expired(self, login_session: LoginSession, now: datetime) -> bool:
         return (
-            now - login_session.last_seen_at > self.lifetimes.idle
-            or now - login_session.created_at > self.lifetimes.absolute
+            now - login_session.last_seen_at > self.policy.idle
+            or now - login_session.created_at > self.policy.absolute
         )
 
     def revoke(self, login_session: LoginSession) -> None:

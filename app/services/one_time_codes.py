@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 # away from hashing and the database.
 MAX_CODE_LENGTH = 100
 
+# Codes refused again and again are one event per account (or address) in this window.
+BAD_CODE_EVENT_WINDOW = timedelta(minutes=5)
+
 # The page each purpose's emailed link opens.
 LINK_PATHS = {
     PURPOSE_RESET: "/account/reset_password/",
@@ -130,7 +133,7 @@ class OneTimeCodeService:
         key = digest(code) if code and len(code) <= MAX_CODE_LENGTH else None
         if key is not None and key in self._checked:
             return self._checked[key]
-        self.rate_limiter.check(BAD_CODE_PER_IP, self.context.ip or "")
+        self.rate_limiter.check(BAD_CODE_PER_IP, self.context.address_key)
         record = None
         if key is not None:
             record = self.dbsession.scalars(
@@ -153,7 +156,7 @@ class OneTimeCodeService:
     def check_link(self, code: str, purposes: Collection[str]) -> None:
         """check() for opening an emailed link, where only the verdict is needed: raises
         the same reasons, and loads nothing into the session."""
-        self.rate_limiter.check(BAD_CODE_PER_IP, self.context.ip or "")
+        self.rate_limiter.check(BAD_CODE_PER_IP, self.context.address_key)
         state = None
         if code and len(code) <= MAX_CODE_LENGTH:
             # A read that needs nothing of the request's transaction: a pooled connection
@@ -174,16 +177,16 @@ class OneTimeCodeService:
         client's bad-code limit), if it cannot."""
         error: CodeInvalid | None = None
         if state is None or state.account_disabled or state.purpose not in purposes:
-            self.audit.record(events.CODE_UNKNOWN, state.account_id if state else None)
-            error = CodeUnknown()
+            kind, error = events.CODE_UNKNOWN, CodeUnknown()
         elif state.used_at is not None:
-            self.audit.record(events.CODE_USED, state.account_id, purpose=state.purpose)
-            error = CodeUsed()
+            kind, error = events.CODE_USED, CodeUsed()
         elif state.expires_at <= self.clock.now():
-            self.audit.record(events.CODE_EXPIRED, state.account_id, purpose=state.purpose)
-            error = CodeExpired()
+            kind, error = events.CODE_EXPIRED, CodeExpired()
         if error is not None:
-            self.rate_limiter.hit(BAD_CODE_PER_IP, self.context.ip or "")
+            details = {} if state is None else {"purpose": state.purpose}
+            account_id = state.account_id if state is not None else None
+            self.audit.record_once_per_window(kind, account_id, BAD_CODE_EVENT_WINDOW, **details)
+            self.rate_limiter.hit(BAD_CODE_PER_IP, self.context.address_key)
             raise error
 
     # Spending

@@ -1,46 +1,28 @@
 """The email outbox: messages are written in the request's transaction and delivered
-after commit, so SMTP being slow or down never loses a message or changes a page."""
+after commit, so SMTP being slow or down never loses a message or changes a page.
+
+A message is queued as the name of its email and the parameters it is rendered from,
+encrypted; the sender renders it. So queueing costs a request little, and a request that
+queues an email takes about as long as one that does not."""
 
 from __future__ import annotations
 
-import base64
-import logging
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
-from email.policy import compat32
-from typing import Any, Protocol
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from pyramid_mailer.message import Message
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from cryptography.fernet import Fernet
+from sqlalchemy.orm import Session
 
 from app.models import OutgoingEmail
 
 from .clock import Clock
-from .statements import rows_changed
-
-log = logging.getLogger(__name__)
+from .secret_keys import OUTBOX, fernet_for
 
 
 def outbox_cipher(secret: str) -> Fernet:
-    """A Fernet key derived from the app's secret, for this purpose only."""
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"app outbox bodies v1"
-    ).derive(secret.encode("utf-8"))
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-@dataclass(frozen=True)
-class EmailContent:
-    subject: str
-    text: str
-    html: str
+    """The key of the outbox's bodies, derived from the app's secret."""
+    return fernet_for(secret, OUTBOX)
 
 
 class Outbox:
@@ -58,13 +40,14 @@ class Outbox:
         self.clock = clock
         self.on_queued = on_queued
 
-    def queue(self, recipient: str, content: EmailContent) -> OutgoingEmail:
+    def queue(self, recipient: str, template: str, params: Mapping[str, Any]) -> OutgoingEmail:
+        """Queue the email `template` (see mail_templates.py) with these parameters,
+        which must be plain JSON values."""
         now = self.clock.now()
         message = OutgoingEmail(
             recipient=recipient,
-            subject=content.subject,
-            body_text=self.cipher.encrypt(content.text.encode("utf-8")),
-            body_html=self.cipher.encrypt(content.html.encode("utf-8")),
+            template=template,
+            payload=self.cipher.encrypt(json.dumps(params).encode("utf-8")),
             created_at=now,
             attempts=0,
             next_attempt_at=now,
@@ -74,214 +57,3 @@ class Outbox:
         if self.on_queued is not None:
             self.on_queued()
         return message
-
-
-class SMTPMessage(Message):
-    """A pyramid_mailer message that flattens with CRLF line ends.
-
-    SMTP requires CRLF; the stdlib's default is a bare LF, which strict servers refuse
-    (and a long message then reads as one over-long line)."""
-
-    def to_message(self) -> Any:
-        message = super().to_message()
-        message.policy = compat32.clone(linesep="\r\n")
-        return message
-
-
-class Transport(Protocol):
-    def send_immediately(self, message: Any, fail_silently: bool = False) -> None: ...
-
-
-class OutboxSender:
-    """Delivers due messages. A failed delivery is retried with exponential backoff
-    until max_attempts, then the message is marked failed."""
-
-    def __init__(
-        self,
-        session_factory: sessionmaker[Session],
-        cipher: Fernet,
-        transport: Transport,
-        clock: Clock,
-        sender_address: str,
-        max_attempts: int = 10,
-        retry_seconds: float = 30.0,
-        max_backoff_seconds: float = 3600.0,
-        lease_seconds: float = 300.0,
-    ) -> None:
-        self.session_factory = session_factory
-        self.cipher = cipher
-        self.transport = transport
-        self.clock = clock
-        self.sender_address = sender_address
-        self.max_attempts = max_attempts
-        self.retry_seconds = retry_seconds
-        self.max_backoff_seconds = max_backoff_seconds
-        self.lease_seconds = lease_seconds
-
-    def deliver_due(self, limit: int = 100) -> int:
-        """Try every due message once (at most `limit`); returns how many were sent."""
-        sent = 0
-        for _ in range(limit):
-            claimed = self._claim_next()
-            if claimed is None:
-                break
-            sent += self._deliver(claimed)
-        return sent
-
-    def _claim_next(self) -> tuple[int, Any] | None:
-        """Take one due message for this sender with a conditional UPDATE.
-
-        The claim moves next_attempt_at a lease ahead, so no other sender (thread or
-        process, on SQLite or PostgreSQL) takes the same message while it is being sent,
-        and no database lock is held during the SMTP conversation. If this process dies
-        mid-send, the message becomes due again when the lease ends."""
-        for _ in range(20):
-            with self.session_factory() as dbsession, dbsession.begin():
-                now = self.clock.now()
-                candidate = dbsession.execute(
-                    select(OutgoingEmail.id, OutgoingEmail.attempts)
-                    .where(
-                        OutgoingEmail.sent_at.is_(None),
-                        OutgoingEmail.failed_at.is_(None),
-                        OutgoingEmail.next_attempt_at <= now,
-                    )
-                    .order_by(OutgoingEmail.next_attempt_at, OutgoingEmail.id)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                ).first()
-                if candidate is None:
-                    return None
-                claimed = rows_changed(
-                    dbsession,
-                    update(OutgoingEmail)
-                    .where(
-                        OutgoingEmail.id == candidate.id,
-                        OutgoingEmail.attempts == candidate.attempts,
-                        OutgoingEmail.sent_at.is_(None),
-                    )
-                    .values(
-                        attempts=candidate.attempts + 1,
-                        next_attempt_at=now + timedelta(seconds=self.lease_seconds),
-                    )
-                    .execution_options(synchronize_session=False),
-                )
-                if claimed == 1:
-                    message = dbsession.get(OutgoingEmail, candidate.id, populate_existing=True)
-                    assert message is not None
-                    return message.id, self._build(message)
-            # Another sender took it between our SELECT and UPDATE: look again.
-        return None
-
-    def _deliver(self, claimed: tuple[int, Any]) -> int:
-        message_id, mail = claimed
-        error: Exception | None = None
-        if isinstance(mail, Exception):
-            error = mail
-        else:
-            try:
-                self.transport.send_immediately(mail, fail_silently=False)
-            except Exception as exc:  # noqa: BLE001 - any transport failure means retry
-                error = exc
-        with self.session_factory() as dbsession, dbsession.begin():
-            message = dbsession.get(OutgoingEmail, message_id)
-            if message is None:
-                return 0
-            now = self.clock.now()
-            if error is None:
-                message.sent_at = now
-                message.last_error = None
-                # The bodies may hold a live code: once delivered they are not needed.
-                message.body_text = None
-                message.body_html = None
-                return 1
-            self._record_failure(message, error, now)
-            return 0
-
-    def _record_failure(self, message: OutgoingEmail, exc: Exception, now: Any) -> None:
-        message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-        if message.attempts >= self.max_attempts:
-            message.failed_at = now
-            message.body_text = None
-            message.body_html = None
-            log.error("Giving up on email %s after %s attempts", message.id, message.attempts)
-            return
-        backoff = min(self.retry_seconds * 2 ** (message.attempts - 1), self.max_backoff_seconds)
-        message.next_attempt_at = now + timedelta(seconds=backoff)
-        log.warning(
-            "Email %s not delivered (attempt %s), retrying in %.1f s: %s",
-            message.id,
-            message.attempts,
-            backoff,
-            type(exc).__name__,
-        )
-
-    def _build(self, message: OutgoingEmail) -> Any:
-        """The message ready to send, or the exception that stops it being built."""
-        try:
-            text = self.cipher.decrypt(message.body_text or b"").decode("utf-8")
-            html = self.cipher.decrypt(message.body_html or b"").decode("utf-8")
-        except InvalidToken:
-            return RuntimeError("the message body cannot be decrypted with this secret")
-        return SMTPMessage(
-            subject=message.subject,
-            sender=self.sender_address,
-            recipients=[message.recipient],
-            body=text,
-            html=html,
-        )
-
-
-class OutboxThread:
-    """Runs an OutboxSender in a background thread of the web process.
-
-    It wakes when a request that queued mail commits, and also polls, so retries and
-    messages queued by other processes go out too."""
-
-    def __init__(
-        self,
-        sender: OutboxSender,
-        poll_seconds: float = 5.0,
-        housekeeping: Callable[[], Any] | None = None,
-        housekeeping_seconds: float = 3600.0,
-    ) -> None:
-        self.sender = sender
-        self.poll_seconds = poll_seconds
-        self.housekeeping = housekeeping
-        self.housekeeping_seconds = housekeeping_seconds
-        self._next_housekeeping = 0.0
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.sender.deliver_due()
-                self._maybe_housekeep()
-            except Exception:
-                # The database may be unreachable for a while; keep the thread alive.
-                log.exception("The outbox sender failed; it will try again")
-            self._wake.wait(self.poll_seconds)
-
-    def _maybe_housekeep(self) -> None:
-        if self.housekeeping is None or time.monotonic() < self._next_housekeeping:
-            return
-        self._next_housekeeping = time.monotonic() + self.housekeeping_seconds
-        self.housekeeping()

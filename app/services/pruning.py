@@ -1,4 +1,5 @@
-"""Housekeeping: old codes, ended sessions and delivered emails are deleted on a schedule."""
+"""Housekeeping: old codes, ended sessions, delivered emails and old events are deleted
+on a schedule."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import LoginSession, OneTimeCode, OutgoingEmail
+from app.models import AccountEvent, LoginSession, OneTimeCode, OutgoingEmail
 
 from .clock import Clock
 from .statements import rows_changed
@@ -24,6 +25,8 @@ class RetentionPolicy:
     codes: timedelta = timedelta(days=30)
     sessions: timedelta = timedelta(days=30)
     emails: timedelta = timedelta(days=7)
+    # The audit trail (audit.retention_days).
+    events: timedelta = timedelta(days=365)
 
 
 class Pruner:
@@ -66,7 +69,15 @@ class Pruner:
                     )
                 ),
             )
-        counts = {"codes": codes, "sessions": sessions, "emails": emails}
+            events = rows_changed(
+                dbsession,
+                delete(AccountEvent).where(AccountEvent.created_at < now - self.retention.events),
+            )
+        counts = {"codes": codes, "sessions": sessions, "emails": emails, "events": events}
         if any(counts.values()):
-            log.info("Pruned %(codes)s codes, %(sessions)s sessions, %(emails)s emails", counts)
+            log.info(
+                "Pruned %(codes)s codes, %(sessions)s sessions, %(emails)s emails,"
+                " %(events)s events",
+                counts,
+            )
         return counts

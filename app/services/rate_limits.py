@@ -7,6 +7,7 @@ serving without counting and says so in the log, at most once a minute."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import math
 import threading
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 # The limits, named as their settings are (ratelimit.<name>). Each belongs to the service
 # whose action it limits.
 SIGNIN_PER_ACCOUNT = "signin_per_account"
+SIGNIN_PER_DEVICE = "signin_per_device"
 SIGNIN_PER_IP = "signin_per_ip"
 FORGOT_PER_EMAIL = "forgot_per_email"
 FORGOT_PER_IP = "forgot_per_ip"
@@ -36,6 +38,7 @@ REGISTER_PER_IP = "register_per_ip"
 # allowance.
 DEFAULT_LIMITS = {
     SIGNIN_PER_ACCOUNT: "10/5minutes",
+    SIGNIN_PER_DEVICE: "10/5minutes",
     SIGNIN_PER_IP: "50/5minutes",
     FORGOT_PER_EMAIL: "3/hour",
     FORGOT_PER_IP: "20/hour",
@@ -44,6 +47,25 @@ DEFAULT_LIMITS = {
 }
 
 WARNING_INTERVAL_SECONDS = 60.0
+
+
+def address_key(ip: str | None) -> str:
+    """The key a client's address is counted under in the per-IP limits.
+
+    An IPv6 client is given a whole /64 (and can rotate through it at will), so it is
+    counted by that /64; an IPv4-mapped IPv6 address (::ffff:198.51.100.7) is the IPv4
+    address it maps."""
+    if not ip:
+        return ""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 @dataclass(frozen=True)

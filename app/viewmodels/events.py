@@ -30,6 +30,7 @@ DESCRIPTIONS = {
     events.ADMIN_ENABLED: "Account enabled by an administrator",
     events.ADMIN_SENT_RESET: "Reset link sent by an administrator",
     events.ADMIN_SENT_INVITATION: "Invitation sent by an administrator",
+    events.ADMINISTRATOR_APPOINTED: "Made an administrator (password cleared, devices signed out)",
 }
 
 
@@ -47,9 +48,14 @@ def describe_event(kind: str) -> str:
 
 
 def event_row(event: AccountEvent) -> EventRow:
+    description = describe_event(event.kind)
+    repeats = (event.details or {}).get("repeats")
+    if isinstance(repeats, int) and repeats > 0:
+        # Repeated events within a few minutes are kept as one (see AuditLog).
+        description += f" (and {repeats} more time{'s' if repeats != 1 else ''} soon after)"
     return EventRow(
         when=event.created_at,
-        description=describe_event(event.kind),
+        description=description,
         ip=event.ip or "unknown",
         device=describe_user_agent(event.user_agent),
         actor_id=event.actor_id,

@@ -72,7 +72,7 @@ def test_email_survives_smtp_being_down_and_arrives_exactly_once(make_app, app_s
         assert [m.recipients for m in smtp.mailbox.messages] == [[ALICE]]
         [sent] = _outbox(wsgi_app)
         assert sent.sent_at is not None
-        assert sent.body_text is None
+        assert sent.payload is None
     finally:
         smtp.stop()
 

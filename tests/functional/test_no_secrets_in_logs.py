@@ -26,12 +26,15 @@ CANARY_NEW_PASSWORD = "canary-newpass-9Zx4 harbor thistle"
 CANARY_CHANGED_PASSWORD = "canary-changed-3Kp8 walnut glacier"
 CANARY_CODE = "canaryCODEcanaryCODEcanaryCODEcanaryCODE123"
 CANARY_TOKEN = "canaryTOKENcanaryTOKENcanaryTOKENcanaryTOK"
+CANARY_DEVICE = "canaryDEVICEcanaryDEVICEcanaryDEVICEcanary"
 
 
 def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
     make_app, app_settings, smtp_server, monkeypatch, caplog
 ):
-    issued = iter([CANARY_TOKEN, CANARY_CODE] + [f"canaryX{i:036d}" for i in range(20)])
+    issued = iter(
+        [CANARY_TOKEN, CANARY_DEVICE, CANARY_CODE] + [f"canaryX{i:036d}" for i in range(20)]
+    )
     monkeypatch.setattr(codes.secrets, "token_urlsafe", lambda n: next(issued))
     wsgi_app = make_app(app_settings)
     email = "canary@example.com"
@@ -40,8 +43,10 @@ def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
         try:
             client = new_client(wsgi_app)
-            register(client, email, CANARY_PASSWORD)  # the first token: CANARY_TOKEN
+            # The session token, then the browser's device token.
+            register(client, email, CANARY_PASSWORD)
             assert client.cookies["auth"] == CANARY_TOKEN
+            assert client.cookies["device"] == CANARY_DEVICE
             client.get("/account")
             client.get("/account/sessions")
             sign_out(client)
@@ -81,6 +86,7 @@ def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
         "canary-wrong-password",
         CANARY_CODE,
         CANARY_TOKEN,
+        CANARY_DEVICE,
     ]
     for secret in secrets_used:
         assert secret not in app_logs, secret

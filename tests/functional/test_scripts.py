@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from app.models import Account, OutgoingEmail
+from app.models import Account, OneTimeCode, OutgoingEmail
 
 from ..conftest import STRONG_PASSWORD, new_client
 from .flows import choose_password, db, forgot_password, open_link, sign_in
@@ -113,3 +113,45 @@ def test_mail_worker_delivers_the_outbox(wsgi_app, app_settings, tmp_path, smtp_
     assert mail.link_code
     with db(wsgi_app) as session:
         assert session.scalars(select(OutgoingEmail)).one().sent_at is not None
+
+
+def test_promoting_an_account_grants_nothing_to_whoever_registered_it(
+    wsgi_app, app_settings, tmp_path, capsys
+):
+    """SECURITY.md item 32: someone registers the future administrator's address first,
+    with a password of their own, and stays signed in. The operator then runs
+    app-create-admin for that address: the squatter's password, session and links all
+    stop working, and only the printed link makes the account usable."""
+    from app.scripts.create_admin import main as create_admin
+
+    from .flows import create_account
+
+    create_account(wsgi_app, "ceo@example.com", "squatters own chosen passphrase")
+    squatter = new_client(wsgi_app)
+    sign_in(squatter, "ceo@example.com", "squatters own chosen passphrase")
+    forgot_password(squatter, "ceo@example.com")
+    with db(wsgi_app) as session:
+        [early_code] = session.scalars(select(OneTimeCode.code_hash)).all()
+
+    config = _write_config(tmp_path, app_settings)
+    assert create_admin([str(config), "ceo@example.com"]) == 0
+    printed = capsys.readouterr().out
+    assert "was cleared" in printed and "7 days" in printed
+
+    squatter.get("/account", status=303)
+    squatter.get("/admin/accounts", status=303)
+    sign_in(new_client(wsgi_app), "ceo@example.com", "squatters own chosen passphrase", status=400)
+    with db(wsgi_app) as session:
+        early = session.scalars(
+            select(OneTimeCode).where(OneTimeCode.code_hash == early_code)
+        ).one()
+        assert early.used_at is not None
+        account = session.scalars(select(Account)).one()
+        assert account.is_admin and account.password_hash is None
+
+    link = next(line for line in printed.splitlines() if "/account/reset_password/" in line)
+    owner = new_client(wsgi_app)
+    open_link(owner, link.rsplit("/", 1)[1])
+    choose_password(owner, STRONG_PASSWORD)
+    sign_in(owner, "ceo@example.com", STRONG_PASSWORD)
+    owner.get("/admin/accounts", status=200)

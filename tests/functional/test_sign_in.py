@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.models import Account, LoginSession
 
-from ..conftest import STRONG_PASSWORD, new_client
+from ..conftest import BASE_URL, STRONG_PASSWORD, new_client
 from ..support import form_by_action
 from .flows import create_account, db, register, sign_in, sign_out
 
@@ -70,7 +70,7 @@ def test_sign_in_ignores_a_came_from_on_another_site(wsgi_app, came_from):
     form["password"] = STRONG_PASSWORD
     response = form.submit(status=303)
     location = urlsplit(response.location)
-    assert location.netloc == "localhost"
+    assert location.netloc == urlsplit(BASE_URL).netloc
     assert location.path == "/account"
 
 

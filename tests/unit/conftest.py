@@ -3,6 +3,7 @@ connection, and ways to look at what a service did."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.models import Account, OutgoingEmail, get_engine, get_session_factory
 from app.services.accounts import AccountService
 from app.services.composition import Services
+from app.services.mail_templates import MailTemplates
 from app.services.outbox import outbox_cipher
 from tests.conftest import SECRET, STRONG_PASSWORD
 
@@ -59,8 +61,10 @@ def emails_to(dbsession: Session, recipient: str) -> list[OutgoingEmail]:
 
 
 def body_text(message: OutgoingEmail) -> str:
-    assert message.body_text is not None
-    return outbox_cipher(SECRET).decrypt(message.body_text).decode("utf-8")
+    """The text of a queued email, rendered as the sender will render it."""
+    assert message.template is not None and message.payload is not None
+    params = json.loads(outbox_cipher(SECRET).decrypt(message.payload))
+    return MailTemplates().render(message.template, params).text
 
 
 def count(dbsession: Session, model: Any) -> int:

@@ -178,7 +178,7 @@ def test_reset_queues_a_password_changed_notice_without_secrets(
 
     account_service.reset_password(code, OTHER_PASSWORD)
 
-    notices = [m for m in emails_to(dbsession, EMAIL) if m.subject == "Your password was changed"]
+    notices = [m for m in emails_to(dbsession, EMAIL) if m.template == "password_changed"]
     assert len(notices) == 1
     text = body_text(notices[0])
     assert code not in text and OTHER_PASSWORD not in text
@@ -265,7 +265,7 @@ def test_change_password_keeps_this_session_and_ends_the_others(
 
     assert sessions.find_active(this_token) is not None
     assert all(sessions.find_active(token) is None for token in other_tokens)
-    notices = [m for m in emails_to(dbsession, EMAIL) if m.subject == "Your password was changed"]
+    notices = [m for m in emails_to(dbsession, EMAIL) if m.template == "password_changed"]
     assert len(notices) == 1
     assert OTHER_PASSWORD not in body_text(notices[0])
     assert signs_in(EMAIL, OTHER_PASSWORD)

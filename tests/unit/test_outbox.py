@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +14,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import OutgoingEmail, get_engine, get_session_factory
-from app.services.outbox import EmailContent, Outbox, OutboxSender, outbox_cipher
+from app.services.mail_templates import MailTemplates
+from app.services.outbox import Outbox, outbox_cipher
+from app.services.outbox_sender import OutboxSender
 from tests.conftest import SECRET
 from tests.support import FakeClock
 
@@ -74,6 +77,7 @@ def make_sender(
     return OutboxSender(
         session_factory,
         outbox_cipher(SECRET),
+        MailTemplates(),
         transport,
         clock,
         SENDER,
@@ -84,12 +88,13 @@ def make_sender(
     )
 
 
-def content(n: int = 0) -> EmailContent:
-    return EmailContent(
-        subject=f"Reset your password {n}",
-        text=f"Open {CANARY}/{n} to choose a password.",
-        html=f'<p><a href="{CANARY}/{n}">Choose a password</a></p>',
-    )
+def content(n: int = 0) -> tuple[str, dict[str, Any]]:
+    """A reset email as it is queued: the email's name and its parameters."""
+    return "password_reset", {
+        "email": f"user{n}@example.com",
+        "link": f"{CANARY}/{n}",
+        "minutes": 60,
+    }
 
 
 def stored(session_factory: sessionmaker[Session], message_id: int) -> OutgoingEmail:
@@ -102,37 +107,36 @@ def stored(session_factory: sessionmaker[Session], message_id: int) -> OutgoingE
 # Queueing
 
 
-def test_bodies_are_stored_encrypted(
+def test_messages_are_stored_encrypted(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session]
 ) -> None:
-    message = outbox.queue("alice@example.com", content())
+    message = outbox.queue("alice@example.com", *content())
     dbsession.commit()
 
     with session_factory() as session:
         row = session.execute(
-            text("SELECT body_text, body_html FROM outgoing_emails WHERE id = :id"),
+            text("SELECT template, payload FROM outgoing_emails WHERE id = :id"),
             {"id": message.id},
         ).one()
-    cipher = outbox_cipher(SECRET)
-    for raw, plain in zip(row, (content().text, content().html), strict=True):
-        raw = bytes(raw)
-        assert CANARY.encode() not in raw
-        assert b"canary-code" not in raw
-        assert cipher.decrypt(raw).decode("utf-8") == plain
+    assert row.template == "password_reset"
+    raw = bytes(row.payload)
+    assert CANARY.encode() not in raw
+    assert b"canary-code" not in raw
+    assert json.loads(outbox_cipher(SECRET).decrypt(raw)) == content()[1]
 
 
 def test_bodies_cannot_be_read_with_another_secret(outbox: Outbox) -> None:
     from cryptography.fernet import InvalidToken
 
-    message = outbox.queue("alice@example.com", content())
+    message = outbox.queue("alice@example.com", *content())
 
-    assert message.body_text is not None
+    assert message.payload is not None
     with pytest.raises(InvalidToken):
-        outbox_cipher("another secret").decrypt(message.body_text)
+        outbox_cipher("another secret").decrypt(message.payload)
 
 
 def test_queued_message_is_due_at_once(outbox: Outbox, clock: FakeClock) -> None:
-    message = outbox.queue("alice@example.com", content())
+    message = outbox.queue("alice@example.com", *content())
 
     assert message.next_attempt_at == clock.now()
     assert (message.attempts, message.sent_at, message.failed_at) == (0, None, None)
@@ -141,13 +145,13 @@ def test_queued_message_is_due_at_once(outbox: Outbox, clock: FakeClock) -> None
 # Sending
 
 
-def test_due_messages_are_sent_and_their_bodies_erased(
+def test_due_messages_are_rendered_sent_and_erased(
     outbox: Outbox,
     dbsession: Session,
     session_factory: sessionmaker[Session],
     clock: FakeClock,
 ) -> None:
-    ids = [outbox.queue(f"user{n}@example.com", content(n)).id for n in range(3)]
+    ids = [outbox.queue(f"user{n}@example.com", *content(n)).id for n in range(3)]
     dbsession.commit()
     transport = FakeTransport()
     clock.advance(seconds=5)
@@ -158,18 +162,21 @@ def test_due_messages_are_sent_and_their_bodies_erased(
         [f"user{n}@example.com"] for n in range(3)
     ]
     assert all(mail.sender == SENDER for mail in transport.sent)
-    assert transport.sent[0].body == content(0).text
+    assert f"{CANARY}/0" in transport.sent[0].body
+    assert f'href="{CANARY}/0"' in transport.sent[0].html
+    assert transport.sent[0].subject == "Reset your password"
     for message_id in ids:
         message = stored(session_factory, message_id)
         assert message.sent_at == clock.now()
-        assert (message.body_text, message.body_html) == (None, None)
+        assert message.payload is None
+        assert message.subject == "Reset your password"
         assert message.last_error is None
 
 
 def test_sent_message_is_not_sent_again(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    outbox.queue("alice@example.com", content())
+    outbox.queue("alice@example.com", *content())
     dbsession.commit()
     transport = FakeTransport()
     sender = make_sender(session_factory, transport, clock)
@@ -184,7 +191,7 @@ def test_sent_message_is_not_sent_again(
 def test_message_queued_for_later_is_not_sent_early(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    message = outbox.queue("alice@example.com", content())
+    message = outbox.queue("alice@example.com", *content())
     message.next_attempt_at = clock.now() + timedelta(minutes=1)
     dbsession.commit()
     transport = FakeTransport()
@@ -196,7 +203,7 @@ def test_message_queued_for_later_is_not_sent_early(
 def test_uncommitted_message_is_not_sent(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    outbox.queue("alice@example.com", content())
+    outbox.queue("alice@example.com", *content())
     transport = FakeTransport()
 
     assert make_sender(session_factory, transport, clock).deliver_due() == 0
@@ -211,7 +218,7 @@ def test_uncommitted_message_is_not_sent(
 def test_failure_is_recorded_and_retried_with_exponential_backoff(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    message_id = outbox.queue("alice@example.com", content()).id
+    message_id = outbox.queue("alice@example.com", *content()).id
     dbsession.commit()
     transport = FakeTransport(failures=3)
     sender = make_sender(session_factory, transport, clock)
@@ -225,7 +232,7 @@ def test_failure_is_recorded_and_retried_with_exponential_backoff(
         assert message.last_error is not None and "smtp server down" in message.last_error
         assert message.next_attempt_at == failed_at + backoff
         assert message.sent_at is None and message.failed_at is None
-        assert message.body_text is not None
+        assert message.payload is not None
 
         # Not due again a second before the backoff ends.
         clock.advance(seconds=backoff.total_seconds() - 1)
@@ -237,13 +244,13 @@ def test_failure_is_recorded_and_retried_with_exponential_backoff(
     assert transport.calls == 4
     message = stored(session_factory, message_id)
     assert message.sent_at == clock.now()
-    assert (message.body_text, message.body_html) == (None, None)
+    assert message.payload is None
 
 
 def test_backoff_is_capped(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    message_id = outbox.queue("alice@example.com", content()).id
+    message_id = outbox.queue("alice@example.com", *content()).id
     dbsession.commit()
     sender = make_sender(session_factory, FakeTransport(failures=100), clock, max_attempts=20)
 
@@ -256,10 +263,10 @@ def test_backoff_is_capped(
     assert message.next_attempt_at - (clock.now() - timedelta(hours=2)) == timedelta(hours=1)
 
 
-def test_message_is_given_up_after_max_attempts_and_its_bodies_erased(
+def test_message_is_given_up_after_max_attempts_and_erased(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    message_id = outbox.queue("alice@example.com", content()).id
+    message_id = outbox.queue("alice@example.com", *content()).id
     dbsession.commit()
     transport = FakeTransport(failures=100)
     sender = make_sender(session_factory, transport, clock, max_attempts=3)
@@ -272,7 +279,7 @@ def test_message_is_given_up_after_max_attempts_and_its_bodies_erased(
     assert message.attempts == 3
     assert message.failed_at is not None
     assert message.sent_at is None
-    assert (message.body_text, message.body_html) == (None, None)
+    assert message.payload is None
     assert message.last_error is not None
     clock.advance(days=30)
     assert sender.deliver_due() == 0
@@ -282,7 +289,7 @@ def test_message_is_given_up_after_max_attempts_and_its_bodies_erased(
 def test_one_failing_message_does_not_hold_up_the_others(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    ids = [outbox.queue(f"user{n}@example.com", content(n)).id for n in range(3)]
+    ids = [outbox.queue(f"user{n}@example.com", *content(n)).id for n in range(3)]
     dbsession.commit()
     transport = FakeTransport(failures=1)
 
@@ -292,14 +299,19 @@ def test_one_failing_message_does_not_hold_up_the_others(
     assert all(stored(session_factory, i).sent_at is not None for i in ids[1:])
 
 
-def test_body_that_cannot_be_decrypted_is_a_failure_not_a_crash(
+def test_message_that_cannot_be_decrypted_is_a_failure_not_a_crash(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    message_id = outbox.queue("alice@example.com", content()).id
+    message_id = outbox.queue("alice@example.com", *content()).id
     dbsession.commit()
     transport = FakeTransport()
     sender = OutboxSender(
-        session_factory, outbox_cipher("a rotated secret"), transport, clock, SENDER
+        session_factory,
+        outbox_cipher("a rotated secret"),
+        MailTemplates(),
+        transport,
+        clock,
+        SENDER,
     )
 
     assert sender.deliver_due() == 0
@@ -315,7 +327,7 @@ def test_body_that_cannot_be_decrypted_is_a_failure_not_a_crash(
 def test_claimed_but_unfinished_message_is_due_again_after_the_lease(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    message_id = outbox.queue("alice@example.com", content()).id
+    message_id = outbox.queue("alice@example.com", *content()).id
     dbsession.commit()
     with pytest.raises(ProcessDied):
         make_sender(session_factory, DyingTransport(), clock).deliver_due()
@@ -336,7 +348,7 @@ def test_two_senders_in_parallel_send_each_message_exactly_once(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
     for n in range(50):
-        outbox.queue(f"user{n}@example.com", content(n))
+        outbox.queue(f"user{n}@example.com", *content(n))
     dbsession.commit()
     transport = FakeTransport(delay=0.002)
     senders = [make_sender(session_factory, transport, clock) for _ in range(2)]

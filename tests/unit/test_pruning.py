@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import LoginSession, OneTimeCode, OutgoingEmail, get_engine, get_session_factory
+from app.models import (
+    AccountEvent,
+    LoginSession,
+    OneTimeCode,
+    OutgoingEmail,
+    get_engine,
+    get_session_factory,
+)
+from app.services import audit as events
 from app.services.accounts import AccountService
-from app.services.outbox import EmailContent, Outbox, outbox_cipher
-from app.services.pruning import Pruner
+from app.services.audit import AuditLog
+from app.services.outbox import Outbox, outbox_cipher
+from app.services.pruning import Pruner, RetentionPolicy
 from tests.conftest import SECRET, STRONG_PASSWORD
 from tests.support import FakeClock
 
@@ -21,6 +31,9 @@ def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
     engine = get_engine({"sqlalchemy.url": db_url})
     yield get_session_factory(engine)
     engine.dispose()
+
+
+NOTICE = {"email": "alice@example.com", "when": "2026-01-15T09:00:00+00:00", "ip": None}
 
 
 def _count(factory: sessionmaker[Session], model: type) -> int:
@@ -39,7 +52,7 @@ def test_old_codes_sessions_and_emails_are_pruned_and_recent_ones_kept(
     account_service.create_reset_code("alice@example.com", None)
     _, old_session = account_service.login_sessions.start(account, None, None)
     account_service.login_sessions.revoke(old_session)
-    old_email = outbox.queue("alice@example.com", EmailContent("old", "old", "old"))
+    old_email = outbox.queue("alice@example.com", "password_changed", NOTICE)
     old_email.sent_at = clock.now()
     dbsession.commit()
 
@@ -47,24 +60,47 @@ def test_old_codes_sessions_and_emails_are_pruned_and_recent_ones_kept(
     # Recent: made now, and still within their retention.
     account_service.create_reset_code("alice@example.com", None)
     account_service.login_sessions.start(account, None, None)
-    unsent = outbox.queue("alice@example.com", EmailContent("new", "new", "new"))
+    unsent = outbox.queue("alice@example.com", "password_changed", NOTICE)
     dbsession.commit()
 
     counts = Pruner(session_factory, clock).prune()
 
-    assert counts == {"codes": 1, "sessions": 1, "emails": 1}
+    assert counts == {"codes": 1, "sessions": 1, "emails": 1, "events": 0}
     assert _count(session_factory, OneTimeCode) == 1
     assert _count(session_factory, LoginSession) == 1
     with session_factory() as session:
         assert session.scalars(select(OutgoingEmail.id)).all() == [unsent.id]
-    assert Pruner(session_factory, clock).prune() == {"codes": 0, "sessions": 0, "emails": 0}
+    assert Pruner(session_factory, clock).prune() == {
+        "codes": 0,
+        "sessions": 0,
+        "emails": 0,
+        "events": 0,
+    }
 
 
 def test_an_unsent_email_is_never_pruned(dbsession: Session, clock: FakeClock, session_factory):
     Outbox(dbsession, outbox_cipher(SECRET), clock).queue(
-        "alice@example.com", EmailContent("waiting", "waiting", "waiting")
+        "alice@example.com", "password_changed", NOTICE
     )
     dbsession.commit()
     clock.advance(days=400)
     Pruner(session_factory, clock).prune()
     assert _count(session_factory, OutgoingEmail) == 1
+
+
+def test_events_older_than_the_retention_are_pruned(
+    dbsession: Session, clock: FakeClock, session_factory
+):
+    """SECURITY.md item 36: the audit trail keeps audit.retention_days (365 by default)."""
+    audit = AuditLog(dbsession, clock)
+    audit.record(events.SIGN_IN)
+    dbsession.commit()
+    clock.advance(days=200)
+    kept = audit.record(events.SIGN_OUT)
+    dbsession.commit()
+    clock.advance(days=166)
+
+    retention = RetentionPolicy(events=timedelta(days=365))
+    assert Pruner(session_factory, clock, retention).prune()["events"] == 1
+    with session_factory() as session:
+        assert session.scalars(select(AccountEvent.id)).all() == [kept.id]

@@ -1,0 +1,21 @@
+"""Keys derived from the app's one secret, one per use, so that no two uses share a key."""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+# What each key is for; changing one makes everything encrypted with it unreadable.
+OUTBOX = b"app outbox bodies v1"
+PENDING_CODES = b"app pending codes v1"
+
+
+def fernet_for(secret: str, purpose: bytes) -> Fernet:
+    """A Fernet key derived by HKDF-SHA256 from the app's secret, for this purpose only."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+        secret.encode("utf-8")
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
