@@ -191,6 +191,9 @@ class AppSettings:
     allow_registration: bool = True
     reset_code_minutes: int = 60
     invite_code_days: int = 7
+    require_verified_email: bool = True
+    verify_email_days: int = 2
+    unverified_days: int = 7
     password_min_length: int = 12
     password_min_strength: int = 3
     session_idle_minutes: int = 1440
@@ -242,6 +245,9 @@ class AppSettings:
             allow_registration=read.flag("accounts.allow_registration", True),
             reset_code_minutes=read.number("accounts.reset_code_minutes", 60, minimum=1),
             invite_code_days=read.number("accounts.invite_code_days", 7, minimum=1),
+            require_verified_email=read.flag("accounts.require_verified_email", True),
+            verify_email_days=read.number("accounts.verify_email_days", 2, minimum=1),
+            unverified_days=read.number("accounts.unverified_days", 7, minimum=1),
             password_min_length=read.number("accounts.password_min_length", 12, minimum=1),
             password_min_strength=read.number("accounts.password_min_strength", 3),
             session_idle_minutes=read.number("sessions.idle_minutes", 1440, minimum=1),

@@ -23,6 +23,9 @@ class Account(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_ip: Mapped[str | None] = mapped_column(String(45))
     login_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the owner proved the mailbox (a confirmation link, a reset, an invitation);
+    # None for an account registered but not yet confirmed.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<Account id={self.id}>"

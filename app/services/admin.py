@@ -25,6 +25,8 @@ def account_status(account: Account) -> str:
         return "disabled"
     if account.password_hash is None:
         return "invited"
+    if account.email_verified_at is None:
+        return "unconfirmed"
     return "active"
 
 

@@ -12,7 +12,7 @@ from app.models import Account
 from . import audit as events
 from .accounts import AccountService
 from .context import ServiceContext
-from .errors import RateLimited, SignInFailed
+from .errors import EmailNotConfirmed, RateLimited, SignInFailed
 from .password_guesses import PasswordGuessLimits
 from .passwords import Passwords
 from .rate_limits import SIGNIN_PER_IP
@@ -39,6 +39,7 @@ class AuthenticationService:
         passwords: Passwords,
         accounts: AccountService,
         guesses: PasswordGuessLimits,
+        require_confirmed_email: bool = True,
     ) -> None:
         self.context = context
         self.dbsession = context.dbsession
@@ -48,10 +49,12 @@ class AuthenticationService:
         self.passwords = passwords
         self.accounts = accounts
         self.guesses = guesses
+        self.require_confirmed_email = require_confirmed_email
 
     def sign_in(self, email: str, plain_text_password: str) -> Account:
         """The account, if the password is right and the account may sign in; else
-        raises SignInFailed, the same for every reason, or RateLimited.
+        raises SignInFailed, the same for every reason, or RateLimited; or, with the right
+        password on an account whose address is not confirmed yet, EmailNotConfirmed.
 
         Every attempt counts against the client's per-IP limit, the right ones too; a
         wrong password counts against this browser's allowance for the account (see
@@ -66,7 +69,14 @@ class AuthenticationService:
                 events.SIGN_IN_BLOCKED, account.id if account else None, BLOCKED_EVENT_WINDOW
             )
             raise
-        if not self._authenticate(account, plain_text_password) or not self.record_sign_in(account):
+        if not self._authenticate(account, plain_text_password):
+            raise SignInFailed()
+        if self.require_confirmed_email and account.email_verified_at is None:
+            # The right password: saying so reveals nothing to someone without it.
+            self.guesses.succeeded(allowance)
+            self.audit.record(events.SIGN_IN_UNCONFIRMED, account.id)
+            raise EmailNotConfirmed(account)
+        if not self.record_sign_in(account):
             raise SignInFailed()
         self.guesses.succeeded(allowance)
         return account

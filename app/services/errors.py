@@ -3,6 +3,11 @@ person at the keyboard; controllers show it and choose the status, they never wo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.models import Account
+
 
 class DomainError(Exception):
     """Base of every refusal a service makes; str(error) is the message for the user."""
@@ -42,6 +47,27 @@ class PasswordChangedMeanwhile(DomainError):
         "Your password was not changed: it was changed elsewhere, or this device was signed"
         " out, while you were changing it. Sign in again if you need to."
     )
+
+
+class WrongRegistrationPassword(DomainError):
+    message = (
+        "That is not the password this account was registered with. Enter the password"
+        " you chose when you registered."
+    )
+
+
+class SameEmail(DomainError):
+    message = "That is already your email address."
+
+
+class EmailNotConfirmed(DomainError):
+    """The right password, but the address has not been confirmed yet."""
+
+    message = "Confirm your email address first: we have sent you a link."
+
+    def __init__(self, account: Account) -> None:
+        super().__init__()
+        self.account = account
 
 
 class SignInFailed(DomainError):

@@ -16,7 +16,12 @@ from .activity import page_number
 from .base import ViewModelBase
 from .events import event_row
 
-STATUS_LABELS = {"active": "Active", "invited": "Invited, waiting", "disabled": "Disabled"}
+STATUS_LABELS = {
+    "active": "Active",
+    "invited": "Invited, waiting",
+    "unconfirmed": "Email not confirmed",
+    "disabled": "Disabled",
+}
 
 
 @dataclass(frozen=True)
