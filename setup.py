@@ -27,6 +27,9 @@ requires = [
     "zxcvbn",
     # Email syntax, IDNA domains and deliverable forms, instead of hand-written rules.
     "email-validator>=2.1,<3",
+    # Authenticator-app codes (RFC 6238), and their QR codes drawn as SVG on the server.
+    "pyotp>=2.9",
+    "segno>=1.6",
 ]
 
 tests_require = [

@@ -199,6 +199,8 @@ class AppSettings:
     session_idle_minutes: int = 1440
     session_absolute_days: int = 30
     session_max_per_account: int = 20
+    session_reauth_minutes: int = 15
+    require_two_factor_for_admins: bool = False
     audit_retention_days: int = 365
     ratelimit_storage_uri: str = "memory://"
     rate_limits: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
@@ -253,6 +255,10 @@ class AppSettings:
             session_idle_minutes=read.number("sessions.idle_minutes", 1440, minimum=1),
             session_absolute_days=read.number("sessions.absolute_days", 30, minimum=1),
             session_max_per_account=read.number("sessions.max_per_account", 20, minimum=1),
+            session_reauth_minutes=read.number("sessions.reauth_minutes", 15, minimum=1),
+            require_two_factor_for_admins=read.flag(
+                "accounts.require_two_factor_for_admins", False
+            ),
             audit_retention_days=read.number("audit.retention_days", 365, minimum=1),
             ratelimit_storage_uri=read.text("ratelimit.storage_uri", "memory://"),
             rate_limits=read.rate_limits(),

@@ -11,17 +11,30 @@ from pyramid.view import view_config, view_defaults
 
 from app.security import PERMISSION_SIGNED_IN
 from app.services import audit as events
-from app.services.errors import EmailNotConfirmed, RateLimited, SignInFailed
+from app.services.errors import (
+    EmailNotConfirmed,
+    RateLimited,
+    SecondFactorRequired,
+    SignInFailed,
+)
 from app.viewmodels.account import SignInViewModel
 
 from .base import ControllerBase, see_other, start_session
+from .second_factor import keep_pending_sign_in
 
 
 @view_defaults(renderer="app:templates/account/index.pt")
 class AccountController(ControllerBase):
     @view_config(route_name="account", request_method="GET", permission=PERMISSION_SIGNED_IN)
     def index(self) -> dict[str, Any]:
-        return {"account": self.request.identity}
+        account = self.request.identity
+        two_factor = self.services.two_factor
+        on = two_factor.has_totp(account)
+        return {
+            "account": account,
+            "two_factor_on": on,
+            "recovery_codes_left": two_factor.recovery_codes_left(account.id) if on else 0,
+        }
 
     @view_config(
         route_name="account.signin",
@@ -46,6 +59,8 @@ class AccountController(ControllerBase):
             return self.too_many(exc)
         except SignInFailed as exc:
             return self.form_error(vm, exc)
+        except SecondFactorRequired as exc:
+            return keep_pending_sign_in(self.request, exc, vm.came_from)
         except EmailNotConfirmed as exc:
             # Only the right password gets here: this says nothing to anyone else.
             self.services.registration.send_another_link(exc.account)

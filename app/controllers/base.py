@@ -63,9 +63,11 @@ def see_other(
     return response
 
 
-def start_session(request: AppRequest, account: Account, destination: str) -> Response:
+def start_session(
+    request: AppRequest, account: Account, destination: str, method: str = "password"
+) -> Response:
     """Sign the browser in (a new server-side session and its cookie) and redirect.
     A fresh CSRF token too: nothing an attacker saw before sign-in stays valid."""
     new_csrf_token(request)
-    headers = remember(request, account.id, account=account)
+    headers = remember(request, account.id, account=account, method=method)
     return see_other(request, destination, headers)

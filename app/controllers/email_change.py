@@ -6,7 +6,7 @@ from typing import Any
 
 from pyramid.view import view_config
 
-from app.security import PERMISSION_SIGNED_IN
+from app.security import PERMISSION_RECENTLY_SIGNED_IN, PERMISSION_SIGNED_IN
 from app.services.errors import (
     CodeInvalid,
     EmailTaken,
@@ -34,7 +34,7 @@ class EmailChangeController(EmailedLinkController):
         route_name="account.change_email",
         request_method="GET",
         renderer=CHANGE_TEMPLATE,
-        permission=PERMISSION_SIGNED_IN,
+        permission=PERMISSION_RECENTLY_SIGNED_IN,
     )
     def change_get(self) -> dict[str, Any]:
         return ChangeEmailViewModel(self.request, self.request.identity.email).to_dict()
@@ -43,7 +43,7 @@ class EmailChangeController(EmailedLinkController):
         route_name="account.change_email",
         request_method="POST",
         renderer=CHANGE_TEMPLATE,
-        permission=PERMISSION_SIGNED_IN,
+        permission=PERMISSION_RECENTLY_SIGNED_IN,
     )
     def change_post(self) -> Any:
         """The same answer whether or not the new address has an account."""

@@ -25,6 +25,7 @@ from .one_time_codes import (
     OneTimeCode,
 )
 from .outgoing_emails import OutgoingEmail
+from .recovery_codes import RecoveryCode
 from .transactions import join_managed_transactions, managed_session
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "PURPOSE_INVITE",
     "PURPOSE_RESET",
     "PURPOSE_VERIFY_EMAIL",
+    "RecoveryCode",
     "get_engine",
     "get_session_factory",
     "get_tm_session",

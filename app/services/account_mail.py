@@ -70,3 +70,25 @@ class AccountMail:
             "email_changed",
             {"email": old_address, "new_email": masked(new_address), "when": when.isoformat()},
         )
+
+    def second_factor_changed(self, recipient: str, change: str, when: datetime) -> None:
+        """Two-factor sign-in was turned on or off ("added" or "removed")."""
+        self.outbox.queue(
+            recipient,
+            f"second_factor_{change}",
+            {"email": recipient, "when": when.isoformat(), "site": self.site_url},
+        )
+
+    def recovery_code_used(self, recipient: str, left: int, when: datetime) -> None:
+        self.outbox.queue(
+            recipient,
+            "recovery_code_used",
+            {"email": recipient, "left": left, "when": when.isoformat(), "site": self.site_url},
+        )
+
+    def recovery_codes_renewed(self, recipient: str, when: datetime) -> None:
+        self.outbox.queue(
+            recipient,
+            "recovery_codes_renewed",
+            {"email": recipient, "when": when.isoformat(), "site": self.site_url},
+        )

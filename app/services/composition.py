@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +39,8 @@ from .passwords import Passwords
 from .pruning import Pruner, RetentionPolicy
 from .rate_limits import RateLimiter
 from .registration import RegistrationService
+from .secret_keys import TOTP_SECRETS, fernet_for
+from .two_factor import TwoFactorService
 
 
 class ServiceFactory:
@@ -64,10 +67,14 @@ class ServiceFactory:
         )
         self.mail_templates = MailTemplates(auto_reload=settings.reload_templates)
         self.cipher: Fernet = outbox_cipher(settings.secret)
+        self.totp_cipher: Fernet = fernet_for(settings.secret, TOTP_SECRETS)
+        # The name authenticator apps show beside the account.
+        self.site_name = urlsplit(settings.base_url).hostname or "Accounts"
         self.session_policy = SessionPolicy(
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(days=settings.session_absolute_days),
             max_per_account=settings.session_max_per_account,
+            reauthenticate_after=timedelta(minutes=settings.session_reauth_minutes),
         )
         self.code_policy = CodePolicy(
             lifetimes={
@@ -183,7 +190,14 @@ class Services:
             self.factory.passwords,
             self.accounts,
             self.guesses,
+            self.two_factor,
             require_confirmed_email=self.factory.settings.require_verified_email,
+        )
+
+    @cached_property
+    def two_factor(self) -> TwoFactorService:
+        return TwoFactorService(
+            self.context, self.factory.totp_cipher, self.mail, issuer=self.factory.site_name
         )
 
     @cached_property
@@ -211,4 +225,6 @@ class Services:
 
     @cached_property
     def admin(self) -> AccountAdminService:
-        return AccountAdminService(self.context, self.accounts, self.login_sessions, self.devices)
+        return AccountAdminService(
+            self.context, self.accounts, self.login_sessions, self.devices, self.two_factor
+        )

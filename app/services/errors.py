@@ -70,6 +70,25 @@ class EmailNotConfirmed(DomainError):
         self.account = account
 
 
+class SecondFactorRequired(DomainError):
+    """The right password on an account with a second factor: no session until it passes."""
+
+    message = "Enter the code from your authenticator app, or a recovery code."
+
+    def __init__(self, account: Account, fingerprint: str) -> None:
+        super().__init__()
+        self.account = account
+        # Ties the pending sign-in to the password that was checked (see authentication).
+        self.fingerprint = fingerprint
+
+
+class InvalidSecondFactorCode(DomainError):
+    message = (
+        "That code is not right. Type the 6-digit code your authenticator app shows now,"
+        " or one of your recovery codes."
+    )
+
+
 class SignInFailed(DomainError):
     """Wrong password, unknown address or unusable account: one answer for all of them."""
 

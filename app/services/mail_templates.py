@@ -65,6 +65,16 @@ def _moved(params: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _security(params: Mapping[str, Any]) -> dict[str, Any]:
+    when = datetime.fromisoformat(params["when"])
+    return {
+        "email": params["email"],
+        "site": params["site"],
+        "when": when.strftime("%Y-%m-%d %H:%M UTC"),
+        "left": params.get("left"),
+    }
+
+
 # Each email: its subject, and how its queued parameters become the template's values.
 EMAILS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
     "password_reset": ("Reset your password", _link),
@@ -75,6 +85,10 @@ EMAILS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
     "confirm_new_email": ("Confirm your new email address", _link),
     "address_in_use": ("Someone tried to use your address", _site),
     "email_changed": ("Your email address was changed", _moved),
+    "second_factor_added": ("Two-factor sign-in is on", _security),
+    "second_factor_removed": ("Two-factor sign-in was turned off", _security),
+    "recovery_code_used": ("A recovery code was used", _security),
+    "recovery_codes_renewed": ("New recovery codes were made", _security),
 }
 
 

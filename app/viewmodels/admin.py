@@ -97,9 +97,16 @@ class NewAccountViewModel(ViewModelBase):
 
 
 class AccountDetailViewModel(ViewModelBase):
-    def __init__(self, request: Request, account: Account, events: Page[AccountEvent]) -> None:
+    def __init__(
+        self,
+        request: Request,
+        account: Account,
+        events: Page[AccountEvent],
+        has_second_factor: bool,
+    ) -> None:
         super().__init__(request)
         self.account = account
+        self.has_second_factor = has_second_factor
         self.row = account_row(account)
         self.events = events
         self.event_rows = [event_row(event) for event in events.items]
@@ -112,4 +119,5 @@ class AccountDetailViewModel(ViewModelBase):
             "page": self.events.page,
             "pages": self.events.pages,
             "is_self": self.request.identity.id == self.account.id,
+            "has_second_factor": self.has_second_factor,
         }

@@ -214,6 +214,9 @@ def test_every_page_is_accessible_and_gets_a_screenshot(live_server, context_fac
         "account": "/account",
         "change-password": "/account/change_password",
         "change-email": "/account/change_email",
+        "two-factor": "/account/two_factor",
+        "two-factor-setup": "/account/two_factor/totp",
+        "reauthenticate": "/account/reauthenticate?came_from=/account/change_email",
         "devices": "/account/sessions",
         "activity": "/account/activity",
         "admin-accounts": "/admin/accounts",
@@ -283,4 +286,41 @@ def test_changing_the_email_address_in_the_browser(live_server, context_factory,
 
     page.get_by_role("button", name="Sign out").click()
     _sign_in(page, url, "alice@new.example.com", STRONG_PASSWORD)
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+
+
+def test_two_factor_sign_in_in_the_browser(live_server, context_factory, mail_server):
+    import pyotp
+
+    url = live_server.url
+    page = context_factory(bypass_csp=True).new_page()
+    _register(page, url, mail_server, ALICE, STRONG_PASSWORD)
+    page.get_by_role("link", name="Two-factor sign-in").click()
+    _check_accessibility(page)
+    page.get_by_role("link", name="Set up an authenticator app").click()
+    expect(page.locator("svg")).to_be_visible()
+    _check_accessibility(page)
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    totp = pyotp.TOTP(secret)
+    page.get_by_label("Code from the app").fill(totp.now())
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    expect(page.get_by_role("button", name="Download as a text file")).to_be_visible()
+    _check_accessibility(page)
+    _shot(page, "recovery-codes")
+    page.get_by_role("button", name="Sign out").click()
+
+    # The right password alone: the second step, and no session.
+    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    expect(page).to_have_url(f"{url}/account/signin/two_factor")
+    _check_accessibility(page)
+    page.goto(f"{url}/account")
+    expect(page).to_have_url(re.compile(r"/account/signin\?came_from="))
+    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    page.get_by_label("Code").fill("000000" if totp.now() != "000000" else "111111")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not right")
+    # A code of the next time step: the one used at set-up cannot be used again.
+    page.get_by_label("Code").fill(totp.at(time.time() + 30))
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
