@@ -9,7 +9,7 @@ TEST_WORKERS ?= auto
 INI ?= development.ini
 PORT ?= 6543
 
-.PHONY: run test lint format migrate bench clean
+.PHONY: run test lint format migrate bench clean translations
 
 run: $(VENV)/.app-installed var
 	$(BIN)/alembic -c $(INI) upgrade head
@@ -32,6 +32,12 @@ migrate: $(VENV)/.app-installed var
 
 var:
 	mkdir -p var/mail
+
+# Extract every message (lingua), then update each language's catalogue; the catalogues
+# are compiled when the app starts.
+translations: $(VENV)/.testing-installed
+	$(BIN)/pot-create -c lingua.cfg -d app -o app/locale/app.pot app
+	$(BIN)/python -m app.scripts.translations
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -38,6 +38,8 @@ requires = [
     "ua-parser[regex]>=1.0,<2",
     # The breached-password check's HTTP client: timeouts and connection reuse.
     "httpx>=0.27,<1",
+    # Translations: catalogues compiled at start-up, dates and plurals in each language.
+    "Babel>=2.12",
 ]
 
 tests_require = [
@@ -53,6 +55,8 @@ tests_require = [
     "pytest-xdist>=3.5",
     "playwright",
     "ruff",
+    # Extraction of the messages to translate (make translations, and its test).
+    "lingua>=4.15",
     "mypy",
     "types-WebOb",
 ]

@@ -32,6 +32,7 @@ def make_app(
         config.registry["app_settings"] = app_settings
         config.registry["services"] = ServiceFactory(app_settings, clock=clock, hasher=hasher)
         config.include(".request")
+        config.include(".i18n")
         config.include(".templating")
         config.include(".models")
         config.include(".wiring")

@@ -18,6 +18,7 @@ from transaction import TransactionManager
 from . import cookies
 from .client_ip import resolve_client_ip
 from .cookies import Cookies
+from .i18n import Formats
 from .models import LoginSession, get_tm_session
 from .pending_codes import PendingCodes
 from .services.audit import RequestOrigin
@@ -77,7 +78,13 @@ class AppRequest(Request):
                 device_token=self.cookies.get(self.app_cookies.name(cookies.DEVICE)),
             ),
             on_mail_queued=wake_sender_after_commit,
+            locale=lambda: self.locale_name,
         )
+
+    @reify
+    def formats(self) -> Formats:
+        """Dates, times and plurals in the request's language."""
+        return Formats(self.locale_name, self.localizer)
 
     @reify
     def login_session(self) -> LoginSession | None:
@@ -86,6 +93,14 @@ class AppRequest(Request):
         if not token:
             return None
         return self.services.login_sessions.find_active(token)
+
+    @reify
+    def here(self) -> str:
+        """This page's path and query, to come back to (/ if it cannot be read)."""
+        try:
+            return str(self.path_qs)
+        except UnicodeDecodeError:
+            return "/"
 
     def page_path(self, route_name: str) -> str:
         """route_path() of a route without placeholders, kept once computed: the layout

@@ -4,6 +4,7 @@ from pyramid.config import Configurator
 def includeme(config: Configurator) -> None:
     config.add_static_view("static", "app:static", cache_max_age=3600)
     config.add_route("home", "/")
+    config.add_route("language", "/language")
     config.add_route("account", "/account")
     config.add_route("account.register", "/account/register")
     config.add_route("account.verify_sent", "/account/verify_sent")

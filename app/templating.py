@@ -24,6 +24,8 @@ from pyramid.config import Configurator
 from pyramid.renderers import RendererHelper
 from pyramid_chameleon.zpt import renderer_factory as chameleon_renderer_factory
 
+from .i18n import page_translator
+
 LAYOUT = "app:templates/shared/layout.pt"
 # Complete HTML documents, rendered without the shared layout.
 WHOLE_DOCUMENTS = frozenset({"app:templates/errors/unavailable.pt"})
@@ -52,6 +54,9 @@ class PageRenderer:
         self.layout = layout
 
     def __call__(self, value: Any, system: dict[str, Any]) -> str:
+        request = system.get("request")
+        if request is not None:
+            system["translate"] = page_translator(request)
         html = self.page(value, system)
         if not html.startswith(TITLE_START):
             raise PageWithoutTitle(f"{system.get('renderer_name')} does not start with <title>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import re
 import socket
 import threading
@@ -94,7 +95,10 @@ class Mailbox:
                 CaughtMail(
                     envelope.mail_from,
                     list(envelope.rcpt_tos),
-                    email.message_from_bytes(envelope.original_content or envelope.content),
+                    email.message_from_bytes(
+                        envelope.original_content or envelope.content,
+                        policy=email.policy.default,
+                    ),
                 )
             )
             self.over_tls.append(session.ssl is not None)

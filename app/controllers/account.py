@@ -9,6 +9,7 @@ from pyramid.response import Response
 from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
+from app.i18n import translated
 from app.security import PERMISSION_SIGNED_IN
 from app.services import audit as events
 from app.services.errors import (
@@ -17,6 +18,7 @@ from app.services.errors import (
     SecondFactorRequired,
     SignInFailed,
 )
+from app.translation import _
 from app.viewmodels.account import PREFILL_KEY, SignInViewModel
 
 from .base import ControllerBase, see_other, start_session
@@ -76,12 +78,13 @@ class AccountController(ControllerBase):
             self.services.audit.record(events.SIGN_OUT, identity.id)
         headers = forget(self.request)
         self.request.session.invalidate()
-        self.flash("You are signed out.")
+        self.flash(_("You are signed out."))
         return see_other(self.request, self.request.page_path("account.signin"), headers)
 
     @view_config(route_name="account.logout", request_method="GET")
     def logout_get(self) -> HTTPMethodNotAllowed:
         # Signing out changes state, so it takes a POST with the CSRF token.
         return HTTPMethodNotAllowed(
-            "Sign out with the button on the page.", headers={"Allow": "POST"}
+            translated(self.request, _("Sign out with the button on the page.")),
+            headers={"Allow": "POST"},
         )

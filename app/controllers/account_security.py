@@ -19,6 +19,7 @@ from app.services.errors import (
     WrongCurrentPassword,
 )
 from app.services.user_agents import describe_user_agent
+from app.translation import _
 from app.viewmodels.account import ChangePasswordViewModel
 from app.viewmodels.activity import ActivityViewModel
 from app.viewmodels.pages import page_number
@@ -69,7 +70,7 @@ class AccountSecurityController(ControllerBase):
         except (WrongCurrentPassword, PasswordRejected, PasswordChangedMeanwhile) as exc:
             return self.form_error(vm, exc)
         new_csrf_token(self.request)
-        self.flash("Your password has been changed. Your other devices have been signed out.")
+        self.flash(_("Your password has been changed. Your other devices have been signed out."))
         return see_other(self.request, self.request.page_path("account"))
 
     # Devices
@@ -96,12 +97,17 @@ class AccountSecurityController(ControllerBase):
         if session_id == self.current_session_id:
             headers = forget(self.request)
             self.request.session.invalidate()
-            self.flash("You are signed out.")
+            self.flash(_("You are signed out."))
             return see_other(self.request, self.request.page_path("account.signin"), headers)
-        when = target.created_at.strftime("%Y-%m-%d %H:%M UTC")
         self.flash(
-            f"{describe_user_agent(target.user_agent)}, signed in {when}"
-            f" from {target.ip or 'an unknown address'}, has been signed out."
+            _(
+                "${device}, signed in ${when} from ${ip}, has been signed out.",
+                mapping={
+                    "device": describe_user_agent(target.user_agent),
+                    "when": self.request.formats.when(target.created_at),
+                    "ip": target.ip or _("an unknown address"),
+                },
+            )
         )
         return see_other(self.request, self.request.page_path("account.sessions"))
 
@@ -111,8 +117,13 @@ class AccountSecurityController(ControllerBase):
             self.account.id, except_id=self.current_session_id
         )
         self.services.audit.record(events.SESSIONS_REVOKED, self.account.id, count=count)
-        noun = "device has" if count == 1 else "devices have"
-        self.flash(f"{count} other {noun} been signed out.")
+        self.flash(
+            self.request.formats.ngettext(
+                "${n} other device has been signed out.",
+                "${n} other devices have been signed out.",
+                count,
+            )
+        )
         return see_other(self.request, self.request.page_path("account.sessions"))
 
     # Activity

@@ -14,6 +14,7 @@ from pyramid.view import view_config, view_defaults
 from app.models import Account
 from app.security import PERMISSION_ADMIN, PERMISSION_ADMIN_ACTION
 from app.services.errors import AdminActionRefused, EmailTaken, InvalidEmail
+from app.translation import _
 from app.viewmodels.admin import (
     AccountDetailViewModel,
     AccountListViewModel,
@@ -73,7 +74,7 @@ class AdminController(ControllerBase):
             account = self.services.admin.invite(vm.email, vm.is_admin, actor=self.admin)
         except (EmailTaken, InvalidEmail) as exc:
             return self.form_error(vm, exc)
-        self.flash(f"Invitation sent to {account.email}.")
+        self.flash(_("Invitation sent to ${email}.", mapping={"email": account.email}))
         return see_other(self.request, self.request.route_path("admin.account", id=account.id))
 
     @view_config(
@@ -117,7 +118,12 @@ class AdminController(ControllerBase):
         account = self._account()
         with self._refusals_flashed():
             self.services.admin.disable(account, actor=self.admin)
-            self.flash(f"{account.email} is disabled and signed out everywhere.")
+            self.flash(
+                _(
+                    "${email} is disabled and signed out everywhere.",
+                    mapping={"email": account.email},
+                )
+            )
         return self._back_to(account)
 
     @view_config(
@@ -129,7 +135,7 @@ class AdminController(ControllerBase):
     def enable(self) -> Response:
         account = self._account()
         self.services.admin.enable(account, actor=self.admin)
-        self.flash(f"{account.email} can sign in again.")
+        self.flash(_("${email} can sign in again.", mapping={"email": account.email}))
         return self._back_to(account)
 
     @view_config(
@@ -142,7 +148,12 @@ class AdminController(ControllerBase):
         account = self._account()
         with self._refusals_flashed():
             self.services.admin.send_reset(account, actor=self.admin)
-            self.flash(f"A link to choose a password was sent to {account.email}.")
+            self.flash(
+                _(
+                    "A link to choose a password was sent to ${email}.",
+                    mapping={"email": account.email},
+                )
+            )
         return self._back_to(account)
 
     @view_config(
@@ -155,7 +166,9 @@ class AdminController(ControllerBase):
         account = self._account()
         with self._refusals_flashed():
             self.services.admin.resend_invitation(account, actor=self.admin)
-            self.flash(f"The invitation was sent again to {account.email}.")
+            self.flash(
+                _("The invitation was sent again to ${email}.", mapping={"email": account.email})
+            )
         return self._back_to(account)
 
     @view_config(
@@ -169,7 +182,12 @@ class AdminController(ControllerBase):
         account = self._account()
         with self._refusals_flashed():
             self.services.admin.remove_two_factor(account, actor=self.admin)
-            self.flash(f"Two-factor sign-in is off for {account.email}, who has been told.")
+            self.flash(
+                _(
+                    "Two-factor sign-in is off for ${email}, who has been told.",
+                    mapping={"email": account.email},
+                )
+            )
         return self._back_to(account)
 
     def _account(self) -> Account:
@@ -187,4 +205,4 @@ class AdminController(ControllerBase):
         try:
             yield
         except AdminActionRefused as exc:
-            self.flash(str(exc), queue="error")
+            self.flash(exc.message, queue="error")

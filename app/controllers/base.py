@@ -9,6 +9,7 @@ from pyramid.csrf import new_csrf_token
 from pyramid.response import Response
 from pyramid.security import remember
 
+from app.i18n import translated
 from app.models import Account
 from app.request import AppRequest
 from app.services.composition import Services
@@ -39,7 +40,9 @@ class ControllerBase:
         return too_many_response(self.request, exc)
 
     def flash(self, message: str, queue: str = "success") -> None:
-        self.request.session.flash(message, queue=queue)
+        """A message for the next page, in the request's language (the session keeps
+        plain text)."""
+        self.request.session.flash(translated(self.request, message), queue=queue)
 
 
 def too_many_response(request: AppRequest, exc: RateLimited) -> dict[str, Any]:
@@ -47,7 +50,7 @@ def too_many_response(request: AppRequest, exc: RateLimited) -> dict[str, Any]:
     request.response.headers["Retry-After"] = str(exc.retry_after)
     request.override_renderer = TOO_MANY_TEMPLATE
     minutes = -(-exc.retry_after // 60)
-    wait = f"{minutes} minute" + ("s" if minutes != 1 else "")
+    wait = request.formats.ngettext("${n} minute", "${n} minutes", minutes)
     return {"wait": wait, "retry_after": exc.retry_after}
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from pyramid.view import view_config
 
+from app.i18n import translated
 from app.security import PERMISSION_RECENTLY_SIGNED_IN, PERMISSION_SIGNED_IN
 from app.services.errors import (
     CodeInvalid,
@@ -15,6 +16,7 @@ from app.services.errors import (
     SameEmail,
     WrongCurrentPassword,
 )
+from app.translation import _
 from app.viewmodels.account import ChangeEmailViewModel
 
 from .base import see_other
@@ -28,7 +30,7 @@ class EmailChangeController(EmailedLinkController):
     pending_key = "email_code"
     form_route = "account.confirm_email"
     again_route = "account.change_email"
-    again_label = "Ask again"
+    again_label = _("Ask again")
 
     @view_config(
         route_name="account.change_email",
@@ -110,7 +112,11 @@ class EmailChangeController(EmailedLinkController):
         except EmailTaken as exc:
             self.forget_pending_code()
             self.request.response.status = 400
-            return {"error": str(exc), "old_email": None, "new_email": None}
+            return {
+                "error": translated(self.request, exc.message),
+                "old_email": None,
+                "new_email": None,
+            }
         self.forget_pending_code()
-        self.flash(f"Your email address is now {new_email}.")
+        self.flash(_("Your email address is now ${email}.", mapping={"email": new_email}))
         return see_other(self.request, self.request.page_path("account"))

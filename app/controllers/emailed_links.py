@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from app.i18n import translated
 from app.services.errors import CodeInvalid, RateLimited
+from app.translation import _
 
 from .base import ControllerBase, see_other
 
@@ -18,7 +20,7 @@ LINK_INVALID_TEMPLATE = "app:templates/account/link_invalid.pt"
 class NoPendingCode(CodeInvalid):
     """No code in the session: the page was opened without the emailed link."""
 
-    message = "Open the link from your email. If it has expired, ask for a new one."
+    message = _("Open the link from your email. If it has expired, ask for a new one.")
 
 
 class EmailedLinkController(ControllerBase):
@@ -56,7 +58,7 @@ class EmailedLinkController(ControllerBase):
         self.request.response.status = 400
         self.request.override_renderer = LINK_INVALID_TEMPLATE
         return {
-            "error": str(error),
+            "error": translated(self.request, error.message),
             "again_url": self.request.page_path(self.again_route),
-            "again_label": self.again_label,
+            "again_label": translated(self.request, self.again_label),
         }

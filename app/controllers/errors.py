@@ -11,8 +11,10 @@ from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from app.i18n import locale_without_account, translated
 from app.security import NeedsPasswordChange, NeedsReauthentication, NeedsSecondFactor
 from app.services.errors import RateLimited
+from app.translation import _
 from app.viewmodels.base import safe_redirect_path
 
 from .base import see_other, too_many_response
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 @notfound_view_config(renderer="app:templates/errors/error.pt")
 def not_found(exc: HTTPNotFound, request: Any) -> dict[str, Any]:
     request.response.status = 404
-    return {"title": "Page not found", "message": "There is no page at this address."}
+    return {"title": _("Page not found"), "message": _("There is no page at this address.")}
 
 
 @forbidden_view_config(renderer="app:templates/errors/error.pt")
@@ -42,13 +44,18 @@ def forbidden(exc: HTTPForbidden, request: Any) -> Any:
         return see_other(request, request.page_path("account.change_password"))
     if isinstance(exc.result, NeedsSecondFactor):
         request.session.flash(
-            "Administrators must turn on two-factor sign-in before they can use the"
-            " administration pages.",
+            translated(
+                request,
+                _(
+                    "Administrators must turn on two-factor sign-in before they can use the"
+                    " administration pages."
+                ),
+            ),
             queue="error",
         )
         return see_other(request, request.page_path("account.two_factor"))
     request.response.status = 403
-    return {"title": "Not allowed", "message": "Your account may not open this page."}
+    return {"title": _("Not allowed"), "message": _("Your account may not open this page.")}
 
 
 def _page_to_come_back_to(request: Any) -> str:
@@ -68,8 +75,8 @@ def _page_to_come_back_to(request: Any) -> str:
 def bad_csrf_token(exc: BadCSRFToken, request: Any) -> dict[str, Any]:
     request.response.status = 400
     return {
-        "title": "The form has expired",
-        "message": "Go back, reload the page and send the form again.",
+        "title": _("The form has expired"),
+        "message": _("Go back, reload the page and send the form again."),
     }
 
 
@@ -78,8 +85,8 @@ def bad_csrf_origin(exc: BadCSRFOrigin, request: Any) -> dict[str, Any]:
     log.warning("Form refused: %s", exc)
     request.response.status = 400
     return {
-        "title": "The form came from another site",
-        "message": "Open this site's own page, and send the form from there.",
+        "title": _("The form came from another site"),
+        "message": _("Open this site's own page, and send the form from there."),
     }
 
 
@@ -92,8 +99,8 @@ def rate_limited(exc: RateLimited, request: Any) -> dict[str, Any]:
 def bad_encoding(exc: UnicodeDecodeError, request: Any) -> dict[str, Any]:
     request.response.status = 400
     return {
-        "title": "Unreadable request",
-        "message": "The address or the form contained characters that are not valid UTF-8.",
+        "title": _("Unreadable request"),
+        "message": _("The address or the form contained characters that are not valid UTF-8."),
     }
 
 
@@ -107,6 +114,9 @@ def http_exception(exc: HTTPException, request: Any) -> HTTPException:
 def database_unavailable(exc: Exception, request: Any) -> dict[str, Any]:
     # A page of its own, which does not touch the database (no signed-in menu).
     log.warning("Database unavailable: %s", type(getattr(exc, "orig", exc)).__name__)
+    if "locale_name" not in vars(request):
+        # Without the signed-in account's stored language, which is in the database.
+        request.locale_name = locale_without_account(request)
     request.response.status = 503
     request.response.headers["Retry-After"] = "30"
     return {}
@@ -119,6 +129,6 @@ def server_error(exc: Exception, request: Any) -> dict[str, Any]:
     log.error("Unhandled %s on %s %s", type(exc).__name__, request.method, route, exc_info=exc)
     request.response.status = 500
     return {
-        "title": "Something went wrong",
-        "message": "The page could not be shown. Please try again in a moment.",
+        "title": _("Something went wrong"),
+        "message": _("The page could not be shown. Please try again in a moment."),
     }

@@ -9,6 +9,7 @@ from pyramid.security import forget
 from pyramid.view import view_config
 
 from app.services.errors import CodeInvalid, RateLimited
+from app.translation import _
 
 from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 
@@ -20,7 +21,7 @@ class NotMeController(EmailedLinkController):
     pending_key = "not_me_code"
     form_route = "account.not_me"
     again_route = "account.forgot_password"
-    again_label = "Reset your password"
+    again_label = _("Reset your password")
 
     @view_config(
         route_name="account.not_me_link", request_method="GET", renderer=LINK_INVALID_TEMPLATE

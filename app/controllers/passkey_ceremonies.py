@@ -15,6 +15,7 @@ import json
 from pyramid.response import Response
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
+from app.i18n import translated
 from app.request import AppRequest
 from app.services.errors import DomainError, RateLimited
 from app.services.webauthn_protocol import CEREMONY_SECONDS, Ceremony
@@ -49,7 +50,8 @@ def take_challenge(request: AppRequest, kind: str, account_id: int | None) -> by
 def refusal(request: AppRequest, error: DomainError | str, status: int = 400) -> Response:
     """A refusal passkeys.js shows beside the button. Returned rather than raised, so
     the transaction (and the event that records the refusal) is kept."""
-    response = _json(json.dumps({"error": str(error)}), status)
+    message = error.message if isinstance(error, DomainError) else error
+    response = _json(json.dumps({"error": translated(request, message)}), status)
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

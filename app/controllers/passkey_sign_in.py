@@ -10,6 +10,7 @@ from pyramid.view import view_config
 
 from app.security import PERMISSION_SIGNED_IN
 from app.services.errors import EmailNotConfirmed, PasskeyRefused, RateLimited, SignInFailed
+from app.translation import _
 from app.viewmodels.passkeys import PasskeyAnswerViewModel
 
 from . import passkey_ceremonies as ceremonies
@@ -42,7 +43,7 @@ class PasskeySignInController(ControllerBase):
             self.services.registration.send_another_link(exc.account)
             return ceremonies.refusal(
                 self.request,
-                "Confirm your email address first: we have sent you a new link.",
+                _("Confirm your email address first: we have sent you a new link."),
                 403,
             )
         headers = sign_in_headers(
@@ -61,7 +62,7 @@ class PasskeySignInController(ControllerBase):
         if account is None:
             return self._expired()
         if not self.services.passkeys.has_passkeys(account):
-            return ceremonies.refusal(self.request, "Your account has no passkey.")
+            return ceremonies.refusal(self.request, _("Your account has no passkey."))
         ceremony = self.services.passkeys.authentication_ceremony(account, verify_user=False)
         return ceremonies.offer(self.request, ceremonies.SECOND_FACTOR, ceremony, account.id)
 
@@ -97,7 +98,7 @@ class PasskeySignInController(ControllerBase):
 
     def _expired(self) -> Response:
         self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
-        self.flash("Your sign-in has expired. Sign in again.", queue="error")
+        self.flash(_("Your sign-in has expired. Sign in again."), queue="error")
         return ceremonies.go_to(self.request, self.request.page_path("account.signin"))
 
     # Re-authentication: a passkey that verifies its user is worth password and code.
@@ -110,7 +111,7 @@ class PasskeySignInController(ControllerBase):
     def reauthenticate_options(self) -> Response:
         account = self.request.identity
         if not self.services.passkeys.has_passkeys(account):
-            return ceremonies.refusal(self.request, "Your account has no passkey.")
+            return ceremonies.refusal(self.request, _("Your account has no passkey."))
         ceremony = self.services.passkeys.authentication_ceremony(account, verify_user=True)
         return ceremonies.offer(self.request, ceremonies.REAUTHENTICATE, ceremony, account.id)
 

@@ -12,6 +12,7 @@ from pyramid.view import view_config
 from app.models import Account, WebAuthnCredential
 from app.security import PERMISSION_RECENTLY_SIGNED_IN, PERMISSION_SIGNED_IN
 from app.services.errors import PasskeyRefused
+from app.translation import _
 from app.viewmodels.passkeys import PasskeyAnswerViewModel, PasskeyNameViewModel
 
 from . import passkey_ceremonies as ceremonies
@@ -68,7 +69,12 @@ class PasskeysController(ControllerBase):
             passkey = self.services.passkeys.add(self.account, vm.credential, challenge, vm.name)
         except PasskeyRefused as exc:
             return ceremonies.refusal(self.request, exc)
-        self.flash(f"The passkey “{passkey.name}” is added. You can sign in with it now.")
+        self.flash(
+            _(
+                "The passkey “${name}” is added. You can sign in with it now.",
+                mapping={"name": passkey.name},
+            )
+        )
         return ceremonies.go_to(self.request, self.request.page_path("account.passkeys"))
 
     # Renaming and removing
@@ -92,7 +98,7 @@ class PasskeysController(ControllerBase):
             self.request.response.status = 400
             return self._list(rename_error=vm.error, renaming=passkey.id)
         self.services.passkeys.rename(passkey, vm.name)
-        self.flash(f"The passkey is now called “{passkey.name}”.")
+        self.flash(_("The passkey is now called “${name}”.", mapping={"name": passkey.name}))
         return see_other(self.request, self.request.page_path("account.passkeys"))
 
     @view_config(
@@ -103,5 +109,10 @@ class PasskeysController(ControllerBase):
     def delete(self) -> Response:
         passkey = self._passkey()
         self.services.passkeys.remove(self.account, passkey)
-        self.flash(f"The passkey “{passkey.name}” is removed. It no longer signs in.")
+        self.flash(
+            _(
+                "The passkey “${name}” is removed. It no longer signs in.",
+                mapping={"name": passkey.name},
+            )
+        )
         return see_other(self.request, self.request.page_path("account.passkeys"))

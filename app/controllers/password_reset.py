@@ -7,8 +7,10 @@ from typing import Any
 from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
+from app.i18n import translated
 from app.models import PURPOSE_INVITE
 from app.services.errors import CodeInvalid, PasswordRejected, RateLimited
+from app.translation import _
 from app.viewmodels.account import (
     PREFILL_KEY,
     ForgotPasswordViewModel,
@@ -18,8 +20,8 @@ from app.viewmodels.account import (
 from .base import see_other
 from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 
-RESET_DONE_MESSAGE = "Your password has been reset, please sign in."
-INVITATION_DONE_MESSAGE = "Your password is set, please sign in."
+RESET_DONE_MESSAGE = _("Your password has been reset, please sign in.")
+INVITATION_DONE_MESSAGE = _("Your password is set, please sign in.")
 
 
 @view_defaults(renderer="app:templates/account/reset_password.pt")
@@ -27,7 +29,7 @@ class PasswordResetController(EmailedLinkController):
     pending_key = "reset_code"
     form_route = "account.reset_password"
     again_route = "account.forgot_password"
-    again_label = "Ask for a new link"
+    again_label = _("Ask for a new link")
 
     @view_config(
         route_name="account.forgot_password",
@@ -105,7 +107,7 @@ class PasswordResetController(EmailedLinkController):
         self.request.pending_codes.keep(self.request.session, PREFILL_KEY, vm.email)
         self.request.override_renderer = "app:templates/account/reset_done.pt"
         message = INVITATION_DONE_MESSAGE if vm.is_invitation else RESET_DONE_MESSAGE
-        return {"message": message, "is_invitation": vm.is_invitation}
+        return {"message": translated(self.request, message), "is_invitation": vm.is_invitation}
 
     def _pending_form(self) -> ResetPasswordViewModel:
         """The form for the code waiting in the session; raises CodeInvalid when there is

@@ -14,6 +14,7 @@ from app.services.errors import (
     RateLimited,
     WrongRegistrationPassword,
 )
+from app.translation import _
 from app.viewmodels.account import RegisterViewModel, VerifyEmailViewModel
 
 from .base import see_other, start_session
@@ -26,7 +27,7 @@ class RegistrationController(EmailedLinkController):
     pending_key = "verify_code"
     form_route = "account.verify_email"
     again_route = "account.signin"
-    again_label = "Sign in to get a new link"
+    again_label = _("Sign in to get a new link")
 
     def _require_registration_open(self) -> None:
         if not self.request.app_settings.allow_registration:
@@ -105,7 +106,7 @@ class RegistrationController(EmailedLinkController):
             return self.form_error(vm, exc)
         self.forget_pending_code()
         self.services.authentication.record_sign_in(account)
-        self.flash("Your email address is confirmed. Welcome!")
+        self.flash(_("Your email address is confirmed. Welcome!"))
         return start_session(self.request, account, self.request.page_path("account"))
 
     def _pending_form(self) -> VerifyEmailViewModel:

@@ -16,6 +16,7 @@ from app.services.errors import (
     SignInFailed,
     WrongCurrentPassword,
 )
+from app.translation import _
 from app.viewmodels.two_factor import ReauthenticateViewModel, SecondFactorViewModel
 
 from .base import ControllerBase, see_other, start_session
@@ -84,7 +85,7 @@ class SecondFactorController(ControllerBase):
     def second_factor_get(self) -> Any:
         pending = self._pending()
         if pending is None:
-            return self._start_again("Your sign-in has expired. Sign in again.")
+            return self._start_again(_("Your sign-in has expired. Sign in again."))
         return self._form(pending).to_dict()
 
     @view_config(
@@ -95,7 +96,7 @@ class SecondFactorController(ControllerBase):
     def second_factor_post(self) -> Any:
         pending = self._pending()
         if pending is None:
-            return self._start_again("Your sign-in has expired. Sign in again.")
+            return self._start_again(_("Your sign-in has expired. Sign in again."))
         vm = self._form(pending, posted=True)
         if not vm.validate():
             return self.form_error(vm)
@@ -108,7 +109,7 @@ class SecondFactorController(ControllerBase):
         except InvalidSecondFactorCode as exc:
             return self.form_error(vm, exc)
         except SignInFailed as exc:
-            return self._start_again(str(exc))
+            return self._start_again(exc.message)
         self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
         return start_session(
             self.request,

@@ -6,9 +6,11 @@ from typing import Any
 
 from pyramid.view import view_config, view_defaults
 
+from app.i18n import translated
 from app.models import Account
 from app.security import PERMISSION_RECENTLY_SIGNED_IN, PERMISSION_SIGNED_IN
 from app.services.errors import InvalidSecondFactorCode
+from app.translation import _
 from app.viewmodels.two_factor import TotpSetupViewModel
 
 from .base import ControllerBase, see_other
@@ -73,14 +75,15 @@ class TwoFactorController(ControllerBase):
             secret = two_factor.new_totp_secret()
             self.request.pending_codes.keep(session, SETUP_SECRET_KEY, secret)
         uri = two_factor.provisioning_uri(self.account, secret)
-        svg = two_factor.qr_code_svg(uri, title="QR code to scan with your authenticator app")
+        title = translated(self.request, _("QR code to scan with your authenticator app"))
+        svg = two_factor.qr_code_svg(uri, title=title)
         return TotpSetupViewModel(self.request, secret, svg)
 
     @view_config(route_name="account.two_factor.totp_disable", request_method="POST")
     def disable(self) -> Any:
         if self.services.two_factor.has_totp(self.account):
             self.services.two_factor.disable_totp(self.account)
-            self.flash("Two-factor sign-in with the authenticator app is off.")
+            self.flash(_("Two-factor sign-in with the authenticator app is off."))
         return see_other(self.request, self.request.page_path("account.two_factor"))
 
     @view_config(

@@ -38,6 +38,9 @@ class Account(Base):
     # When a sign-in found the password in a known breach: until it is changed, every
     # signed-in page leads to the change-password form. None once it is changed.
     password_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the owner chose ("de"), for the pages and the emails; None: the
+    # browser's.
+    locale: Mapped[str | None] = mapped_column(String(10))
 
     def __repr__(self) -> str:
         return f"<Account id={self.id}>"

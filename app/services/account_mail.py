@@ -50,7 +50,7 @@ class AccountMail:
         self,
         recipient: str,
         when: datetime,
-        device: str,
+        user_agent: str | None,
         ip: str | None,
         not_me_link: str,
         expires_at: datetime,
@@ -63,7 +63,8 @@ class AccountMail:
             {
                 "email": recipient,
                 "when": when.isoformat(),
-                "device": device,
+                # Described when the email is written, in the recipient's language.
+                "user_agent": user_agent,
                 "ip": ip,
                 "link": not_me_link,
                 "expires": expires_at.isoformat(),

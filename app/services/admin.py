@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select, update
 
 from app.models import Account
+from app.translation import _
 
 from . import audit as events
 from .accounts import AccountService
@@ -152,9 +153,9 @@ class AccountAdminService:
 
     def resend_invitation(self, account: Account, actor: Account) -> None:
         if account.password_hash is not None:
-            raise AdminActionRefused("This account has already chosen a password.")
+            raise AdminActionRefused(_("This account has already chosen a password."))
         if account.is_disabled:
-            raise AdminActionRefused("Enable the account before inviting it again.")
+            raise AdminActionRefused(_("Enable the account before inviting it again."))
         self.accounts.send_invitation(account)
         self.audit.record(events.ADMIN_SENT_INVITATION, account.id, actor_id=actor.id)
 
@@ -166,7 +167,7 @@ class AccountAdminService:
         locked first (PostgreSQL; SQLite has one writer at a time), and the UPDATE counts
         the others again under that lock, so the second of the two finds none left."""
         if account.id == actor.id:
-            raise AdminActionRefused("You cannot disable your own account.")
+            raise AdminActionRefused(_("You cannot disable your own account."))
         active_admin = (Account.is_admin.is_(True), Account.is_disabled.is_(False))
         self.dbsession.execute(
             select(Account.id).where(*active_admin).order_by(Account.id).with_for_update()
@@ -186,7 +187,7 @@ class AccountAdminService:
         )
         self.dbsession.expire(account, ["is_disabled"])
         if changed != 1:
-            raise AdminActionRefused("The last active administrator cannot be disabled.")
+            raise AdminActionRefused(_("The last active administrator cannot be disabled."))
         self.accounts.spend_open_codes(account.id)
         self.login_sessions.revoke_all(account.id)
         self.audit.record(events.ADMIN_DISABLED, account.id, actor_id=actor.id)
@@ -200,14 +201,14 @@ class AccountAdminService:
         """Turn off an account's second factors (the authenticator app and its passkeys),
         for an owner who lost them: recorded as the administrator's, emailed to the owner."""
         if not self.two_factor.has_second_factor(account):
-            raise AdminActionRefused("This account has no second factor to remove.")
+            raise AdminActionRefused(_("This account has no second factor to remove."))
         if self.two_factor.has_totp(account):
             self.two_factor.disable_totp(account, by_admin_id=actor.id)
         self.passkeys.remove_all(account, by_admin_id=actor.id)
 
     def send_reset(self, account: Account, actor: Account) -> None:
         if account.is_disabled:
-            raise AdminActionRefused("Enable the account before sending it a reset link.")
+            raise AdminActionRefused(_("Enable the account before sending it a reset link."))
         if account.password_hash is None:
             self.resend_invitation(account, actor)
             return

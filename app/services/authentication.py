@@ -8,6 +8,7 @@ from typing import Any, TypeGuard
 from sqlalchemy import update
 
 from app.models import Account
+from app.translation import _
 
 from . import audit as events
 from .accounts import AccountService
@@ -126,7 +127,7 @@ class AuthenticationService:
         account = self._pending_account(account_id, fingerprint)
         method = self.two_factor.verify(account, code)
         if not self.record_sign_in(account, method=f"password+{method}"):
-            raise SignInFailed("Your sign-in has expired. Sign in again.")
+            raise SignInFailed(_("Your sign-in has expired. Sign in again."))
         return account, method
 
     def _pending_account(self, account_id: int, fingerprint: str) -> Account:
@@ -139,7 +140,7 @@ class AuthenticationService:
             or password_fingerprint(account) != fingerprint
             or not self.two_factor.has_second_factor(account)
         ):
-            raise SignInFailed("Your sign-in has expired. Sign in again.")
+            raise SignInFailed(_("Your sign-in has expired. Sign in again."))
         return account
 
     def sign_in_with_passkey(self, response: Any, challenge: bytes | None) -> Account:
@@ -166,7 +167,7 @@ class AuthenticationService:
         self.rate_limiter.hit(SECOND_FACTOR_PER_ACCOUNT, str(account.id))
         self.passkeys.verify(response, challenge, account, require_user_verification=False)
         if not self.record_sign_in(account, method="password+passkey"):
-            raise SignInFailed("Your sign-in has expired. Sign in again.")
+            raise SignInFailed(_("Your sign-in has expired. Sign in again."))
         return account
 
     def reauthenticate_with_passkey(

@@ -115,9 +115,10 @@ class ServiceFactory:
         dbsession: Session,
         origin: RequestOrigin | None = None,
         on_mail_queued: Callable[[], None] | None = None,
+        locale: Callable[[], str] | None = None,
     ) -> Services:
         """The services of one unit of work on this database session."""
-        return Services(self, dbsession, origin or RequestOrigin(), on_mail_queued)
+        return Services(self, dbsession, origin or RequestOrigin(), on_mail_queued, locale)
 
     def outbox_sender(
         self, session_factory: sessionmaker[Session], transport: Transport
@@ -153,11 +154,14 @@ class Services:
         dbsession: Session,
         origin: RequestOrigin,
         on_mail_queued: Callable[[], None] | None = None,
+        locale: Callable[[], str] | None = None,
     ) -> None:
         self.factory = factory
         self.dbsession = dbsession
         self.origin = origin
         self.on_mail_queued = on_mail_queued
+        # The request's language, asked only when an email needs it.
+        self.locale = locale
 
     @cached_property
     def audit(self) -> AuditLog:
@@ -172,7 +176,13 @@ class Services:
 
     @cached_property
     def outbox(self) -> Outbox:
-        return Outbox(self.dbsession, self.factory.cipher, self.factory.clock, self.on_mail_queued)
+        return Outbox(
+            self.dbsession,
+            self.factory.cipher,
+            self.factory.clock,
+            self.on_mail_queued,
+            default_locale=self.locale,
+        )
 
     @cached_property
     def mail(self) -> AccountMail:

@@ -11,6 +11,8 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
+from app.translation import _
+
 from .errors import InvalidEmail
 
 MAX_EMAIL_LENGTH = 254
@@ -25,19 +27,26 @@ def clean_email(raw: str) -> str:
     """Normalize and validate; raises InvalidEmail with a message for the user."""
     email = normalize_email(raw)
     if not email:
-        raise InvalidEmail("Enter your email address.")
+        raise InvalidEmail(_("Enter your email address."))
     if len(email) > MAX_EMAIL_LENGTH:
-        raise InvalidEmail(f"An email address has at most {MAX_EMAIL_LENGTH} characters.")
+        raise InvalidEmail(
+            _(
+                "An email address has at most ${n} characters.",
+                mapping={"n": MAX_EMAIL_LENGTH},
+            )
+        )
     if any(unicodedata.category(ch)[0] in "CZ" for ch in email):
         # Control, format (zero-width, direction overrides), unassigned and separator
         # characters: invisible or confusable, never part of a real address. This also
         # keeps header injection ("\r\nBcc:") and lists ("a@x, b@y") out.
-        raise InvalidEmail("Enter one email address like name@example.com.")
+        raise InvalidEmail(_("Enter one email address like name@example.com."))
     local_part = email.rpartition("@")[0]
     if local_part and not local_part.isascii():
         raise InvalidEmail(
-            "Use an address whose part before the @ has only plain letters, digits and"
-            " punctuation: mail to other addresses cannot be delivered everywhere."
+            _(
+                "Use an address whose part before the @ has only plain letters, digits and"
+                " punctuation: mail to other addresses cannot be delivered everywhere."
+            )
         )
     try:
         checked = validate_email(
@@ -48,5 +57,5 @@ def clean_email(raw: str) -> str:
             allow_domain_literal=False,
         )
     except EmailNotValidError:
-        raise InvalidEmail("Enter one email address like name@example.com.") from None
+        raise InvalidEmail(_("Enter one email address like name@example.com.")) from None
     return checked.normalized.lower()

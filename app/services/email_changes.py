@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app.models import PURPOSE_CHANGE_EMAIL, Account
+from app.translation import _
 
 from . import audit as events
 from .account_mail import AccountMail, masked
@@ -93,7 +94,7 @@ class EmailChangeService:
         self.codes.spend(record, self.context.ip)
         now = self.clock.now()
         if not self._move(account, old_email, new_email, now):
-            raise EmailTaken("That address has been taken by another account meanwhile.")
+            raise EmailTaken(_("That address has been taken by another account meanwhile."))
         self.codes.spend_open(account.id)
         self.login_sessions.revoke_all(account.id, except_id=keep_session_id)
         self.mail.email_changed(old_email, new_email, now)

@@ -5,31 +5,36 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from app.translation import _, english
+
 if TYPE_CHECKING:
     from app.models import Account
 
 
 class DomainError(Exception):
-    """Base of every refusal a service makes; str(error) is the message for the user."""
+    """Base of every refusal a service makes. `message` is the translation string shown
+    to the user (translated where it is shown); str(error) is its English text."""
 
-    message = "That could not be done."
+    message: str = _("That could not be done.")
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
+        if message is not None:
+            self.message = message
+        super().__init__(english(self.message))
 
 
 class AccountNotFound(DomainError):
-    message = "No such account."
+    message = _("No such account.")
 
 
 class EmailTaken(DomainError):
-    message = "An account with this email address already exists."
+    message = _("An account with this email address already exists.")
 
 
 class InvalidEmail(DomainError, ValueError):
     """The text is not one plausible email address."""
 
-    message = "Enter one email address like name@example.com."
+    message = _("Enter one email address like name@example.com.")
 
 
 class PasswordRejected(DomainError, ValueError):
@@ -37,33 +42,33 @@ class PasswordRejected(DomainError, ValueError):
 
 
 class WrongCurrentPassword(DomainError):
-    message = "Your current password is not correct."
+    message = _("Your current password is not correct.")
 
 
 class PasswordChangedMeanwhile(DomainError):
     """The password was reset, or this session ended, while the change was being made."""
 
-    message = (
+    message = _(
         "Your password was not changed: it was changed elsewhere, or this device was signed"
         " out, while you were changing it. Sign in again if you need to."
     )
 
 
 class WrongRegistrationPassword(DomainError):
-    message = (
+    message = _(
         "That is not the password this account was registered with. Enter the password"
         " you chose when you registered."
     )
 
 
 class SameEmail(DomainError):
-    message = "That is already your email address."
+    message = _("That is already your email address.")
 
 
 class EmailNotConfirmed(DomainError):
     """The right password, but the address has not been confirmed yet."""
 
-    message = "Confirm your email address first: we have sent you a link."
+    message = _("Confirm your email address first: we have sent you a link.")
 
     def __init__(self, account: Account) -> None:
         super().__init__()
@@ -73,7 +78,7 @@ class EmailNotConfirmed(DomainError):
 class SecondFactorRequired(DomainError):
     """The right password on an account with a second factor: no session until it passes."""
 
-    message = "Enter the code from your authenticator app, or a recovery code."
+    message = _("Enter the code from your authenticator app, or a recovery code.")
 
     def __init__(self, account: Account, fingerprint: str) -> None:
         super().__init__()
@@ -83,20 +88,20 @@ class SecondFactorRequired(DomainError):
 
 
 class InvalidSecondFactorCode(DomainError):
-    message = (
+    message = _(
         "That code is not right. Type the 6-digit code your authenticator app shows now,"
         " or one of your recovery codes."
     )
 
 
 class PasskeyRefused(DomainError):
-    message = "This passkey could not be used here. Try again, or use your password."
+    message = _("This passkey could not be used here. Try again, or use your password.")
 
 
 class SignInFailed(DomainError):
     """Wrong password, unknown address or unusable account: one answer for all of them."""
 
-    message = "Email or password is incorrect."
+    message = _("Email or password is incorrect.")
 
 
 class AccountDisabled(SignInFailed):
@@ -105,7 +110,11 @@ class AccountDisabled(SignInFailed):
 
     def __init__(self, contact: str) -> None:
         super().__init__(
-            f"This account is disabled, so it cannot sign in. To use it again, contact {contact}."
+            _(
+                "This account is disabled, so it cannot sign in. To use it again, contact"
+                " ${contact}.",
+                mapping={"contact": contact},
+            )
         )
 
 
@@ -114,15 +123,15 @@ class CodeInvalid(DomainError):
 
 
 class CodeUnknown(CodeInvalid):
-    message = "This link is not valid. Ask for a new one."
+    message = _("This link is not valid. Ask for a new one.")
 
 
 class CodeUsed(CodeInvalid):
-    message = "This link has already been used. Ask for a new one if needed."
+    message = _("This link has already been used. Ask for a new one if needed.")
 
 
 class CodeExpired(CodeInvalid):
-    message = "This link has expired. Ask for a new one."
+    message = _("This link has expired. Ask for a new one.")
 
 
 class AdminActionRefused(DomainError):
@@ -132,7 +141,7 @@ class AdminActionRefused(DomainError):
 class RateLimited(DomainError):
     """Too many attempts; retry_after is how many seconds to wait."""
 
-    message = "Too many attempts."
+    message = _("Too many attempts.")
 
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         super().__init__(message)

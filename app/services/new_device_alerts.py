@@ -26,7 +26,6 @@ from .login_sessions import LoginSessionService
 from .one_time_codes import OneTimeCodeService
 from .passkeys import PasskeyService
 from .two_factor import TwoFactorService
-from .user_agents import describe_user_agent
 
 NOT_ME_LINK_LIFETIME = timedelta(days=7)
 # At most one new-device email per account in this window.
@@ -78,7 +77,7 @@ class NewDeviceAlerts:
         self.mail.new_device(
             account.email,
             when=now,
-            device=describe_user_agent(origin.user_agent),
+            user_agent=origin.user_agent,
             ip=origin.ip,
             not_me_link=self.codes.link(PURPOSE_NOT_ME, code),
             expires_at=now + NOT_ME_LINK_LIFETIME,

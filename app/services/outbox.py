@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import OutgoingEmail
+from app.models import Account, OutgoingEmail
 
 from .clock import Clock
 from .secret_keys import OUTBOX, fernet_for
@@ -34,16 +35,22 @@ class Outbox:
         cipher: Fernet,
         clock: Clock,
         on_queued: Callable[[], None] | None = None,
+        default_locale: Callable[[], str] | None = None,
     ) -> None:
         self.dbsession = dbsession
         self.cipher = cipher
         self.clock = clock
         self.on_queued = on_queued
+        # The language of an email to someone who has not chosen one: the request's.
+        self.default_locale = default_locale or (lambda: "en")
 
     def queue(self, recipient: str, template: str, params: Mapping[str, Any]) -> OutgoingEmail:
         """Queue the email `template` (see mail_templates.py) with these parameters,
-        which must be plain JSON values."""
+        which must be plain JSON values. It is written in the recipient's language: the
+        one their account has chosen, or else the language of the request."""
         now = self.clock.now()
+        locale = self.dbsession.scalar(select(Account.locale).where(Account.email == recipient))
+        params = {**params, "locale": locale or self.default_locale()}
         message = OutgoingEmail(
             recipient=recipient,
             template=template,

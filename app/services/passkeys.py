@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from sqlalchemy import delete, select, update
 
 from app.models import Account, RecoveryCode, SpentChallenge, WebAuthnCredential
+from app.translation import _
 
 from . import audit as events
 from . import webauthn_protocol as webauthn
@@ -125,7 +126,7 @@ class PasskeyService:
         ).first()
         if passkey is None or (account is not None and passkey.account_id != account.id):
             self.audit.record(events.PASSKEY_REFUSED, account_id, reason="unknown passkey")
-            raise PasskeyRefused("This passkey is not known here. It may have been removed.")
+            raise PasskeyRefused(_("This passkey is not known here. It may have been removed."))
         owner = self.dbsession.get(Account, passkey.account_id)
         assert owner is not None
         # A passkey found without an account named must say whose it is, and the
@@ -135,7 +136,7 @@ class PasskeyService:
             handle is not None and handle != owner.webauthn_user_handle
         ):
             self.audit.record(events.PASSKEY_REFUSED, owner.id, reason="user handle")
-            raise PasskeyRefused("This passkey does not belong to this account.")
+            raise PasskeyRefused(_("This passkey does not belong to this account."))
         stored = passkey.sign_count
         try:
             new = webauthn.check_assertion(
@@ -151,7 +152,7 @@ class PasskeyService:
         cookie sent again) or the browser has none (expired, or already answered)."""
         if challenge is None:
             self.audit.record(events.PASSKEY_REFUSED, account_id, reason="no challenge")
-            raise PasskeyRefused("The passkey request has expired. Try again.")
+            raise PasskeyRefused(_("The passkey request has expired. Try again."))
         digest = hashlib.sha256(challenge).hexdigest()
         spent = insert_unless_present(
             self.dbsession,
@@ -162,7 +163,7 @@ class PasskeyService:
         )
         if spent is None:
             self.audit.record(events.PASSKEY_REFUSED, account_id, reason="challenge replayed")
-            raise PasskeyRefused("The passkey request was already answered. Try again.")
+            raise PasskeyRefused(_("The passkey request was already answered. Try again."))
         return challenge
 
     def _count(self, passkey: WebAuthnCredential, stored: int, new: int) -> None:
@@ -172,8 +173,10 @@ class PasskeyService:
         if (new or stored) and new <= stored:
             self.audit.record(events.PASSKEY_CLONE_SUSPECTED, passkey.account_id, name=passkey.name)
             raise PasskeyRefused(
-                "This passkey's counter went backwards, so it may have been copied; it was"
-                " refused. If it is yours, remove it and add it again."
+                _(
+                    "This passkey's counter went backwards, so it may have been copied; it was"
+                    " refused. If it is yours, remove it and add it again."
+                )
             )
         changed = rows_changed(
             self.dbsession,
@@ -184,7 +187,7 @@ class PasskeyService:
         )
         self.dbsession.expire(passkey, ["sign_count", "last_used_at"])
         if changed != 1:
-            raise PasskeyRefused("This passkey was just used. Try again.")
+            raise PasskeyRefused(_("This passkey was just used. Try again."))
 
     def _refused(self, account_id: int | None, exc: Exception) -> NoReturn:
         # The library's message says which check failed (origin, challenge, ...), and
@@ -208,7 +211,7 @@ class PasskeyService:
     def rename(self, passkey: WebAuthnCredential, name: str) -> None:
         cleaned = self.clean_name(name)
         if not cleaned:
-            raise PasskeyRefused("Give the passkey a name.")
+            raise PasskeyRefused(_("Give the passkey a name."))
         passkey.name = cleaned
         self.dbsession.flush()
 

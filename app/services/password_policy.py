@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.translation import _
+
 from .breached_passwords import BreachedPasswords
 from .errors import PasswordRejected
+from .password_feedback import advice
 from .password_hashing import MAX_PASSWORD_LENGTH, normalize_password
 from .password_strength import FALLBACK_WARNING, estimate_strength
 
@@ -26,25 +29,29 @@ class PasswordPolicy:
         next, and costs a bounded time whatever the password (password_strength.py); the
         breach check last, as it waits on another service (at most its timeout)."""
         if len(password) > self.max_length * 4:
-            raise PasswordRejected(f"Use at most {self.max_length} characters.")
+            raise PasswordRejected(
+                _("Use at most ${n} characters.", mapping={"n": self.max_length})
+            )
         normalized = normalize_password(password)
         length = len(normalized)
         if length < self.min_length:
-            raise PasswordRejected(f"Use at least {self.min_length} characters.")
+            raise PasswordRejected(
+                _("Use at least ${n} characters.", mapping={"n": self.min_length})
+            )
         if length > self.max_length:
-            raise PasswordRejected(f"Use at most {self.max_length} characters.")
+            raise PasswordRejected(
+                _("Use at most ${n} characters.", mapping={"n": self.max_length})
+            )
         if "\x00" in normalized:
-            raise PasswordRejected("The password contains a character that cannot be used.")
+            raise PasswordRejected(_("The password contains a character that cannot be used."))
         if email and normalized.strip().lower() == email.strip().lower():
-            raise PasswordRejected("Do not use your email address as your password.")
+            raise PasswordRejected(_("Do not use your email address as your password."))
         if self.min_strength > 0:
             inputs = [email, email.split("@")[0]] if email else []
             estimate = estimate_strength(normalized, inputs)
             if estimate.score < self.min_strength:
-                reason = estimate.warning or FALLBACK_WARNING
-                suggestions = " ".join(estimate.suggestions)
-                message = f"{reason.rstrip('.')}." + (f" {suggestions}" if suggestions else "")
-                raise PasswordRejected(message)
+                warning = estimate.warning or FALLBACK_WARNING
+                raise PasswordRejected(advice(warning, list(estimate.suggestions)))
         if self.is_breached(normalized):
             raise PasswordRejected(BREACHED_MESSAGE)
 
@@ -56,7 +63,7 @@ class PasswordPolicy:
         return bool(self.breaches.times_seen(normalize_password(password)))
 
 
-BREACHED_MESSAGE = (
+BREACHED_MESSAGE = _(
     "This password appears in a list of passwords leaked from other sites, which"
     " attackers try first. Choose a different one."
 )

@@ -20,6 +20,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import delete, func, or_, select, update
 
 from app.models import Account, RecoveryCode
+from app.translation import _
 
 from . import audit as events
 from .account_mail import AccountMail
@@ -113,8 +114,10 @@ class TwoFactorService:
         step = self._matching_step(secret, code)
         if step is None:
             raise InvalidSecondFactorCode(
-                "That code does not match. Check the time on your phone, and type the"
-                " code the app shows now."
+                _(
+                    "That code does not match. Check the time on your phone, and type the"
+                    " code the app shows now."
+                )
             )
         account.totp_secret = self.cipher.encrypt(secret.encode("ascii"))
         account.totp_last_step = step

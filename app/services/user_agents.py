@@ -8,7 +8,9 @@ from functools import lru_cache
 
 from ua_parser import parse
 
-UNKNOWN = "Unknown browser"
+from app.translation import _
+
+UNKNOWN = _("Unknown browser")
 # A User-Agent longer than this is described from its start only.
 MAX_LENGTH = 512
 
@@ -31,9 +33,9 @@ def describe_user_agent(user_agent: str | None) -> str:
     elif result.os is not None and result.os.family != "Other":
         system = result.os.family
     if browser and system:
-        return f"{browser} on {system}"
+        return _("${browser} on ${system}", mapping={"browser": browser, "system": system})
     if browser or system:
-        return browser or f"A browser on {system}"
+        return browser or _("A browser on ${system}", mapping={"system": system})
     return UNKNOWN
 
 

@@ -101,31 +101,36 @@
           return new Promise(function () {});
         }
         if (!response.ok) {
-          throw new Error(answer.error || "The passkey could not be used. Try again.");
+          var failure = new Error(answer.error || "");
+          failure.serverMessage = answer.error;
+          throw failure;
         }
         return answer;
       });
     });
   }
 
+  // The messages, in the page's language (the layout's data-passkey-* attributes).
+  var text = document.body.dataset;
+
   function message(error) {
     if (error && error.name === "NotAllowedError") {
-      return "The passkey request was cancelled or timed out. Try again.";
+      return text.passkeyCancelled;
     }
     if (error && error.name === "InvalidStateError") {
-      return "This passkey is already added to your account.";
+      return text.passkeyExists;
     }
     if (error && error.name === "SecurityError") {
-      return "Passkeys work only at this site's own address.";
+      return text.passkeyWrongSite;
     }
-    return (error && error.message) || "The passkey could not be used. Try again.";
+    return (error && error.serverMessage) || text.passkeyFailed;
   }
 
   function run(button, status) {
     var creating = button.getAttribute("data-passkey") === "create";
     var csrf = button.getAttribute("data-csrf");
     button.disabled = true;
-    status.textContent = "Waiting for your passkey…";
+    status.textContent = text.passkeyWaiting;
     status.classList.remove("passkey-error");
     post(button.getAttribute("data-options"), csrf)
       .then(function (options) {

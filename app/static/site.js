@@ -52,7 +52,7 @@
       button.className = "password-toggle";
       button.setAttribute("aria-controls", input.id);
       button.setAttribute("aria-pressed", "false");
-      button.appendChild(document.createTextNode("Show"));
+      button.appendChild(document.createTextNode(document.body.dataset.showLabel || "Show"));
       var label = document.querySelector('label[for="' + input.id + '"]');
       var hidden = document.createElement("span");
       hidden.className = "visually-hidden";

@@ -16,6 +16,7 @@ from app.services.errors import (
     WrongCurrentPassword,
     WrongRegistrationPassword,
 )
+from app.translation import _
 
 from .base import ViewModelBase, safe_redirect_path
 
@@ -28,9 +29,9 @@ MAX_PASSWORD_FIELD = 1024
 
 class RegisterViewModel(ViewModelBase):
     FIELDS = (
-        ("email", "Email address"),
-        ("password", "Password"),
-        ("confirm_password", "Password again"),
+        ("email", _("Email address")),
+        ("password", _("Password")),
+        ("confirm_password", _("Password again")),
     )
     SECRET_FIELDS = frozenset({"password", "confirm_password"})
     REFUSAL_FIELDS = ((InvalidEmail, "email"), (PasswordRejected, "password"))
@@ -55,7 +56,7 @@ class RegisterViewModel(ViewModelBase):
             return False
         email = self.clean_email_field(self.email) if self.email.strip() else None
         if not self.email.strip():
-            self.fail("email", "Enter your email address.")
+            self.fail("email", _("Enter your email address."))
         if email is not None:
             self.email = email
         _check_new_password(self, self.password, self.confirm_password)
@@ -66,7 +67,7 @@ class RegisterViewModel(ViewModelBase):
 
 
 class SignInViewModel(ViewModelBase):
-    FIELDS = (("email", "Email address"), ("password", "Password"))
+    FIELDS = (("email", _("Email address")), ("password", _("Password")))
     SECRET_FIELDS = frozenset({"password"})
 
     def __init__(self, request: Request) -> None:
@@ -93,9 +94,9 @@ class SignInViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.email.strip():
-            self.fail("email", "Enter your email address.")
+            self.fail("email", _("Enter your email address."))
         if not self.password:
-            self.fail("password", "Enter your password.")
+            self.fail("password", _("Enter your password."))
         return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,7 +109,7 @@ class SignInViewModel(ViewModelBase):
 
 
 class ForgotPasswordViewModel(ViewModelBase):
-    FIELDS = (("email", "Email address"),)
+    FIELDS = (("email", _("Email address")),)
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
@@ -126,7 +127,7 @@ class ForgotPasswordViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.email.strip():
-            self.fail("email", "Enter the email address of your account.")
+            self.fail("email", _("Enter the email address of your account."))
             return False
         email = self.clean_email_field(self.email)
         if email is None:
@@ -141,7 +142,7 @@ class ForgotPasswordViewModel(ViewModelBase):
 class ResetPasswordViewModel(ViewModelBase):
     """The form behind a reset or invitation link; the code comes from the session."""
 
-    FIELDS = (("password", "New password"), ("confirm_password", "New password again"))
+    FIELDS = (("password", _("New password")), ("confirm_password", _("New password again")))
     SECRET_FIELDS = frozenset({"password", "confirm_password"})
     REFUSAL_FIELDS = ((PasswordRejected, "password"),)
 
@@ -173,15 +174,17 @@ class ResetPasswordViewModel(ViewModelBase):
             **super().to_dict(),
             "email": self.email,
             "is_invitation": self.is_invitation,
-            "title": "Choose your password" if self.is_invitation else "Choose a new password",
+            "title": self.translate(
+                _("Choose your password") if self.is_invitation else _("Choose a new password")
+            ),
         }
 
 
 class ChangePasswordViewModel(ViewModelBase):
     FIELDS = (
-        ("current_password", "Current password"),
-        ("password", "New password"),
-        ("confirm_password", "New password again"),
+        ("current_password", _("Current password")),
+        ("password", _("New password")),
+        ("confirm_password", _("New password again")),
     )
     SECRET_FIELDS = frozenset({"current_password", "password", "confirm_password"})
     REFUSAL_FIELDS = ((WrongCurrentPassword, "current_password"), (PasswordRejected, "password"))
@@ -205,7 +208,7 @@ class ChangePasswordViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.current_password:
-            self.fail("current_password", "Enter your current password.")
+            self.fail("current_password", _("Enter your current password."))
         _check_new_password(self, self.password, self.confirm_password)
         return self.is_valid
 
@@ -216,7 +219,7 @@ class ChangePasswordViewModel(ViewModelBase):
 class VerifyEmailViewModel(ViewModelBase):
     """Confirming a new account's address: the password chosen at registration."""
 
-    FIELDS = (("password", "Password"),)
+    FIELDS = (("password", _("Password")),)
     SECRET_FIELDS = frozenset({"password"})
     REFUSAL_FIELDS = ((WrongRegistrationPassword, "password"),)
 
@@ -236,7 +239,7 @@ class VerifyEmailViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.password:
-            self.fail("password", "Enter the password you chose when you registered.")
+            self.fail("password", _("Enter the password you chose when you registered."))
         return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
@@ -244,7 +247,7 @@ class VerifyEmailViewModel(ViewModelBase):
 
 
 class ChangeEmailViewModel(ViewModelBase):
-    FIELDS = (("new_email", "New email address"), ("current_password", "Current password"))
+    FIELDS = (("new_email", _("New email address")), ("current_password", _("Current password")))
     SECRET_FIELDS = frozenset({"current_password"})
     REFUSAL_FIELDS = (
         (WrongCurrentPassword, "current_password"),
@@ -269,13 +272,13 @@ class ChangeEmailViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.new_email.strip():
-            self.fail("new_email", "Enter the new email address.")
+            self.fail("new_email", _("Enter the new email address."))
         else:
             new_email = self.clean_email_field(self.new_email, "new_email")
             if new_email is not None:
                 self.new_email = new_email
         if not self.current_password:
-            self.fail("current_password", "Enter your current password.")
+            self.fail("current_password", _("Enter your current password."))
         return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
@@ -285,8 +288,8 @@ class ChangeEmailViewModel(ViewModelBase):
 def _check_new_password(vm: ViewModelBase, password: str, confirm_password: str) -> None:
     """The new password was given, the same twice; the policy is the service's."""
     if not password:
-        vm.fail("password", "Choose a password.")
+        vm.fail("password", _("Choose a password."))
     elif not confirm_password:
-        vm.fail("confirm_password", "Type the password again, to be sure of it.")
+        vm.fail("confirm_password", _("Type the password again, to be sure of it."))
     elif password != confirm_password:
-        vm.fail("confirm_password", "The two passwords do not match.")
+        vm.fail("confirm_password", _("The two passwords do not match."))

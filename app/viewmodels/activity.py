@@ -18,7 +18,7 @@ class ActivityViewModel(ViewModelBase):
     def __init__(self, request: Request, page: Page[AccountEvent]) -> None:
         super().__init__(request)
         self.page = page
-        self.rows = [event_row(event) for event in page.items]
+        self.rows = [event_row(event, request.formats) for event in page.items]
 
     def to_dict(self) -> dict[str, Any]:
         return {

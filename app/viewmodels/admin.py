@@ -12,16 +12,17 @@ from app.models import Account, AccountEvent
 from app.services.admin import account_status
 from app.services.errors import EmailTaken, InvalidEmail
 from app.services.pagination import Page
+from app.translation import _
 
 from .base import ViewModelBase
 from .events import event_row
 from .pages import page_number, pager
 
 STATUS_LABELS = {
-    "active": "Active",
-    "invited": "Invited, waiting",
-    "unconfirmed": "Email not confirmed",
-    "disabled": "Disabled",
+    "active": _("Active"),
+    "invited": _("Invited, waiting"),
+    "unconfirmed": _("Email not confirmed"),
+    "disabled": _("Disabled"),
 }
 
 
@@ -51,10 +52,10 @@ def account_row(account: Account) -> AccountRow:
 
 STATUS_FILTERS = ("active", "invited", "unconfirmed", "disabled")
 SORT_LABELS = {
-    "newest": "Newest first",
-    "oldest": "Oldest first",
-    "email": "Email address",
-    "last_sign_in": "Last sign-in",
+    "newest": _("Newest first"),
+    "oldest": _("Oldest first"),
+    "email": _("Email address"),
+    "last_sign_in": _("Last sign-in"),
 }
 
 
@@ -124,7 +125,7 @@ class AccountListViewModel(ViewModelBase):
 
 
 class NewAccountViewModel(ViewModelBase):
-    FIELDS = (("email", "Email address"),)
+    FIELDS = (("email", _("Email address")),)
     REFUSAL_FIELDS = ((EmailTaken, "email"), (InvalidEmail, "email"))
 
     def __init__(self, request: Request) -> None:
@@ -143,7 +144,7 @@ class NewAccountViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.email.strip():
-            self.fail("email", "Enter the address to send the invitation to.")
+            self.fail("email", _("Enter the address to send the invitation to."))
             return False
         email = self.clean_email_field(self.email)
         if email is None:
@@ -169,7 +170,7 @@ class AccountDetailViewModel(ViewModelBase):
         self.has_second_factor = has_second_factor
         self.row = account_row(account)
         self.events = events
-        self.event_rows = [event_row(event, actors) for event in events.items]
+        self.event_rows = [event_row(event, request.formats, actors) for event in events.items]
 
     def to_dict(self) -> dict[str, Any]:
         return {

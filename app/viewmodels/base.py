@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 from pyramid.request import Request
 
+from app.i18n import translated
 from app.services.email_addresses import InvalidEmail, clean_email
+from app.translation import _
 
 # A form value longer than this is refused before any work is done with it. Passwords
 # have their own, lower, limit; this keeps megabyte fields away from everything else.
@@ -32,17 +34,22 @@ class ViewModelBase:
         self.error: str | None = None
         self.errors: dict[str, str] = {}
 
+    def translate(self, message: str) -> str:
+        """A message (a translation string) in the request's language."""
+        return translated(self.request, message)
+
     def fail(self, field: str, message: str) -> None:
         """Record what is wrong with a field (the first problem found is the one shown)."""
-        self.errors.setdefault(field, message)
+        self.errors.setdefault(field, self.translate(message))
 
     def refused(self, error: Exception) -> None:
         """Show a service's refusal beside the field it concerns, or over the form."""
+        message = getattr(error, "message", None) or str(error)
         for kind, field in self.REFUSAL_FIELDS:
             if isinstance(error, kind):
-                self.fail(field, str(error))
+                self.fail(field, message)
                 return
-        self.error = str(error)
+        self.error = self.translate(message)
 
     @property
     def is_valid(self) -> bool:
@@ -90,15 +97,19 @@ class ViewModelBase:
         if not values:
             return ""
         if len(values) > 1:
-            self.error = self.error or "The form was sent with a field repeated. Please try again."
+            self.error = self.error or self.translate(
+                _("The form was sent with a field repeated. Please try again.")
+            )
             return ""
         value = values[0]
         if not isinstance(value, str):
             # A file upload where text was expected.
-            self.error = self.error or "The form was sent in an unexpected format."
+            self.error = self.error or self.translate(
+                _("The form was sent in an unexpected format.")
+            )
             return ""
         if len(value) > max_length:
-            self.error = self.error or "A field of the form is far too long."
+            self.error = self.error or self.translate(_("A field of the form is far too long."))
             return ""
         return value
 
@@ -108,7 +119,7 @@ class ViewModelBase:
         try:
             return clean_email(raw)
         except InvalidEmail as exc:
-            self.fail(field, str(exc))
+            self.fail(field, exc.message)
             return None
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 from pyramid.request import Request
 
 from app.services.passkeys import MAX_NAME_LENGTH, PasskeyService
+from app.translation import _
 
 from .base import ViewModelBase, safe_redirect_path
 
@@ -40,7 +41,7 @@ class PasskeyAnswerViewModel(ViewModelBase):
             and isinstance(name, str)
             and (next_page is None or isinstance(next_page, str))
         ):
-            vm.error = "The passkey's answer was not in the expected form."
+            vm.error = vm.translate(_("The passkey's answer was not in the expected form."))
         else:
             vm.credential = credential
             vm.name = PasskeyService.clean_name(name[: MAX_NAME_LENGTH * 4])
@@ -50,19 +51,19 @@ class PasskeyAnswerViewModel(ViewModelBase):
 
     def _read_json(self) -> dict[str, Any] | None:
         if self.request.content_type != "application/json":
-            self.error = "Send the passkey's answer as JSON."
+            self.error = self.translate(_("Send the passkey's answer as JSON."))
             return None
         body = self.request.body
         if len(body) > MAX_ANSWER_BYTES:
-            self.error = "The passkey's answer is far too long."
+            self.error = self.translate(_("The passkey's answer is far too long."))
             return None
         try:
             parsed = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
-            self.error = "The passkey's answer could not be read as JSON."
+            self.error = self.translate(_("The passkey's answer could not be read as JSON."))
             return None
         if not isinstance(parsed, dict):
-            self.error = "The passkey's answer was not in the expected form."
+            self.error = self.translate(_("The passkey's answer was not in the expected form."))
             return None
         return parsed
 
@@ -87,6 +88,6 @@ class PasskeyNameViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.name:
-            self.error = "Give the passkey a name."
+            self.error = self.translate(_("Give the passkey a name."))
             return False
         return True

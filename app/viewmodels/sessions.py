@@ -10,6 +10,7 @@ from pyramid.request import Request
 
 from app.models import LoginSession
 from app.services.user_agents import describe_user_agent
+from app.translation import _
 
 from .base import ViewModelBase
 
@@ -38,7 +39,7 @@ class SessionsViewModel(ViewModelBase):
             DeviceRow(
                 id=s.id,
                 description=describe_user_agent(s.user_agent),
-                ip=s.ip or "unknown",
+                ip=s.ip or self.translate(_("unknown")),
                 signed_in_at=s.created_at,
                 last_seen_at=s.last_seen_at,
                 is_current=s.id == current_id,

@@ -8,6 +8,7 @@ from typing import Any
 from pyramid.request import Request
 
 from app.services.errors import InvalidSecondFactorCode, WrongCurrentPassword
+from app.translation import _
 
 from .account import MAX_PASSWORD_FIELD
 from .base import ViewModelBase, safe_redirect_path
@@ -20,7 +21,7 @@ class SecondFactorViewModel(ViewModelBase):
     """The second step of a sign-in: a code from the authenticator app, or a recovery
     code."""
 
-    FIELDS = (("code", "Code"),)
+    FIELDS = (("code", _("Code")),)
     REFUSAL_FIELDS = ((InvalidSecondFactorCode, "code"),)
 
     def __init__(self, request: Request, use_code: bool = True, use_passkey: bool = False) -> None:
@@ -43,7 +44,7 @@ class SecondFactorViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.code.strip():
-            self.fail("code", "Enter the code from your authenticator app, or a recovery code.")
+            self.fail("code", _("Enter the code from your authenticator app, or a recovery code."))
         return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,7 +52,7 @@ class SecondFactorViewModel(ViewModelBase):
 
 
 class ReauthenticateViewModel(ViewModelBase):
-    FIELDS = (("password", "Password"), ("code", "Code"))
+    FIELDS = (("password", _("Password")), ("code", _("Code")))
     SECRET_FIELDS = frozenset({"password"})
     REFUSAL_FIELDS = ((WrongCurrentPassword, "password"), (InvalidSecondFactorCode, "code"))
 
@@ -94,9 +95,9 @@ class ReauthenticateViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.password:
-            self.fail("password", "Enter your password.")
+            self.fail("password", _("Enter your password."))
         if self.needs_code and not self.code.strip():
-            self.fail("code", "Enter the code from your authenticator app, or a recovery code.")
+            self.fail("code", _("Enter the code from your authenticator app, or a recovery code."))
         return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,7 +112,7 @@ class ReauthenticateViewModel(ViewModelBase):
 
 
 class TotpSetupViewModel(ViewModelBase):
-    FIELDS = (("code", "Code from the app"),)
+    FIELDS = (("code", _("Code from the app")),)
     REFUSAL_FIELDS = ((InvalidSecondFactorCode, "code"),)
 
     def __init__(self, request: Request, secret: str, qr_code_svg: str) -> None:
@@ -130,7 +131,7 @@ class TotpSetupViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.code.strip():
-            self.fail("code", "Enter the 6-digit code the app shows, to check it is set up.")
+            self.fail("code", _("Enter the 6-digit code the app shows, to check it is set up."))
         return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:

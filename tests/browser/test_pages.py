@@ -233,3 +233,44 @@ def test_times_are_shown_in_the_visitors_zone_and_passwords_can_be_shown(
     expect(toggle).to_have_attribute("aria-pressed", "true")
     toggle.click()
     expect(field).to_have_attribute("type", "password")
+
+
+def test_a_forgotten_password_in_german(live_server, context_factory, mail_server):
+    """The whole way from "forgot your password" to signed in, in a German browser: every
+    page in German, and the email too."""
+    from babel.messages.pofile import read_po
+
+    from app.i18n import LOCALE_DIR
+
+    with (LOCALE_DIR / "de" / "LC_MESSAGES" / "app.po").open("rb") as po:
+        german = {m.id: m.string for m in read_po(po) if isinstance(m.id, str)}
+
+    url = live_server.url
+    setup = context_factory().new_page()
+    register(setup, url, mail_server, ALICE, STRONG_PASSWORD)
+
+    page = context_factory(locale="de-DE", bypass_csp=True).new_page()
+    page.goto(f"{url}/account/signin")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    page.get_by_role("link", name=german["Forgot your password?"]).click()
+    expect(page.get_by_role("heading", name=german["Forgot your password?"])).to_be_visible()
+    page.locator("#email").fill(ALICE)
+    page.get_by_role("button", name=german["Send the link"]).click()
+    expect(page.get_by_role("heading", name=german["Check your email"])).to_be_visible()
+    check_accessibility(page)
+
+    mail = mail_for(mail_server, ALICE, count=2)
+    assert mail.message["Subject"] == german["Reset your password"]
+    page.goto(mail.link)
+    expect(page.get_by_role("heading", name=german["Choose a new password"])).to_be_visible()
+    page.locator("#password").fill(OTHER_PASSWORD)
+    page.locator("#confirm_password").fill(OTHER_PASSWORD)
+    page.get_by_role("button", name=german["Reset my password"]).click()
+    expect(page.get_by_role("heading", name=german["Your password is changed"])).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("link", name=german["Sign in"], exact=True).last.click()
+    expect(page.locator("#email")).to_have_value(ALICE)
+    page.locator("#password").fill(OTHER_PASSWORD)
+    page.get_by_role("button", name=german["Sign in"], exact=True).click()
+    expect(page.get_by_role("heading", name=german["Your account"])).to_be_visible()
+    screenshot(page, "account-german")

@@ -122,7 +122,8 @@ def test_messages_are_stored_encrypted(
     raw = bytes(row.payload)
     assert CANARY.encode() not in raw
     assert b"canary-code" not in raw
-    assert json.loads(outbox_cipher(SECRET).decrypt(raw)) == content()[1]
+    # With the language it is to be written in (the recipient's, or the request's).
+    assert json.loads(outbox_cipher(SECRET).decrypt(raw)) == {**content()[1], "locale": "en"}
 
 
 def test_bodies_cannot_be_read_with_another_secret(outbox: Outbox) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.services.user_agents import describe_user_agent
+from app.translation import english
 
 CASES = {
     "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0": (
@@ -25,7 +26,7 @@ CASES = {
 
 @pytest.mark.parametrize("user_agent", CASES)
 def test_a_user_agent_is_described_for_a_person(user_agent):
-    assert describe_user_agent(user_agent) == CASES[user_agent]
+    assert english(describe_user_agent(user_agent)) == CASES[user_agent]
 
 
 def test_a_huge_user_agent_is_described_from_its_start():

@@ -1,0 +1,251 @@
+"""Languages: English, German, French and Spanish, with Pyramid's i18n machinery.
+
+Every text people read is a translation string of the "app" domain: `_()` in Python,
+`i18n:translate` in templates. The catalogues are app/locale/<lang>/LC_MESSAGES/app.po
+(`make translations` extracts with lingua and updates them); they are compiled to .mo
+when the app starts, if the .mo is missing or older, so a fresh clone needs no step.
+
+The locale of a request: the visitor's explicit choice (the `locale` cookie the
+language menu sets), else the signed-in account's stored choice, else the browser's
+Accept-Language, else pyramid.default_locale_name."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from pyramid.config import Configurator
+from pyramid.i18n import Localizer, TranslationString, make_localizer
+from pyramid.request import Request
+from translationstring import ChameleonTranslate
+
+from .translation import DOMAIN
+
+log = logging.getLogger(__name__)
+
+# The languages shipped, each named in itself for the language menu.
+LANGUAGES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
+DEFAULT_LOCALE = "en"
+LOCALE_COOKIE = "locale"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+def colon(locale: str) -> str:
+    """The colon that ends a label ("When:"), as the language writes it."""
+    return "\u202f:" if locale == "fr" else ":"
+
+
+def supported(locale: str | None) -> str | None:
+    """The shipped locale this names ("de", "de-AT", "de_CH" are German), or None."""
+    if not locale or not isinstance(locale, str) or len(locale) > 20:
+        return None
+    language = locale.replace("_", "-").split("-", 1)[0].lower()
+    return language if language in LANGUAGES else None
+
+
+def negotiate_locale(request: Request) -> str:
+    chosen = supported(request.cookies.get(LOCALE_COOKIE))
+    if chosen:
+        return chosen
+    identity = request.identity
+    stored = supported(getattr(identity, "locale", None)) if identity is not None else None
+    return stored or locale_without_account(request)
+
+
+def locale_without_account(request: Request) -> str:
+    """The locale from the visitor's choice and browser alone, for pages that must not
+    read the database (the 503 page while it is down)."""
+    chosen = supported(request.cookies.get(LOCALE_COOKIE))
+    if chosen:
+        return chosen
+    default = request.registry.settings.get("pyramid.default_locale_name") or DEFAULT_LOCALE
+    accepted = request.accept_language
+    if accepted:
+        best = accepted.lookup(list(LANGUAGES), default=default)
+        return supported(best) or default
+    return supported(default) or DEFAULT_LOCALE
+
+
+@functools.cache
+def translation_directory() -> Path:
+    """Where this process loads translations from (compiled once per process)."""
+    return compile_catalogues()
+
+
+def chameleon_translate(localizer: Localizer) -> Callable[..., str]:
+    """Chameleon's translate hook, for templates rendered outside a request (emails)."""
+
+    def translate(
+        msgid: Any,
+        domain: str | None = None,
+        mapping: dict[str, Any] | None = None,
+        context: Any = None,
+        target_language: str | None = None,
+        default: str | None = None,
+    ) -> str:
+        if not isinstance(msgid, TranslationString):
+            msgid = TranslationString(
+                msgid, domain=domain or DOMAIN, default=default, mapping=mapping
+            )
+        return str(localizer.translate(msgid))
+
+    return translate
+
+
+class CachedTranslator:
+    """Chameleon's translate hook for pages in one locale. Each message of a template is
+    looked up in the catalogue once per process; later renderings only fill in its
+    values. (Pyramid's own hook finds the request, its localizer and a new translation
+    string for every message of every page.)"""
+
+    MAX_MESSAGES = 10_000
+
+    def __init__(self, localizer: Localizer) -> None:
+        self.localizer = localizer
+        self._texts: dict[tuple[str, str, str | None, Any], str] = {}
+
+    def __call__(
+        self,
+        msgid: Any,
+        domain: str | None = None,
+        mapping: dict[str, Any] | None = None,
+        context: Any = None,
+        target_language: str | None = None,
+        default: str | None = None,
+    ) -> Any:
+        if type(msgid) is not str or (
+            default is not None and (type(default) is not str or not default)
+        ):
+            # Translation strings carry their own values, and Chameleon compares an
+            # empty default by identity: the general path keeps both right.
+            return _pyramid_translate(self.localizer)(
+                msgid, domain, mapping, context, target_language, default
+            )
+        key = (msgid, domain or DOMAIN, default, context)
+        text = self._texts.get(key)
+        if text is None:
+            text = str(
+                self.localizer.translate(
+                    TranslationString(msgid, domain=key[1], default=default, context=context)
+                )
+            )
+            if len(self._texts) < self.MAX_MESSAGES:
+                self._texts[key] = text
+        if mapping:
+            return TranslationString(msgid, mapping=mapping).interpolate(text)
+        return text
+
+
+def _pyramid_translate(localizer: Localizer) -> Callable[..., Any]:
+    return ChameleonTranslate(localizer.translate)
+
+
+def page_translator(request: Request) -> CachedTranslator:
+    """The translate hook for the request's locale, made once per locale and process."""
+    localizer = request.localizer
+    translators: dict[str, CachedTranslator] = request.registry["page_translators"]
+    translator = translators.get(localizer.locale_name)
+    if translator is None or translator.localizer is not localizer:
+        translator = translators[localizer.locale_name] = CachedTranslator(localizer)
+    return translator
+
+
+def compile_catalogues(source: Path = LOCALE_DIR) -> Path:
+    """The directory to load translations from, with every .po compiled to .mo. Where
+    the package cannot be written to (an installed, read-only copy), the compiled
+    catalogues go to a directory of their own."""
+    target = source
+    try:
+        _compile_into(source, source)
+    except OSError:
+        target = Path(tempfile.mkdtemp(prefix="app-locale-"))
+        _compile_into(source, target)
+    return target
+
+
+def _compile_into(source: Path, target: Path) -> None:
+    for po in sorted(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo = target / po.relative_to(source).with_suffix(".mo")
+        if mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po.parts[-3], domain=DOMAIN)
+        partial = mo.with_suffix(".mo.partial")
+        with partial.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        partial.replace(mo)
+        log.info("Compiled the %s translations", po.parts[-3])
+
+
+class Formats:
+    """Dates, times and plurals in one locale, for templates and emails."""
+
+    def __init__(self, locale: str, localizer: Localizer) -> None:
+        self.locale = locale
+        self.localizer = localizer
+
+    def when(self, value: datetime) -> str:
+        """'Nov 30, 2026, 8:31 AM UTC' (or '30.11.2026, 08:31 UTC') in the locale's
+        own order and words."""
+        day = format_date(value, format="medium", locale=self.locale)
+        time = format_time(value, format="short", locale=self.locale)
+        return f"{day}, {time} UTC"
+
+    def day(self, value: datetime) -> str:
+        return format_date(value, format="medium", locale=self.locale)
+
+    def ngettext(self, singular: str, plural: str, n: int, **mapping: Any) -> str:
+        """A translated text with a number in it, in the form the language uses for
+        that number (${n} is the number)."""
+        return self.localizer.pluralize(
+            singular, plural, n, domain=DOMAIN, mapping={"n": n, **mapping}
+        )
+
+    def translate(self, message: str) -> str:
+        return translate_with(self.localizer, message)
+
+
+def localizer_for(locale: str, directories: Iterable[str]) -> Localizer:
+    return make_localizer(locale, list(directories))
+
+
+def language_name(locale: str) -> str:
+    return Locale.parse(locale).get_display_name(locale) or locale
+
+
+def translated(request: Request, message: str) -> str:
+    """A message translated for the request, as a plain string (a form's error, a flash
+    message, a JSON answer). Values of its mapping that are translation strings
+    themselves are translated first."""
+    return translate_with(request.localizer, message)
+
+
+def translate_with(localizer: Localizer, message: str) -> str:
+    if not isinstance(message, TranslationString):
+        return str(message)
+    tstring: TranslationString = message
+    mapping = tstring.mapping or {}
+    if any(isinstance(v, TranslationString) for v in mapping.values()):
+        translated_mapping = {k: translate_with(localizer, v) for k, v in mapping.items()}
+        tstring = TranslationString(tstring, mapping=translated_mapping)
+    return str(localizer.translate(tstring, domain=tstring.domain or DOMAIN))
+
+
+def includeme(config: Configurator) -> None:
+    config.set_locale_negotiator(negotiate_locale)
+    directory = translation_directory()
+    config.registry["translation_dirs"] = [str(directory)]
+    config.registry["page_translators"] = {}
+    config.add_translation_dirs(str(directory))
+    # The language menu, as (locale, name in itself) pairs.
+    config.registry["languages"] = list(LANGUAGES.items())

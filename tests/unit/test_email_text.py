@@ -1,0 +1,32 @@
+"""The plain-text part of an email, made from its HTML."""
+
+from __future__ import annotations
+
+from app.services.email_text import html_to_text
+
+HTML = """<!DOCTYPE html><html lang="en"><head><title>Subject</title></head><body>
+<p>Hello,</p>
+<p>Someone asked to reset the password of the account <strong>alice@example.com</strong>.
+   To choose a new password, open this link within 1 hour:</p>
+<p><a href="https://x.test/account/reset_password/abc">https://x.test/account/reset_password/abc</a></p>
+<table><tr><th>When</th><td>Jan 15, 2026</td></tr>
+<tr><th>Address</th><td>203.0.113.7</td></tr></table>
+<ul><li>one</li><li>two</li></ul>
+<p><a href="https://x.test/account/sessions">See the devices signed in</a></p>
+<p style="font-size: small">https://x.test/account/sessions</p>
+</body></html>"""
+
+
+def test_the_text_part_keeps_the_words_the_links_and_the_order():
+    text = html_to_text(HTML)
+    assert text.startswith("Hello,\n\nSomeone asked to reset the password of the account ")
+    assert "alice@example.com. To choose a new password, open this link within 1 hour:" in text
+    lines = text.splitlines()
+    assert "https://x.test/account/reset_password/abc" in lines
+    assert "When: Jan 15, 2026" in lines and "Address: 203.0.113.7" in lines
+    assert "- one" in lines and "- two" in lines
+    assert "See the devices signed in:" in lines
+    # An address written out after its link is not repeated.
+    assert lines.count("https://x.test/account/sessions") == 1
+    assert "Subject" not in text and "<" not in text
+    assert "\n\n\n" not in text
