@@ -31,16 +31,21 @@ class EmailedLinkController(ControllerBase):
     again_route: str
     again_label: str
 
-    def open_emailed_link(self, check: Callable[[str], None]) -> Any:
+    def open_emailed_link(self, check: Callable[[str], Any]) -> Any:
         code = self.request.matchdict["code"]
         try:
-            check(code)
+            verdict = check(code)
         except RateLimited as exc:
             return self.too_many(exc)
         except CodeInvalid as exc:
             return self.link_invalid(exc)
-        self.request.pending_codes.keep(self.request.session, self.pending_key, code)
+        self.keep_pending_code(code, verdict)
         return see_other(self.request, self.request.page_path(self.form_route))
+
+    def keep_pending_code(self, code: str, verdict: Any) -> None:
+        """Keep the checked code (encrypted) in the session for the page the link leads
+        to. A flow whose page can be drawn from the check's verdict keeps that too."""
+        self.request.pending_codes.keep(self.request.session, self.pending_key, code)
 
     def pending_code(self) -> str:
         """The code waiting in the session; raises NoPendingCode if there is none."""

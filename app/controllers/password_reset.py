@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 from pyramid.security import forget
@@ -10,6 +12,7 @@ from pyramid.view import view_config, view_defaults
 from app.i18n import translated
 from app.models import PURPOSE_INVITE
 from app.services.errors import CodeInvalid, PasswordRejected, RateLimited
+from app.services.one_time_codes import CodeState
 from app.translation import _
 from app.viewmodels.account import (
     PREFILL_KEY,
@@ -18,7 +21,7 @@ from app.viewmodels.account import (
 )
 
 from .base import see_other
-from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
+from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController, NoPendingCode
 
 RESET_DONE_MESSAGE = _("Your password has been reset, please sign in.")
 INVITATION_DONE_MESSAGE = _("Your password is set, please sign in.")
@@ -75,7 +78,7 @@ class PasswordResetController(EmailedLinkController):
     @view_config(route_name="account.reset_password", request_method="GET")
     def reset_password_get(self) -> Any:
         try:
-            return self._pending_form().to_dict()
+            return self._form_from_verdict().to_dict()
         except RateLimited as exc:
             return self.too_many(exc)
         except CodeInvalid as exc:
@@ -108,6 +111,53 @@ class PasswordResetController(EmailedLinkController):
         self.request.override_renderer = "app:templates/account/reset_done.pt"
         message = INVITATION_DONE_MESSAGE if vm.is_invitation else RESET_DONE_MESSAGE
         return {"message": translated(self.request, message), "is_invitation": vm.is_invitation}
+
+    # Opening the link checks the code; the form it leads to is drawn from that verdict,
+    # kept with the code (encrypted) in the session, until the code's expiry. Sending the
+    # form checks the code again and spends it in one conditional UPDATE, so a code used
+    # or voided in between is refused there.
+
+    def keep_pending_code(self, code: str, verdict: CodeState) -> None:
+        kept = {
+            "code": code,
+            "email": verdict.email,
+            "invitation": verdict.purpose == PURPOSE_INVITE,
+            "expires": verdict.expires_at.timestamp(),
+        }
+        self.request.pending_codes.keep(self.request.session, self.pending_key, json.dumps(kept))
+
+    def _kept(self) -> dict[str, Any]:
+        """What opening the link kept; raises NoPendingCode if there is nothing."""
+        kept = self.request.pending_codes.read(self.request.session, self.pending_key)
+        if kept is None:
+            raise NoPendingCode()
+        try:
+            value = json.loads(kept)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict) or not isinstance(value.get("code"), str):
+            raise NoPendingCode()
+        return value
+
+    def pending_code(self) -> str:
+        return str(self._kept()["code"])
+
+    def _form_from_verdict(self) -> ResetPasswordViewModel:
+        """The form for the code waiting in the session, from the verdict of opening its
+        link while the code has not expired; else from a new check."""
+        kept = self._kept()
+        expires = kept.get("expires")
+        email = kept.get("email")
+        now = self.services.clock.now()
+        if (
+            isinstance(expires, float)
+            and isinstance(email, str)
+            and datetime.fromtimestamp(expires, now.tzinfo) > now
+        ):
+            return ResetPasswordViewModel(
+                self.request, kept["code"], email, bool(kept.get("invitation"))
+            )
+        return self._pending_form()
 
     def _pending_form(self) -> ResetPasswordViewModel:
         """The form for the code waiting in the session; raises CodeInvalid when there is

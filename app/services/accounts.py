@@ -21,7 +21,7 @@ from .errors import (
     WrongCurrentPassword,
 )
 from .login_sessions import LoginSessionService
-from .one_time_codes import OneTimeCodeService
+from .one_time_codes import CodeState, OneTimeCodeService
 from .password_guesses import PasswordGuessLimits
 from .passwords import Passwords
 from .rate_limits import FORGOT_PER_EMAIL, FORGOT_PER_IP, REGISTER_PER_IP
@@ -238,9 +238,10 @@ class AccountService:
         reason (CodeUnknown, CodeUsed, CodeExpired)."""
         return self.codes.check(code, PASSWORD_CODE_PURPOSES)
 
-    def check_reset_link(self, code: str) -> None:
-        """check_reset_code() for opening the emailed link: the verdict only."""
-        self.codes.check_link(code, PASSWORD_CODE_PURPOSES)
+    def check_reset_link(self, code: str) -> CodeState:
+        """check_reset_code() for opening the emailed link: the verdict, and the state of
+        the code it was based on (its account's address, its purpose and expiry)."""
+        return self.codes.check_link(code, PASSWORD_CODE_PURPOSES)
 
     def use_reset_code(self, code: str, user_ip: str | None) -> OneTimeCode:
         """Spend a reset or invitation code: exactly one caller wins, even when many race

@@ -163,6 +163,10 @@ class Services:
         # The request's language, asked only when an email needs it.
         self.locale = locale
 
+    @property
+    def clock(self) -> Clock:
+        return self.factory.clock
+
     @cached_property
     def audit(self) -> AuditLog:
         return AuditLog(self.dbsession, self.factory.clock, self.origin)

@@ -70,6 +70,7 @@ class CodeState(NamedTuple):
     used_at: datetime | None
     expires_at: datetime
     account_disabled: bool
+    email: str
 
 
 _codes = OneTimeCode.__table__
@@ -84,6 +85,7 @@ _CODE_STATE = (
         _codes.c.used_at,
         _codes.c.expires_at,
         _accounts.c.is_disabled,
+        _accounts.c.email,
     )
     .join_from(_codes, _accounts, _codes.c.account_id == _accounts.c.id)
     .where(_codes.c.code_hash == bindparam("code_hash"))
@@ -169,15 +171,16 @@ class OneTimeCodeService:
                 record.used_at,
                 record.expires_at,
                 record.account.is_disabled,
+                record.account.email,
             )
         self._refuse_unusable(state, purposes)
         assert record is not None and key is not None
         self._checked[key] = record
         return record
 
-    def check_link(self, code: str, purposes: Collection[str]) -> None:
+    def check_link(self, code: str, purposes: Collection[str]) -> CodeState:
         """check() for opening an emailed link, where only the verdict is needed: raises
-        the same reasons, and loads nothing into the session."""
+        the same reasons, and loads nothing into the session; returns what it read."""
         self.rate_limiter.check(BAD_CODE_PER_IP, self.context.address_key)
         state = None
         if code and len(code) <= MAX_CODE_LENGTH:
@@ -193,6 +196,8 @@ class OneTimeCodeService:
                 row = connection.execute(_CODE_STATE, {"code_hash": digest(code)}).first()
             state = CodeState(*row) if row is not None else None
         self._refuse_unusable(state, purposes)
+        assert state is not None
+        return state
 
     def _refuse_unusable(self, state: CodeState | None, purposes: Collection[str]) -> None:
         """Raises why a code cannot be used (recording it, and counting it against the

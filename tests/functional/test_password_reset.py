@@ -6,7 +6,7 @@ import threading
 from urllib.parse import urlsplit
 
 import webtest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from app.models import Account, OneTimeCode, OutgoingEmail
 from app.services.codes import digest
@@ -270,3 +270,61 @@ def test_other_open_codes_are_spent_by_a_successful_reset(wsgi_app, smtp_server)
             text("select count(*) from one_time_codes where used_at is null")
         ).scalar_one()
     assert open_codes == 0
+
+
+# The form a link leads to is drawn from the verdict of opening it; sending the form
+# checks the code again and spends it.
+
+
+def _statements(wsgi_app):
+    """The SQL statements the app runs from now on, as a list that fills up."""
+    seen: list[str] = []
+    event.listen(
+        wsgi_app.registry["db_engine"],
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *rest: seen.append(statement),
+    )
+    return seen
+
+
+def test_the_form_after_the_link_reads_no_code_from_the_database(wsgi_app, client, smtp_server):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    forgot_password(client, ALICE)
+    deliver_mail(wsgi_app)
+    open_link(client, smtp_server.mailbox.to(ALICE)[0].link_code)
+    statements = _statements(wsgi_app)
+    page = client.get("/account/reset_password")
+    assert ALICE in page.text
+    assert not [s for s in statements if "one_time_codes" in s]
+
+
+def test_a_code_used_elsewhere_after_its_link_was_opened_is_refused_when_sent(
+    wsgi_app, client, smtp_server
+):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    forgot_password(client, ALICE)
+    deliver_mail(wsgi_app)
+    code = smtp_server.mailbox.to(ALICE)[0].link_code
+    open_link(client, code)
+    page = client.get("/account/reset_password")
+    other = new_client(wsgi_app)
+    open_link(other, code)
+    choose_password(other, NEW_PASSWORD)
+    form = next(f for f in page.forms.values() if f.action == "/account/reset_password")
+    form["password"] = "an attacker's own 2nd choice"
+    form["confirm_password"] = "an attacker's own 2nd choice"
+    refused = form.submit(status=400)
+    assert "already been used" in refused.text
+    sign_in(new_client(wsgi_app), ALICE, NEW_PASSWORD)
+
+
+def test_the_form_of_a_code_that_expired_after_its_link_was_opened_says_so(
+    wsgi_app, client, clock, smtp_server
+):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    forgot_password(client, ALICE)
+    deliver_mail(wsgi_app)
+    open_link(client, smtp_server.mailbox.to(ALICE)[0].link_code)
+    clock.advance(minutes=61)
+    page = client.get("/account/reset_password", status=400)
+    assert "expired" in page.text
