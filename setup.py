@@ -38,6 +38,9 @@ requires = [
     "ua-parser[regex]>=1.0,<2",
     # The breached-password check's HTTP client: timeouts and connection reuse.
     "httpx>=0.27,<1",
+    # /metrics for Prometheus. Its multiprocess mode (PROMETHEUS_MULTIPROC_DIR) sums the
+    # counters of every app process and mail worker, which each write their own file.
+    "prometheus_client>=0.20,<1",
 ]
 
 tests_require = [
