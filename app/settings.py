@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from limits import parse as parse_limit
 
+from .operations_settings import OperationsSettings
 from .services.rate_limits import DEFAULT_LIMITS
 
 _T = TypeVar("_T")
@@ -227,6 +228,7 @@ class AppSettings:
     mail_retry_hours: float = 48.0
     mail_retry_seconds: float = 30.0
     mail_poll_seconds: float = 5.0
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
     @property
     def origin(self) -> str:
@@ -289,4 +291,5 @@ class AppSettings:
             mail_retry_hours=read.decimal("mail.retry_hours", 48.0, minimum=0.01),
             mail_retry_seconds=read.decimal("mail.retry_seconds", 30.0),
             mail_poll_seconds=read.decimal("mail.poll_seconds", 5.0),
+            operations=OperationsSettings.read(read),
         )

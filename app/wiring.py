@@ -1,4 +1,5 @@
-"""Starts what works beside the requests: the outbox's sender and the housekeeping."""
+"""Starts what works beside the requests: the outbox's sender and the housekeeping; and
+builds what the operator's endpoints read (the metrics)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import cast
 from pyramid.config import Configurator
 from pyramid_mailer.mailer import DebugMailer
 
+from .metrics_endpoint import MetricsEndpoint
 from .services import user_agents
 from .services.composition import ServiceFactory
 from .services.outbox_sender import OutboxThread, Transport
@@ -39,5 +41,7 @@ def includeme(config: Configurator) -> None:
         thread.start()
         atexit.register(thread.stop)
     registry["outbox_thread"] = thread
+    engine = registry["db_engine"]
+    registry["metrics_endpoint"] = MetricsEndpoint(engine, services.clock)
     # The device names' regexes compile now, not in the first request that shows one.
     user_agents.warm_up()

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cryptography.fernet import Fernet
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.models import OutgoingEmail
 
 from .clock import Clock
@@ -54,6 +59,26 @@ class Outbox:
         )
         self.dbsession.add(message)
         self.dbsession.flush()
+        metrics.EMAILS_QUEUED.labels(template).inc()
         if self.on_queued is not None:
             self.on_queued()
         return message
+
+
+# Messages still to be sent: neither sent nor given up on.
+_PENDING = (OutgoingEmail.sent_at.is_(None), OutgoingEmail.failed_at.is_(None))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The messages waiting in the outbox: how many, and when the oldest was queued."""
+
+    count: int
+    oldest_queued_at: datetime | None
+
+
+def backlog(connection: Connection) -> Backlog:
+    row = connection.execute(
+        select(func.count(), func.min(OutgoingEmail.created_at)).where(*_PENDING)
+    ).one()
+    return Backlog(count=row[0], oldest_queued_at=row[1])
