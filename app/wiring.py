@@ -1,9 +1,10 @@
 """Starts what works beside the requests: the outbox's sender and the housekeeping; and
-builds what the operator's endpoints read (the metrics)."""
+builds what the operator's endpoints read (readiness checks, metrics)."""
 
 from __future__ import annotations
 
 import atexit
+from datetime import timedelta
 from typing import cast
 
 from pyramid.config import Configurator
@@ -13,6 +14,7 @@ from .metrics_endpoint import MetricsEndpoint
 from .services import user_agents
 from .services.composition import ServiceFactory
 from .services.outbox_sender import OutboxThread, Transport
+from .services.readiness import ReadinessProbe
 from .services.smtp_transport import SMTPTransport
 from .settings import AppSettings
 
@@ -42,6 +44,13 @@ def includeme(config: Configurator) -> None:
         atexit.register(thread.stop)
     registry["outbox_thread"] = thread
     engine = registry["db_engine"]
+    max_age = app_settings.operations.outbox_max_age_minutes
+    registry["readiness"] = ReadinessProbe(
+        engine,
+        services.clock,
+        services.rate_limiter,
+        outbox_max_age=timedelta(minutes=max_age) if max_age else None,
+    )
     registry["metrics_endpoint"] = MetricsEndpoint(engine, services.clock)
     # The device names' regexes compile now, not in the first request that shows one.
     user_agents.warm_up()

@@ -82,3 +82,13 @@ def backlog(connection: Connection) -> Backlog:
         select(func.count(), func.min(OutgoingEmail.created_at)).where(*_PENDING)
     ).one()
     return Backlog(count=row[0], oldest_queued_at=row[1])
+
+
+def oldest_due_at(connection: Connection) -> datetime | None:
+    """When the first waiting message is, or was, due to be sent (None if none waits).
+    Once that is in the past, the time since is how long the outbox has waited for a
+    sender to take it. A message waiting out its retry backoff (its server refused it
+    for now) is not due yet, so one recipient's troubles do not count there."""
+    return connection.execute(
+        select(func.min(OutgoingEmail.next_attempt_at)).where(*_PENDING)
+    ).scalar()

@@ -144,6 +144,15 @@ class RateLimiter:
             except Exception as exc:  # noqa: BLE001 - any storage failure
                 self._shared_failed(exc)
 
+    def shared_storage_answers(self) -> bool:
+        """Whether the shared storage (Redis) answers a ping now, within its timeout."""
+        if self.shared is None:
+            return False
+        try:
+            return bool(self.shared.storage.check())
+        except Exception:  # noqa: BLE001 - any storage failure means no
+            return False
+
     def _apply(self, name: str, key: str, count: bool) -> None:
         try:
             self._apply_where_counted(name, key, count)

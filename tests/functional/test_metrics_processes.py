@@ -88,7 +88,7 @@ def test_a_sign_in_a_reset_and_a_429_each_count_once_across_processes(
     first, second = (f"http://127.0.0.1:{port}" for port in ports)
     try:
         for base, server in zip((first, second), servers, strict=True):
-            _wait_for_http(f"{base}/account/signin", server)
+            _wait_for_http(f"{base}/healthz", server)
         before = _metrics(first)
 
         # A sign-in on the first process.

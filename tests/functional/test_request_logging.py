@@ -134,6 +134,17 @@ def test_paths_are_logged_without_codes_or_query_strings(client, caplog):
     assert not [r for r in caplog.records if code in r.getMessage() or code in str(r.__dict__)]
 
 
+def test_health_checks_are_not_logged_but_everything_else_is(wsgi_app, caplog):
+    client = new_client(wsgi_app, ip="127.0.0.1")
+    with caplog.at_level(logging.INFO, logger="app.access"):
+        for _ in range(3):
+            client.get("/healthz")
+            client.get("/readyz")
+        client.get("/metrics")
+        client.get("/static/nothing-here.css", status=404)
+    assert [line["route"] for line in _access_lines(caplog)] == ["metrics", "static"]
+
+
 def test_a_request_that_fails_is_logged_with_its_500(wsgi_app, caplog, monkeypatch):
     def broken(self):
         raise RuntimeError("something broke")
