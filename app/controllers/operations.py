@@ -53,4 +53,6 @@ def _may_read_metrics(request: AppRequest) -> bool:
     if client is None:
         return False
     address = ipaddress.ip_address(client)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # a dual-stack socket's view of an IPv4 client
     return any(address in network for network in request.app_settings.operations.metrics_addresses)

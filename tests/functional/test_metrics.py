@@ -37,6 +37,8 @@ def test_metrics_answer_the_loopback_address_only(wsgi_app, operator):
     assert "Set-Cookie" not in response.headers
     assert new_client(wsgi_app, ip="203.0.113.7").get("/metrics", status=404)
     assert new_client(wsgi_app, ip="::1").get("/metrics", status=200)
+    assert new_client(wsgi_app, ip="::ffff:127.0.0.1").get("/metrics", status=200)
+    assert new_client(wsgi_app, ip="::ffff:203.0.113.7").get("/metrics", status=404)
 
 
 def test_metrics_judge_a_visitor_behind_the_proxy_by_the_visitor(make_app, app_settings):
