@@ -107,10 +107,31 @@ def _account_id(request: Request) -> int | None:
     return account_id if isinstance(account_id, int) else None
 
 
+class RouteMetrics:
+    """The histogram and counters of each route, looked up once: labels() costs a lock
+    and a tuple on every call."""
+
+    def __init__(self) -> None:
+        self._durations: dict[str, Any] = {}
+        self._responses: dict[tuple[str, int], Any] = {}
+
+    def observe(self, route: str, status: int, seconds: float) -> None:
+        duration = self._durations.get(route)
+        if duration is None:
+            duration = self._durations[route] = metrics.REQUEST_DURATION.labels(route)
+        duration.observe(seconds)
+        responses = self._responses.get((route, status))
+        if responses is None:
+            responses = metrics.RESPONSES.labels(route, str(status))
+            self._responses[(route, status)] = responses
+        responses.inc()
+
+
 def access_log_tween_factory(
     handler: Callable[[Request], Response], registry: Registry
 ) -> Callable[[Request], Response]:
     paths = LoggedPaths()
+    route_metrics = RouteMetrics()
 
     def access_log_tween(request: Request) -> Response:
         start = time.perf_counter()
@@ -123,8 +144,7 @@ def access_log_tween_factory(
             seconds = time.perf_counter() - start
             route = getattr(request, "matched_route", None)
             name = _route_label(route)
-            metrics.REQUEST_DURATION.labels(name).observe(seconds)
-            metrics.RESPONSES.labels(name, str(status)).inc()
+            route_metrics.observe(name, status, seconds)
             if name not in QUIET_ROUTES and log.isEnabledFor(logging.INFO):
                 path = paths.path(request, route, status)
                 _log(request, name if route is not None else None, path, status, seconds)
