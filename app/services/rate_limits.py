@@ -155,12 +155,12 @@ class RateLimiter:
 
     def _apply(self, name: str, key: str, count: bool) -> None:
         try:
-            self._apply_where_counted(name, key, count)
+            self._apply_in_storage(name, key, count)
         except RateLimited:
             metrics.RATE_LIMITED.labels(name).inc()
             raise
 
-    def _apply_where_counted(self, name: str, key: str, count: bool) -> None:
+    def _apply_in_storage(self, name: str, key: str, count: bool) -> None:
         item, identifiers = self.limits[name].item, (name, self._key(key))
         strategy = self._shared_if_up()
         if strategy is not None:
