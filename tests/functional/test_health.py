@@ -49,7 +49,8 @@ def test_ready_lists_each_check(balancer):
 
 
 def test_health_checks_are_never_rate_limited(balancer):
-    for _ in range(300):
+    # Well past every limit's allowance (the largest is 50 in 5 minutes).
+    for _ in range(60):
         balancer.get("/healthz")
         balancer.get("/readyz")
     head = balancer.head("/readyz")
