@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Protocol
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from .settings_reader import Network, SettingsReader
 
 LOOPBACK: tuple[Network, ...] = (
     ipaddress.ip_network("127.0.0.1/32"),
     ipaddress.ip_network("::1/128"),
 )
-
-
-class SettingsReader(Protocol):
-    def number(self, key: str, default: int, minimum: int = 0) -> int: ...
-
-    def networks(self, key: str) -> tuple[Network, ...]: ...
 
 
 @dataclass(frozen=True)
