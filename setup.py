@@ -40,6 +40,9 @@ requires = [
     "httpx>=0.27,<1",
     # Translations: catalogues compiled at start-up, dates and plurals in each language.
     "Babel>=2.12",
+    # /metrics for Prometheus. Its multiprocess mode (PROMETHEUS_MULTIPROC_DIR) sums the
+    # counters of every app process and mail worker, which each write their own file.
+    "prometheus_client>=0.20,<1",
 ]
 
 tests_require = [

@@ -1,16 +1,19 @@
-"""The WSGI application: make_app() reads as the table of contents of the app."""
+"""The WSGI application: make_app() reads as the table of contents of the app.
+
+The services and settings are imported inside make_app(): the .ini files' logging
+configuration imports app.logs, and so this package, before the app is built (see
+app/logs.py for why that import must stay light)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyramid.config import Configurator
 from pyramid.router import Router
 
-from .services.clock import Clock
-from .services.composition import ServiceFactory
-from .services.password_hashing import PasswordHasher
-from .settings import AppSettings, SettingsError, apply_environment
+if TYPE_CHECKING:
+    from .services.clock import Clock
+    from .services.password_hashing import PasswordHasher
 
 
 def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
@@ -22,6 +25,9 @@ def make_app(
     settings: dict[str, Any], clock: Clock | None = None, hasher: PasswordHasher | None = None
 ) -> Router:
     """The app for these settings. Tests pass their own clock and a cheaper hasher."""
+    from .services.composition import ServiceFactory
+    from .settings import AppSettings, SettingsError, apply_environment
+
     settings = apply_environment(settings)
     try:
         app_settings = AppSettings.from_settings(settings)
@@ -36,6 +42,8 @@ def make_app(
         config.include(".templating")
         config.include(".models")
         config.include(".wiring")
+        config.include(".request_ids")
+        config.include(".access_log")
         config.include(".security")
         config.include(".headers")
         config.include(".body_limit")

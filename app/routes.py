@@ -3,6 +3,10 @@ from pyramid.config import Configurator
 
 def includeme(config: Configurator) -> None:
     config.add_static_view("static", "app:static", cache_max_age=3600)
+    # For the operator's tools: app/controllers/operations.py.
+    config.add_route("healthz", "/healthz")
+    config.add_route("readyz", "/readyz")
+    config.add_route("metrics", "/metrics")
     config.add_route("home", "/")
     config.add_route("language", "/language")
     config.add_route("account", "/account")

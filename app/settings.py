@@ -5,18 +5,15 @@ stops start-up with a sentence that names the setting."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
-from limits import parse as parse_limit
-
+from .operations_settings import OperationsSettings
 from .services.rate_limits import DEFAULT_LIMITS
-
-_T = TypeVar("_T")
+from .settings_reader import Network, SettingsError, SettingsReader
 
 # Environment variables that replace a setting when they are set. Production keeps its
 # secrets and URLs out of the .ini file this way.
@@ -33,15 +30,9 @@ ENVIRONMENT_OVERRIDES = {
     "BREACH_CHECK_URL": "passwords.breach_check_url",
 }
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 # Variables the .ini files may use, for readers that are not given them: development.ini
 # serves on %(http_port)s, which `make run` passes to pserve (PORT).
 INI_VARIABLES = {"http_port": os.environ.get("PORT", "6543")}
-
-
-class SettingsError(Exception):
-    """A setting is missing or unusable; start-up stops with this message."""
 
 
 def apply_environment(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,85 +49,7 @@ def apply_environment(settings: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-class _Reader:
-    """Reads one kind of value from the raw settings, naming the setting when it fails."""
-
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.settings = settings
-
-    def raw(self, key: str) -> str | None:
-        value = self.settings.get(key)
-        if value is None or str(value).strip() == "":
-            return None
-        return str(value).strip()
-
-    def text(self, key: str, default: str) -> str:
-        return self.raw(key) or default
-
-    def flag(self, key: str, default: bool) -> bool:
-        raw = self.raw(key)
-        if raw is None:
-            return default
-        if raw.lower() not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
-            raise SettingsError(f"Setting {key} must be true or false, not {raw!r}.")
-        return raw.lower() in ("true", "yes", "on", "1")
-
-    def number(self, key: str, default: int, minimum: int = 0) -> int:
-        return self._convert(key, default, int, "a whole number", minimum)
-
-    def decimal(self, key: str, default: float, minimum: float = 0.0) -> float:
-        return self._convert(key, default, float, "a number", minimum)
-
-    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.text(key, default)
-        if value not in choices:
-            raise SettingsError(
-                f"Setting {key} must be one of {', '.join(choices)}, not {value!r}."
-            )
-        return value
-
-    def _convert(
-        self, key: str, default: _T, convert: Callable[[str], _T], what: str, minimum: Any
-    ) -> _T:
-        raw = self.raw(key)
-        if raw is None:
-            return default
-        try:
-            value = convert(raw)
-        except ValueError:
-            raise SettingsError(f"Setting {key} must be {what}, not {raw!r}.") from None
-        if value < minimum:
-            raise SettingsError(f"Setting {key} must be at least {minimum}, not {raw!r}.")
-        return value
-
-    def networks(self, key: str) -> tuple[Network, ...]:
-        raw = self.raw(key) or ""
-        networks = []
-        for item in raw.replace(",", " ").split():
-            try:
-                networks.append(ipaddress.ip_network(item, strict=False))
-            except ValueError:
-                raise SettingsError(
-                    f"Setting {key} lists {item!r}, which is not an IP address or network."
-                ) from None
-        return tuple(networks)
-
-    def rate_limits(self) -> dict[str, str]:
-        limits = {}
-        for name, default in DEFAULT_LIMITS.items():
-            key = f"ratelimit.{name}"
-            spec = self.text(key, default)
-            try:
-                parse_limit(spec)
-            except ValueError:
-                raise SettingsError(
-                    f"Setting {key} must be a rate such as 10/5minutes, not {spec!r}."
-                ) from None
-            limits[name] = spec
-        return limits
-
-
-def read_breach_check_url(read: _Reader) -> str:
+def read_breach_check_url(read: SettingsReader) -> str:
     url = read.text("passwords.breach_check_url", "")
     if url and not url.startswith(("https://", "http://")):
         raise SettingsError(
@@ -171,7 +84,7 @@ class SmtpSettings:
     timeout_seconds: float = 10.0
 
     @classmethod
-    def read(cls, read: _Reader) -> SmtpSettings:
+    def read(cls, read: SettingsReader) -> SmtpSettings:
         raw_tls = (read.raw("mail.tls") or "starttls").lower()
         if raw_tls not in TLS_MODES:
             raise SettingsError(
@@ -233,6 +146,7 @@ class AppSettings:
     mail_retry_hours: float = 48.0
     mail_retry_seconds: float = 30.0
     mail_poll_seconds: float = 5.0
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
     @property
     def origin(self) -> str:
@@ -242,7 +156,7 @@ class AppSettings:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> AppSettings:
-        read = _Reader(settings)
+        read = SettingsReader(settings)
         secret = read.raw("app.secret") or ""
         if not secret:
             raise SettingsError(
@@ -296,4 +210,5 @@ class AppSettings:
             mail_retry_hours=read.decimal("mail.retry_hours", 48.0, minimum=0.01),
             mail_retry_seconds=read.decimal("mail.retry_seconds", 30.0),
             mail_poll_seconds=read.decimal("mail.poll_seconds", 5.0),
+            operations=OperationsSettings.read(read),
         )

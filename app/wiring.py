@@ -1,15 +1,19 @@
-"""Starts what works beside the requests: the outbox's sender and the housekeeping."""
+"""Starts what works beside the requests: the outbox's sender and the housekeeping; and
+builds what the operator's endpoints read (readiness checks, metrics)."""
 
 from __future__ import annotations
 
 import atexit
+from datetime import timedelta
 
 from pyramid.config import Configurator
 
+from .metrics_endpoint import MetricsEndpoint
 from .services import user_agents
 from .services.composition import ServiceFactory
 from .services.file_transport import FileTransport
 from .services.outbox_sender import OutboxThread, Transport
+from .services.readiness import ReadinessProbe
 from .services.smtp_transport import SMTPTransport
 from .settings import AppSettings
 
@@ -38,5 +42,14 @@ def includeme(config: Configurator) -> None:
         thread.start()
         atexit.register(thread.stop)
     registry["outbox_thread"] = thread
+    engine = registry["db_engine"]
+    max_age = app_settings.operations.outbox_max_age_minutes
+    registry["readiness"] = ReadinessProbe(
+        engine,
+        services.clock,
+        services.rate_limiter,
+        outbox_max_age=timedelta(minutes=max_age) if max_age else None,
+    )
+    registry["metrics_endpoint"] = MetricsEndpoint(engine, services.clock)
     # The device names' regexes compile now, not in the first request that shows one.
     user_agents.warm_up()

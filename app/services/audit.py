@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.models import AccountEvent
 
 from .clock import Clock
@@ -59,6 +61,43 @@ ADMINISTRATOR_APPOINTED = "administrator_appointed"
 
 MAX_USER_AGENT_LENGTH = 512
 
+_SIGN_IN_FAILURES = frozenset({"wrong_password", "no_account", "disabled", "password_changed"})
+_CODE_REFUSALS = {CODE_UNKNOWN: "unknown", CODE_USED: "used", CODE_EXPIRED: "expired"}
+_SECOND_FACTOR_RESULTS = {
+    SECOND_FACTOR_FAILED: ("code", "failed"),
+    PASSKEY_REFUSED: ("passkey", "refused"),
+    PASSKEY_CLONE_SUSPECTED: ("passkey", "clone_suspected"),
+}
+
+
+def count_event(kind: str, details: Mapping[str, Any]) -> None:
+    """Move the metric (app/metrics.py) that counts this kind of event, if one does.
+
+    Counted when recorded, in every process (web or script): an attempt whose
+    transaction is later rolled back or retried still counts, as the attempt it was."""
+    if kind == SIGN_IN:
+        metrics.SIGN_INS.labels("success", "").inc()
+        method = str(details.get("method", ""))
+        if method.startswith("password+"):
+            metrics.SECOND_FACTORS.labels(method.removeprefix("password+"), "passed").inc()
+    elif kind == SIGN_IN_FAILED:
+        # A wrong password when confirming a sensitive change is no sign-in.
+        reason = details.get("reason")
+        if reason in _SIGN_IN_FAILURES:
+            metrics.SIGN_INS.labels("failed", reason).inc()
+    elif kind == SIGN_IN_BLOCKED:
+        metrics.SIGN_INS.labels("rate_limited", "").inc()
+    elif kind == SIGN_IN_UNCONFIRMED:
+        metrics.SIGN_INS.labels("unconfirmed", "").inc()
+    elif kind in _SECOND_FACTOR_RESULTS:
+        metrics.SECOND_FACTORS.labels(*_SECOND_FACTOR_RESULTS[kind]).inc()
+    elif kind == RESET_REQUESTED:
+        metrics.RESETS_REQUESTED.inc()
+    elif kind == RESET_DONE:
+        metrics.RESETS_DONE.inc()
+    elif kind in _CODE_REFUSALS:
+        metrics.CODES_REFUSED.labels(_CODE_REFUSALS[kind]).inc()
+
 
 def clean_text(value: str | None, limit: int) -> str | None:
     """Printable text only, cut to the column's size: header values can carry control
@@ -92,7 +131,9 @@ class AuditLog:
         actor_id: int | None = None,
         **details: Any,
     ) -> AccountEvent:
-        """Add one event. Details must never hold a password, code or token."""
+        """Add one event, and count it (count_event). Details must never hold a
+        password, code or token."""
+        count_event(kind, details)
         event = AccountEvent(
             account_id=account_id,
             actor_id=actor_id,
@@ -127,6 +168,7 @@ class AuditLog:
         ).first()
         if earlier is None:
             return self.record(kind, account_id, **details)
+        count_event(kind, details)
         # A new dict, so that the JSON column is seen as changed.
         earlier.details = {**earlier.details, "repeats": earlier.details.get("repeats", 0) + 1}
         self.dbsession.flush()

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from app import metrics
+
 log = logging.getLogger(__name__)
 
 PREFIX_LENGTH = 5
@@ -31,7 +33,8 @@ WARNING_INTERVAL_SECONDS = 60.0
 
 @dataclass
 class BreachCheckCounts:
-    """How the checks went since the process started (exposed as metrics)."""
+    """How the checks went since the process started; each is also counted in
+    accounts_breached_password_checks_total (app/metrics.py), summed over processes."""
 
     checked: int = 0
     found: int = 0
@@ -41,6 +44,7 @@ class BreachCheckCounts:
     def add(self, outcome: str) -> None:
         with self.lock:
             setattr(self, outcome, getattr(self, outcome) + 1)
+        metrics.BREACH_CHECKS.labels(outcome).inc()
 
 
 def sha1_hex(password: str) -> str:

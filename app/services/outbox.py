@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.models import Account, OutgoingEmail
 
 from .clock import Clock
@@ -61,6 +65,36 @@ class Outbox:
         )
         self.dbsession.add(message)
         self.dbsession.flush()
+        metrics.EMAILS_QUEUED.labels(template).inc()
         if self.on_queued is not None:
             self.on_queued()
         return message
+
+
+# Messages still to be sent: neither sent nor given up on.
+_PENDING = (OutgoingEmail.sent_at.is_(None), OutgoingEmail.failed_at.is_(None))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The messages waiting in the outbox: how many, and when the oldest was queued."""
+
+    count: int
+    oldest_queued_at: datetime | None
+
+
+def backlog(connection: Connection) -> Backlog:
+    row = connection.execute(
+        select(func.count(), func.min(OutgoingEmail.created_at)).where(*_PENDING)
+    ).one()
+    return Backlog(count=row[0], oldest_queued_at=row[1])
+
+
+def oldest_due_at(connection: Connection) -> datetime | None:
+    """When the first waiting message is, or was, due to be sent (None if none waits).
+    Once that is in the past, the time since is how long the outbox has waited for a
+    sender to take it. A message waiting out its retry backoff (its server refused it
+    for now) is not due yet, so one recipient's troubles do not count there."""
+    return connection.execute(
+        select(func.min(OutgoingEmail.next_attempt_at)).where(*_PENDING)
+    ).scalar()

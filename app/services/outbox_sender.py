@@ -17,6 +17,7 @@ from pyramid_mailer.message import Message
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import metrics
 from app.models import OutgoingEmail
 
 from .clock import Clock
@@ -150,7 +151,7 @@ class OutboxSender:
             message = dbsession.get(OutgoingEmail, message_id)
             if message is None:
                 return 0
-            now = self.clock.now()
+            template, now = message.template or "rendered", self.clock.now()
             if error is None:
                 message.sent_at = now
                 message.last_error = None
@@ -158,11 +159,16 @@ class OutboxSender:
                     message.subject = mail.subject
                 # The parameters may hold a live code: once delivered they are not needed.
                 self._erase(message)
-                return 1
-            self._record_failure(message, error, now)
-            return 0
+                counter = metrics.EMAILS_SENT
+            else:
+                gave_up = self._record_failure(message, error, now)
+                counter = metrics.EMAILS_FAILED if gave_up else metrics.EMAILS_DEFERRED
+        # Counted once the outcome is committed.
+        counter.labels(template).inc()
+        return 1 if error is None else 0
 
-    def _record_failure(self, message: OutgoingEmail, exc: Exception, now: datetime) -> None:
+    def _record_failure(self, message: OutgoingEmail, exc: Exception, now: datetime) -> bool:
+        """Record a failed attempt; True if the message is given up on."""
         message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
         permanent = isinstance(exc, Undeliverable | PermanentFailure)
         if permanent or now - message.created_at >= self.retry_for:
@@ -174,7 +180,7 @@ class OutboxSender:
                 message.attempts,
                 type(exc).__name__ if not permanent else exc,
             )
-            return
+            return True
         backoff = min(self.retry_seconds * 2 ** (message.attempts - 1), self.max_backoff_seconds)
         message.next_attempt_at = now + timedelta(seconds=backoff)
         log.warning(
@@ -184,6 +190,7 @@ class OutboxSender:
             backoff,
             type(exc).__name__,
         )
+        return False
 
     @staticmethod
     def _erase(message: OutgoingEmail) -> None:

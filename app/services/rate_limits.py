@@ -23,6 +23,8 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from app import metrics
+
 from .errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -142,7 +144,23 @@ class RateLimiter:
             except Exception as exc:  # noqa: BLE001 - any storage failure
                 self._shared_failed(exc)
 
+    def shared_storage_answers(self) -> bool:
+        """Whether the shared storage (Redis) answers a ping now, within its timeout."""
+        if self.shared is None:
+            return False
+        try:
+            return bool(self.shared.storage.check())
+        except Exception:  # noqa: BLE001 - any storage failure means no
+            return False
+
     def _apply(self, name: str, key: str, count: bool) -> None:
+        try:
+            self._apply_in_storage(name, key, count)
+        except RateLimited:
+            metrics.RATE_LIMITED.labels(name).inc()
+            raise
+
+    def _apply_in_storage(self, name: str, key: str, count: bool) -> None:
         item, identifiers = self.limits[name].item, (name, self._key(key))
         strategy = self._shared_if_up()
         if strategy is not None:
@@ -174,6 +192,7 @@ class RateLimiter:
 
     def _shared_failed(self, exc: Exception) -> None:
         now = time.monotonic()
+        metrics.RATE_LIMIT_STORAGE_FAILURES.inc()
         with self._lock:
             self.storage_failures += 1
             self._shared_down_until = now + RETRY_STORAGE_SECONDS

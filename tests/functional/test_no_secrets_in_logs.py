@@ -1,10 +1,14 @@
 """SECURITY.md item 25: run every flow with canary secrets, then look for them in all log
-output and in every row of the database."""
+output (the access log's lines too, written as production and development write them)
+and in every row of the database."""
 
 from __future__ import annotations
 
 import logging
+from configparser import ConfigParser
+from pathlib import Path
 
+from app.logs import JSONFormatter, TextFormatter
 from app.services import codes
 
 from ..conftest import new_client
@@ -22,6 +26,7 @@ from .flows import (
     sign_out,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 CANARY_PASSWORD = "canary-password-7Hq2 lantern meadow"
 CANARY_NEW_PASSWORD = "canary-newpass-9Zx4 harbor thistle"
 CANARY_CHANGED_PASSWORD = "canary-changed-3Kp8 walnut glacier"
@@ -29,6 +34,12 @@ CANARY_CODE = "canaryCODEcanaryCODEcanaryCODEcanaryCODE123"
 CANARY_CONFIRM = "canaryCONFIRMcanaryCONFIRMcanaryCONFIRMcan"
 CANARY_TOKEN = "canaryTOKENcanaryTOKENcanaryTOKENcanaryTOK"
 CANARY_DEVICE = "canaryDEVICEcanaryDEVICEcanaryDEVICEcanary"
+
+
+def _development_format() -> str:
+    config = ConfigParser(interpolation=None)
+    config.read(ROOT / "development.ini")
+    return config["formatter_generic"]["format"]
 
 
 def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
@@ -81,13 +92,20 @@ def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
             logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
     # The test's own SMTP server ("mail.log") logs the emails it receives; that is the
-    # mailbox, not the app.
+    # mailbox, not the app. Each line as production (JSON) and development write it.
+    records = [r for r in caplog.records if not r.name.startswith("mail.log")]
+    production, development = JSONFormatter(), TextFormatter(_development_format())
     app_logs = "\n".join(
-        f"{r.name} {r.getMessage()} {r.exc_text or ''}"
-        for r in caplog.records
-        if not r.name.startswith("mail.log")
+        f"{r.name} {r.getMessage()} {r.exc_text or ''}\n{production.format(r)}\n"
+        f"{development.format(r)}"
+        for r in records
     )
     assert "sqlalchemy.engine" in app_logs  # the SQL itself was logged, and looked at
+    # So were the access log's lines, one per request, the reset link's among them.
+    access = [r.fields for r in records if r.name == "app.access"]
+    assert len(access) > 20
+    links = [a["path"] for a in access if a["route"] == "account.reset_password_link"]
+    assert links == ["/account/reset_password/{code}"] * 2
     with db(wsgi_app) as session:
         database = dump_database(session)
     secrets_used = [

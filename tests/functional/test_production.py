@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -321,14 +322,26 @@ def test_pserve_production_ini_serves_the_sign_in_page(db_url, tmp_path):
         text=True,
     )
     try:
-        _wait_for_http(f"http://127.0.0.1:{port}/account/signin", server)
+        _wait_for_http(f"http://127.0.0.1:{port}/healthz", server)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/account/signin") as response:  # noqa: S310
             assert response.headers["Server"] == "waitress"
             assert "Strict-Transport-Security" in response.headers
             assert "Sign in" in response.read().decode()
+            request_id = response.headers["X-Request-ID"]
         assert _answer_to_a_huge_upload_before_sending_it(port).startswith(b"HTTP/1.1 413")
     finally:
         _stop(server)
+    # The log is JSON lines (pserve's own "Starting server" aside): one per request but
+    # the health checks' (waitress refused the upload before the app saw it).
+    output = server.stdout.read().splitlines()
+    lines = [json.loads(line) for line in output if line.startswith("{")]
+    [access] = [line for line in lines if line["logger"] == "app.access"]
+    assert (access["route"], access["path"], access["status"]) == (
+        "account.signin",
+        "/account/signin",
+        200,
+    )
+    assert access["request_id"] == request_id and access["client_ip"] == "127.0.0.1"
 
 
 def _answer_to_a_huge_upload_before_sending_it(port: int) -> bytes:

@@ -92,13 +92,19 @@ def test_secure_cookies_and_hsts_in_production(make_app, app_settings):
 
 
 def _comparable(response, email: str) -> dict:
-    """Everything a client can see, with the random CSRF and cookie values blanked and
-    the address the visitor typed (which the form shows back) replaced by a placeholder."""
+    """Everything a client can see, with the random CSRF, cookie and request-id values
+    blanked and the address the visitor typed (which the form shows back) replaced by a
+    placeholder."""
     body = re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token" value=""', response.text)
     body = re.sub(r'data-csrf="[^"]*"', 'data-csrf=""', body)
     body = body.replace(email, "EMAIL")
     headers = sorted(
-        (name, "" if name.lower() in ("set-cookie", "content-length", "date") else value)
+        (
+            name,
+            ""
+            if name.lower() in ("set-cookie", "content-length", "date", "x-request-id")
+            else value,
+        )
         for name, value in response.headerlist
     )
     cookies = sorted(

@@ -1,0 +1,79 @@
+"""A request id on every request: sent back as X-Request-ID and on each log line.
+
+The id a trusted proxy sends in X-Request-ID is kept, so that its access log and ours
+name a request the same way; from anyone else the header is ignored, as is a value that
+is long or anything but letters, digits and `._-` (it goes into every log line of the
+request, where a client must not be able to write). Otherwise a random id is made."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+from collections.abc import Callable, Sequence
+
+from pyramid.config import Configurator
+from pyramid.registry import Registry
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.tweens import INGRESS
+
+from .client_ip import Network
+from .logs import REQUEST_ID, install_request_id_factory
+
+HEADER = "X-Request-ID"
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(16)
+
+
+def is_trusted(remote_addr: str | None, trusted: Sequence[Network]) -> bool:
+    if not trusted or not remote_addr:
+        return False
+    try:
+        peer = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return False
+    return any(peer in network for network in trusted)
+
+
+def request_id_for(remote_addr: str | None, header: str | None, trusted: Sequence[Network]) -> str:
+    """The proxy's id if it may be believed, else a new one."""
+    if header and _PLAIN_ID.fullmatch(header) and is_trusted(remote_addr, trusted):
+        return header
+    return new_request_id()
+
+
+def request_id_tween_factory(
+    handler: Callable[[Request], Response], registry: Registry
+) -> Callable[[Request], Response]:
+    trusted = registry["app_settings"].trusted_proxies
+
+    def request_id_tween(request: Request) -> Response:
+        environ = request.environ
+        request_id = request_id_for(
+            environ.get("REMOTE_ADDR"), environ.get("HTTP_X_REQUEST_ID"), trusted
+        )
+        request.request_id = request_id
+        token = REQUEST_ID.set(request_id)
+        try:
+            response = handler(request)
+        finally:
+            REQUEST_ID.reset(token)
+        response.headerlist.append((HEADER, request_id))
+        return response
+
+    return request_id_tween
+
+
+def includeme(config: Configurator) -> None:
+    install_request_id_factory()
+    # The outermost tween: every line logged while the request is served, the access
+    # log's included, carries its id.
+    config.add_tween(
+        "app.request_ids.request_id_tween_factory",
+        under=INGRESS,
+        over="app.headers.security_headers_tween_factory",
+    )
