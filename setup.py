@@ -34,8 +34,9 @@ requires = [
     # Passkeys (WebAuthn ceremonies). app/services/webauthn_protocol.py relies on 3.x's
     # options_to_json, parse_*_credential_json and the counter check it leaves to us.
     "webauthn>=3.0,<4",
-    # Device names from User-Agent strings (uap-core's regexes, with the Rust engine).
-    "ua-parser[regex]>=1.0,<2",
+    # Device names from User-Agent strings (uap-core's regexes). app/services/user_agents.py
+    # uses 1.x's BasicResolver and load_lazy_builtins.
+    "ua-parser>=1.0,<2",
     # The breached-password check's HTTP client: timeouts and connection reuse.
     "httpx>=0.27,<1",
     # Translations: catalogues compiled at start-up, dates and plurals in each language.
