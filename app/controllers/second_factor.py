@@ -32,12 +32,17 @@ def keep_pending_sign_in(
     request: Any, pending: SecondFactorRequired, came_from: str, remember_me: bool = False
 ) -> Any:
     """After the right password on an account with a second factor: no session yet, only
-    this browser's encrypted note of whose password was checked, for five minutes."""
+    this browser's encrypted note of whose password was checked, for five minutes, and
+    which factors the second step offers (so that its page needs no lookup: the factor
+    given is checked against the account when it is sent)."""
+    use_code, use_passkey = second_factors(request.services, pending.account)
     note = {
         "account": pending.account.id,
         "password": pending.fingerprint,
         "next": came_from,
         "remember": remember_me,
+        "code": use_code,
+        "passkey": use_passkey,
     }
     request.pending_codes.keep(request.session, PENDING_SIGN_IN_KEY, json.dumps(note))
     return see_other(request, request.page_path("account.signin.two_factor"))
@@ -52,25 +57,31 @@ def pending_sign_in(request: Any) -> dict[str, Any] | None:
     return json.loads(note) if note else None
 
 
+def second_factors(services: Any, account: Account) -> tuple[bool, bool]:
+    """Whether the account can give a code (an authenticator app, or recovery codes
+    left), and whether it has passkeys."""
+    two_factor = services.two_factor
+    use_code = two_factor.has_totp(account) or two_factor.recovery_codes_left(account.id) > 0
+    return use_code, services.passkeys.has_passkeys(account)
+
+
 class SecondFactorController(ControllerBase):
     def _pending(self) -> dict[str, Any] | None:
         return pending_sign_in(self.request)
 
     def _form(self, pending: dict[str, Any], posted: bool = False) -> SecondFactorViewModel:
-        account = self.services.accounts.find_account_by_id(pending["account"])
-        use_code, use_passkey = True, False
-        if account is not None:
-            use_code, use_passkey = self._factors(account)
+        use_code, use_passkey = pending.get("code"), pending.get("passkey")
+        if not isinstance(use_code, bool) or not isinstance(use_passkey, bool):
+            account = self.services.accounts.find_account_by_id(pending["account"])
+            use_code, use_passkey = True, False
+            if account is not None:
+                use_code, use_passkey = self._factors(account)
         if posted:
             return SecondFactorViewModel.from_request(self.request, use_code, use_passkey)
         return SecondFactorViewModel(self.request, use_code, use_passkey)
 
     def _factors(self, account: Account) -> tuple[bool, bool]:
-        """Whether the account can give a code (an authenticator app, or recovery codes
-        left), and whether it has passkeys."""
-        two_factor = self.services.two_factor
-        use_code = two_factor.has_totp(account) or two_factor.recovery_codes_left(account.id) > 0
-        return use_code, self.services.passkeys.has_passkeys(account)
+        return second_factors(self.services, account)
 
     def _start_again(self, message: str) -> Any:
         self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)

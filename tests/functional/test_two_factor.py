@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.models import Account, AccountEvent, LoginSession
 from app.services import audit as events
@@ -372,3 +372,22 @@ def test_the_account_page_warns_when_few_recovery_codes_are_left(wsgi_app, alice
         sign_in(client, ALICE, STRONG_PASSWORD)
         _second_step(client, code)
     assert "2 recovery codes left" in " ".join(client.get("/account").text.split())
+
+
+def test_the_second_step_page_is_drawn_from_the_pending_sign_in(wsgi_app, alice_with_totp, clock):
+    """The factors it offers were read with the password; the page itself reads nothing
+    of the account, and the code is still checked against it when sent."""
+    secret, _ = alice_with_totp
+    client = new_client(wsgi_app)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    seen: list[str] = []
+    listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+    event.listen(wsgi_app.registry["db_engine"], "before_cursor_execute", listener)
+    try:
+        page = client.get("/account/signin/two_factor")
+    finally:
+        event.remove(wsgi_app.registry["db_engine"], "before_cursor_execute", listener)
+    assert page.html.find("input", attrs={"name": "code"}) is not None
+    assert not [s for s in seen if "accounts" in s or "webauthn" in s or "recovery" in s]
+    _second_step(client, code_at(secret, clock))
+    assert _signed_in(client)
