@@ -27,6 +27,7 @@ from pyramid.config import Configurator
 from pyramid.i18n import Localizer, TranslationString, make_localizer
 from pyramid.request import Request
 from translationstring import ChameleonTranslate
+from webob.acceptparse import create_accept_language_header
 
 from .translation import DOMAIN
 
@@ -68,11 +69,28 @@ def locale_without_account(request: Request) -> str:
     if chosen:
         return chosen
     default = request.registry.settings.get("pyramid.default_locale_name") or DEFAULT_LOCALE
-    accepted = request.accept_language
-    if accepted:
-        best = accepted.lookup(list(LANGUAGES), default=default)
-        return supported(best) or default
+    header = request.headers.get("Accept-Language")
+    if header and len(header) <= MAX_CACHED_HEADER:
+        return _browser_locale(header, default)
+    if header:
+        return _best_of(create_accept_language_header(header), default)
     return supported(default) or DEFAULT_LOCALE
+
+
+# Browsers send a handful of distinct Accept-Language headers; each is parsed once.
+MAX_CACHED_HEADER = 200
+
+
+@functools.lru_cache(maxsize=512)
+def _browser_locale(header: str, default: str) -> str:
+    return _best_of(create_accept_language_header(header), default)
+
+
+def _best_of(accepted: Any, default: str) -> str:
+    if not accepted:
+        return supported(default) or DEFAULT_LOCALE
+    best = accepted.lookup(list(LANGUAGES), default=default)
+    return supported(best) or supported(default) or DEFAULT_LOCALE
 
 
 @functools.cache
