@@ -22,15 +22,27 @@ class Answer:
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
+    def session_cookie(self) -> str | None:
+        """The `session=...` pair of the answer's Set-Cookie headers, if it sets one."""
+        cookies = [v.split(";", 1)[0] for k, v in self.headers if k.lower() == "set-cookie"]
+        return next((c for c in cookies if c.startswith("session=")), None)
+
 
 class Client:
     def __init__(self, port: int) -> None:
         self.connection = http.client.HTTPConnection(HOST, port, timeout=60)
 
     def request(
-        self, method: str, path: str, form: dict[str, str] | None = None, cookie: str = ""
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        cookie: str = "",
+        headers: dict[str, str] | None = None,
     ) -> Answer:
-        headers = {"Cookie": cookie} if cookie else {}
+        headers = dict(headers or {})
+        if cookie:
+            headers["Cookie"] = cookie
         body = None
         if form is not None:
             body = "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in form.items())
@@ -50,8 +62,9 @@ class Client:
         form: dict[str, str] | None = None,
         cookie: str = "",
         location: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Answer:
-        answer = self.request(method, path, form, cookie)
+        answer = self.request(method, path, form, cookie, headers)
         where = answer.header("Location") or ""
         if answer.status != status or (location is not None and not where.endswith(location)):
             raise BenchError(
@@ -79,8 +92,7 @@ def open_form_session(port: int) -> FormSession:
         answer = client.expect(200, "GET", "/account/signin")
     finally:
         client.close()
-    cookies = [v.split(";", 1)[0] for k, v in answer.headers if k.lower() == "set-cookie"]
-    session = next((c for c in cookies if c.startswith("session=")), None)
+    session = answer.session_cookie()
     token = re.search(rb'name="csrf_token" value="([^"]+)"', answer.body)
     if session is None or token is None:
         raise BenchError("the sign-in form gave no session cookie or no CSRF token")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -52,9 +53,22 @@ class Scenario:
     path: str
     script: str | None = None  # a file in bench/wrk/
     script_args: list[str] = field(default_factory=list)
-    args_text: str = ""  # script_args as shown in RESULTS.md
+    args_text: str = ""  # script_args as shown in RESULTS.md (a driver: what it does)
     # One request of the same kind, checked by hand before wrk runs it.
     smoke: Callable[[Client], object] | None = None
+    # Request headers for every request, passed to wrk with -H ("Accept-Language: de").
+    headers: list[str] = field(default_factory=list)
+    # Called just before the scenario's runs (and before it is profiled): makes what its
+    # requests need that does not keep, such as the cookies of pending sign-ins.
+    prepare: Callable[[], object] | None = None
+    # Load that wrk cannot make (requests that carry state from one to the next): called
+    # with the server and the seconds to run, in place of wrk; returns the same summary.
+    driver: Callable[[Server, float], WrkResult] | None = None
+
+
+def wrk_seconds(seconds: float) -> int:
+    """wrk takes whole seconds only (-d0.5s is a usage error): rounded up, at least 1."""
+    return max(1, math.ceil(seconds))
 
 
 class Wrk:
@@ -76,23 +90,28 @@ class Wrk:
             self.binary,
             f"-t{self.options.wrk_threads}",
             f"-c{self.options.connections}",
-            f"-d{seconds:g}s",
+            f"-d{wrk_seconds(seconds)}s",
             "--timeout",
             "10s",
             "-s",
             str(script),
-            server.url(scenario.path),
         ]
+        for header in scenario.headers:
+            args += ["-H", header]
+        args.append(server.url(scenario.path))
         if scenario.script_args:
             args += ["--", *scenario.script_args]
         return args
 
     def describe(self, scenario: Scenario) -> str:
         """The measured run's command line, readable: the script arguments by name."""
+        if scenario.driver is not None:
+            return f"{scenario.args_text}, {wrk_seconds(self.options.duration)} s"
         script = "+".join(filter(None, [scenario.script, "report.lua"]))
+        headers = "".join(f" -H '{header}'" for header in scenario.headers)
         text = (
             f"wrk -t{self.options.wrk_threads} -c{self.options.connections}"
-            f" -d{self.options.duration:g}s --timeout 10s -s bench/wrk/{script}"
+            f" -d{wrk_seconds(self.options.duration)}s --timeout 10s -s bench/wrk/{script}{headers}"
             f" http://{HOST}:PORT{scenario.path}"
         )
         return text + (f" -- {scenario.args_text}" if scenario.args_text else "")
@@ -138,8 +157,19 @@ class Wrk:
             if others < QUIET_CORES or time.monotonic() >= deadline:
                 return
 
+    def measure(self, server: Server, scenario: Scenario, seconds: float) -> WrkResult:
+        """One run of the scenario's load: wrk, or the scenario's own driver (for as many
+        whole seconds as wrk would run)."""
+        if scenario.driver is not None:
+            result = scenario.driver(server, wrk_seconds(seconds))
+            result.command = self.describe(scenario)
+            return result
+        return self.finish(self.start(server, scenario, seconds), scenario, seconds)
+
     def run(self, server: Server, scenario: Scenario) -> WrkResult:
         """A warm-up (not counted), then the measured run."""
+        if scenario.prepare is not None:
+            scenario.prepare()
         if scenario.smoke is not None:
             client = Client(server.port)
             try:
@@ -148,13 +178,9 @@ class Wrk:
                 client.close()
         self.wait_for_quiet()
         if self.options.warmup > 0:
-            self.finish(
-                self.start(server, scenario, self.options.warmup), scenario, self.options.warmup
-            )
+            self.measure(server, scenario, self.options.warmup)
         before = self.meter.reading()
-        result = self.finish(
-            self.start(server, scenario, self.options.duration), scenario, self.options.duration
-        )
+        result = self.measure(server, scenario, self.options.duration)
         result.others_cores = CpuMeter.others(before, self.meter.reading())
         log(
             f"  {scenario.title:<34} {result.per_second:8.1f} req/s  p50 {result.p50_ms:7.1f} ms"

@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app.services.rate_limits import DEFAULT_LIMITS
 from app.settings import ENVIRONMENT_OVERRIDES
@@ -37,7 +38,7 @@ class Processes:
     def __init__(self) -> None:
         self.running: list[subprocess.Popen] = []
 
-    def start(self, args: list[str], **kwargs: object) -> subprocess.Popen:
+    def start(self, args: list[str], **kwargs: Any) -> subprocess.Popen:
         process = subprocess.Popen(args, **kwargs)
         self.running.append(process)
         return process

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import BENCH, HOST, ROOT, BenchError
+from .common import HOST, ROOT, BenchError
 from .load import Scenario, Wrk
 from .processes import Processes, Server
 
@@ -142,9 +142,12 @@ def profile_scenario(
     workdir: Path,
 ) -> Profile:
     """Record the server under the scenario's load twice: a flame graph for people, then
-    collapsed stacks for the summary."""
+    collapsed stacks for the summary. Both files go beside the results file (bench/ for
+    RESULTS.md), so that a trial run with --results elsewhere leaves bench/'s alone."""
     seconds = options.profile_seconds
-    svg = BENCH / f"profile-{scenario.name}-{backend}.svg"
+    directory = options.results.resolve().parent
+    directory.mkdir(parents=True, exist_ok=True)
+    svg = directory / f"profile-{scenario.name}-{backend}.svg"
     raw = workdir / f"profile-{scenario.name}-{backend}.raw"
     recordings = [
         (svg, ["--format", "flamegraph", "--nolineno"]),
@@ -168,7 +171,7 @@ def profile_scenario(
         if spy.returncode != 0 or not output.exists():
             raise BenchError(f"py-spy failed ({spy.returncode}):\n{spy_output}")
     stacks = summarize_collapsed(raw.read_text())
-    report = BENCH / f"profile-{scenario.name}-{backend}.txt"
+    report = directory / f"profile-{scenario.name}-{backend}.txt"
     return Profile(scenario.name, scenario.title, backend, svg, report, stacks)
 
 
@@ -199,8 +202,10 @@ def write_profile_report(profile: Profile, seconds: int) -> None:
     profile.report.write_text("\n".join(lines) + "\n")
 
 
-def _environ(path: str) -> dict[str, object]:
-    return {
+def _environ(path: str, headers: dict[str, str] | None = None) -> dict[str, object]:
+    """A WSGI environ of a GET of `path`, with these request headers (a Cookie, an
+    Accept-Language) besides Host."""
+    environ: dict[str, object] = {
         "REQUEST_METHOD": "GET",
         "SCRIPT_NAME": "",
         "PATH_INFO": path,
@@ -218,11 +223,20 @@ def _environ(path: str) -> dict[str, object]:
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
     }
+    for name, value in (headers or {}).items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    return environ
 
 
-def count_calls(wsgi_app: Callable, path_for: Callable[[int], str], status: str) -> CallCount:
+def count_calls(
+    wsgi_app: Callable,
+    path_for: Callable[[int], str],
+    status: str,
+    headers_for: Callable[[int], dict[str, str]] | None = None,
+) -> CallCount:
     """Python function calls per request and where the profiled time goes, for requests
-    handed straight to the WSGI app in this process. Unlike requests per second, the
+    handed straight to the WSGI app in this process (request i: GET path_for(i) with the
+    headers headers_for(i), such as a session cookie). Unlike requests per second, the
     call count does not move with the machine's load."""
     answered: list[str] = []
 
@@ -230,7 +244,8 @@ def count_calls(wsgi_app: Callable, path_for: Callable[[int], str], status: str)
         answered.append(status_line)
 
     def request(i: int) -> None:
-        b"".join(wsgi_app(_environ(path_for(i)), start_response))
+        headers = headers_for(i) if headers_for is not None else None
+        b"".join(wsgi_app(_environ(path_for(i), headers), start_response))
         if not answered[-1].startswith(status):
             raise BenchError(f"GET {path_for(i)} answered {answered[-1]} in-process")
 

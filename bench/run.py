@@ -1,14 +1,21 @@
 """The load benchmark behind `make bench`.
 
 It serves the app with waitress (4 threads, production-like settings) on SQLite and on a
-throwaway PostgreSQL, each seeded with 100,000 accounts and 1,000,000 reset codes, and
-drives four scenarios with wrk: GET sign-in, GET reset link, POST sign-in and POST
-forgot-password. In the same run it measures a minimal Pyramid app as the baseline (for
-the two GET pages also in short runs that alternate with the app's, whose median ratio
-is the one compared with the target), one argon2id verification, known-versus-unknown
-email timings, reset-link latency against a small database, and the app's peak memory;
-then it profiles the two GET scenarios with py-spy. Every run is appended to
-bench/RESULTS.md with the ratios the project aims for.
+throwaway PostgreSQL, each seeded with 100,000 accounts, 1,000,000 reset codes and 3,000
+accounts with an authenticator app, and drives eight scenarios. With wrk: GET sign-in, in
+English and in German (Accept-Language: de); GET reset link (its 303); GET reset form,
+with the session cookies of 200 opened links; GET second-factor page, with the cookies
+of 100 sign-ins waiting for their code (made right before it runs: they lapse after five
+minutes); POST sign-in; POST forgot-password. From Python threads, since its two requests
+carry state: the whole sign-in with an authenticator code (password, then code, each
+time on another account). In the same run it measures a minimal Pyramid app as the
+baseline (for the five GET pages also in short runs that alternate with the app's, whose
+median ratio is the one compared with the target; the reset link and its form combine
+into the whole open of an emailed link, 1 / (1/a + 1/b)), one argon2id verification,
+known-versus-unknown email timings, reset-link latency against a small database, and the
+app's peak memory; then it profiles the five GET scenarios with py-spy and counts their
+Python calls with cProfile. Every run is appended to bench/RESULTS.md with the ratios the
+project aims for.
 
     .venv/bin/python -m bench.run              # what `make bench` runs
     .venv/bin/python -m bench.run --help       # shorter runs, one backend, ...
@@ -21,6 +28,7 @@ PostgreSQL) is stopped when it ends, on error and on Ctrl-C or SIGTERM too.
     serve.py         waitress serving the app, or baseline_app.py, in a process of its own
     processes.py     starting and stopping processes; how busy the rest of the machine is
     load.py, wrk/    wrk and its Lua scripts; client.py: single requests by hand
+    sessions.py      session cookies for wrk; the sign-in with a code, driven from Python
     profiles.py      py-spy under load and cProfile call counts
     report.py        the targets and the section appended to RESULTS.md
 """
@@ -38,6 +46,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -61,9 +70,18 @@ from .seed import (
     known_email,
     seed_postgresql,
     seed_sqlite,
+    seed_totp_accounts,
+    totp_email,
     unknown_email,
 )
 from .serve import WAITRESS_THREADS
+from .sessions import (
+    CookieFile,
+    TotpAccount,
+    TotpSignIns,
+    pending_sign_in_cookies,
+    reset_form_cookies,
+)
 
 # Every seeded account has this password (one argon2id hash shared by all of them).
 PASSWORD = "plum orbit canvas thunder 42"
@@ -71,6 +89,14 @@ WRONG_PASSWORD = "quiet harbour lantern 1987"
 # The password that held the strength check for seconds before it was bounded.
 WORST_PASSWORD = ("!$%(+0123456789<@[{|" * 10)[:128]
 SAMPLE_CODES = 50_000
+# Session cookies of opened reset links, and of sign-ins waiting for their second factor.
+RESET_FORM_COOKIES = 200
+PENDING_SIGN_IN_COOKIES = 100
+
+
+def shown(path: Path) -> str:
+    """The path relative to the project if it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def median_ms(values: list[float]) -> float:
@@ -191,25 +217,31 @@ def run_backend(
         for url in (big_url, small_url):
             alembic_upgrade(url)
         seeded = seed(big_url, options.accounts, options.codes, password_hash, SAMPLE_CODES)
+        # One set of settings for the server and for everything made outside it that it
+        # must read: the encrypted authenticator secrets, the in-process app's cookies.
+        settings = app_settings(big_url)
+        seed_totp_accounts(
+            big_url, seeded, options.totp_accounts, password_hash, settings["app.secret"]
+        )
         log(
             f"  seeded {seeded.accounts:,} accounts and {seeded.codes:,} codes"
-            f" in {seeded.seconds:.1f} s"
+            f" in {seeded.seconds:.1f} s, {len(seeded.totp_secrets):,} accounts with an"
+            f" authenticator app in {seeded.totp_seconds:.1f} s"
         )
         small_accounts = min(options.accounts, options.small_codes)
         small = seed(small_url, small_accounts, options.small_codes, password_hash, SAMPLE_CODES)
         results = BackendResults(backend, big_url.split(":", 1)[0], seeded, small)
 
-        big_server = start_server(
-            processes, "accounts", f"app-{backend}", workdir, app_settings(big_url)
-        )
+        big_server = start_server(processes, "accounts", f"app-{backend}", workdir, settings)
         small_server = start_server(
             processes, "accounts", f"app-{backend}-small", workdir, app_settings(small_url)
         )
         wrk.meter.roots = [big_server.pid, small_server.pid, baseline.pid]
         wrk.meter.roots += [database_pid] if database_pid else []
         try:
-            scenarios = make_scenarios(options, big_server, seeded, workdir)
+            scenarios, in_process = make_scenarios(options, big_server, seeded, workdir)
             for scenario in scenarios:
+                # (wrk.run calls scenario.prepare first, so it serves the rounds too.)
                 results.scenarios[scenario.name] = wrk.run(big_server, scenario)
                 if scenario.name in COMPARED_WITH_BASELINE and options.rounds > 0:
                     results.rounds[scenario.name] = wrk.paired_rounds(
@@ -218,14 +250,16 @@ def run_backend(
                 results.peak_after[scenario.name] = big_server.memory_kib("VmHWM")
             measure_latencies(options, results, big_server, small_server, seeded, small)
             if options.py_spy:
-                profiled = [s for s in scenarios if s.name in ("signin-get", "reset-link-get")]
+                profiled = [s for s in scenarios if s.name in PROFILED]
                 for scenario in profiled:
+                    if scenario.prepare is not None:
+                        scenario.prepare()
                     profile = profile_scenario(
                         options, processes, wrk, big_server, scenario, backend, workdir
                     )
                     results.profiles.append(profile)
-                    log(f"  profiled {scenario.title}: {profile.svg.relative_to(ROOT)}")
-                add_call_counts(results.profiles, big_url, seeded.sample_codes)
+                    log(f"  profiled {scenario.title}: {shown(profile.svg)}")
+                add_call_counts(results.profiles, settings, scenarios, in_process)
                 for profile in results.profiles:
                     write_profile_report(profile, options.profile_seconds)
             results.peak_rss_kib = big_server.memory_kib("VmHWM")
@@ -237,26 +271,62 @@ def run_backend(
     return results
 
 
-def add_call_counts(profiles: list[Profile], database_url: str, codes: list[str]) -> None:
-    """cProfile the two GET scenarios in this process, against the same database."""
+# The scenarios profiled with py-spy and counted with cProfile.
+PROFILED = ("signin-get", "signin-get-de", "reset-link-get", "reset-form-get", "two-factor-get")
+
+
+@dataclass
+class InProcess:
+    """A profiled scenario's requests as count_calls makes them, in this process."""
+
+    path_for: Callable[[int], str]
+    status: str
+    headers_for: Callable[[int], dict[str, str]] | None = None
+
+
+def add_call_counts(
+    profiles: list[Profile],
+    settings: dict[str, str],
+    scenarios: list[Scenario],
+    in_process: dict[str, InProcess],
+) -> None:
+    """cProfile the profiled GET scenarios in this process, against the same database and
+    with the server's settings, so that the session cookies made for the server are
+    valid here too (made again first, since a pending sign-in lapses)."""
     from app import main as make_accounts_app
 
-    wsgi_app = make_accounts_app({}, **app_settings(database_url))
-    paths = {
-        "signin-get": (lambda i: "/account/signin", "200"),
-        "reset-link-get": (lambda i: f"/account/reset_password/{codes[i % len(codes)]}", "303"),
-    }
+    wsgi_app = make_accounts_app({}, **settings)
+    by_name = {scenario.name: scenario for scenario in scenarios}
     try:
         for profile in profiles:
-            path_for, status = paths[profile.scenario]
-            profile.calls = count_calls(wsgi_app, path_for, status)
+            scenario = by_name[profile.scenario]
+            if scenario.prepare is not None:
+                scenario.prepare()
+            how = in_process[profile.scenario]
+            profile.calls = count_calls(wsgi_app, how.path_for, how.status, how.headers_for)
     finally:
         wsgi_app.registry["db_engine"].dispose()
 
 
+def expect_page(
+    client: Client,
+    path: str,
+    marker: bytes,
+    cookie: str = "",
+    headers: dict[str, str] | None = None,
+) -> None:
+    """A 200 whose body holds `marker`: the page meant, not another one that also
+    answers 200."""
+    answer = client.expect(200, "GET", path, cookie=cookie, headers=headers)
+    if marker not in answer.body:
+        raise BenchError(f"GET {path} answered 200 without {marker!r}: {answer.body[:300]!r}")
+
+
 def make_scenarios(
     options: argparse.Namespace, server: Server, seeded: Seeded, workdir: Path
-) -> list[Scenario]:
+) -> tuple[list[Scenario], dict[str, InProcess]]:
+    """The scenarios in the order they run, and how count_calls makes the requests of
+    those that are profiled."""
     form = open_form_session(server.port)
     codes = seeded.sample_codes
     paths_file = workdir / "reset-paths.txt"
@@ -267,13 +337,48 @@ def make_scenarios(
     email_suffix = quote(f"@{EMAIL_DOMAIN}", safe="")
     password = quote_plus(PASSWORD)
     last = seeded.accounts
+    german = {"Accept-Language": "de"}
 
-    return [
+    # Codes from the middle of the sample: opening a link does not spend its code, and no
+    # scenario spends any, but these are not the ones the latencies are measured with.
+    middle = len(codes) // 2
+    form_codes = codes[middle : middle + RESET_FORM_COOKIES]
+    reset_cookies = CookieFile(
+        workdir / "reset-form-cookies.txt", lambda: reset_form_cookies(server.port, form_codes)
+    )
+    # The last accounts with an authenticator app wait at the second step; the sign-ins
+    # with a code start from the first (asking for the password spends no code anyway).
+    totp_count = len(seeded.totp_secrets)
+    pending_emails = [
+        totp_email(n)
+        for n in range(max(1, totp_count - PENDING_SIGN_IN_COOKIES + 1), totp_count + 1)
+    ]
+    pending_cookies = CookieFile(
+        workdir / "two-factor-cookies.txt",
+        lambda: pending_sign_in_cookies(
+            server.port, form, pending_emails, PASSWORD, WAITRESS_THREADS
+        ),
+    )
+    sign_ins = TotpSignIns(
+        form,
+        [TotpAccount(totp_email(n), secret) for n, secret in enumerate(seeded.totp_secrets, 1)],
+        PASSWORD,
+        options.connections,
+    )
+
+    scenarios = [
         Scenario(
             "signin-get",
             "GET /account/signin",
             "/account/signin",
-            smoke=lambda c: c.expect(200, "GET", "/account/signin"),
+            smoke=lambda c: expect_page(c, "/account/signin", b'<html lang="en"'),
+        ),
+        Scenario(
+            "signin-get-de",
+            "GET /account/signin (German)",
+            "/account/signin",
+            headers=["Accept-Language: de"],
+            smoke=lambda c: expect_page(c, "/account/signin", b'<html lang="de"', headers=german),
         ),
         Scenario(
             "reset-link-get",
@@ -285,6 +390,32 @@ def make_scenarios(
             smoke=lambda c: c.expect(
                 303, "GET", f"/account/reset_password/{codes[0]}", location="/reset_password"
             ),
+        ),
+        Scenario(
+            "reset-form-get",
+            "GET /account/reset_password (form)",
+            "/account/reset_password",
+            "session_cookies.lua",
+            [str(reset_cookies.path), threads],
+            f"COOKIES_FILE {threads} ({RESET_FORM_COOKIES} session cookies of opened reset"
+            " links, one per request)",
+            smoke=lambda c: expect_page(
+                c, "/account/reset_password", b'name="confirm_password"', reset_cookies.cookies[0]
+            ),
+            prepare=reset_cookies.refresh,
+        ),
+        Scenario(
+            "two-factor-get",
+            "GET /account/signin/two_factor",
+            "/account/signin/two_factor",
+            "session_cookies.lua",
+            [str(pending_cookies.path), threads],
+            f"COOKIES_FILE {threads} ({PENDING_SIGN_IN_COOKIES} session cookies of sign-ins"
+            " waiting for their second factor, made right before the run)",
+            smoke=lambda c: expect_page(
+                c, "/account/signin/two_factor", b'name="code"', pending_cookies.cookies[0]
+            ),
+            prepare=pending_cookies.refresh,
         ),
         Scenario(
             "signin-post",
@@ -311,6 +442,18 @@ def make_scenarios(
             ),
         ),
         Scenario(
+            "signin-totp-post",
+            "POST sign-in, then authenticator code",
+            "/account/signin",
+            args_text=f"Python: {options.connections} threads, each with a bench.client.Client,"
+            " sign in again and again: POST /account/signin (right password, 303), then POST"
+            " /account/signin/two_factor with the code pyotp makes for the account now (303"
+            f" to /account); each time another of the {totp_count:,} accounts with an"
+            " authenticator app; counts whole sign-ins",
+            smoke=sign_ins.smoke,
+            driver=sign_ins.run,
+        ),
+        Scenario(
             "forgot-post",
             "POST /account/forgot_password",
             "/account/forgot_password",
@@ -335,6 +478,24 @@ def make_scenarios(
             ),
         ),
     ]
+
+    def cookie_from(cookie_file: CookieFile) -> Callable[[int], dict[str, str]]:
+        return lambda i: {"Cookie": cookie_file.cookies[i % len(cookie_file.cookies)]}
+
+    in_process = {
+        "signin-get": InProcess(lambda i: "/account/signin", "200"),
+        "signin-get-de": InProcess(lambda i: "/account/signin", "200", lambda i: german),
+        "reset-link-get": InProcess(
+            lambda i: f"/account/reset_password/{codes[i % len(codes)]}", "303"
+        ),
+        "reset-form-get": InProcess(
+            lambda i: "/account/reset_password", "200", cookie_from(reset_cookies)
+        ),
+        "two-factor-get": InProcess(
+            lambda i: "/account/signin/two_factor", "200", cookie_from(pending_cookies)
+        ),
+    }
+    return scenarios, in_process
 
 
 def measure_latencies(
@@ -447,6 +608,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--codes", type=int, default=1_000_000)
     parser.add_argument("--small-codes", type=int, default=1_000)
+    parser.add_argument(
+        "--totp-accounts",
+        type=int,
+        default=3_000,
+        help="accounts with an authenticator app; each sign-in with a code takes another"
+        " (default %(default)s)",
+    )
     parser.add_argument("--samples", type=int, default=50, help="known/unknown requests each")
     parser.add_argument("--reset-samples", type=int, default=200, help="reset-link requests each")
     parser.add_argument(
@@ -474,6 +642,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(options.backend_list) - {"sqlite", "postgresql"}
     if unknown or not options.backend_list:
         parser.error(f"--backends: choose from sqlite and postgresql, not {options.backends}")
+    if options.totp_accounts < 1:
+        parser.error("--totp-accounts: at least 1")
     options.arguments = " ".join(argv if argv is not None else sys.argv[1:])
     return options
 
@@ -536,6 +706,7 @@ def main(argv: list[str] | None = None) -> int:
             run_backend(backend, options, processes, wrk, workdir, password_hash, info, baseline)
             for backend in options.backend_list
         ]
+        assert run.baseline is not None
         run.checks = evaluate(run.baseline, run.hash_bound, run.backends)
         info["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         run.elapsed = time.monotonic() - clock
@@ -553,7 +724,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # The scenarios whose goal is a ratio to the baseline's requests per second.
-COMPARED_WITH_BASELINE = ("signin-get", "reset-link-get")
+COMPARED_WITH_BASELINE = (
+    "signin-get",
+    "signin-get-de",
+    "reset-link-get",
+    "reset-form-get",
+    "two-factor-get",
+)
 BASELINE_SCENARIO = Scenario(
     "baseline", "GET / (baseline app)", "/", smoke=lambda c: c.expect(200, "GET", "/")
 )

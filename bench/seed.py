@@ -1,8 +1,11 @@
 """Bulk seeding of a migrated database: accounts that share one password hash, and
-one-time reset codes of which only the SHA-256 is stored, as the app stores them.
+one-time reset codes of which only the SHA-256 is stored, as the app stores them; then a
+few thousand accounts with an authenticator app, for the second-factor scenarios.
 
 SQLite gets executemany batches of 50,000 rows inside one transaction; PostgreSQL gets
-COPY through psycopg. Either way a million codes take seconds, not minutes."""
+COPY through psycopg. Either way a million codes take seconds, not minutes. The accounts
+with an authenticator app go in through SQLAlchemy Core on either database: their secret
+is encrypted with a key derived from the server's app.secret, as the app stores it."""
 
 from __future__ import annotations
 
@@ -13,12 +16,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+import pyotp
 from psycopg import sql
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import create_engine, insert, make_url
 from sqlalchemy.dialects import sqlite
 
+from app.models import Account
 from app.models.meta import UTCDateTime
 from app.services.codes import digest, new_code
+from app.services.secret_keys import TOTP_SECRETS, fernet_for
 
 BATCH_ROWS = 50_000
 EMAIL_DOMAIN = "bench.example.com"
@@ -26,6 +32,7 @@ EMAIL_DOMAIN = "bench.example.com"
 CODE_LIFETIME = timedelta(hours=24)
 CREATED_IP = "127.0.0.1"
 KNOWN_LOCAL_PART = "user"
+TOTP_LOCAL_PART = "totp"
 
 
 def known_email(number: int) -> str:
@@ -38,6 +45,11 @@ def unknown_email(number: int) -> str:
     return f"nobody{number}@{EMAIL_DOMAIN}"
 
 
+def totp_email(number: int) -> str:
+    """The address of seeded account `number` (1-based) with an authenticator app."""
+    return f"{TOTP_LOCAL_PART}{number}@{EMAIL_DOMAIN}"
+
+
 @dataclass
 class Seeded:
     accounts: int
@@ -45,6 +57,9 @@ class Seeded:
     seconds: float
     # Plain codes kept for the scenarios, spread evenly over the whole table.
     sample_codes: list[str] = field(default_factory=list)
+    # The base32 secret of the authenticator app of totp_email(n), at index n - 1.
+    totp_secrets: list[str] = field(default_factory=list)
+    totp_seconds: float = 0.0
 
 
 def _code_batches(
@@ -71,7 +86,9 @@ def _sqlite_datetime(value: datetime) -> str:
     compared as text in SQL there, so the format has to be exactly SQLAlchemy's."""
     dialect = sqlite.dialect()
     naive = UTCDateTime().process_bind_param(value, dialect)
-    return sqlite.DATETIME().bind_processor(dialect)(naive)
+    processor = sqlite.DATETIME().bind_processor(dialect)
+    assert processor is not None
+    return processor(naive)
 
 
 def seed_sqlite(
@@ -202,3 +219,41 @@ def _without_secondary_indexes(cursor: psycopg.Cursor, table: str) -> Iterator[N
         )
     for _name, definition in indexes:
         cursor.execute(sql.SQL(definition))
+
+
+def seed_totp_accounts(
+    url: str, seeded: Seeded, count: int, password_hash: str, app_secret: str
+) -> None:
+    """`count` more accounts, totp_email(1..count), with the shared password and an
+    authenticator app whose step 0 was the last one used, encrypted as the app with this
+    app.secret does. Inserted without ids, so that PostgreSQL's sequence moves past them.
+    Their plain secrets go to seeded.totp_secrets."""
+    started = time.perf_counter()
+    cipher = fernet_for(app_secret, TOTP_SECRETS)
+    now = datetime.now(UTC)
+    secrets = [pyotp.random_base32() for _ in range(count)]
+    rows = [
+        {
+            "email": totp_email(n),
+            "password_hash": password_hash,
+            "is_admin": False,
+            "is_disabled": False,
+            "created_at": now,
+            "password_changed_at": now,
+            "login_count": 0,
+            "email_verified_at": now,
+            "totp_secret": cipher.encrypt(secret.encode("ascii")),
+            "totp_last_step": 0,
+            "totp_enabled_at": now,
+        }
+        for n, secret in enumerate(secrets, start=1)
+    ]
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for first in range(0, len(rows), BATCH_ROWS):
+                connection.execute(insert(Account), rows[first : first + BATCH_ROWS])
+    finally:
+        engine.dispose()
+    seeded.totp_secrets = secrets
+    seeded.totp_seconds = time.perf_counter() - started
