@@ -1,0 +1,323 @@
+"""The view models' checks of a form's shape, each refusal with the message the page
+shows, and what a blank form starts with (no database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from pyramid.testing import DummyRequest
+from webob.multidict import MultiDict
+
+from app.services import audit as events
+from app.viewmodels.account import (
+    MAX_PASSWORD_FIELD,
+    ChangePasswordViewModel,
+    ForgotPasswordViewModel,
+    RegisterViewModel,
+    ResetPasswordViewModel,
+    SignInViewModel,
+)
+from app.viewmodels.admin import NewAccountViewModel
+from app.viewmodels.base import MAX_FIELD_LENGTH, ViewModelBase, safe_redirect_path
+from app.viewmodels.events import event_row
+
+PASSWORD = "correct horse battery staple"
+REPEATED = "The form was sent with a field repeated. Please try again."
+
+
+def posted(*pairs: tuple[str, Any], query: dict[str, str] | None = None) -> DummyRequest:
+    return DummyRequest(post=MultiDict(pairs), params=query or {})
+
+
+class Upload:
+    """What WebOb gives for a file field: not text."""
+
+    filename = "passwords.txt"
+
+
+def test_a_field_is_read_as_text_and_an_absent_one_is_empty() -> None:
+    vm = ViewModelBase(posted(("email", "a@example.com")))
+
+    assert vm.form_value("email") == "a@example.com"
+    assert vm.form_value("password") == ""
+    assert vm.error is None
+    assert vm.to_dict() == {"error": None}
+
+
+def test_a_field_of_exactly_the_limit_is_read_and_one_character_more_is_refused() -> None:
+    at_limit = ViewModelBase(posted(("note", "x" * MAX_FIELD_LENGTH)))
+    assert at_limit.form_value("note") == "x" * MAX_FIELD_LENGTH
+    assert at_limit.error is None
+
+    over = ViewModelBase(posted(("note", "x" * (MAX_FIELD_LENGTH + 1))))
+    assert over.form_value("note") == ""
+    assert over.error == "A field of the form is far too long."
+
+    short_limit = ViewModelBase(posted(("password", "x" * 11)))
+    assert short_limit.form_value("password", 10) == ""
+    assert short_limit.error == "A field of the form is far too long."
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        ((("email", "a@example.com"), ("email", "b@example.com")), REPEATED),
+        ((("email", Upload()),), "The form was sent in an unexpected format."),
+    ],
+    ids=["repeated", "file upload"],
+)
+def test_a_repeated_or_uploaded_field_is_refused_not_guessed_at(pairs, message: str) -> None:
+    vm = ViewModelBase(posted(*pairs))
+
+    assert vm.form_value("email") == ""
+    assert vm.error == message
+    assert vm.to_dict() == {"error": message}
+
+
+def test_the_first_problem_of_a_form_is_the_one_reported() -> None:
+    vm = ViewModelBase(
+        posted(("a", "1"), ("a", "2"), ("b", Upload()), ("c", "x" * (MAX_FIELD_LENGTH + 1)))
+    )
+    vm.form_value("a")
+    vm.form_value("b")
+    vm.form_value("c")
+
+    assert vm.error == REPEATED
+
+
+def test_an_email_field_is_cleaned_or_refused_with_the_reason() -> None:
+    vm = ViewModelBase(posted())
+
+    assert vm.clean_email_field("  Alice@Example.COM ") == "alice@example.com"
+    assert vm.error is None
+    assert vm.clean_email_field("no at sign") is None
+    assert vm.error == "Enter one email address like name@example.com."
+    assert vm.clean_email_field("nobody") is None
+    assert vm.error == "Enter an email address like name@example.com."
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [
+        ("/account/sessions?page=2", "/account/sessions?page=2"),
+        ("/" + "a" * 1999, "/" + "a" * 1999),
+        ("/" + "a" * 2000, "/account"),
+        (None, "/account"),
+        ("", "/account"),
+        ("account", "/account"),
+        ("//evil.test", "/account"),
+        ("/\\evil.test", "/account"),
+        ("/path\twith tab", "/account"),
+        ("/caf\u00e9", "/account"),
+        ("/\x7f", "/account"),
+        ("https://evil.test/", "/account"),
+    ],
+)
+def test_only_a_path_of_this_site_is_a_place_to_go_after_sign_in(candidate, expected) -> None:
+    assert safe_redirect_path(candidate) == expected
+
+
+def test_a_blank_form_shows_nothing_filled_in() -> None:
+    request = posted(query={"came_from": "/admin/accounts"})
+
+    assert RegisterViewModel(request).to_dict() == {"error": None, "email": ""}
+    assert SignInViewModel(request).to_dict() == {
+        "error": None,
+        "email": "",
+        "came_from": "/admin/accounts",
+    }
+    assert ForgotPasswordViewModel(request).to_dict() == {"error": None, "email": ""}
+    assert NewAccountViewModel(request).to_dict() == {
+        "error": None,
+        "email": "",
+        "is_admin": False,
+    }
+    assert ChangePasswordViewModel(request, "a@example.com").to_dict() == {
+        "error": None,
+        "email": "a@example.com",
+    }
+    assert ResetPasswordViewModel(request, "code", "a@example.com", False).to_dict() == {
+        "error": None,
+        "email": "a@example.com",
+        "is_invitation": False,
+        "title": "Choose a new password",
+    }
+    invitation = ResetPasswordViewModel(request, "code", "a@example.com", True).to_dict()
+    assert invitation["title"] == "Choose your password"
+
+
+@pytest.mark.parametrize(
+    ("value", "is_admin"),
+    [("on", True), ("true", True), ("1", True), ("yes", True), ("", False), ("off", False)],
+)
+def test_the_administrator_checkbox_is_read_from_its_usual_values(value, is_admin) -> None:
+    vm = NewAccountViewModel.from_request(posted(("email", "B@example.com"), ("is_admin", value)))
+
+    assert vm.validate() is True
+    assert (vm.email, vm.is_admin) == ("b@example.com", is_admin)
+
+
+def test_a_new_account_form_with_a_bad_or_repeated_field_is_refused() -> None:
+    bad = NewAccountViewModel.from_request(posted(("email", "nobody")))
+    assert bad.validate() is False
+    assert bad.error == "Enter an email address like name@example.com."
+
+    repeated = NewAccountViewModel.from_request(
+        posted(("email", "b@example.com"), ("is_admin", "on"), ("is_admin", "on"))
+    )
+    assert repeated.validate() is False
+    assert repeated.error == REPEATED
+
+
+NEW_PASSWORD_FORMS = {
+    "register": lambda r: RegisterViewModel.from_request(r),
+    "reset": lambda r: ResetPasswordViewModel.from_request(r, "code", "a@example.com", False),
+    "change": lambda r: ChangePasswordViewModel.from_request(r, "a@example.com"),
+}
+
+
+@pytest.mark.parametrize("form", NEW_PASSWORD_FORMS.keys())
+@pytest.mark.parametrize(
+    ("password", "confirm", "message"),
+    [
+        ("", "", "Choose a password."),
+        (PASSWORD, PASSWORD + "!", "The two passwords do not match."),
+        (PASSWORD, "", "The two passwords do not match."),
+    ],
+)
+def test_a_new_password_must_be_given_the_same_twice(form, password, confirm, message) -> None:
+    request = posted(
+        ("email", "a@example.com"),
+        ("current_password", "the old one"),
+        ("password", password),
+        ("confirm_password", confirm),
+    )
+    vm = NEW_PASSWORD_FORMS[form](request)
+
+    assert vm.validate() is False
+    assert vm.error == message
+
+
+@pytest.mark.parametrize("form", NEW_PASSWORD_FORMS.keys())
+def test_a_new_password_given_the_same_twice_passes_the_form_check(form) -> None:
+    request = posted(
+        ("email", " A@Example.com "),
+        ("current_password", "the old one"),
+        ("password", PASSWORD),
+        ("confirm_password", PASSWORD),
+    )
+    vm = NEW_PASSWORD_FORMS[form](request)
+
+    assert vm.validate() is True
+    assert vm.error is None
+    assert vm.password == PASSWORD
+    assert vm.to_dict()["email"] == "a@example.com"
+
+
+@pytest.mark.parametrize("form", NEW_PASSWORD_FORMS.keys())
+def test_a_password_field_longer_than_any_password_is_refused(form) -> None:
+    long = "x" * (MAX_PASSWORD_FIELD + 1)
+    request = posted(
+        ("email", "a@example.com"),
+        ("current_password", "the old one"),
+        ("password", long),
+        ("confirm_password", long),
+    )
+    vm = NEW_PASSWORD_FORMS[form](request)
+
+    assert vm.validate() is False
+    assert vm.error == "A field of the form is far too long."
+
+
+@pytest.mark.parametrize("form", ["register", "forgot", "sign in", "change"])
+def test_a_form_with_a_repeated_field_is_refused_before_anything_else(form) -> None:
+    request = posted(
+        ("email", "a@example.com"),
+        ("email", "b@example.com"),
+        ("current_password", "old"),
+        ("current_password", "old"),
+        ("password", PASSWORD),
+        ("password", PASSWORD),
+        ("confirm_password", PASSWORD),
+        ("confirm_password", PASSWORD),
+    )
+    vm = {
+        "register": RegisterViewModel.from_request,
+        "forgot": ForgotPasswordViewModel.from_request,
+        "sign in": SignInViewModel.from_request,
+        "change": lambda r: ChangePasswordViewModel.from_request(r, "a@example.com"),
+    }[form](request)
+
+    assert vm.validate() is False
+    assert vm.error == REPEATED
+
+
+def test_the_register_and_forgot_forms_refuse_an_address_that_is_not_one() -> None:
+    for make in (RegisterViewModel.from_request, ForgotPasswordViewModel.from_request):
+        vm = make(posted(("email", "a@b"), ("password", PASSWORD), ("confirm_password", PASSWORD)))
+        assert vm.validate() is False
+        assert vm.error == "Enter one email address like name@example.com."
+        assert vm.to_dict() == {"error": vm.error, "email": "a@b"}
+
+    forgot = ForgotPasswordViewModel.from_request(posted(("email", " A@Example.com")))
+    assert forgot.validate() is True
+    assert forgot.email == "a@example.com"
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "ok"),
+    [("a@example.com", PASSWORD, True), ("   ", PASSWORD, False), ("a@example.com", "", False)],
+)
+def test_sign_in_needs_an_address_and_a_password(email, password, ok) -> None:
+    vm = SignInViewModel.from_request(
+        posted(("email", email), ("password", password), ("came_from", "//evil.test"))
+    )
+
+    assert vm.validate() is ok
+    assert vm.error == (None if ok else "Enter your email address and your password.")
+    assert vm.to_dict() == {"error": vm.error, "email": email.strip(), "came_from": "/account"}
+
+
+def test_changing_the_password_needs_the_current_one() -> None:
+    vm = ChangePasswordViewModel.from_request(
+        posted(("password", PASSWORD), ("confirm_password", PASSWORD)), "a@example.com"
+    )
+
+    assert vm.validate() is False
+    assert vm.error == "Enter your current password."
+
+
+def _event(kind: str, details: Any = None, ip: str | None = "192.0.2.1") -> Any:
+    return SimpleNamespace(
+        kind=kind,
+        details=details,
+        ip=ip,
+        user_agent="curl/8.5.0",
+        created_at=datetime(2026, 1, 15, 9, 0, tzinfo=UTC),
+        actor_id=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("details", "description"),
+    [
+        (None, "Signed in"),
+        ({}, "Signed in"),
+        ({"repeats": 0}, "Signed in"),
+        ({"repeats": 1}, "Signed in (and 1 more time soon after)"),
+        ({"repeats": 2}, "Signed in (and 2 more times soon after)"),
+        ({"repeats": "2"}, "Signed in"),
+    ],
+)
+def test_a_repeated_event_says_how_many_more_times_it_happened(details, description) -> None:
+    assert event_row(_event(events.SIGN_IN, details)).description == description
+
+
+def test_an_event_row_names_an_unknown_kind_and_a_missing_address_readably() -> None:
+    row = event_row(_event("password_expired_by_policy", ip=None))
+
+    assert row.description == "Password expired by policy"
+    assert (row.ip, row.device) == ("unknown", "curl 8")
