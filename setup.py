@@ -25,6 +25,8 @@ requires = [
     "psycopg[binary]>=3.1",
     # Password strength estimation; the policy needs more than a length check.
     "zxcvbn",
+    # Email syntax, IDNA domains and deliverable forms, instead of hand-written rules.
+    "email-validator>=2.1,<3",
 ]
 
 tests_require = [

@@ -40,9 +40,11 @@ def run_migrations_online() -> None:
         _run_with(connection)
         return
     engine = get_engine(_settings())
-    with engine.connect() as connection:
-        _run_with(connection)
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            _run_with(connection)
+    finally:
+        engine.dispose()
 
 
 def _run_with(connection) -> None:

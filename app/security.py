@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from pyramid.config import Configurator
 from pyramid.csrf import SessionCSRFStoragePolicy
@@ -101,4 +102,9 @@ def includeme(config: Configurator) -> None:
         )
     )
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    # On HTTPS, Pyramid also checks that a POST comes from a trusted origin: the request's
+    # own Host, and the site's public address. Behind a proxy that does not pass the
+    # public Host on, the public address is what the browser's Origin names.
+    public = urlsplit(app_settings.base_url).netloc
+    config.get_settings()["pyramid.csrf_trusted_origins"] = [public]
     config.set_default_csrf_options(require_csrf=True)

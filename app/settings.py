@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from limits import parse as parse_limit
-from pyramid.settings import asbool
 
 from .services.rate_limits import DEFAULT_LIMITS
 
@@ -30,6 +29,7 @@ ENVIRONMENT_OVERRIDES = {
     "SMTP_PORT": "mail.port",
     "SMTP_USERNAME": "mail.username",
     "SMTP_PASSWORD": "mail.password",
+    "SMTP_TLS": "mail.tls",
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -74,7 +74,7 @@ class _Reader:
             return default
         if raw.lower() not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
             raise SettingsError(f"Setting {key} must be true or false, not {raw!r}.")
-        return asbool(raw)
+        return raw.lower() in ("true", "yes", "on", "1")
 
     def number(self, key: str, default: int, minimum: int = 0) -> int:
         return self._convert(key, default, int, "a whole number", minimum)
@@ -131,6 +131,54 @@ class _Reader:
         return limits
 
 
+# mail.tls: how the connection to the SMTP server is encrypted. "true" and "false" are
+# the older spellings of starttls and none.
+TLS_MODES = {
+    "starttls": "starttls",
+    "true": "starttls",
+    "ssl": "ssl",
+    "none": "none",
+    "false": "none",
+}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 587
+    username: str = ""
+    password: str = field(default="", repr=False)
+    # starttls (upgrade a plain connection, the default), ssl (TLS from the first byte,
+    # usually port 465) or none (a relay on this host, without credentials).
+    tls: str = "starttls"
+    # A CA bundle to verify the server's certificate with, instead of the system's.
+    ca_file: str = ""
+    timeout_seconds: float = 10.0
+
+    @classmethod
+    def read(cls, read: _Reader) -> SmtpSettings:
+        raw_tls = (read.raw("mail.tls") or "starttls").lower()
+        if raw_tls not in TLS_MODES:
+            raise SettingsError(
+                f"Setting mail.tls (SMTP_TLS) must be starttls, ssl or none, not {raw_tls!r}."
+            )
+        smtp = cls(
+            host=read.text("mail.host", "localhost"),
+            port=read.number("mail.port", 465 if TLS_MODES[raw_tls] == "ssl" else 587, minimum=1),
+            username=read.text("mail.username", ""),
+            password=read.text("mail.password", ""),
+            tls=TLS_MODES[raw_tls],
+            ca_file=read.text("mail.tls_ca_file", ""),
+            timeout_seconds=read.decimal("mail.timeout_seconds", 10.0, minimum=0.1),
+        )
+        if smtp.username and smtp.tls == "none":
+            raise SettingsError(
+                "mail.username (SMTP_USERNAME) is set but mail.tls is none: credentials are"
+                " never sent without TLS. Set mail.tls to starttls or ssl."
+            )
+        return smtp
+
+
 @dataclass(frozen=True)
 class AppSettings:
     secret: str
@@ -155,7 +203,8 @@ class AppSettings:
     mail_transport: str = "smtp"
     mail_file_directory: str = "var/mail"
     mail_sender: str = "no-reply@localhost"
-    mail_max_attempts: int = 10
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    mail_retry_hours: float = 48.0
     mail_retry_seconds: float = 30.0
     mail_poll_seconds: float = 5.0
 
@@ -205,7 +254,8 @@ class AppSettings:
             mail_transport=read.choice("mail.transport", "smtp", ("smtp", "file")),
             mail_file_directory=read.text("mail.file_directory", "var/mail"),
             mail_sender=read.text("mail.default_sender", "no-reply@localhost"),
-            mail_max_attempts=read.number("mail.max_attempts", 10, minimum=1),
+            smtp=SmtpSettings.read(read),
+            mail_retry_hours=read.decimal("mail.retry_hours", 48.0, minimum=0.01),
             mail_retry_seconds=read.decimal("mail.retry_seconds", 30.0),
             mail_poll_seconds=read.decimal("mail.poll_seconds", 5.0),
         )

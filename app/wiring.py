@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import atexit
-from typing import Any
+from typing import cast
 
 from pyramid.config import Configurator
-from pyramid_mailer import mailer_factory_from_settings
 from pyramid_mailer.mailer import DebugMailer
 
 from .services.composition import ServiceFactory
-from .services.outbox_sender import OutboxThread
+from .services.outbox_sender import OutboxThread, Transport
+from .services.smtp_transport import SMTPTransport
 from .settings import AppSettings
 
 
-def make_transport(settings: dict[str, Any], app_settings: AppSettings) -> Any:
+def make_transport(app_settings: AppSettings) -> Transport:
     if app_settings.mail_transport == "file":
-        return DebugMailer(app_settings.mail_file_directory)
-    return mailer_factory_from_settings(settings, prefix="mail.")
+        return cast(Transport, DebugMailer(app_settings.mail_file_directory))
+    return SMTPTransport(app_settings.smtp)
 
 
 def includeme(config: Configurator) -> None:
@@ -26,9 +26,7 @@ def includeme(config: Configurator) -> None:
     services: ServiceFactory = registry["services"]
     session_factory = registry["dbsession_factory"]
 
-    sender = services.outbox_sender(
-        session_factory, make_transport(config.get_settings(), app_settings)
-    )
+    sender = services.outbox_sender(session_factory, make_transport(app_settings))
     pruner = services.pruner(session_factory)
     registry["outbox_sender"] = sender
     registry["pruner"] = pruner

@@ -196,6 +196,7 @@ def app_settings(db_url: str, smtp_server: SMTPServer) -> dict[str, Any]:
         "mail.transport": "smtp",
         "mail.host": "127.0.0.1",
         "mail.port": str(smtp_server.port),
+        "mail.tls": "none",
         "mail.delivery": "manual",
         "mail.retry_seconds": "1",
         "mail.default_sender": "Accounts <no-reply@example.test>",

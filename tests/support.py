@@ -88,6 +88,9 @@ class CaughtMail:
 class Mailbox:
     messages: list[CaughtMail] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Whether each message arrived over TLS, and the logins tried (and over what).
+    over_tls: list[bool] = field(default_factory=list)
+    logins: list[tuple[str, bool]] = field(default_factory=list)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         with self.lock:
@@ -98,7 +101,22 @@ class Mailbox:
                     email.message_from_bytes(envelope.original_content or envelope.content),
                 )
             )
+            self.over_tls.append(session.ssl is not None)
         return "250 Message accepted for delivery"
+
+    def authenticator(self, username: str, password: str):
+        """An aiosmtpd authenticator accepting only this username and password."""
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        def check(server, session, envelope, mechanism, auth_data):
+            if not isinstance(auth_data, LoginPassword):
+                return AuthResult(success=False, handled=False)
+            with self.lock:
+                self.logins.append((auth_data.login.decode(), session.ssl is not None))
+            ok = (auth_data.login.decode(), auth_data.password.decode()) == (username, password)
+            return AuthResult(success=ok)
+
+        return check
 
     def to(self, address: str) -> list[CaughtMail]:
         with self.lock:
@@ -117,15 +135,19 @@ class Mailbox:
 
 class SMTPServer:
     """A real SMTP server (aiosmtpd) on a loopback port, which can be stopped and
-    started again on the same port."""
+    started again on the same port. Options go to aiosmtpd's SMTP (tls_context,
+    require_starttls, authenticator, auth_required, ...)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, **options: object) -> None:
         self.port = port or free_port()
         self.mailbox = Mailbox()
+        self.options = options
         self._controller: Controller | None = None
 
     def start(self) -> None:
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self.mailbox, hostname="127.0.0.1", port=self.port, **self.options
+        )
         self._controller.start()
 
     def stop(self) -> None:

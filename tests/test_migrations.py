@@ -42,3 +42,28 @@ def test_migrations_go_down_to_nothing_and_up_again(empty_db_url):
         "outgoing_emails",
     }
     engine.dispose()
+
+
+def test_a_downgrade_does_not_drop_the_audit_trail_without_being_asked(empty_db_url):
+    """SECURITY.md item 52: going below the revision that made account_events stops when
+    events are recorded, unless the operator says so."""
+    import pytest
+    from sqlalchemy import text
+
+    config = alembic_config(empty_db_url)
+    command.upgrade(config, "head")
+    engine = create_engine(empty_db_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO account_events (kind, created_at, details)"
+                " VALUES ('sign_in', CURRENT_TIMESTAMP, '{}')"
+            )
+        )
+    with pytest.raises(SystemExit, match="audit trail"):
+        command.downgrade(config, "base")
+    assert "account_events" in inspect(engine).get_table_names()
+    config.cmd_opts = type("Options", (), {"x": ["drop_audit_trail=yes"]})()
+    command.downgrade(config, "base")
+    assert "account_events" not in inspect(engine).get_table_names()
+    engine.dispose()

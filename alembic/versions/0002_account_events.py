@@ -6,7 +6,7 @@ Create Date: 2026-11-26 05:40:00
 """
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0002"
 down_revision = "0001"
@@ -46,6 +46,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The audit trail is not dropped without being asked: a downgrade past this revision
+    # with events recorded stops here, unless run with -x drop_audit_trail=yes.
+    events = op.get_bind().execute(sa.text("SELECT COUNT(*) FROM account_events")).scalar()
+    if events and context.get_x_argument(as_dictionary=True).get("drop_audit_trail") != "yes":
+        raise SystemExit(
+            f"Refusing to drop account_events: it holds {events} events of the audit trail."
+            " Export them first, then run the downgrade again with -x drop_audit_trail=yes."
+        )
     with op.batch_alter_table("account_events", schema=None) as batch_op:
         batch_op.drop_index("ix_account_events_account_id_created_at")
     op.drop_table("account_events")

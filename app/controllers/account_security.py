@@ -12,7 +12,12 @@ from pyramid.view import view_config, view_defaults
 
 from app.security import PERMISSION_SIGNED_IN
 from app.services import audit as events
-from app.services.errors import PasswordRejected, RateLimited, WrongCurrentPassword
+from app.services.errors import (
+    PasswordChangedMeanwhile,
+    PasswordRejected,
+    RateLimited,
+    WrongCurrentPassword,
+)
 from app.viewmodels.account import ChangePasswordViewModel
 from app.viewmodels.activity import ActivityViewModel, page_number
 from app.viewmodels.sessions import SessionsViewModel
@@ -59,7 +64,7 @@ class AccountSecurityController(ControllerBase):
             )
         except RateLimited as exc:
             return self.too_many(exc)
-        except (WrongCurrentPassword, PasswordRejected) as exc:
+        except (WrongCurrentPassword, PasswordRejected, PasswordChangedMeanwhile) as exc:
             return self.form_error(vm, exc)
         new_csrf_token(self.request)
         self.flash("Your password has been changed. Your other devices have been signed out.")

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from pyramid.exceptions import BadCSRFToken
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -39,6 +39,16 @@ def bad_csrf_token(exc: BadCSRFToken, request: Any) -> dict[str, Any]:
     return {
         "title": "The form has expired",
         "message": "Go back, reload the page and send the form again.",
+    }
+
+
+@exception_view_config(BadCSRFOrigin, renderer="app:templates/errors/error.pt")
+def bad_csrf_origin(exc: BadCSRFOrigin, request: Any) -> dict[str, Any]:
+    log.warning("Form refused: %s", exc)
+    request.response.status = 400
+    return {
+        "title": "The form came from another site",
+        "message": "Open this site's own page, and send the form from there.",
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from pyramid.paster import get_appsettings, setup_logging
 from pyramid.router import Router
@@ -24,6 +24,6 @@ def load_app(config_uri: str, **overrides: str) -> Router:
     return main({"__file__": path}, **settings)
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(code)

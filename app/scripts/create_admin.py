@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from pyramid.scripting import prepare
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.services.email_addresses import clean_email
 from app.services.errors import InvalidEmail
@@ -37,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         with request.tm:
             account, created = request.services.admin.appoint_administrator(email)
             link = request.services.accounts.create_invitation_link(account)
+    except (OperationalError, InterfaceError) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        fail(
+            f"cannot reach the database ({reason}). Is it running, and are sqlalchemy.url"
+            " (DATABASE_URL) and the migrations (alembic upgrade head) right?"
+        )
     finally:
         env["closer"]()
         app.registry["db_engine"].dispose()

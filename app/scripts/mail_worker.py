@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     log.info("Mail worker started")
     while not stopping.is_set():
         try:
-            sent = sender.deliver_due()
-            if time.monotonic() >= next_prune:
+            sent = sender.deliver_due(should_stop=stopping.is_set)
+            if time.monotonic() >= next_prune and not stopping.is_set():
                 pruner.prune()
                 next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
         except Exception:

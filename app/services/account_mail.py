@@ -14,12 +14,19 @@ class AccountMail:
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
 
-    def link(self, recipient: str, purpose: str, link: str, minutes: int) -> None:
-        """The email that carries a one-time link: a reset or an invitation."""
+    def link(
+        self, recipient: str, purpose: str, link: str, minutes: int, expires_at: datetime
+    ) -> None:
+        """The email that carries a one-time link: a reset or an invitation. It is not
+        sent once the link has expired (the outbox may have waited for the server)."""
         template = "invitation" if purpose == PURPOSE_INVITE else "password_reset"
-        self.outbox.queue(
-            recipient, template, {"email": recipient, "link": link, "minutes": minutes}
-        )
+        params = {
+            "email": recipient,
+            "link": link,
+            "minutes": minutes,
+            "expires": expires_at.isoformat(),
+        }
+        self.outbox.queue(recipient, template, params)
 
     def password_changed(self, recipient: str, when: datetime, ip: str | None) -> None:
         """The notice after a reset or a change; it holds no secret."""

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
 
-from app.models import PURPOSE_INVITE, PURPOSE_RESET, Account, OneTimeCode
+from sqlalchemy import select, update
+
+from app.models import PURPOSE_INVITE, PURPOSE_RESET, Account, LoginSession, OneTimeCode
 
 from . import audit as events
 from .account_mail import AccountMail
 from .context import ServiceContext
 from .email_addresses import clean_email, normalize_email
-from .errors import AccountNotFound, EmailTaken, InvalidEmail, WrongCurrentPassword
+from .errors import (
+    AccountNotFound,
+    EmailTaken,
+    InvalidEmail,
+    PasswordChangedMeanwhile,
+    WrongCurrentPassword,
+)
 from .login_sessions import LoginSessionService
 from .one_time_codes import OneTimeCodeService
 from .password_guesses import PasswordGuessLimits
 from .passwords import Passwords
 from .rate_limits import FORGOT_PER_EMAIL, FORGOT_PER_IP, REGISTER_PER_IP
-from .statements import insert_unless_present
+from .statements import insert_unless_present, rows_changed
 
 # The codes that open the form to choose a password.
 PASSWORD_CODE_PURPOSES = (PURPOSE_RESET, PURPOSE_INVITE)
@@ -118,22 +126,60 @@ class AccountService:
     ) -> None:
         """Change a password, knowing the current one; ends the other sessions and spends
         open codes. Guessing the current password here counts like guessing it at
-        sign-in, and the new password's policy runs only once the current one is right."""
+        sign-in, and the new password's policy runs only once the current one is right.
+
+        The new hash is stored only if the stored one is still the one that was checked
+        and the session asking is still live: a change racing a reset, or coming from a
+        session the owner has just ended, fails instead of undoing what the owner did."""
         allowance = self.guesses.allowance(account.email, account)
         self.guesses.count(allowance)
-        matches, _ = self.passwords.verify(current_password, account.password_hash)
-        if not matches:
+        checked_hash = account.password_hash
+        matches, _ = self.passwords.verify(current_password, checked_hash)
+        if not matches or checked_hash is None:
             self.audit.record(events.PASSWORD_CHANGE_FAILED, account.id)
             raise WrongCurrentPassword()
-        account.password_hash = self.passwords.hash_new(new_password, account.email)
+        new_hash = self.passwords.hash_new(new_password, account.email)
         now = self.clock.now()
-        account.password_changed_at = now
+        if not self._replace_password(account, checked_hash, new_hash, now, keep_session_id):
+            self.audit.record(events.PASSWORD_CHANGE_FAILED, account.id, reason="changed_meanwhile")
+            raise PasswordChangedMeanwhile()
         self.codes.spend_open(account.id)
         self.login_sessions.revoke_all(account.id, except_id=keep_session_id)
         self.audit.record(events.PASSWORD_CHANGED, account.id)
         self.mail.password_changed(account.email, now, self.context.ip)
         self.guesses.succeeded(allowance)
         self.dbsession.flush()
+
+    def _replace_password(
+        self,
+        account: Account,
+        checked_hash: str,
+        new_hash: str,
+        now: datetime,
+        session_id: int | None,
+    ) -> bool:
+        """One conditional UPDATE: the new hash, if the checked one is still stored (and
+        the session is still live). A reset that commits first changes the hash; one in
+        progress holds the row, and the UPDATE waits for it, then finds the hash changed.
+        The session's row is locked first for the same reason: a revocation in progress
+        is waited for. (SQLite has one writer at a time, which gives the same order.)"""
+        conditions = [Account.id == account.id, Account.password_hash == checked_hash]
+        if session_id is not None:
+            live = select(LoginSession.id).where(
+                LoginSession.id == session_id, LoginSession.revoked_at.is_(None)
+            )
+            if self.dbsession.scalar(live.with_for_update()) is None:
+                return False
+            conditions.append(live.exists())
+        changed = rows_changed(
+            self.dbsession,
+            update(Account)
+            .where(*conditions)
+            .values(password_hash=new_hash, password_changed_at=now)
+            .execution_options(synchronize_session=False),
+        )
+        self.dbsession.expire(account, ["password_hash", "password_changed_at"])
+        return changed == 1
 
     # Resets and invitations
 

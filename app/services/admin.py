@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from app.models import Account
 
@@ -14,6 +14,7 @@ from .errors import AdminActionRefused
 from .known_devices import KnownDeviceService
 from .login_sessions import LoginSessionService
 from .pagination import Page, paginate
+from .statements import rows_changed
 
 PER_PAGE = 50
 MAX_QUERY_LENGTH = 254
@@ -103,12 +104,34 @@ class AccountAdminService:
         self.audit.record(events.ADMIN_SENT_INVITATION, account.id, actor_id=actor.id)
 
     def disable(self, account: Account, actor: Account) -> None:
-        """Disable an account: its sessions end and its open codes are spent at once."""
+        """Disable an account: its sessions end and its open codes are spent at once.
+
+        The last active administrator cannot be disabled, even by two administrators
+        disabling each other at the same moment: the active administrators' rows are
+        locked first (PostgreSQL; SQLite has one writer at a time), and the UPDATE counts
+        the others again under that lock, so the second of the two finds none left."""
         if account.id == actor.id:
             raise AdminActionRefused("You cannot disable your own account.")
-        if account.is_admin and not account.is_disabled and self._active_admins() <= 1:
+        active_admin = (Account.is_admin.is_(True), Account.is_disabled.is_(False))
+        self.dbsession.execute(
+            select(Account.id).where(*active_admin).order_by(Account.id).with_for_update()
+        )
+        other_admins = (
+            select(func.count())
+            .select_from(Account)
+            .where(*active_admin, Account.id != account.id)
+            .scalar_subquery()
+        )
+        changed = rows_changed(
+            self.dbsession,
+            update(Account)
+            .where(Account.id == account.id, or_(Account.is_admin.is_(False), other_admins > 0))
+            .values(is_disabled=True)
+            .execution_options(synchronize_session=False),
+        )
+        self.dbsession.expire(account, ["is_disabled"])
+        if changed != 1:
             raise AdminActionRefused("The last active administrator cannot be disabled.")
-        account.is_disabled = True
         self.accounts.spend_open_codes(account.id)
         self.login_sessions.revoke_all(account.id)
         self.audit.record(events.ADMIN_DISABLED, account.id, actor_id=actor.id)
@@ -126,13 +149,3 @@ class AccountAdminService:
             return
         self.accounts.send_reset_link(account)
         self.audit.record(events.ADMIN_SENT_RESET, account.id, actor_id=actor.id)
-
-    def _active_admins(self) -> int:
-        return (
-            self.dbsession.scalar(
-                select(func.count())
-                .select_from(Account)
-                .where(Account.is_admin.is_(True), Account.is_disabled.is_(False))
-            )
-            or 0
-        )

@@ -56,7 +56,9 @@ class ServiceFactory:
             ),
         )
         self.rate_limiter = rate_limiter or RateLimiter(
-            storage_uri=settings.ratelimit_storage_uri, limits=settings.rate_limits
+            storage_uri=settings.ratelimit_storage_uri,
+            limits=settings.rate_limits,
+            secret=settings.secret,
         )
         self.mail_templates = MailTemplates(auto_reload=settings.reload_templates)
         self.cipher: Fernet = outbox_cipher(settings.secret)
@@ -94,7 +96,7 @@ class ServiceFactory:
             transport=transport,
             clock=self.clock,
             sender_address=settings.mail_sender,
-            max_attempts=settings.mail_max_attempts,
+            retry_for=timedelta(hours=settings.mail_retry_hours),
             retry_seconds=settings.mail_retry_seconds,
         )
 

@@ -35,6 +35,15 @@ class WrongCurrentPassword(DomainError):
     message = "Your current password is not correct."
 
 
+class PasswordChangedMeanwhile(DomainError):
+    """The password was reset, or this session ended, while the change was being made."""
+
+    message = (
+        "Your password was not changed: it was changed elsewhere, or this device was signed"
+        " out, while you were changing it. Sign in again if you need to."
+    )
+
+
 class SignInFailed(DomainError):
     """Wrong password, unknown address or unusable account: one answer for all of them."""
 

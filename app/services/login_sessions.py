@@ -16,7 +16,8 @@ from .codes import digest, new_code
 from .statements import rows_changed
 
 # last_seen_at is refreshed at most this often, so that reading pages does not turn
-# every request into a database write.
+# every request into a database write; with a short idle limit, at most every tenth of it,
+# so that an active user is never taken for an idle one.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 MAX_USER_AGENT_LENGTH = 512
 
@@ -36,6 +37,7 @@ class LoginSessionService:
         self.dbsession = dbsession
         self.clock = clock
         self.policy = policy or SessionPolicy()
+        self._last_seen_resolution = min(LAST_SEEN_RESOLUTION, self.policy.idle / 10)
 
     def start(
         self, account: Account, ip: str | None, user_agent: str | None
@@ -87,7 +89,7 @@ class LoginSessionService:
         now = self.clock.now()
         if self.is_expired(login_session, now) or login_session.account.is_disabled:
             return None
-        if now - login_session.last_seen_at >= LAST_SEEN_RESOLUTION:
+        if now - login_session.last_seen_at >= self._last_seen_resolution:
             login_session.last_seen_at = now
         return login_session
 

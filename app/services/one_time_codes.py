@@ -119,8 +119,9 @@ class OneTimeCodeService:
     def send_link(self, account: Account, purpose: str) -> str:
         """Make a code and queue the email that carries its link; returns the link."""
         link = self.link(purpose, self.create(account, purpose, self.context.ip))
-        minutes = int(self.policy.lifetime(purpose).total_seconds() // 60)
-        self.mail.link(account.email, purpose, link, minutes)
+        lifetime = self.policy.lifetime(purpose)
+        minutes = int(lifetime.total_seconds() // 60)
+        self.mail.link(account.email, purpose, link, minutes, self.clock.now() + lifetime)
         if self.policy.log_links:
             log.info("Development only: %s link for account %s: %s", purpose, account.id, link)
         return link

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.policy import compat32
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ from app.models import OutgoingEmail
 
 from .clock import Clock
 from .mail_templates import EmailContent, MailTemplates, UnknownEmail
+from .smtp_transport import PermanentFailure
 from .statements import rows_changed
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,16 @@ class Transport(Protocol):
     def send_immediately(self, message: Any, fail_silently: bool = False) -> None: ...
 
 
+class Undeliverable(Exception):
+    """Sending this message again cannot succeed: it is marked failed at once."""
+
+
 class OutboxSender:
-    """Delivers due messages. A failed delivery is retried with exponential backoff
-    until max_attempts, then the message is marked failed."""
+    """Delivers due messages. A temporary failure (the server away, a certificate that
+    does not verify, a 4xx answer) is retried with exponential backoff for retry_for
+    after the message was queued; a permanent one (a 5xx answer, an address the server
+    cannot take, a link that expired while it waited) marks it failed at once. A
+    message is never sent with a link that no longer works."""
 
     def __init__(
         self,
@@ -54,7 +62,7 @@ class OutboxSender:
         transport: Transport,
         clock: Clock,
         sender_address: str,
-        max_attempts: int = 10,
+        retry_for: timedelta = timedelta(hours=48),
         retry_seconds: float = 30.0,
         max_backoff_seconds: float = 3600.0,
         lease_seconds: float = 300.0,
@@ -65,15 +73,19 @@ class OutboxSender:
         self.transport = transport
         self.clock = clock
         self.sender_address = sender_address
-        self.max_attempts = max_attempts
+        self.retry_for = retry_for
         self.retry_seconds = retry_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.lease_seconds = lease_seconds
 
-    def deliver_due(self, limit: int = 100) -> int:
-        """Try every due message once (at most `limit`); returns how many were sent."""
+    def deliver_due(self, limit: int = 100, should_stop: Callable[[], bool] | None = None) -> int:
+        """Try every due message once (at most `limit`); returns how many were sent.
+        `should_stop` is asked before each message: a worker told to stop finishes the
+        message in hand and takes no other."""
         sent = 0
         for _ in range(limit):
+            if should_stop is not None and should_stop():
+                break
             claimed = self._claim_next()
             if claimed is None:
                 break
@@ -132,7 +144,7 @@ class OutboxSender:
         else:
             try:
                 self.transport.send_immediately(mail, fail_silently=False)
-            except Exception as exc:  # noqa: BLE001 - any transport failure means retry
+            except Exception as exc:  # noqa: BLE001 - any transport failure is recorded
                 error = exc
         with self.session_factory() as dbsession, dbsession.begin():
             message = dbsession.get(OutgoingEmail, message_id)
@@ -150,12 +162,18 @@ class OutboxSender:
             self._record_failure(message, error, now)
             return 0
 
-    def _record_failure(self, message: OutgoingEmail, exc: Exception, now: Any) -> None:
+    def _record_failure(self, message: OutgoingEmail, exc: Exception, now: datetime) -> None:
         message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-        if message.attempts >= self.max_attempts:
+        permanent = isinstance(exc, Undeliverable | PermanentFailure)
+        if permanent or now - message.created_at >= self.retry_for:
             message.failed_at = now
             self._erase(message)
-            log.error("Giving up on email %s after %s attempts", message.id, message.attempts)
+            log.error(
+                "Giving up on email %s after %s attempts: %s",
+                message.id,
+                message.attempts,
+                type(exc).__name__ if not permanent else exc,
+            )
             return
         backoff = min(self.retry_seconds * 2 ** (message.attempts - 1), self.max_backoff_seconds)
         message.next_attempt_at = now + timedelta(seconds=backoff)
@@ -180,11 +198,14 @@ class OutboxSender:
                 content = self._queued_rendered(message)
             else:
                 params = json.loads(self.cipher.decrypt(message.payload or b""))
+                expires = params.get("expires")
+                if expires and datetime.fromisoformat(expires) <= self.clock.now():
+                    return Undeliverable("its link expired before it could be sent")
                 content = self.templates.render(message.template, params)
         except InvalidToken:
-            return RuntimeError("the message cannot be decrypted with this secret")
+            return Undeliverable("the message cannot be decrypted with this secret")
         except (UnknownEmail, KeyError, ValueError) as exc:
-            return RuntimeError(f"the message cannot be rendered: {type(exc).__name__}")
+            return Undeliverable(f"the message cannot be rendered: {type(exc).__name__}")
         return SMTPMessage(
             subject=content.subject,
             sender=self.sender_address,

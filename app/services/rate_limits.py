@@ -1,12 +1,15 @@
 """Rate limits on the actions an attacker would repeat, with the `limits` library.
 
 Counts live in memory by default, or in Redis when several processes serve the app
-(`ratelimit.storage_uri = redis://...`). If the storage is unreachable the app keeps
-serving without counting and says so in the log, at most once a minute."""
+(`ratelimit.storage_uri = redis://...`). Every call to Redis has a sub-second timeout. If
+Redis is stopped or hangs, the limits keep holding in this process's memory, and Redis
+is tried again every few seconds; that is logged at ERROR (at most once a minute) and
+counted. Keys are HMACs keyed by the app's secret: a dump of Redis lists no address."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import logging
 import math
@@ -14,10 +17,10 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from limits import RateLimitItem, parse
-from limits.storage import Storage, storage_from_string
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from .errors import RateLimited
@@ -46,7 +49,7 @@ DEFAULT_LIMITS = {
     REGISTER_PER_IP: "10/hour",
 }
 
-WARNING_INTERVAL_SECONDS = 60.0
+ERROR_INTERVAL_SECONDS = 60.0
 
 
 def address_key(ip: str | None) -> str:
@@ -74,24 +77,41 @@ class Limit:
     item: RateLimitItem
 
 
+# How long one call to Redis may take, and how long Redis is left alone after a failure.
+REDIS_TIMEOUT_SECONDS = 0.25
+RETRY_STORAGE_SECONDS = 5.0
+
+
 class RateLimiter:
     def __init__(
         self,
         storage_uri: str = "memory://",
         limits: Mapping[str, str] | None = None,
-        storage_options: Mapping[str, Any] | None = None,
+        secret: str = "",
     ) -> None:
         configured = {**DEFAULT_LIMITS, **(limits or {})}
         self.limits = {name: Limit(name, parse(spec)) for name, spec in configured.items()}
-        self.storage = cast(Storage, storage_from_string(storage_uri, **(storage_options or {})))
-        self.strategy = MovingWindowRateLimiter(self.storage)
-        self._last_warning = -math.inf
-        self._warning_lock = threading.Lock()
+        self._secret = secret.encode("utf-8")
+        self.memory = MovingWindowRateLimiter(MemoryStorage())
+        self.shared: MovingWindowRateLimiter | None = None
+        if not storage_uri.startswith("memory://"):
+            options = {
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+            }
+            storage = cast(Storage, storage_from_string(storage_uri, **options))
+            self.shared = MovingWindowRateLimiter(storage)
+        self._shared_down_until = -math.inf
+        self._last_error = -math.inf
+        self._lock = threading.Lock()
+        # How many times the shared storage failed and memory answered instead.
+        self.storage_failures = 0
 
-    @staticmethod
-    def _key(value: str) -> str:
-        # Emails are keyed by digest, so a Redis dump does not list who tried what.
-        return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    def _key(self, value: str) -> str:
+        """An HMAC of what is counted (an address, an email), keyed by the app's secret,
+        so that the storage holds no address, and no guessable hash of one."""
+        digest = hmac.new(self._secret, value.encode("utf-8", "surrogatepass"), hashlib.sha256)
+        return digest.hexdigest()[:32]
 
     def check(self, name: str, key: str) -> None:
         """Raise RateLimited if the limit is used up; counts nothing."""
@@ -101,31 +121,56 @@ class RateLimiter:
         """Count one attempt; raise RateLimited if that was one too many."""
         self._apply(name, key, count=True)
 
-    def _apply(self, name: str, key: str, count: bool) -> None:
-        limit = self.limits[name]
-        identifiers = (name, self._key(key))
-        try:
-            allowed = (self.strategy.hit if count else self.strategy.test)(limit.item, *identifiers)
-            if allowed:
-                return
-            reset_at = self.strategy.get_window_stats(limit.item, *identifiers).reset_time
-        except Exception as exc:  # noqa: BLE001 - storage down: serve without limits
-            self._storage_unavailable(exc)
-            return
-        raise RateLimited(math.ceil(reset_at - time.time()))
-
     def clear(self, name: str, key: str) -> None:
-        try:
-            self.strategy.clear(self.limits[name].item, name, self._key(key))
-        except Exception as exc:  # noqa: BLE001
-            self._storage_unavailable(exc)
+        item, identifiers = self.limits[name].item, (name, self._key(key))
+        self.memory.clear(item, *identifiers)
+        strategy = self._shared_if_up()
+        if strategy is not None:
+            try:
+                strategy.clear(item, *identifiers)
+            except Exception as exc:  # noqa: BLE001 - any storage failure
+                self._shared_failed(exc)
 
-    def _storage_unavailable(self, exc: Exception) -> None:
-        now = time.monotonic()
-        with self._warning_lock:
-            if now - self._last_warning < WARNING_INTERVAL_SECONDS:
+    def _apply(self, name: str, key: str, count: bool) -> None:
+        item, identifiers = self.limits[name].item, (name, self._key(key))
+        strategy = self._shared_if_up()
+        if strategy is not None:
+            try:
+                self._decide(strategy, item, identifiers, count)
                 return
-            self._last_warning = now
-        log.warning(
-            "Rate-limit storage unavailable, serving without limits: %s", type(exc).__name__
+            except RateLimited:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any storage failure
+                self._shared_failed(exc)
+        self._decide(self.memory, item, identifiers, count)
+
+    @staticmethod
+    def _decide(
+        strategy: MovingWindowRateLimiter,
+        item: RateLimitItem,
+        identifiers: tuple[str, str],
+        count: bool,
+    ) -> None:
+        allowed = (strategy.hit if count else strategy.test)(item, *identifiers)
+        if not allowed:
+            reset_at = strategy.get_window_stats(item, *identifiers).reset_time
+            raise RateLimited(math.ceil(reset_at - time.time()))
+
+    def _shared_if_up(self) -> MovingWindowRateLimiter | None:
+        if self.shared is None or time.monotonic() < self._shared_down_until:
+            return None
+        return self.shared
+
+    def _shared_failed(self, exc: Exception) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self.storage_failures += 1
+            self._shared_down_until = now + RETRY_STORAGE_SECONDS
+            if now - self._last_error < ERROR_INTERVAL_SECONDS:
+                return
+            self._last_error = now
+        log.error(
+            "Rate-limit storage unavailable (%s); counting in this process's memory until it"
+            " answers again",
+            type(exc).__name__,
         )

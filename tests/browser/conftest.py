@@ -93,6 +93,7 @@ def live_server(
             "mail.transport": "smtp",
             "mail.host": "127.0.0.1",
             "mail.port": str(mail_server.port),
+            "mail.tls": "none",
             "mail.delivery": "thread",
             "mail.poll_seconds": "0.2",
         },

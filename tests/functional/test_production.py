@@ -124,6 +124,7 @@ def test_forty_clients_on_two_app_processes_race_one_code_and_one_wins(
         "app.base_url": "http://127.0.0.1",
         "mail.delivery": "manual",
         "mail.port": str(smtp_server.port),
+        "mail.tls": "none",
         **UNLIMITED_RATES,
     }
     config = _write_config(tmp_path, settings)
@@ -233,6 +234,7 @@ def test_three_mail_workers_deliver_300_messages_exactly_once(postgresql_url, tm
                 "mail.delivery": "worker",
                 "mail.host": "127.0.0.1",
                 "mail.port": str(smtp.port),
+                "mail.tls": "none",
                 "mail.retry_seconds": "0.2",
                 "mail.poll_seconds": "0.1",
                 "mail.max_attempts": "20",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import subprocess
 import sys
+import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +17,7 @@ from sqlalchemy import select
 from app.models import Account, OneTimeCode, OutgoingEmail
 
 from ..conftest import STRONG_PASSWORD, new_client
+from ..support import Mailbox, SMTPServer
 from .flows import choose_password, db, forgot_password, open_link, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,9 +101,11 @@ def test_create_admin_refuses_bad_arguments_clearly(app_settings, tmp_path, argu
     assert "Traceback" not in result.stderr
 
 
-def test_mail_worker_delivers_the_outbox(wsgi_app, app_settings, tmp_path, smtp_server):
+def test_mail_worker_delivers_the_outbox(make_app, app_settings, tmp_path, smtp_server):
     from .flows import create_account
 
+    # The worker runs on the real clock; links made on the test's clock would have expired.
+    wsgi_app = make_app(app_settings, use_fake_clock=False)
     create_account(wsgi_app, "alice@example.com", STRONG_PASSWORD)
     forgot_password(new_client(wsgi_app), "alice@example.com")
     config = _write_config(tmp_path, {**app_settings, "mail.delivery": "worker"})
@@ -155,3 +162,99 @@ def test_promoting_an_account_grants_nothing_to_whoever_registered_it(
     choose_password(owner, STRONG_PASSWORD)
     sign_in(owner, "ceo@example.com", STRONG_PASSWORD)
     owner.get("/admin/accounts", status=200)
+
+
+class SlowMailbox(Mailbox):
+    """A server that takes its time over each message, and says when one has begun."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.begun = threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        self.begun.set()
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        await asyncio.sleep(1.5)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_mail_worker_told_to_stop_finishes_the_message_in_hand_and_no_other(
+    wsgi_app, app_settings, tmp_path
+):
+    """SECURITY.md item 52: SIGTERM while a message is being sent: that one is delivered
+    and recorded, the others wait for the next worker, and the worker exits at once."""
+    from .flows import services
+
+    slow = SMTPServer()
+    slow.mailbox = SlowMailbox()
+    slow.start()
+    try:
+        with db(wsgi_app) as session, session.begin():
+            mail = services(wsgi_app, session).mail
+            for n in range(5):
+                mail.password_changed(f"user{n}@example.com", datetime.now(UTC), None)
+        settings = {**app_settings, "mail.port": str(slow.port), "mail.delivery": "worker"}
+        worker = subprocess.Popen(
+            [_script("app-mail-worker"), str(_write_config(tmp_path, settings))],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert slow.mailbox.begun.wait(30), "the worker sent nothing"
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(10)
+    finally:
+        slow.stop()
+    assert worker.returncode == 0, worker.stderr.read()
+    assert len(slow.mailbox.messages) == 1
+    with db(wsgi_app) as session:
+        messages = session.scalars(select(OutgoingEmail)).all()
+    assert sorted(m.sent_at is not None for m in messages) == [False] * 4 + [True]
+    assert all(m.failed_at is None for m in messages)
+
+
+def test_create_admin_restores_a_disabled_account_through_its_link(
+    wsgi_app, app_settings, tmp_path, capsys
+):
+    """SECURITY.md item 50: with every administrator disabled, app-create-admin still
+    gives access back, with the guarantees of a promotion."""
+    from app.scripts.create_admin import main as create_admin
+
+    from .flows import create_account
+
+    create_account(wsgi_app, "boss@example.com", "the old password of the boss")
+    with db(wsgi_app) as session, session.begin():
+        session.scalars(select(Account)).one().is_disabled = True
+    assert create_admin([str(_write_config(tmp_path, app_settings)), "boss@example.com"]) == 0
+    link = next(line for line in capsys.readouterr().out.splitlines() if "/account/" in line)
+    owner = new_client(wsgi_app)
+    open_link(owner, link.rsplit("/", 1)[1])
+    choose_password(owner, STRONG_PASSWORD)
+    sign_in(owner, "boss@example.com", STRONG_PASSWORD)
+    owner.get("/admin/accounts", status=200)
+
+
+def test_create_admin_says_clearly_when_the_database_cannot_be_reached(tmp_path):
+    from ..support import free_port
+
+    unreachable = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/accounts"
+    config = _write_config(
+        tmp_path,
+        {
+            "sqlalchemy.url": unreachable,
+            "app.secret": "a-long-enough-test-secret",
+            "app.base_url": "https://accounts.example.test",
+            "mail.delivery": "manual",
+        },
+    )
+    result = subprocess.run(
+        [_script("app-create-admin"), str(config), "admin@example.com"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "cannot reach the database" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -161,3 +161,17 @@ def test_forms_state_the_configured_minimum_length(make_app, app_settings):
     create_account(wsgi_app, "alice@example.com", STRONG_PASSWORD)
     sign_in(client, "alice@example.com", STRONG_PASSWORD)
     assert "At least 15 characters" in client.get("/account/change_password").text
+
+
+def test_an_active_user_is_not_signed_out_by_a_short_idle_limit(make_app, app_settings, clock):
+    """With sessions.idle_minutes = 1, last_seen_at must be written more often than once a
+    minute, or a user clicking every 40 seconds would be taken for an idle one."""
+    wsgi_app = make_app({**app_settings, "sessions.idle_minutes": "1"})
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    client = new_client(wsgi_app)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    for _ in range(5):
+        clock.advance(seconds=40)
+        client.get("/account", status=200)
+    clock.advance(seconds=61)
+    client.get("/account", status=303)

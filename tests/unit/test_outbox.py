@@ -72,7 +72,7 @@ def make_sender(
     session_factory: sessionmaker[Session],
     transport: Any,
     clock: FakeClock,
-    max_attempts: int = 10,
+    retry_for: timedelta = timedelta(hours=48),
 ) -> OutboxSender:
     return OutboxSender(
         session_factory,
@@ -81,7 +81,7 @@ def make_sender(
         transport,
         clock,
         SENDER,
-        max_attempts=max_attempts,
+        retry_for=retry_for,
         retry_seconds=RETRY_SECONDS,
         max_backoff_seconds=3600.0,
         lease_seconds=LEASE_SECONDS,
@@ -252,7 +252,7 @@ def test_backoff_is_capped(
 ) -> None:
     message_id = outbox.queue("alice@example.com", *content()).id
     dbsession.commit()
-    sender = make_sender(session_factory, FakeTransport(failures=100), clock, max_attempts=20)
+    sender = make_sender(session_factory, FakeTransport(failures=100), clock)
 
     for _ in range(10):
         sender.deliver_due()
@@ -263,13 +263,13 @@ def test_backoff_is_capped(
     assert message.next_attempt_at - (clock.now() - timedelta(hours=2)) == timedelta(hours=1)
 
 
-def test_message_is_given_up_after_max_attempts_and_erased(
+def test_message_is_given_up_after_the_retry_period_and_erased(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
     message_id = outbox.queue("alice@example.com", *content()).id
     dbsession.commit()
     transport = FakeTransport(failures=100)
-    sender = make_sender(session_factory, transport, clock, max_attempts=3)
+    sender = make_sender(session_factory, transport, clock, retry_for=timedelta(hours=4))
 
     for _ in range(3):
         assert sender.deliver_due() == 0
@@ -379,3 +379,28 @@ def test_two_senders_in_parallel_send_each_message_exactly_once(
     with session_factory() as session:
         rows = session.scalars(select(OutgoingEmail)).all()
     assert all(row.sent_at is not None and row.attempts == 1 for row in rows)
+
+
+def test_a_message_queued_rendered_by_the_previous_version_is_still_sent(
+    dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    cipher = outbox_cipher(SECRET)
+    dbsession.add(
+        OutgoingEmail(
+            recipient="alice@example.com",
+            subject="Reset your password",
+            body_text=cipher.encrypt(f"Open {CANARY}/old".encode()),
+            body_html=cipher.encrypt(f'<a href="{CANARY}/old">reset</a>'.encode()),
+            created_at=clock.now(),
+            attempts=0,
+            next_attempt_at=clock.now(),
+        )
+    )
+    dbsession.commit()
+    transport = FakeTransport()
+
+    assert make_sender(session_factory, transport, clock).deliver_due() == 1
+    assert transport.sent[0].body == f"Open {CANARY}/old"
+    with session_factory() as session:
+        message = session.scalars(select(OutgoingEmail)).one()
+    assert (message.body_text, message.body_html) == (None, None)
