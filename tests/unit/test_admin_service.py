@@ -233,3 +233,18 @@ def test_sending_a_reset_link_to_an_invited_account_sends_the_invitation_again(
         (events.ADMIN_SENT_INVITATION, invited.id, root.id, {}),
         (events.ADMIN_SENT_RESET, active.id, root.id, {}),
     ]
+
+
+def test_an_account_that_is_not_an_administrator_can_be_disabled_with_no_administrator_active(
+    services: Services, dbsession: Session
+) -> None:
+    # The rule protects the last administrator only: a script acting while every
+    # administrator is disabled can still disable anyone else.
+    retired = services.accounts.create_account("old@example.com", None, is_admin=True)
+    retired.is_disabled = True
+    alice = services.accounts.create_account(EMAIL, STRONG_PASSWORD)
+    dbsession.flush()
+
+    services.admin.disable(alice, actor=retired)
+
+    assert alice.is_disabled is True
