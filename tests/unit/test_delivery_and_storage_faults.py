@@ -93,8 +93,10 @@ def test_a_failing_storage_is_counted_and_left_alone_until_the_retry_time(
         unreachable.hit(SIGNIN_PER_IP, "198.51.100.1")
         assert unreachable.storage_failures == 2
 
-    [message] = _errors(caplog)
-    assert "(ConnectionError)" in message
+    assert _errors(caplog) == [
+        "Rate-limit storage unavailable (ConnectionError); counting in this process's"
+        " memory until it answers again"
+    ]
 
 
 def test_the_storage_error_is_logged_again_after_exactly_a_minute(
