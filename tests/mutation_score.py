@@ -3,9 +3,11 @@
     score = killed / (total - equivalent)
 
 where a mutant that made the tests run out of time counts as killed (the tests noticed
-it), and `equivalent` counts the survivors listed in docs/mutation-testing.md as
-changing nothing observable. Every other survivor, every mutant that no test reaches and
-every mutant left unchecked (the time budget ran out) is listed; then the exit status is 1.
+it), and `equivalent` counts the survivors listed in docs/mutation-testing.md under
+"Equivalent mutants" (they change nothing observable). Survivors listed there under
+"Accounted for" are known and explained but still count against the score. Every other
+survivor, every mutant that no test reaches and every mutant left unchecked (the time
+budget ran out) is listed; then the exit status is 1.
 
 Run from the repository root, after `mutmut run`: python -m tests.mutation_score [--diff]
 """
@@ -30,18 +32,32 @@ SURVIVED_CODES = {0}
 NO_TESTS_CODES = {5, 33}
 UNCHECKED_CODES = {None}
 
-# An equivalent mutant is recorded in the docs as a bullet that starts with its name.
-_EQUIVALENT_LINE = re.compile(r"^- `(app\.[^`]+__mutmut_\d+)`")
+# A survivor is recorded in the docs as a bullet that starts with its name, in the
+# section of its kind.
+_RECORDED_LINE = re.compile(r"^- `(app\.[^`]+__mutmut_\d+)`")
+EQUIVALENT_SECTION = "## Equivalent mutants"
+ACCOUNTED_SECTION = "## Accounted for"
 
 
-def recorded_equivalents(doc: Path = EQUIVALENTS_DOC) -> set[str]:
+def recorded_survivors(doc: Path = EQUIVALENTS_DOC) -> tuple[set[str], set[str]]:
+    """(equivalent, accounted for) mutant names, from the docs."""
+    equivalent: set[str] = set()
+    accounted: set[str] = set()
     if not doc.exists():
-        return set()
-    return {
-        match.group(1)
-        for line in doc.read_text(encoding="utf-8").splitlines()
-        if (match := _EQUIVALENT_LINE.match(line))
-    }
+        return equivalent, accounted
+    section: set[str] | None = None
+    for line in doc.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            section = (
+                equivalent
+                if line.startswith(EQUIVALENT_SECTION)
+                else accounted
+                if line.startswith(ACCOUNTED_SECTION)
+                else None
+            )
+        elif section is not None and (match := _RECORDED_LINE.match(line)):
+            section.add(match.group(1))
+    return equivalent, accounted
 
 
 def mutant_results(results: Path = RESULTS) -> dict[str, int | None]:
@@ -77,13 +93,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     statuses = {name: status(code) for name, code in results.items()}
     counts = Counter(statuses.values())
-    equivalents = recorded_equivalents()
-    equivalent_survivors = {n for n in equivalents if statuses.get(n) == "survived"}
-    stale = sorted(equivalents - equivalent_survivors)
+    equivalents, accounted = recorded_survivors()
+    equivalent_survivors = {n for n in equivalents if statuses.get(n) in ("survived", "no tests")}
+    accounted_survivors = {n for n in accounted if statuses.get(n) in ("survived", "no tests")}
+    stale = sorted((equivalents | accounted) - equivalent_survivors - accounted_survivors)
     unaccounted = sorted(
         name
         for name, state in statuses.items()
-        if state not in ("killed", "timeout") and name not in equivalent_survivors
+        if state not in ("killed", "timeout")
+        and name not in equivalent_survivors | accounted_survivors
     )
 
     total = len(results)
@@ -95,18 +113,19 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("killed", "timeout", "survived", "no tests", "not checked", "suspicious"):
         print(f"  {name + ':':13} {counts[name]}")
     print(
-        f"  equivalent:   {len(equivalent_survivors)} of the survivors (docs/mutation-testing.md)"
+        f"  of the survivors, equivalent: {len(equivalent_survivors)},"
+        f" accounted for: {len(accounted_survivors)} (docs/mutation-testing.md)"
     )
     print(
         f"Mutation score: {score:.1f}% = {detected} killed (timeouts included)"
         f" / ({total} mutants - {len(equivalent_survivors)} equivalent)"
     )
     if stale:
-        print(f"\nRecorded as equivalent but no longer surviving ({len(stale)}): update the docs")
+        print(f"\nRecorded in the docs but no longer surviving ({len(stale)}): update the docs")
         for name in stale:
             print(f"  {name}: {statuses.get(name, 'no such mutant')}")
     if unaccounted:
-        print(f"\nNot killed and not recorded as equivalent ({len(unaccounted)}):")
+        print(f"\nNot killed and not recorded in the docs ({len(unaccounted)}):")
         for name in unaccounted:
             print(f"  {name}: {statuses[name]}")
             if args.diff and statuses[name] != "not checked":
