@@ -258,3 +258,12 @@ def test_an_accounts_events_are_shown_to_the_admin_a_page_at_a_time(admin_app, a
 
     assert "Page 1 of 2" in first.text and "Page 2 of 2" in second.text
     assert first.text.count("Signed out") == 25 and second.text.count("Signed out") == 5
+
+
+def test_the_account_list_shows_the_search_it_applied(admin_app, admin):
+    create_account(admin_app, ALICE, STRONG_PASSWORD)
+
+    page = admin.get("/admin/accounts", {"q": "  ALICE "})
+
+    assert 'value="alice"' in page.text
+    assert "1 account matching &ldquo;alice&rdquo;." in page.text

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent, KnownDevice, LoginSession, OneTimeCode
 from app.services import audit as events
+from app.services.admin import AccountAdminService
 from app.services.composition import Services
 from app.services.errors import AdminActionRefused
 from tests.conftest import STRONG_PASSWORD
+from tests.support import FakeClock
 
 from .conftest import EMAIL, body_text, emails_to
 
@@ -248,3 +250,53 @@ def test_an_account_that_is_not_an_administrator_can_be_disabled_with_no_adminis
     services.admin.disable(alice, actor=retired)
 
     assert alice.is_disabled is True
+
+
+def _emails(page: Any) -> list[str]:
+    return [account.email for account in page.items]
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("a_b", ["a_b@example.com"]),
+        ("a%b", ["a%b@example.com"]),
+        ("%", ["a%b@example.com"]),
+        ("a\\b", []),
+        ("\\", []),
+        ("  A_B@Example.COM ", ["a_b@example.com"]),
+    ],
+)
+def test_a_search_means_its_text_wildcards_included(
+    services: Services, dbsession: Session, query: str, found: list[str]
+) -> None:
+    for email in ("a_b@example.com", "axb@example.com", "a%b@example.com", "ab@example.com"):
+        services.accounts.create_account(email, None)
+    dbsession.flush()
+
+    assert _emails(services.admin.list_accounts(query)) == found
+
+
+def test_a_search_is_cut_to_the_longest_address() -> None:
+    assert AccountAdminService.clean_query("  Mixed\x00Case  ") == "mixedcase"
+    assert AccountAdminService.clean_query("x" * 300) == "x" * 254
+
+
+def test_the_account_list_is_newest_first_and_starts_at_the_first_page(
+    services: Services, dbsession: Session, clock: FakeClock
+) -> None:
+    services.accounts.create_account("first@example.com", None)
+    clock.advance(minutes=-10)  # a clock that stepped back: the time still decides
+    services.accounts.create_account("earlier@example.com", None)
+    clock.advance(minutes=20)
+    services.accounts.create_account("tie-a@example.com", None)
+    services.accounts.create_account("tie-b@example.com", None)
+    dbsession.flush()
+
+    assert _emails(services.admin.list_accounts()) == [
+        "tie-b@example.com",
+        "tie-a@example.com",
+        "first@example.com",
+        "earlier@example.com",
+    ]
+    assert _emails(services.admin.list_accounts(per_page=1)) == ["tie-b@example.com"]
