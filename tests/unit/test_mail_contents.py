@@ -3,8 +3,9 @@ rendered by a version before migration 0005 (each test runs on SQLite and Postgr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +14,7 @@ from app.models import OutgoingEmail, get_engine, get_session_factory
 from app.services.account_mail import AccountMail
 from app.services.mail_templates import MailTemplates
 from app.services.outbox import Outbox, outbox_cipher
+from app.services.smtp_transport import PermanentFailure
 from tests.conftest import SECRET
 from tests.support import FakeClock
 
@@ -83,3 +85,69 @@ def test_the_templates_render_each_email_with_its_subject() -> None:
 
     assert changed.subject == "Your password was changed"
     assert "a@example.com" in changed.text and "2026-03-07 14:05 UTC" in changed.html
+
+
+class RefusingTransport:
+    """Fails every message with the exception it was given."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def send_immediately(self, message: object, fail_silently: bool = False) -> None:
+        raise self.error
+
+
+def _queue(dbsession: Session, clock: FakeClock) -> int:
+    outbox = Outbox(dbsession, outbox_cipher(SECRET), clock)
+    message = outbox.queue(
+        "alice@example.com",
+        "password_changed",
+        {"email": "alice@example.com", "when": WHEN.isoformat(), "ip": None},
+    )
+    dbsession.commit()
+    return message.id
+
+
+def test_the_log_says_which_email_failed_how_and_when_it_is_tried_again(
+    dbsession: Session,
+    session_factory: sessionmaker[Session],
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    message_id = _queue(dbsession, clock)
+    down = RefusingTransport(ConnectionRefusedError("smtp server down " + "x" * 2000))
+    sender = make_sender(session_factory, down, clock, retry_for=timedelta(minutes=1))
+
+    with caplog.at_level(logging.WARNING, logger="app.services.outbox_sender"):
+        sender.deliver_due()
+        clock.advance(minutes=2)
+        sender.deliver_due()
+
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "WARNING",
+            f"Email {message_id} not delivered (attempt 1), retrying in 30.0 s:"
+            " ConnectionRefusedError",
+        ),
+        ("ERROR", f"Giving up on email {message_id} after 2 attempts: ConnectionRefusedError"),
+    ]
+    last_error = stored(session_factory, message_id).last_error
+    assert last_error is not None and len(last_error) == 1000
+    assert last_error.startswith("ConnectionRefusedError: smtp server down xxx")
+
+
+def test_a_permanent_refusal_is_logged_with_the_servers_answer(
+    dbsession: Session,
+    session_factory: sessionmaker[Session],
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    message_id = _queue(dbsession, clock)
+    refused = RefusingTransport(PermanentFailure("recipient refused (550)"))
+
+    with caplog.at_level(logging.WARNING, logger="app.services.outbox_sender"):
+        make_sender(session_factory, refused, clock).deliver_due()
+
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", f"Giving up on email {message_id} after 1 attempts: recipient refused (550)")
+    ]
