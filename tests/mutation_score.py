@@ -39,8 +39,9 @@ EQUIVALENT_SECTION = "## Equivalent mutants"
 ACCOUNTED_SECTION = "## Accounted for"
 
 
-def recorded_survivors(doc: Path = EQUIVALENTS_DOC) -> tuple[set[str], set[str]]:
+def recorded_survivors(doc: Path | None = None) -> tuple[set[str], set[str]]:
     """(equivalent, accounted for) mutant names, from the docs."""
+    doc = doc or EQUIVALENTS_DOC
     equivalent: set[str] = set()
     accounted: set[str] = set()
     if not doc.exists():
@@ -60,8 +61,9 @@ def recorded_survivors(doc: Path = EQUIVALENTS_DOC) -> tuple[set[str], set[str]]
     return equivalent, accounted
 
 
-def mutant_results(results: Path = RESULTS) -> dict[str, int | None]:
+def mutant_results(results: Path | None = None) -> dict[str, int | None]:
     """Each mutant's exit code (None: not checked yet), from mutmut's .meta files."""
+    results = results or RESULTS
     outcome: dict[str, int | None] = {}
     for meta in sorted(results.glob("app/**/*.py.meta")):
         outcome.update(json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"])
