@@ -3,7 +3,7 @@ shows, and what a blank form starts with (no database)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,9 +20,11 @@ from app.viewmodels.account import (
     ResetPasswordViewModel,
     SignInViewModel,
 )
+from app.viewmodels.activity import page_number
 from app.viewmodels.admin import NewAccountViewModel
 from app.viewmodels.base import MAX_FIELD_LENGTH, ViewModelBase, safe_redirect_path
 from app.viewmodels.events import event_row
+from app.viewmodels.sessions import SessionsViewModel
 
 PASSWORD = "correct horse battery staple"
 REPEATED = "The form was sent with a field repeated. Please try again."
@@ -321,3 +323,59 @@ def test_an_event_row_names_an_unknown_kind_and_a_missing_address_readably() -> 
 
     assert row.description == "Password expired by policy"
     assert (row.ip, row.device) == ("unknown", "curl 8")
+
+
+PASSWORD_FIELDS = {
+    "register": (RegisterViewModel.from_request, ["password", "confirm_password"]),
+    "reset": (NEW_PASSWORD_FORMS["reset"], ["password", "confirm_password"]),
+    "change": (NEW_PASSWORD_FORMS["change"], ["current_password", "password", "confirm_password"]),
+}
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [(form, field) for form, (_, fields) in PASSWORD_FIELDS.items() for field in fields],
+)
+def test_each_password_field_is_cut_off_at_the_password_field_limit(form, field) -> None:
+    values = {
+        "email": "a@example.com",
+        "current_password": "the old one",
+        "password": PASSWORD,
+        "confirm_password": PASSWORD,
+    }
+    values[field] = "x" * (MAX_PASSWORD_FIELD + 1)
+    make, _ = PASSWORD_FIELDS[form]
+
+    vm = make(posted(*values.items()))
+
+    assert vm.validate() is False
+    assert vm.error == "A field of the form is far too long."
+
+
+@pytest.mark.parametrize(
+    ("query", "page"),
+    [({}, 1), ({"page": "12"}, 12), ({"page": "999999"}, 999999), ({"page": "1000000"}, 1)]
+    + [({"page": bad}, 1) for bad in ("", "abc", "-2", "1.5", "\uff12")],
+)
+def test_a_page_number_is_one_to_six_digits_or_else_the_first_page(query, page) -> None:
+    assert page_number(DummyRequest(params=query)) == page
+
+
+def _device(id: int, minutes_ago: int, ip: str | None = "192.0.2.1") -> Any:
+    seen = datetime(2026, 1, 15, 9, 0, tzinfo=UTC) - timedelta(minutes=minutes_ago)
+    return SimpleNamespace(id=id, user_agent=None, ip=ip, created_at=seen, last_seen_at=seen)
+
+
+def test_the_device_list_shows_this_device_first_then_the_most_recently_seen() -> None:
+    sessions = [_device(1, 30), _device(2, 5, ip=None), _device(3, 60), _device(4, 1)]
+
+    vm = SessionsViewModel(DummyRequest(), sessions, current_id=3)
+
+    assert [(d.id, d.is_current) for d in vm.devices] == [
+        (3, True),
+        (4, False),
+        (2, False),
+        (1, False),
+    ]
+    assert vm.devices[2].ip == "unknown"
+    assert vm.to_dict() == {"error": None, "devices": vm.devices, "others": 3}
