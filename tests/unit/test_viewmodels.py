@@ -12,6 +12,7 @@ from pyramid.testing import DummyRequest
 from webob.multidict import MultiDict
 
 from app.services import audit as events
+from app.services.user_agents import describe_user_agent
 from app.viewmodels.account import (
     MAX_PASSWORD_FIELD,
     ChangePasswordViewModel,
@@ -21,7 +22,7 @@ from app.viewmodels.account import (
     SignInViewModel,
 )
 from app.viewmodels.activity import page_number
-from app.viewmodels.admin import NewAccountViewModel
+from app.viewmodels.admin import NewAccountViewModel, account_row
 from app.viewmodels.base import MAX_FIELD_LENGTH, ViewModelBase, safe_redirect_path
 from app.viewmodels.events import event_row
 from app.viewmodels.sessions import SessionsViewModel
@@ -379,3 +380,40 @@ def test_the_device_list_shows_this_device_first_then_the_most_recently_seen() -
     ]
     assert vm.devices[2].ip == "unknown"
     assert vm.to_dict() == {"error": None, "devices": vm.devices, "others": 3}
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "description"),
+    [
+        (None, "Unknown browser"),
+        ("", "Unknown browser"),
+        ("SomeBot/1.0", "Unknown browser"),
+        ("Mozilla/5.0 (X11; Linux x86_64)", "A browser on Linux"),
+        ("curl/8.5.0", "curl 8"),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+            " Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+            "Edge 126 on Windows",
+        ),
+    ],
+)
+def test_a_device_is_described_from_what_its_user_agent_says(user_agent, description) -> None:
+    assert describe_user_agent(user_agent) == description
+
+
+@pytest.mark.parametrize(
+    ("disabled", "password_hash", "label"),
+    [(False, "$argon2id$x", "Active"), (False, None, "Invited, waiting"), (True, None, "Disabled")],
+)
+def test_an_account_row_says_the_accounts_state_in_words(disabled, password_hash, label) -> None:
+    account = SimpleNamespace(
+        id=1,
+        email="a@example.com",
+        is_disabled=disabled,
+        password_hash=password_hash,
+        is_admin=False,
+        created_at=datetime(2026, 1, 15, tzinfo=UTC),
+        last_login_at=None,
+    )
+
+    assert account_row(account).status_label == label  # type: ignore[arg-type]
