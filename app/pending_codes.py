@@ -1,5 +1,6 @@
 """One-time codes waiting in the browser's session, between opening an emailed link and
-sending the form it leads to.
+sending the form it leads to (and other short-lived secrets of one browser: a sign-in
+waiting for its second factor, an authenticator secret being set up).
 
 Pyramid's session cookie is signed, not encrypted: whoever sees the cookie can read what
 is in it. So a code is kept there only encrypted (Fernet, with a key derived from the
@@ -23,14 +24,14 @@ class PendingCodes:
     def keep(self, session: Any, key: str, code: str) -> None:
         session[key] = self._fernet.encrypt(code.encode("utf-8")).decode("ascii")
 
-    def read(self, session: Any, key: str) -> str | None:
-        """The code kept under `key`, or None if there is none (or it is too old, or was
-        not made by this app)."""
+    def read(self, session: Any, key: str, max_age: int = MAX_AGE_SECONDS) -> str | None:
+        """The code kept under `key`, or None if there is none (or it is older than
+        max_age seconds, or was not made by this app)."""
         token = session.get(key)
         if not isinstance(token, str) or not token:
             return None
         try:
-            return self._fernet.decrypt(token.encode("ascii"), ttl=MAX_AGE_SECONDS).decode("utf-8")
+            return self._fernet.decrypt(token.encode("ascii"), ttl=max_age).decode("utf-8")
         except (InvalidToken, UnicodeError):
             return None
 

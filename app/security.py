@@ -19,13 +19,28 @@ from .settings import AppSettings
 SESSION_TIMEOUT_SECONDS = 1200
 
 PERMISSION_SIGNED_IN = "signed_in"
+# Signed in, and proved it recently (sessions.reauth_minutes): sensitive changes.
+PERMISSION_RECENTLY_SIGNED_IN = "recently_signed_in"
 PERMISSION_ADMIN = "admin"
+# An administrator's action: an administrator who proved it recently.
+PERMISSION_ADMIN_ACTION = "admin_action"
+
+
+class NeedsReauthentication(Denied):
+    """Signed in, but too long ago for this: the password is asked again."""
+
+
+class NeedsSecondFactor(Denied):
+    """An administrator without a second factor, where administrators must have one."""
 
 
 class SecurityPolicy:
-    def __init__(self, cookies: Cookies, max_age_seconds: int) -> None:
+    def __init__(
+        self, cookies: Cookies, max_age_seconds: int, admins_need_second_factor: bool = False
+    ) -> None:
         self.cookies = cookies
         self.max_age_seconds = max_age_seconds
+        self.admins_need_second_factor = admins_need_second_factor
 
     def identity(self, request: Request) -> Account | None:
         login_session = request.login_session
@@ -37,15 +52,28 @@ class SecurityPolicy:
 
     def permits(self, request: Request, context: Any, permission: str) -> Allowed | Denied:
         identity = request.identity
-        if permission == PERMISSION_SIGNED_IN:
-            if identity is not None:
-                return Allowed("signed in")
+        if identity is None:
             return Denied("not signed in")
-        if permission == PERMISSION_ADMIN:
-            if identity is not None and identity.is_admin:
-                return Allowed("administrator")
-            return Denied("administrators only")
+        if permission == PERMISSION_SIGNED_IN:
+            return Allowed("signed in")
+        if permission == PERMISSION_RECENTLY_SIGNED_IN:
+            return self._recently(request, Allowed("signed in recently"))
+        if permission in (PERMISSION_ADMIN, PERMISSION_ADMIN_ACTION):
+            if not identity.is_admin:
+                return Denied("administrators only")
+            two_factor = request.services.two_factor
+            if self.admins_need_second_factor and not two_factor.has_second_factor(identity):
+                return NeedsSecondFactor("administrators must have a second factor")
+            if permission == PERMISSION_ADMIN_ACTION:
+                return self._recently(request, Allowed("administrator, recently signed in"))
+            return Allowed("administrator")
         return Denied(f"unknown permission {permission!r}")
+
+    @staticmethod
+    def _recently(request: Request, allowed: Allowed) -> Allowed | Denied:
+        if request.services.login_sessions.is_recently_authenticated(request.login_session):
+            return allowed
+        return NeedsReauthentication("signed in too long ago for this")
 
     def remember(self, request: Request, userid: Any, **kw: Any) -> list[tuple[str, str]]:
         """Start a new server-side session for the account and set its cookie, and mark
@@ -58,7 +86,10 @@ class SecurityPolicy:
         if current is not None:
             services.login_sessions.revoke(current)
         token, login_session = services.login_sessions.start(
-            account, ip=request.client_ip, user_agent=request.user_agent
+            account,
+            ip=request.client_ip,
+            user_agent=request.user_agent,
+            method=kw.get("method", "password"),
         )
         request.login_session = login_session
         device = services.devices.remember(account, services.origin.device_token)
@@ -81,6 +112,7 @@ def includeme(config: Configurator) -> None:
         SecurityPolicy(
             Cookies(app_settings.secure_cookies),
             max_age_seconds=app_settings.session_absolute_days * 86400,
+            admins_need_second_factor=app_settings.require_two_factor_for_admins,
         )
     )
     # The signed-cookie session holds only the CSRF token, flash messages and a pending

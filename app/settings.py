@@ -191,11 +191,16 @@ class AppSettings:
     allow_registration: bool = True
     reset_code_minutes: int = 60
     invite_code_days: int = 7
+    require_verified_email: bool = True
+    verify_email_days: int = 2
+    unverified_days: int = 7
     password_min_length: int = 12
     password_min_strength: int = 3
     session_idle_minutes: int = 1440
     session_absolute_days: int = 30
     session_max_per_account: int = 20
+    session_reauth_minutes: int = 15
+    require_two_factor_for_admins: bool = False
     audit_retention_days: int = 365
     ratelimit_storage_uri: str = "memory://"
     rate_limits: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
@@ -242,11 +247,18 @@ class AppSettings:
             allow_registration=read.flag("accounts.allow_registration", True),
             reset_code_minutes=read.number("accounts.reset_code_minutes", 60, minimum=1),
             invite_code_days=read.number("accounts.invite_code_days", 7, minimum=1),
+            require_verified_email=read.flag("accounts.require_verified_email", True),
+            verify_email_days=read.number("accounts.verify_email_days", 2, minimum=1),
+            unverified_days=read.number("accounts.unverified_days", 7, minimum=1),
             password_min_length=read.number("accounts.password_min_length", 12, minimum=1),
             password_min_strength=read.number("accounts.password_min_strength", 3),
             session_idle_minutes=read.number("sessions.idle_minutes", 1440, minimum=1),
             session_absolute_days=read.number("sessions.absolute_days", 30, minimum=1),
             session_max_per_account=read.number("sessions.max_per_account", 20, minimum=1),
+            session_reauth_minutes=read.number("sessions.reauth_minutes", 15, minimum=1),
+            require_two_factor_for_admins=read.flag(
+                "accounts.require_two_factor_for_admins", False
+            ),
             audit_retention_days=read.number("audit.retention_days", 365, minimum=1),
             ratelimit_storage_uri=read.text("ratelimit.storage_uri", "memory://"),
             rate_limits=read.rate_limits(),

@@ -68,6 +68,8 @@ from .serve import WAITRESS_THREADS
 # Every seeded account has this password (one argon2id hash shared by all of them).
 PASSWORD = "plum orbit canvas thunder 42"
 WRONG_PASSWORD = "quiet harbour lantern 1987"
+# The password that held the strength check for seconds before it was bounded.
+WORST_PASSWORD = ("!$%(+0123456789<@[{|" * 10)[:128]
 SAMPLE_CODES = 50_000
 
 
@@ -402,6 +404,30 @@ def measure_latencies(
             f"  sign-in median: known {results.signin_known_ms:.1f} ms,"
             f" unknown {results.signin_unknown_ms:.1f} ms; forgot-password median:"
             f" known {results.forgot_known_ms:.1f} ms, unknown {results.forgot_unknown_ms:.1f} ms"
+        )
+
+        # Registrations of new addresses, one client, the worst-case password interleaved
+        # with an ordinary one.
+        def register(password: str, i: int) -> float:
+            fields = {
+                "csrf_token": form.token,
+                "email": f"register{i}-{len(password)}@{EMAIL_DOMAIN}",
+                "password": password,
+                "confirm_password": password,
+            }
+            return big.expect(303, "POST", "/account/register", fields, form.cookie).seconds
+
+        interleaved(3, lambda i: register(WORST_PASSWORD, i), lambda i: register(PASSWORD, i))
+        a, b = interleaved(
+            options.samples,
+            lambda i: register(WORST_PASSWORD, 10 + i),
+            lambda i: register(PASSWORD, 10 + i),
+        )
+        results.register_worst_ms = [seconds * 1000 for seconds in a]
+        results.register_ordinary_ms = [seconds * 1000 for seconds in b]
+        log(
+            f"  POST register median: worst-case password {statistics.median(a) * 1000:.0f} ms,"
+            f" ordinary {statistics.median(b) * 1000:.0f} ms"
         )
     finally:
         big.close()

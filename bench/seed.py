@@ -92,9 +92,10 @@ def seed_sqlite(
             last = min(accounts, first + BATCH_ROWS - 1)
             connection.exec_driver_sql(
                 "INSERT INTO accounts (id, email, password_hash, is_admin, is_disabled,"
-                " created_at, password_changed_at, login_count) VALUES (?, ?, ?, 0, 0, ?, ?, 0)",
+                " created_at, password_changed_at, login_count, email_verified_at)"
+                " VALUES (?, ?, ?, 0, 0, ?, ?, 0, ?)",
                 [
-                    (n, known_email(n), password_hash, created, created)
+                    (n, known_email(n), password_hash, created, created, created)
                     for n in range(first, last + 1)
                 ],
             )
@@ -131,13 +132,14 @@ def seed_postgresql(
     with psycopg.connect(libpq_url(url)) as connection, connection.cursor() as cursor:
         with cursor.copy(
             "COPY accounts (id, email, password_hash, is_admin, is_disabled, created_at,"
-            " password_changed_at, login_count) FROM STDIN"
+            " password_changed_at, login_count, email_verified_at) FROM STDIN"
         ) as copy:
             for first in range(1, accounts + 1, BATCH_ROWS):
                 last = min(accounts, first + BATCH_ROWS - 1)
                 copy.write(
                     "".join(
-                        f"{n}\t{known_email(n)}\t{password_hash}\tf\tf\t{created}\t{created}\t0\n"
+                        f"{n}\t{known_email(n)}\t{password_hash}\tf\tf\t{created}\t{created}"
+                        f"\t0\t{created}\n"
                         for n in range(first, last + 1)
                     )
                 )

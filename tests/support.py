@@ -13,20 +13,16 @@ from email.message import Message
 
 from aiosmtpd.controller import Controller
 
-# Settings that lift every rate limit, for tests where the limits are not the subject.
-UNLIMITED_RATES = {
-    f"ratelimit.{name}": "1000000/minute"
-    for name in (
-        "signin_per_account",
-        "signin_per_ip",
-        "forgot_per_email",
-        "forgot_per_ip",
-        "bad_code_per_ip",
-        "register_per_ip",
-    )
-}
+from app.services.rate_limits import DEFAULT_LIMITS
 
-LINK_PATTERN = re.compile(r"https?://[^\s\"<>]+/account/reset_password/([A-Za-z0-9_\-]+)")
+# Settings that lift every rate limit, for tests where the limits are not the subject.
+UNLIMITED_RATES = {f"ratelimit.{name}": "1000000/minute" for name in DEFAULT_LIMITS}
+
+# The one-time link in an email, whichever page it opens.
+LINK_PATTERN = re.compile(
+    r"https?://[^\s\"<>]+/account/(?:reset_password|verify_email|confirm_email|not_me)/"
+    r"([A-Za-z0-9_\-]+)"
+)
 
 
 class FakeClock:

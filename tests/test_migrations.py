@@ -38,6 +38,7 @@ def test_migrations_go_down_to_nothing_and_up_again(empty_db_url):
         "account_events",
         "one_time_codes",
         "known_devices",
+        "recovery_codes",
         "login_sessions",
         "outgoing_emails",
     }

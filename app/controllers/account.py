@@ -1,72 +1,40 @@
-"""Register, sign in, sign out, and the account page."""
+"""Sign in, sign out, and the account page."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pyramid.csrf import new_csrf_token
-from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound
+from pyramid.httpexceptions import HTTPMethodNotAllowed
 from pyramid.response import Response
-from pyramid.security import forget, remember
+from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
-from app.models import Account
 from app.security import PERMISSION_SIGNED_IN
 from app.services import audit as events
 from app.services.errors import (
-    EmailTaken,
-    InvalidEmail,
-    PasswordRejected,
+    EmailNotConfirmed,
     RateLimited,
+    SecondFactorRequired,
     SignInFailed,
 )
-from app.viewmodels.account import RegisterViewModel, SignInViewModel
+from app.viewmodels.account import SignInViewModel
 
-from .base import ControllerBase, see_other
+from .base import ControllerBase, see_other, start_session
+from .second_factor import keep_pending_sign_in
 
 
 @view_defaults(renderer="app:templates/account/index.pt")
 class AccountController(ControllerBase):
     @view_config(route_name="account", request_method="GET", permission=PERMISSION_SIGNED_IN)
     def index(self) -> dict[str, Any]:
-        return {"account": self.request.identity}
-
-    # Register
-
-    @view_config(
-        route_name="account.register",
-        request_method="GET",
-        renderer="app:templates/account/register.pt",
-    )
-    def register_get(self) -> dict[str, Any]:
-        self._require_registration_open()
-        return RegisterViewModel(self.request).to_dict()
-
-    @view_config(
-        route_name="account.register",
-        request_method="POST",
-        renderer="app:templates/account/register.pt",
-    )
-    def register_post(self) -> Any:
-        self._require_registration_open()
-        vm = RegisterViewModel.from_request(self.request)
-        if not vm.validate():
-            return self.form_error(vm)
-        try:
-            account = self.services.accounts.register(vm.email, vm.password)
-        except RateLimited as exc:
-            return self.too_many(exc)
-        except (EmailTaken, InvalidEmail, PasswordRejected) as exc:
-            return self.form_error(vm, exc)
-        self.services.authentication.record_sign_in(account)
-        self.flash("Welcome! Your account is ready.")
-        return self._start_session(account, self.request.page_path("account"))
-
-    def _require_registration_open(self) -> None:
-        if not self.request.app_settings.allow_registration:
-            raise HTTPNotFound("Registration is closed; accounts are created by invitation.")
-
-    # Sign in and out
+        account = self.request.identity
+        two_factor = self.services.two_factor
+        on = two_factor.has_totp(account)
+        return {
+            "account": account,
+            "two_factor_on": on,
+            "recovery_codes_left": two_factor.recovery_codes_left(account.id) if on else 0,
+        }
 
     @view_config(
         route_name="account.signin",
@@ -91,13 +59,14 @@ class AccountController(ControllerBase):
             return self.too_many(exc)
         except SignInFailed as exc:
             return self.form_error(vm, exc)
-        return self._start_session(account, vm.came_from)
-
-    def _start_session(self, account: Account, destination: str) -> Response:
-        # A fresh CSRF token too: nothing an attacker saw before sign-in stays valid.
-        new_csrf_token(self.request)
-        headers = remember(self.request, account.id, account=account)
-        return see_other(self.request, destination, headers)
+        except SecondFactorRequired as exc:
+            return keep_pending_sign_in(self.request, exc, vm.came_from)
+        except EmailNotConfirmed as exc:
+            # Only the right password gets here: this says nothing to anyone else.
+            self.services.registration.send_another_link(exc.account)
+            self.request.override_renderer = "app:templates/account/confirm_first.pt"
+            return {"email": exc.account.email}
+        return start_session(self.request, account, vm.came_from)
 
     @view_config(route_name="account.logout", request_method="POST")
     def logout_post(self) -> Response:

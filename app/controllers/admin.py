@@ -11,7 +11,7 @@ from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
 from app.models import Account
-from app.security import PERMISSION_ADMIN
+from app.security import PERMISSION_ADMIN, PERMISSION_ADMIN_ACTION
 from app.services.errors import AdminActionRefused, EmailTaken, InvalidEmail
 from app.viewmodels.activity import page_number
 from app.viewmodels.admin import AccountDetailViewModel, AccountListViewModel, NewAccountViewModel
@@ -50,6 +50,7 @@ class AdminController(ControllerBase):
         route_name="admin.accounts.new",
         request_method="POST",
         renderer="app:templates/admin/new_account.pt",
+        permission=PERMISSION_ADMIN_ACTION,
     )
     def new_account_post(self) -> Any:
         vm = NewAccountViewModel.from_request(self.request)
@@ -68,11 +69,17 @@ class AdminController(ControllerBase):
     def account_detail(self) -> dict[str, Any]:
         account = self._account()
         events = self.services.audit.for_account(account.id, page=page_number(self.request))
-        return AccountDetailViewModel(self.request, account, events).to_dict()
+        two_factor = self.services.two_factor.has_second_factor(account)
+        return AccountDetailViewModel(self.request, account, events, two_factor).to_dict()
 
     # One view per action; any other {action} matches none of them and is a 404.
 
-    @view_config(route_name=ACTION, match_param="action=disable", request_method="POST")
+    @view_config(
+        route_name=ACTION,
+        match_param="action=disable",
+        request_method="POST",
+        permission=PERMISSION_ADMIN_ACTION,
+    )
     def disable(self) -> Response:
         account = self._account()
         with self._refusals_flashed():
@@ -80,14 +87,24 @@ class AdminController(ControllerBase):
             self.flash(f"{account.email} is disabled and signed out everywhere.")
         return self._back_to(account)
 
-    @view_config(route_name=ACTION, match_param="action=enable", request_method="POST")
+    @view_config(
+        route_name=ACTION,
+        match_param="action=enable",
+        request_method="POST",
+        permission=PERMISSION_ADMIN_ACTION,
+    )
     def enable(self) -> Response:
         account = self._account()
         self.services.admin.enable(account, actor=self.admin)
         self.flash(f"{account.email} can sign in again.")
         return self._back_to(account)
 
-    @view_config(route_name=ACTION, match_param="action=send_reset", request_method="POST")
+    @view_config(
+        route_name=ACTION,
+        match_param="action=send_reset",
+        request_method="POST",
+        permission=PERMISSION_ADMIN_ACTION,
+    )
     def send_reset(self) -> Response:
         account = self._account()
         with self._refusals_flashed():
@@ -95,12 +112,31 @@ class AdminController(ControllerBase):
             self.flash(f"A link to choose a password was sent to {account.email}.")
         return self._back_to(account)
 
-    @view_config(route_name=ACTION, match_param="action=send_invitation", request_method="POST")
+    @view_config(
+        route_name=ACTION,
+        match_param="action=send_invitation",
+        request_method="POST",
+        permission=PERMISSION_ADMIN_ACTION,
+    )
     def send_invitation(self) -> Response:
         account = self._account()
         with self._refusals_flashed():
             self.services.admin.resend_invitation(account, actor=self.admin)
             self.flash(f"The invitation was sent again to {account.email}.")
+        return self._back_to(account)
+
+    @view_config(
+        route_name=ACTION,
+        match_param="action=remove_two_factor",
+        request_method="POST",
+        permission=PERMISSION_ADMIN_ACTION,
+    )
+    def remove_two_factor(self) -> Response:
+        """For someone who lost the phone and the recovery codes: the owner is told."""
+        account = self._account()
+        with self._refusals_flashed():
+            self.services.admin.remove_two_factor(account, actor=self.admin)
+            self.flash(f"Two-factor sign-in is off for {account.email}, who has been told.")
         return self._back_to(account)
 
     def _account(self) -> Account:

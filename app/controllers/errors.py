@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from app.security import NeedsReauthentication, NeedsSecondFactor
 from app.services.errors import RateLimited
+from app.viewmodels.base import safe_redirect_path
 
 from .base import see_other, too_many_response
 
@@ -26,11 +28,37 @@ def not_found(exc: HTTPNotFound, request: Any) -> dict[str, Any]:
 
 @forbidden_view_config(renderer="app:templates/errors/error.pt")
 def forbidden(exc: HTTPForbidden, request: Any) -> Any:
+    """Anonymous visitors sign in, and come back; a session signed in too long ago for a
+    sensitive page enters the password again, and comes back; an administrator without
+    a second factor (where one is required) sets it up first."""
     if request.identity is None:
         query = urlencode({"came_from": request.path_qs})
         return see_other(request, request.page_path("account.signin") + "?" + query)
+    if isinstance(exc.result, NeedsReauthentication):
+        query = urlencode({"came_from": _page_to_come_back_to(request)})
+        return see_other(request, request.page_path("account.reauthenticate") + "?" + query)
+    if isinstance(exc.result, NeedsSecondFactor):
+        request.session.flash(
+            "Administrators must turn on two-factor sign-in before they can use the"
+            " administration pages.",
+            queue="error",
+        )
+        return see_other(request, request.page_path("account.two_factor"))
     request.response.status = 403
     return {"title": "Not allowed", "message": "Your account may not open this page."}
+
+
+def _page_to_come_back_to(request: Any) -> str:
+    """After re-authentication: the page asked for, or for a form sent to a sensitive
+    action, the page the form was on (its data is not replayed)."""
+    if request.method == "GET":
+        return str(request.path_qs)
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == urlsplit(request.app_settings.base_url).netloc or (
+        referrer.netloc == request.host
+    ):
+        return safe_redirect_path(referrer.path + ("?" + referrer.query if referrer.query else ""))
+    return request.page_path("account")
 
 
 @exception_view_config(BadCSRFToken, renderer="app:templates/errors/error.pt")

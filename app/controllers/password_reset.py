@@ -11,19 +11,20 @@ from app.models import PURPOSE_INVITE
 from app.services.errors import CodeInvalid, PasswordRejected, RateLimited
 from app.viewmodels.account import ForgotPasswordViewModel, ResetPasswordViewModel
 
-from .base import ControllerBase, see_other
+from .base import see_other
+from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 
-# Where the code waits between opening the link and posting the form.
-PENDING_CODE_KEY = "reset_code"
 RESET_DONE_MESSAGE = "Your password has been reset, please sign in."
 INVITATION_DONE_MESSAGE = "Your password is set, please sign in."
-NO_PENDING_CODE = (
-    "Open the link from your email to choose a new password. If it has expired, ask for a new one."
-)
 
 
 @view_defaults(renderer="app:templates/account/reset_password.pt")
-class PasswordResetController(ControllerBase):
+class PasswordResetController(EmailedLinkController):
+    pending_key = "reset_code"
+    form_route = "account.reset_password"
+    again_route = "account.forgot_password"
+    again_label = "Ask for a new link"
+
     @view_config(
         route_name="account.forgot_password",
         request_method="GET",
@@ -60,20 +61,10 @@ class PasswordResetController(ControllerBase):
     @view_config(
         route_name="account.reset_password_link",
         request_method="GET",
-        renderer="app:templates/account/reset_link_invalid.pt",
+        renderer=LINK_INVALID_TEMPLATE,
     )
     def open_link(self) -> Any:
-        """Check the code, keep it in the session and send the browser to a URL without it,
-        so the code does not linger in the address bar, history or a Referer header."""
-        code = self.request.matchdict["code"]
-        try:
-            self.services.accounts.check_reset_link(code)
-        except RateLimited as exc:
-            return self.too_many(exc)
-        except CodeInvalid as exc:
-            return self._link_invalid(str(exc))
-        self.request.pending_codes.keep(self.request.session, PENDING_CODE_KEY, code)
-        return see_other(self.request, self.request.page_path("account.reset_password"))
+        return self.open_emailed_link(self.services.accounts.check_reset_link)
 
     @view_config(route_name="account.reset_password", request_method="GET")
     def reset_password_get(self) -> Any:
@@ -82,7 +73,7 @@ class PasswordResetController(ControllerBase):
         except RateLimited as exc:
             return self.too_many(exc)
         except CodeInvalid as exc:
-            return self._link_invalid(str(exc))
+            return self.link_invalid(exc)
 
     @view_config(route_name="account.reset_password", request_method="POST")
     def reset_password_post(self) -> Any:
@@ -91,7 +82,7 @@ class PasswordResetController(ControllerBase):
         except RateLimited as exc:
             return self.too_many(exc)
         except CodeInvalid as exc:
-            return self._link_invalid(str(exc))
+            return self.link_invalid(exc)
         vm = ResetPasswordViewModel.from_request(
             self.request, pending.code, pending.email, pending.is_invitation
         )
@@ -100,10 +91,10 @@ class PasswordResetController(ControllerBase):
         try:
             self.services.accounts.reset_password(vm.code, vm.password)
         except CodeInvalid as exc:
-            return self._link_invalid(str(exc))
+            return self.link_invalid(exc)
         except PasswordRejected as exc:
             return self.form_error(vm, exc)
-        self.request.pending_codes.drop(self.request.session, PENDING_CODE_KEY)
+        self.forget_pending_code()
         # Every session of the account has ended, this browser's included if it had one.
         self.request.response.headerlist.extend(forget(self.request))
         self.request.override_renderer = "app:templates/account/reset_done.pt"
@@ -114,23 +105,8 @@ class PasswordResetController(ControllerBase):
         """The form for the code waiting in the session; raises CodeInvalid when there is
         none or it cannot be used. The code is read once per request: the reset that
         follows on a POST finds it already checked."""
-        code = self.request.pending_codes.read(self.request.session, PENDING_CODE_KEY)
-        if code is None:
-            raise _NoPendingCode()
+        code = self.pending_code()
         record = self.services.accounts.check_reset_code(code)
         return ResetPasswordViewModel(
             self.request, code, record.account.email, record.purpose == PURPOSE_INVITE
         )
-
-    def _link_invalid(self, message: str) -> dict[str, Any]:
-        """The page for an unknown, used, expired or missing code."""
-        self.request.pending_codes.drop(self.request.session, PENDING_CODE_KEY)
-        self.request.response.status = 400
-        self.request.override_renderer = "app:templates/account/reset_link_invalid.pt"
-        return {"error": message}
-
-
-class _NoPendingCode(CodeInvalid):
-    """No code in the session: the form was opened without the emailed link."""
-
-    message = NO_PENDING_CODE

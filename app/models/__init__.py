@@ -17,8 +17,15 @@ from .accounts import Account
 from .known_devices import KnownDevice
 from .login_sessions import LoginSession
 from .meta import Base
-from .one_time_codes import PURPOSE_INVITE, PURPOSE_RESET, OneTimeCode
+from .one_time_codes import (
+    PURPOSE_CHANGE_EMAIL,
+    PURPOSE_INVITE,
+    PURPOSE_RESET,
+    PURPOSE_VERIFY_EMAIL,
+    OneTimeCode,
+)
 from .outgoing_emails import OutgoingEmail
+from .recovery_codes import RecoveryCode
 from .transactions import join_managed_transactions, managed_session
 
 __all__ = [
@@ -29,8 +36,11 @@ __all__ = [
     "LoginSession",
     "OneTimeCode",
     "OutgoingEmail",
+    "PURPOSE_CHANGE_EMAIL",
     "PURPOSE_INVITE",
     "PURPOSE_RESET",
+    "PURPOSE_VERIFY_EMAIL",
+    "RecoveryCode",
     "get_engine",
     "get_session_factory",
     "get_tm_session",

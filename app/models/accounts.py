@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, false
+from sqlalchemy import Boolean, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base, UTCDateTime
@@ -23,6 +23,15 @@ class Account(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_ip: Mapped[str | None] = mapped_column(String(45))
     login_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the owner proved the mailbox (a confirmation link, a reset, an invitation);
+    # None for an account registered but not yet confirmed.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The authenticator app's shared secret, Fernet-encrypted (None: no authenticator
+    # app), and the last 30-second time step a code was accepted for: each is accepted
+    # once, decided by a conditional UPDATE of this column.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<Account id={self.id}>"

@@ -23,5 +23,9 @@ class LoginSession(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the person last proved who they are in this session (sign-in or
+    # re-authentication), and how they signed in ("password", "password+totp", ...).
+    authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sign_in_method: Mapped[str | None] = mapped_column(String(40))
 
     account: Mapped[Account] = relationship(lazy="joined")

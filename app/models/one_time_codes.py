@@ -11,10 +11,13 @@ from .meta import Base, UTCDateTime
 # What a code lets its holder do; the emailed link says which page it opens.
 PURPOSE_RESET = "reset"
 PURPOSE_INVITE = "invite"
+PURPOSE_VERIFY_EMAIL = "verify_email"
+PURPOSE_CHANGE_EMAIL = "change_email"
 
 
 class OneTimeCode(Base):
-    """A one-time code sent by email: a password reset or an invitation.
+    """A one-time code sent by email: a password reset, an invitation, the confirmation of
+    a new account's address, or of a new address for an account (new_email).
 
     Only the SHA-256 of the code is kept; the code itself exists only in the email.
     """
@@ -31,5 +34,7 @@ class OneTimeCode(Base):
     created_ip: Mapped[str | None] = mapped_column(String(45))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_ip: Mapped[str | None] = mapped_column(String(45))
+    # For PURPOSE_CHANGE_EMAIL: the address the account moves to once it is confirmed.
+    new_email: Mapped[str | None] = mapped_column(String(254))
 
     account: Mapped[Account] = relationship(lazy="joined")

@@ -68,11 +68,16 @@ class AccountService:
     # Creating
 
     def create_account(
-        self, email: str, plain_text_password: str | None, is_admin: bool = False
+        self,
+        email: str,
+        plain_text_password: str | None,
+        is_admin: bool = False,
+        email_verified: bool = False,
     ) -> Account:
         """Create an account; the email is stored lower-cased and trimmed.
 
-        A password of None makes an invited account that has to choose one first.
+        A password of None makes an invited account that has to choose one first. The
+        address counts as confirmed only if the caller says so (whoever proved it).
         Raises EmailTaken when the address already has an account."""
         email = clean_email(email)
         if self.find_account_by_email(email) is not None:
@@ -85,6 +90,7 @@ class AccountService:
             "is_disabled": False,
             "created_at": now,
             "login_count": 0,
+            "email_verified_at": now if email_verified else None,
         }
         if plain_text_password is not None:
             values["password_hash"] = self.passwords.hash_new(plain_text_password, email)
@@ -237,6 +243,9 @@ class AccountService:
         now = self.clock.now()
         account.password_hash = password_hash
         account.password_changed_at = now
+        if account.email_verified_at is None:
+            # The link came by email: using it proves the mailbox.
+            account.email_verified_at = now
         self.codes.spend_open(account.id)
         self.login_sessions.revoke_all(account.id)
         if record.purpose == PURPOSE_INVITE:

@@ -15,6 +15,7 @@ from .known_devices import KnownDeviceService
 from .login_sessions import LoginSessionService
 from .pagination import Page, paginate
 from .statements import rows_changed
+from .two_factor import TwoFactorService
 
 PER_PAGE = 50
 MAX_QUERY_LENGTH = 254
@@ -25,6 +26,8 @@ def account_status(account: Account) -> str:
         return "disabled"
     if account.password_hash is None:
         return "invited"
+    if account.email_verified_at is None:
+        return "unconfirmed"
     return "active"
 
 
@@ -35,6 +38,7 @@ class AccountAdminService:
         accounts: AccountService,
         login_sessions: LoginSessionService,
         devices: KnownDeviceService,
+        two_factor: TwoFactorService,
     ) -> None:
         self.context = context
         self.dbsession = context.dbsession
@@ -42,6 +46,7 @@ class AccountAdminService:
         self.accounts = accounts
         self.login_sessions = login_sessions
         self.devices = devices
+        self.two_factor = two_factor
 
     def appoint_administrator(self, email: str) -> tuple[Account, bool]:
         """What app-create-admin does: a new administrator account without a password, or
@@ -140,6 +145,13 @@ class AccountAdminService:
         account.is_disabled = False
         self.dbsession.flush()
         self.audit.record(events.ADMIN_ENABLED, account.id, actor_id=actor.id)
+
+    def remove_two_factor(self, account: Account, actor: Account) -> None:
+        """Turn off an account's second factor, for an owner who lost it (recorded as the
+        administrator's, and emailed to the owner)."""
+        if not self.two_factor.has_totp(account):
+            raise AdminActionRefused("This account has no authenticator app set up.")
+        self.two_factor.disable_totp(account, by_admin_id=actor.id)
 
     def send_reset(self, account: Account, actor: Account) -> None:
         if account.is_disabled:

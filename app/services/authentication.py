@@ -11,12 +11,20 @@ from app.models import Account
 
 from . import audit as events
 from .accounts import AccountService
+from .codes import digest
 from .context import ServiceContext
-from .errors import RateLimited, SignInFailed
+from .errors import (
+    EmailNotConfirmed,
+    RateLimited,
+    SecondFactorRequired,
+    SignInFailed,
+    WrongCurrentPassword,
+)
 from .password_guesses import PasswordGuessLimits
 from .passwords import Passwords
 from .rate_limits import SIGNIN_PER_IP
 from .statements import rows_changed
+from .two_factor import TwoFactorService
 
 # The columns record_sign_in() updates or depends on.
 _SIGN_IN_CHECKED_COLUMNS = [
@@ -32,6 +40,11 @@ _SIGN_IN_CHECKED_COLUMNS = [
 BLOCKED_EVENT_WINDOW = timedelta(minutes=5)
 
 
+def password_fingerprint(account: Account) -> str:
+    """A digest of the stored password hash: what a pending sign-in is tied to."""
+    return digest(account.password_hash or "")
+
+
 class AuthenticationService:
     def __init__(
         self,
@@ -39,6 +52,8 @@ class AuthenticationService:
         passwords: Passwords,
         accounts: AccountService,
         guesses: PasswordGuessLimits,
+        two_factor: TwoFactorService,
+        require_confirmed_email: bool = True,
     ) -> None:
         self.context = context
         self.dbsession = context.dbsession
@@ -48,10 +63,13 @@ class AuthenticationService:
         self.passwords = passwords
         self.accounts = accounts
         self.guesses = guesses
+        self.two_factor = two_factor
+        self.require_confirmed_email = require_confirmed_email
 
     def sign_in(self, email: str, plain_text_password: str) -> Account:
         """The account, if the password is right and the account may sign in; else
-        raises SignInFailed, the same for every reason, or RateLimited.
+        raises SignInFailed, the same for every reason, or RateLimited; or, with the right
+        password on an account whose address is not confirmed yet, EmailNotConfirmed.
 
         Every attempt counts against the client's per-IP limit, the right ones too; a
         wrong password counts against this browser's allowance for the account (see
@@ -66,10 +84,54 @@ class AuthenticationService:
                 events.SIGN_IN_BLOCKED, account.id if account else None, BLOCKED_EVENT_WINDOW
             )
             raise
-        if not self._authenticate(account, plain_text_password) or not self.record_sign_in(account):
+        if not self._authenticate(account, plain_text_password):
+            raise SignInFailed()
+        if self.require_confirmed_email and account.email_verified_at is None:
+            # The right password: saying so reveals nothing to someone without it.
+            self.guesses.succeeded(allowance)
+            self.audit.record(events.SIGN_IN_UNCONFIRMED, account.id)
+            raise EmailNotConfirmed(account)
+        if self.two_factor.has_second_factor(account):
+            # No session, nor a counted sign-in, until the second factor passes.
+            self.guesses.succeeded(allowance)
+            raise SecondFactorRequired(account, password_fingerprint(account))
+        if not self.record_sign_in(account):
             raise SignInFailed()
         self.guesses.succeeded(allowance)
         return account
+
+    def complete_sign_in(self, account_id: int, fingerprint: str, code: str) -> tuple[Account, str]:
+        """The second step: the code of a second factor, for the sign-in whose password
+        was checked (the fingerprint says which password; a reset or a change since then
+        voids the pending sign-in). Returns the account and the factor used; raises
+        SignInFailed, InvalidSecondFactorCode or RateLimited."""
+        account = self.accounts.find_account_by_id(account_id)
+        if (
+            account is None
+            or account.is_disabled
+            or password_fingerprint(account) != fingerprint
+            or not self.two_factor.has_second_factor(account)
+        ):
+            raise SignInFailed("Your sign-in has expired. Sign in again.")
+        method = self.two_factor.verify(account, code)
+        if not self.record_sign_in(account):
+            raise SignInFailed("Your sign-in has expired. Sign in again.")
+        return account, method
+
+    def reauthenticate(self, account: Account, plain_text_password: str, code: str) -> None:
+        """Prove again who is at the keyboard before a sensitive change: the password, and
+        the second factor if the account has one. Raises WrongCurrentPassword,
+        InvalidSecondFactorCode or RateLimited."""
+        allowance = self.guesses.allowance(account.email, account)
+        self.guesses.count(allowance)
+        matches, _ = self.passwords.verify(plain_text_password, account.password_hash)
+        if not matches:
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="reauthentication")
+            raise WrongCurrentPassword()
+        self.guesses.succeeded(allowance)
+        if self.two_factor.has_second_factor(account):
+            self.two_factor.verify(account, code)
+        self.audit.record(events.REAUTHENTICATED, account.id)
 
     def get_authenticated_account(self, email: str, plain_text_password: str) -> Account | None:
         """The account if the password is right, else None, with the same cost either way

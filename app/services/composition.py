@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import PURPOSE_INVITE, PURPOSE_RESET
+from app.models import PURPOSE_CHANGE_EMAIL, PURPOSE_INVITE, PURPOSE_RESET, PURPOSE_VERIFY_EMAIL
 from app.settings import AppSettings
 
 from .account_mail import AccountMail
@@ -24,6 +25,7 @@ from .audit import AuditLog, RequestOrigin
 from .authentication import AuthenticationService
 from .clock import Clock, SystemClock
 from .context import ServiceContext
+from .email_changes import EmailChangeService
 from .known_devices import KnownDeviceService
 from .login_sessions import LoginSessionService, SessionPolicy
 from .mail_templates import MailTemplates
@@ -36,6 +38,9 @@ from .password_policy import PasswordPolicy
 from .passwords import Passwords
 from .pruning import Pruner, RetentionPolicy
 from .rate_limits import RateLimiter
+from .registration import RegistrationService
+from .secret_keys import TOTP_SECRETS, fernet_for
+from .two_factor import TwoFactorService
 
 
 class ServiceFactory:
@@ -62,15 +67,21 @@ class ServiceFactory:
         )
         self.mail_templates = MailTemplates(auto_reload=settings.reload_templates)
         self.cipher: Fernet = outbox_cipher(settings.secret)
+        self.totp_cipher: Fernet = fernet_for(settings.secret, TOTP_SECRETS)
+        # The name authenticator apps show beside the account.
+        self.site_name = urlsplit(settings.base_url).hostname or "Accounts"
         self.session_policy = SessionPolicy(
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(days=settings.session_absolute_days),
             max_per_account=settings.session_max_per_account,
+            reauthenticate_after=timedelta(minutes=settings.session_reauth_minutes),
         )
         self.code_policy = CodePolicy(
             lifetimes={
                 PURPOSE_RESET: timedelta(minutes=settings.reset_code_minutes),
                 PURPOSE_INVITE: timedelta(days=settings.invite_code_days),
+                PURPOSE_VERIFY_EMAIL: timedelta(days=settings.verify_email_days),
+                PURPOSE_CHANGE_EMAIL: timedelta(days=settings.verify_email_days),
             },
             base_url=settings.base_url,
             log_links=settings.log_reset_links,
@@ -101,7 +112,10 @@ class ServiceFactory:
         )
 
     def pruner(self, session_factory: sessionmaker[Session]) -> Pruner:
-        retention = RetentionPolicy(events=timedelta(days=self.settings.audit_retention_days))
+        retention = RetentionPolicy(
+            events=timedelta(days=self.settings.audit_retention_days),
+            unconfirmed_accounts=timedelta(days=self.settings.unverified_days),
+        )
         return Pruner(
             session_factory, self.clock, retention, session_absolute=self.session_policy.absolute
         )
@@ -139,7 +153,7 @@ class Services:
 
     @cached_property
     def mail(self) -> AccountMail:
-        return AccountMail(self.outbox)
+        return AccountMail(self.outbox, self.factory.settings.base_url)
 
     @cached_property
     def login_sessions(self) -> LoginSessionService:
@@ -172,9 +186,45 @@ class Services:
     @cached_property
     def authentication(self) -> AuthenticationService:
         return AuthenticationService(
-            self.context, self.factory.passwords, self.accounts, self.guesses
+            self.context,
+            self.factory.passwords,
+            self.accounts,
+            self.guesses,
+            self.two_factor,
+            require_confirmed_email=self.factory.settings.require_verified_email,
+        )
+
+    @cached_property
+    def two_factor(self) -> TwoFactorService:
+        return TwoFactorService(
+            self.context, self.factory.totp_cipher, self.mail, issuer=self.factory.site_name
+        )
+
+    @cached_property
+    def registration(self) -> RegistrationService:
+        return RegistrationService(
+            self.context,
+            self.factory.passwords,
+            self.accounts,
+            self.codes,
+            self.mail,
+            self.guesses,
+        )
+
+    @cached_property
+    def email_changes(self) -> EmailChangeService:
+        return EmailChangeService(
+            self.context,
+            self.factory.passwords,
+            self.accounts,
+            self.codes,
+            self.login_sessions,
+            self.mail,
+            self.guesses,
         )
 
     @cached_property
     def admin(self) -> AccountAdminService:
-        return AccountAdminService(self.context, self.accounts, self.login_sessions, self.devices)
+        return AccountAdminService(
+            self.context, self.accounts, self.login_sessions, self.devices, self.two_factor
+        )

@@ -3,6 +3,11 @@ person at the keyboard; controllers show it and choose the status, they never wo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.models import Account
+
 
 class DomainError(Exception):
     """Base of every refusal a service makes; str(error) is the message for the user."""
@@ -41,6 +46,46 @@ class PasswordChangedMeanwhile(DomainError):
     message = (
         "Your password was not changed: it was changed elsewhere, or this device was signed"
         " out, while you were changing it. Sign in again if you need to."
+    )
+
+
+class WrongRegistrationPassword(DomainError):
+    message = (
+        "That is not the password this account was registered with. Enter the password"
+        " you chose when you registered."
+    )
+
+
+class SameEmail(DomainError):
+    message = "That is already your email address."
+
+
+class EmailNotConfirmed(DomainError):
+    """The right password, but the address has not been confirmed yet."""
+
+    message = "Confirm your email address first: we have sent you a link."
+
+    def __init__(self, account: Account) -> None:
+        super().__init__()
+        self.account = account
+
+
+class SecondFactorRequired(DomainError):
+    """The right password on an account with a second factor: no session until it passes."""
+
+    message = "Enter the code from your authenticator app, or a recovery code."
+
+    def __init__(self, account: Account, fingerprint: str) -> None:
+        super().__init__()
+        self.account = account
+        # Ties the pending sign-in to the password that was checked (see authentication).
+        self.fingerprint = fingerprint
+
+
+class InvalidSecondFactorCode(DomainError):
+    message = (
+        "That code is not right. Type the 6-digit code your authenticator app shows now,"
+        " or one of your recovery codes."
     )
 
 

@@ -28,6 +28,8 @@ class SessionPolicy:
     absolute: timedelta = timedelta(days=30)
     # A sign-in beyond this many live sessions ends the oldest ones.
     max_per_account: int = 20
+    # Sensitive changes need a sign-in (or re-authentication) at most this long ago.
+    reauthenticate_after: timedelta = timedelta(minutes=15)
 
 
 class LoginSessionService:
@@ -40,9 +42,14 @@ class LoginSessionService:
         self._last_seen_resolution = min(LAST_SEEN_RESOLUTION, self.policy.idle / 10)
 
     def start(
-        self, account: Account, ip: str | None, user_agent: str | None
+        self,
+        account: Account,
+        ip: str | None,
+        user_agent: str | None,
+        method: str = "password",
     ) -> tuple[str, LoginSession]:
-        """A new session with a fresh random token; the token goes in the cookie only."""
+        """A new session with a fresh random token; the token goes in the cookie only.
+        `method` says how the person signed in ("password", "password+totp", ...)."""
         token = new_code()
         now = self.clock.now()
         login_session = LoginSession(
@@ -50,6 +57,8 @@ class LoginSessionService:
             account_id=account.id,
             created_at=now,
             last_seen_at=now,
+            authenticated_at=now,
+            sign_in_method=method,
             ip=ip,
             user_agent=clean_text(user_agent, MAX_USER_AGENT_LENGTH),
         )
@@ -92,6 +101,16 @@ class LoginSessionService:
         if now - login_session.last_seen_at >= self._last_seen_resolution:
             login_session.last_seen_at = now
         return login_session
+
+    def is_recently_authenticated(self, login_session: LoginSession) -> bool:
+        """Whether the person proved who they are recently enough for a sensitive change."""
+        age = self.clock.now() - login_session.authenticated_at
+        return age <= self.policy.reauthenticate_after
+
+    def mark_authenticated(self, login_session: LoginSession) -> None:
+        """The person has just proved who they are again (re-authentication)."""
+        login_session.authenticated_at = self.clock.now()
+        self.dbsession.flush()
 
     def is_expired(self, login_session: LoginSession, now: datetime) -> bool:
         return (

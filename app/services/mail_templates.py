@@ -52,11 +52,43 @@ def _changed(params: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _site(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {"email": params["email"], "site": params["site"]}
+
+
+def _moved(params: Mapping[str, Any]) -> dict[str, Any]:
+    when = datetime.fromisoformat(params["when"])
+    return {
+        "email": params["email"],
+        "new_email": params["new_email"],
+        "when": when.strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _security(params: Mapping[str, Any]) -> dict[str, Any]:
+    when = datetime.fromisoformat(params["when"])
+    return {
+        "email": params["email"],
+        "site": params["site"],
+        "when": when.strftime("%Y-%m-%d %H:%M UTC"),
+        "left": params.get("left"),
+    }
+
+
 # Each email: its subject, and how its queued parameters become the template's values.
 EMAILS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
     "password_reset": ("Reset your password", _link),
     "invitation": ("You have been invited: choose your password", _link),
     "password_changed": ("Your password was changed", _changed),
+    "verify_email": ("Confirm your email address", _link),
+    "registration_attempt": ("Someone tried to register with your address", _site),
+    "confirm_new_email": ("Confirm your new email address", _link),
+    "address_in_use": ("Someone tried to use your address", _site),
+    "email_changed": ("Your email address was changed", _moved),
+    "second_factor_added": ("Two-factor sign-in is on", _security),
+    "second_factor_removed": ("Two-factor sign-in was turned off", _security),
+    "recovery_code_used": ("A recovery code was used", _security),
+    "recovery_codes_renewed": ("New recovery codes were made", _security),
 }
 
 

@@ -14,7 +14,14 @@ from typing import NamedTuple
 
 from sqlalchemy import Engine, bindparam, select, update
 
-from app.models import PURPOSE_INVITE, PURPOSE_RESET, Account, OneTimeCode
+from app.models import (
+    PURPOSE_CHANGE_EMAIL,
+    PURPOSE_INVITE,
+    PURPOSE_RESET,
+    PURPOSE_VERIFY_EMAIL,
+    Account,
+    OneTimeCode,
+)
 
 from . import audit as events
 from .account_mail import AccountMail
@@ -37,6 +44,8 @@ BAD_CODE_EVENT_WINDOW = timedelta(minutes=5)
 LINK_PATHS = {
     PURPOSE_RESET: "/account/reset_password/",
     PURPOSE_INVITE: "/account/reset_password/",
+    PURPOSE_VERIFY_EMAIL: "/account/verify_email/",
+    PURPOSE_CHANGE_EMAIL: "/account/confirm_email/",
 }
 
 
@@ -94,9 +103,15 @@ class OneTimeCodeService:
 
     # Making and sending
 
-    def create(self, account: Account, purpose: str, created_ip: str | None) -> str:
+    def create(
+        self,
+        account: Account,
+        purpose: str,
+        created_ip: str | None,
+        new_email: str | None = None,
+    ) -> str:
         """A new code for the account; only its SHA-256 is stored, the code is returned
-        once, for the email."""
+        once, for the email. A change of address names the new one."""
         now = self.clock.now()
         code = new_code()
         self.dbsession.add(
@@ -107,6 +122,7 @@ class OneTimeCodeService:
                 created_at=now,
                 expires_at=now + self.policy.lifetime(purpose),
                 created_ip=created_ip,
+                new_email=new_email,
             )
         )
         self.dbsession.flush()
@@ -116,12 +132,15 @@ class OneTimeCodeService:
         """The emailed link: always built from app.base_url, never from the request."""
         return f"{self.policy.base_url}{LINK_PATHS[purpose]}{code}"
 
-    def send_link(self, account: Account, purpose: str) -> str:
-        """Make a code and queue the email that carries its link; returns the link."""
-        link = self.link(purpose, self.create(account, purpose, self.context.ip))
+    def send_link(self, account: Account, purpose: str, new_email: str | None = None) -> str:
+        """Make a code and queue the email that carries its link (to the new address, for
+        a change of address); returns the link."""
+        code = self.create(account, purpose, self.context.ip, new_email)
+        link = self.link(purpose, code)
         lifetime = self.policy.lifetime(purpose)
         minutes = int(lifetime.total_seconds() // 60)
-        self.mail.link(account.email, purpose, link, minutes, self.clock.now() + lifetime)
+        recipient = new_email or account.email
+        self.mail.link(recipient, purpose, link, minutes, self.clock.now() + lifetime)
         if self.policy.log_links:
             log.info("Development only: %s link for account %s: %s", purpose, account.id, link)
         return link

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from typing import Any
 
 from .errors import PasswordRejected
 from .password_hashing import MAX_PASSWORD_LENGTH, normalize_password
-
-
-def estimate_strength(password: str, user_inputs: list[str], max_length: int) -> dict[str, Any]:
-    """zxcvbn's estimate. Imported on first use: its dictionaries take about 13 MB of
-    memory, which a process that only signs people in never needs."""
-    from zxcvbn import zxcvbn
-
-    return zxcvbn(password, user_inputs=user_inputs, max_length=max_length)
+from .password_strength import FALLBACK_WARNING, estimate_strength
 
 
 @dataclass(frozen=True)
@@ -24,15 +15,12 @@ class PasswordPolicy:
     max_length: int = MAX_PASSWORD_LENGTH
     min_strength: int = 3
 
-    # zxcvbn keeps the user inputs of the current call in a module-level dictionary,
-    # so two threads checking at once could see each other's inputs.
-    _zxcvbn_lock = threading.Lock()
-
     def check(self, password: str, email: str | None = None) -> None:
         """Raise PasswordRejected unless the password may be used for this account.
 
-        Length is counted in code points after NFKC and checked first, before any
-        costly work, so that a megabyte of text is refused at once."""
+        The cheap checks come first: length is counted in code points after NFKC, and a
+        megabyte of text is refused before anything else. The strength estimate comes
+        last, and costs a bounded time whatever the password (password_strength.py)."""
         if len(password) > self.max_length * 4:
             raise PasswordRejected(f"Use at most {self.max_length} characters.")
         normalized = normalize_password(password)
@@ -48,11 +36,9 @@ class PasswordPolicy:
         if self.min_strength <= 0:
             return
         inputs = [email, email.split("@")[0]] if email else []
-        with self._zxcvbn_lock:
-            result = estimate_strength(normalized, inputs, self.max_length)
-        if result["score"] < self.min_strength:
-            feedback = result.get("feedback") or {}
-            reason = feedback.get("warning") or "This password is too easy to guess."
-            suggestions = " ".join(feedback.get("suggestions") or [])
+        estimate = estimate_strength(normalized, inputs)
+        if estimate.score < self.min_strength:
+            reason = estimate.warning or FALLBACK_WARNING
+            suggestions = " ".join(estimate.suggestions)
             message = f"{reason.rstrip('.')}." + (f" {suggestions}" if suggestions else "")
             raise PasswordRejected(message)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import AccountEvent, LoginSession, OneTimeCode, OutgoingEmail
+from app.models import Account, AccountEvent, LoginSession, OneTimeCode, OutgoingEmail
 
 from .clock import Clock
 from .statements import rows_changed
@@ -27,6 +27,8 @@ class RetentionPolicy:
     emails: timedelta = timedelta(days=7)
     # The audit trail (audit.retention_days).
     events: timedelta = timedelta(days=365)
+    # Accounts registered but never confirmed (accounts.unverified_days).
+    unconfirmed_accounts: timedelta = timedelta(days=7)
 
 
 class Pruner:
@@ -73,11 +75,26 @@ class Pruner:
                 dbsession,
                 delete(AccountEvent).where(AccountEvent.created_at < now - self.retention.events),
             )
-        counts = {"codes": codes, "sessions": sessions, "emails": emails, "events": events}
+            unconfirmed = rows_changed(
+                dbsession,
+                delete(Account).where(
+                    Account.email_verified_at.is_(None),
+                    # Invited accounts have no password until the invitation is used.
+                    Account.password_hash.is_not(None),
+                    Account.created_at < now - self.retention.unconfirmed_accounts,
+                ),
+            )
+        counts = {
+            "codes": codes,
+            "sessions": sessions,
+            "emails": emails,
+            "events": events,
+            "unconfirmed_accounts": unconfirmed,
+        }
         if any(counts.values()):
             log.info(
                 "Pruned %(codes)s codes, %(sessions)s sessions, %(emails)s emails,"
-                " %(events)s events",
+                " %(events)s events, %(unconfirmed_accounts)s unconfirmed accounts",
                 counts,
             )
         return counts

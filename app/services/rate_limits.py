@@ -36,6 +36,10 @@ FORGOT_PER_EMAIL = "forgot_per_email"
 FORGOT_PER_IP = "forgot_per_ip"
 BAD_CODE_PER_IP = "bad_code_per_ip"
 REGISTER_PER_IP = "register_per_ip"
+REGISTER_PER_EMAIL = "register_per_email"
+CONFIRMATION_PER_ACCOUNT = "confirmation_per_account"
+CHANGE_EMAIL_PER_ACCOUNT = "change_email_per_account"
+SECOND_FACTOR_PER_ACCOUNT = "second_factor_per_account"
 
 # Defaults. Moving windows, so a burst at the edge of a fixed window cannot double the
 # allowance.
@@ -47,6 +51,13 @@ DEFAULT_LIMITS = {
     FORGOT_PER_IP: "20/hour",
     BAD_CODE_PER_IP: "20/5minutes",
     REGISTER_PER_IP: "10/hour",
+    # Registrations of one address (each sends it an email), new or existing alike.
+    REGISTER_PER_EMAIL: "3/hour",
+    # New confirmation links sent when an unconfirmed account signs in.
+    CONFIRMATION_PER_ACCOUNT: "3/hour",
+    CHANGE_EMAIL_PER_ACCOUNT: "5/hour",
+    # Wrong authenticator or recovery codes, after the right password.
+    SECOND_FACTOR_PER_ACCOUNT: "10/15minutes",
 }
 
 ERROR_INTERVAL_SECONDS = 60.0

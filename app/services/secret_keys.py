@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 # What each key is for; changing one makes everything encrypted with it unreadable.
 OUTBOX = b"app outbox bodies v1"
 PENDING_CODES = b"app pending codes v1"
+PENDING_SIGN_INS = b"app pending sign-ins v1"
+TOTP_SECRETS = b"app totp secrets v1"
 
 
 def fernet_for(secret: str, purpose: bytes) -> Fernet:

@@ -159,6 +159,63 @@ class ChangePasswordViewModel(ViewModelBase):
         return {"error": self.error, "email": self.email}
 
 
+class VerifyEmailViewModel(ViewModelBase):
+    """Confirming a new account's address: the password chosen at registration."""
+
+    def __init__(self, request: Request, code: str, email: str) -> None:
+        super().__init__(request)
+        self.code = code
+        self.email = email
+        self.password = ""
+
+    @classmethod
+    def from_request(cls, request: Request, code: str, email: str) -> VerifyEmailViewModel:
+        vm = cls(request, code, email)
+        vm.password = vm.form_value("password", MAX_PASSWORD_FIELD)
+        return vm
+
+    def validate(self) -> bool:
+        if self.error:
+            return False
+        if not self.password:
+            self.error = "Enter the password you chose when you registered."
+            return False
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.error, "email": self.email}
+
+
+class ChangeEmailViewModel(ViewModelBase):
+    def __init__(self, request: Request, email: str) -> None:
+        super().__init__(request)
+        self.email = email
+        self.current_password = ""
+        self.new_email = ""
+
+    @classmethod
+    def from_request(cls, request: Request, email: str) -> ChangeEmailViewModel:
+        vm = cls(request, email)
+        vm.current_password = vm.form_value("current_password", MAX_PASSWORD_FIELD)
+        vm.new_email = vm.form_value("new_email")
+        return vm
+
+    def validate(self) -> bool:
+        if self.error:
+            return False
+        if not self.current_password:
+            self.error = "Enter your current password."
+            return False
+        new_email = self.clean_email_field(self.new_email)
+        if new_email is None:
+            return False
+        self.new_email = new_email
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.error, "email": self.email, "new_email": self.new_email}
+
+
 def _check_new_password(vm: ViewModelBase, password: str, confirm_password: str) -> bool:
     """The new password was given, the same twice; the policy is the service's."""
     if not password:

@@ -16,7 +16,12 @@ from .activity import page_number
 from .base import ViewModelBase
 from .events import event_row
 
-STATUS_LABELS = {"active": "Active", "invited": "Invited, waiting", "disabled": "Disabled"}
+STATUS_LABELS = {
+    "active": "Active",
+    "invited": "Invited, waiting",
+    "unconfirmed": "Email not confirmed",
+    "disabled": "Disabled",
+}
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,16 @@ class NewAccountViewModel(ViewModelBase):
 
 
 class AccountDetailViewModel(ViewModelBase):
-    def __init__(self, request: Request, account: Account, events: Page[AccountEvent]) -> None:
+    def __init__(
+        self,
+        request: Request,
+        account: Account,
+        events: Page[AccountEvent],
+        has_second_factor: bool,
+    ) -> None:
         super().__init__(request)
         self.account = account
+        self.has_second_factor = has_second_factor
         self.row = account_row(account)
         self.events = events
         self.event_rows = [event_row(event) for event in events.items]
@@ -107,4 +119,5 @@ class AccountDetailViewModel(ViewModelBase):
             "page": self.events.page,
             "pages": self.events.pages,
             "is_self": self.request.identity.id == self.account.id,
+            "has_second_factor": self.has_second_factor,
         }

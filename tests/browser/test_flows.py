@@ -45,12 +45,18 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def _register(page: Any, url: str, email: str, password: str) -> None:
+def _register(page: Any, url: str, mail_server: SMTPServer, email: str, password: str) -> None:
+    """Register, then confirm the address from the emailed link: signed in."""
     page.goto(f"{url}/account/register")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_label("Password again").fill(password)
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.goto(_mail_for(mail_server, email).link)
+    expect(page).to_have_url(f"{url}/account/verify_email")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Confirm and sign in").click()
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
 
@@ -64,7 +70,7 @@ def _sign_in(page: Any, url: str, email: str, password: str) -> None:
 def test_forgotten_password_from_register_to_used_link(live_server, context_factory, mail_server):
     url = live_server.url
     page = context_factory().new_page()
-    _register(page, url, ALICE, STRONG_PASSWORD)
+    _register(page, url, mail_server, ALICE, STRONG_PASSWORD)
     page.get_by_role("button", name="Sign out").click()
 
     page.get_by_role("link", name="Sign in").first.click()
@@ -73,7 +79,7 @@ def test_forgotten_password_from_register_to_used_link(live_server, context_fact
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_role("status")).to_contain_text("Check your email")
 
-    link = _mail_for(mail_server, ALICE).link
+    link = _mail_for(mail_server, ALICE, count=2).link
     page.goto(link)
     expect(page).to_have_url(f"{url}/account/reset_password")
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
@@ -95,11 +101,11 @@ def test_forgotten_password_from_register_to_used_link(live_server, context_fact
 
 
 def test_changing_the_password_in_one_browser_ends_the_session_in_another(
-    live_server, context_factory
+    live_server, context_factory, mail_server
 ):
     url = live_server.url
     laptop = context_factory().new_page()
-    _register(laptop, url, ALICE, STRONG_PASSWORD)
+    _register(laptop, url, mail_server, ALICE, STRONG_PASSWORD)
     phone = context_factory(viewport={"width": 390, "height": 844}).new_page()
     _sign_in(phone, url, ALICE, STRONG_PASSWORD)
     expect(phone.get_by_role("heading", name="Your account")).to_be_visible()
@@ -120,7 +126,7 @@ def test_admin_invites_a_user_who_chooses_a_password_and_signs_in(
 ):
     url = live_server.url
     admin = context_factory().new_page()
-    _register(admin, url, "admin@example.com", STRONG_PASSWORD)
+    _register(admin, url, mail_server, "admin@example.com", STRONG_PASSWORD)
     _make_admin(live_server.app, "admin@example.com")
     admin.goto(f"{url}/admin/accounts")
     admin.get_by_role("link", name="Create an account").click()
@@ -151,10 +157,10 @@ def _make_admin(app: Any, email: str) -> None:
         session.execute(update(Account).where(Account.email == email).values(is_admin=True))
 
 
-def test_sign_in_works_with_the_keyboard_alone(live_server, context_factory):
+def test_sign_in_works_with_the_keyboard_alone(live_server, context_factory, mail_server):
     url = live_server.url
     page = context_factory().new_page()
-    _register(page, url, ALICE, STRONG_PASSWORD)
+    _register(page, url, mail_server, ALICE, STRONG_PASSWORD)
     page.get_by_role("button", name="Sign out").click()
 
     page.goto(f"{url}/account/signin")
@@ -187,12 +193,12 @@ def test_every_page_is_accessible_and_gets_a_screenshot(live_server, context_fac
         _check_accessibility(page)
         _shot(page, name)
 
-    _register(page, url, ALICE, STRONG_PASSWORD)
+    _register(page, url, mail_server, ALICE, STRONG_PASSWORD)
     page.get_by_role("button", name="Sign out").click()
     page.goto(f"{url}/account/forgot_password")
     page.get_by_label("Email address").fill(ALICE)
     page.get_by_role("button", name="Send the link").click()
-    page.goto(_mail_for(mail_server, ALICE).link)
+    page.goto(_mail_for(mail_server, ALICE, count=2).link)
     _check_accessibility(page)
     _shot(page, "choose-new-password")
     page.get_by_label("New password", exact=True).fill("short")
@@ -207,6 +213,10 @@ def test_every_page_is_accessible_and_gets_a_screenshot(live_server, context_fac
     signed_in_pages = {
         "account": "/account",
         "change-password": "/account/change_password",
+        "change-email": "/account/change_email",
+        "two-factor": "/account/two_factor",
+        "two-factor-setup": "/account/two_factor/totp",
+        "reauthenticate": "/account/reauthenticate?came_from=/account/change_email",
         "devices": "/account/sessions",
         "activity": "/account/activity",
         "admin-accounts": "/admin/accounts",
@@ -222,3 +232,95 @@ def test_every_page_is_accessible_and_gets_a_screenshot(live_server, context_fac
     phone.goto(f"{url}/account/signin")
     _check_accessibility(phone)
     _shot(phone, "sign-in-phone")
+
+
+def test_a_new_account_is_confirmed_from_the_email_and_signed_in(
+    live_server, context_factory, mail_server
+):
+    url = live_server.url
+    page = context_factory(bypass_csp=True).new_page()
+    page.goto(f"{url}/account/register")
+    page.get_by_label("Email address").fill(ALICE)
+    page.get_by_label("Password", exact=True).fill(STRONG_PASSWORD)
+    page.get_by_label("Password again").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    _check_accessibility(page)
+
+    # Signing in before confirming sends a new link, and no session.
+    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    expect(page.get_by_role("heading", name="Confirm your email address first")).to_be_visible()
+    _check_accessibility(page)
+
+    page.goto(_mail_for(mail_server, ALICE, count=2).link)
+    expect(page).to_have_url(f"{url}/account/verify_email")
+    expect(page.get_by_text("Enter the password you chose when you registered")).to_be_visible()
+    _check_accessibility(page)
+    page.get_by_label("Password").fill(OTHER_PASSWORD)
+    page.get_by_role("button", name="Confirm and sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not the password")
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Confirm and sign in").click()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Your email address is confirmed")
+
+
+def test_changing_the_email_address_in_the_browser(live_server, context_factory, mail_server):
+    url = live_server.url
+    page = context_factory(bypass_csp=True).new_page()
+    _register(page, url, mail_server, ALICE, STRONG_PASSWORD)
+    page.get_by_role("link", name="Change your email address").click()
+    _check_accessibility(page)
+    page.get_by_label("New email address").fill("alice@new.example.com")
+    page.get_by_label("Current password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Send the confirmation link").click()
+    expect(page.get_by_role("heading", name="Check your new address")).to_be_visible()
+
+    page.goto(_mail_for(mail_server, "alice@new.example.com").link)
+    expect(page).to_have_url(f"{url}/account/confirm_email")
+    _check_accessibility(page)
+    page.get_by_role("button", name="Use this address").click()
+    expect(page.get_by_role("status")).to_contain_text("alice@new.example.com")
+    told = _mail_for(mail_server, ALICE, count=2)
+    assert "a***@new.example.com" in told.text
+
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in(page, url, "alice@new.example.com", STRONG_PASSWORD)
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+
+
+def test_two_factor_sign_in_in_the_browser(live_server, context_factory, mail_server):
+    import pyotp
+
+    url = live_server.url
+    page = context_factory(bypass_csp=True).new_page()
+    _register(page, url, mail_server, ALICE, STRONG_PASSWORD)
+    page.get_by_role("link", name="Two-factor sign-in").click()
+    _check_accessibility(page)
+    page.get_by_role("link", name="Set up an authenticator app").click()
+    expect(page.locator("svg")).to_be_visible()
+    _check_accessibility(page)
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    totp = pyotp.TOTP(secret)
+    page.get_by_label("Code from the app").fill(totp.now())
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    expect(page.get_by_role("button", name="Download as a text file")).to_be_visible()
+    _check_accessibility(page)
+    _shot(page, "recovery-codes")
+    page.get_by_role("button", name="Sign out").click()
+
+    # The right password alone: the second step, and no session.
+    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    expect(page).to_have_url(f"{url}/account/signin/two_factor")
+    _check_accessibility(page)
+    page.goto(f"{url}/account")
+    expect(page).to_have_url(re.compile(r"/account/signin\?came_from="))
+    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    page.get_by_label("Code").fill("000000" if totp.now() != "000000" else "111111")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not right")
+    # A code of the next time step: the one used at set-up cannot be used again.
+    page.get_by_label("Code").fill(totp.at(time.time() + 30))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()

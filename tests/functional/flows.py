@@ -22,6 +22,24 @@ def register(client: webtest.TestApp, email: str, password: str, status: int = 3
     return form.submit(status=status)
 
 
+def confirm_email(client: webtest.TestApp, code: str, password: str, status: int = 303) -> Any:
+    """Open a confirmation link and give the password chosen at registration."""
+    client.get(f"/account/verify_email/{code}", status=303)
+    form = form_by_action(client.get("/account/verify_email"), "/account/verify_email")
+    form["password"] = password
+    return form.submit(status=status)
+
+
+def register_and_confirm(
+    client: webtest.TestApp, wsgi_app: Any, mailbox: Any, email: str, password: str
+) -> Any:
+    """Register, receive the confirmation link and use it: the browser is signed in."""
+    register(client, email, password)
+    deliver_mail(wsgi_app)
+    code = mailbox.to(email)[-1].link_code
+    return confirm_email(client, code, password)
+
+
 def sign_in(
     client: webtest.TestApp, email: str, password: str, status: int = 303, came_from: str = ""
 ) -> Any:
@@ -71,10 +89,13 @@ def account_service(wsgi_app: Any, session: Session) -> AccountService:
     return services(wsgi_app, session).accounts
 
 
-def create_account(wsgi_app: Any, email: str, password: str | None) -> int:
-    """An account made through the service and committed, as a script would."""
+def create_account(wsgi_app: Any, email: str, password: str | None, confirmed: bool = True) -> int:
+    """An account made through the service and committed, as a script would; its address
+    counts as confirmed unless asked otherwise."""
     with wsgi_app.registry["dbsession_factory"]() as session, session.begin():
-        account = account_service(wsgi_app, session).create_account(email, password)
+        account = account_service(wsgi_app, session).create_account(
+            email, password, email_verified=confirmed and password is not None
+        )
         session.flush()
         return account.id
 

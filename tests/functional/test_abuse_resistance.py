@@ -20,7 +20,16 @@ from app.settings import AppSettings
 
 from ..conftest import BASE_URL, ROOT, STRONG_PASSWORD, new_client
 from ..support import UNLIMITED_RATES, form_by_action
-from .flows import create_account, db, deliver_mail, forgot_password, open_link, sign_in, sign_out
+from .flows import (
+    create_account,
+    db,
+    deliver_mail,
+    forgot_password,
+    open_link,
+    register,
+    sign_in,
+    sign_out,
+)
 
 ALICE = "alice@example.com"
 
@@ -259,3 +268,48 @@ def test_the_content_security_policy_forbids_plugins_and_base_tags():
     }
     assert directives["object-src"] == "object-src 'none'"
     assert directives["base-uri"] == "base-uri 'none'"
+
+
+# Item 28: the strength estimate comes after the cheap checks and the limits
+
+
+WORST_PASSWORD = ("!$%(+0123456789<@[{|" * 10)[:128]
+
+
+def test_the_strength_estimate_runs_only_after_the_current_password_is_right(wsgi_app, monkeypatch):
+    from app.services import password_policy
+
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    client = new_client(wsgi_app)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    estimates: list[str] = []
+    real = password_policy.estimate_strength
+    monkeypatch.setattr(
+        password_policy,
+        "estimate_strength",
+        lambda password, inputs: estimates.append(password) or real(password, inputs),
+    )
+    for _ in range(12):
+        form = form_by_action(client.get("/account/change_password"), "/account/change_password")
+        form["current_password"] = "not the current password"
+        form["password"] = form["confirm_password"] = WORST_PASSWORD
+        form.submit(status="*")
+    assert estimates == []  # neither the wrong guesses nor the 429s estimated anything
+
+
+def test_registrations_over_the_limit_estimate_nothing(wsgi_app, monkeypatch):
+    from app.services import password_policy
+
+    estimates: list[str] = []
+    real = password_policy.estimate_strength
+    monkeypatch.setattr(
+        password_policy,
+        "estimate_strength",
+        lambda password, inputs: estimates.append(password) or real(password, inputs),
+    )
+    statuses = [
+        register(new_client(wsgi_app), f"new{n}@example.com", WORST_PASSWORD, status="*").status_int
+        for n in range(12)
+    ]
+    assert statuses[-2:] == [429, 429]
+    assert len(estimates) == 10

@@ -11,6 +11,7 @@ from ..conftest import new_client
 from ..support import dump_database, form_by_action
 from .flows import (
     choose_password,
+    confirm_email,
     create_account,
     db,
     deliver_mail,
@@ -25,6 +26,7 @@ CANARY_PASSWORD = "canary-password-7Hq2 lantern meadow"
 CANARY_NEW_PASSWORD = "canary-newpass-9Zx4 harbor thistle"
 CANARY_CHANGED_PASSWORD = "canary-changed-3Kp8 walnut glacier"
 CANARY_CODE = "canaryCODEcanaryCODEcanaryCODEcanaryCODE123"
+CANARY_CONFIRM = "canaryCONFIRMcanaryCONFIRMcanaryCONFIRMcan"
 CANARY_TOKEN = "canaryTOKENcanaryTOKENcanaryTOKENcanaryTOK"
 CANARY_DEVICE = "canaryDEVICEcanaryDEVICEcanaryDEVICEcanary"
 
@@ -33,7 +35,8 @@ def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
     make_app, app_settings, smtp_server, monkeypatch, caplog
 ):
     issued = iter(
-        [CANARY_TOKEN, CANARY_DEVICE, CANARY_CODE] + [f"canaryX{i:036d}" for i in range(20)]
+        [CANARY_CONFIRM, CANARY_TOKEN, CANARY_DEVICE, CANARY_CODE]
+        + [f"canaryX{i:036d}" for i in range(20)]
     )
     monkeypatch.setattr(codes.secrets, "token_urlsafe", lambda n: next(issued))
     wsgi_app = make_app(app_settings)
@@ -43,8 +46,10 @@ def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
         try:
             client = new_client(wsgi_app)
-            # The session token, then the browser's device token.
+            # The confirmation code, then the session token and the browser's device token.
             register(client, email, CANARY_PASSWORD)
+            deliver_mail(wsgi_app)
+            confirm_email(client, CANARY_CONFIRM, CANARY_PASSWORD)
             assert client.cookies["auth"] == CANARY_TOKEN
             assert client.cookies["device"] == CANARY_DEVICE
             client.get("/account")
@@ -85,6 +90,7 @@ def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
         CANARY_CHANGED_PASSWORD,
         "canary-wrong-password",
         CANARY_CODE,
+        CANARY_CONFIRM,
         CANARY_TOKEN,
         CANARY_DEVICE,
     ]

@@ -37,7 +37,7 @@ def other_dbsession(db_url: str) -> Iterator[Session]:
 
 @pytest.fixture
 def alice(account_service: AccountService) -> Account:
-    return account_service.create_account(EMAIL, STRONG_PASSWORD)
+    return account_service.create_account(EMAIL, STRONG_PASSWORD, email_verified=True)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import (
+    Account,
     AccountEvent,
     LoginSession,
     OneTimeCode,
@@ -44,7 +45,9 @@ def _count(factory: sessionmaker[Session], model: type) -> int:
 def test_old_codes_sessions_and_emails_are_pruned_and_recent_ones_kept(
     account_service: AccountService, dbsession: Session, clock: FakeClock, session_factory
 ):
-    account = account_service.create_account("alice@example.com", STRONG_PASSWORD)
+    account = account_service.create_account(
+        "alice@example.com", STRONG_PASSWORD, email_verified=True
+    )
     dbsession.flush()
     outbox = Outbox(dbsession, outbox_cipher(SECRET), clock)
 
@@ -65,17 +68,18 @@ def test_old_codes_sessions_and_emails_are_pruned_and_recent_ones_kept(
 
     counts = Pruner(session_factory, clock).prune()
 
-    assert counts == {"codes": 1, "sessions": 1, "emails": 1, "events": 0}
+    assert counts == {
+        "codes": 1,
+        "sessions": 1,
+        "emails": 1,
+        "events": 0,
+        "unconfirmed_accounts": 0,
+    }
     assert _count(session_factory, OneTimeCode) == 1
     assert _count(session_factory, LoginSession) == 1
     with session_factory() as session:
         assert session.scalars(select(OutgoingEmail.id)).all() == [unsent.id]
-    assert Pruner(session_factory, clock).prune() == {
-        "codes": 0,
-        "sessions": 0,
-        "emails": 0,
-        "events": 0,
-    }
+    assert set(Pruner(session_factory, clock).prune().values()) == {0}
 
 
 def test_an_unsent_email_is_never_pruned(dbsession: Session, clock: FakeClock, session_factory):
@@ -104,3 +108,22 @@ def test_events_older_than_the_retention_are_pruned(
     assert Pruner(session_factory, clock, retention).prune()["events"] == 1
     with session_factory() as session:
         assert session.scalars(select(AccountEvent.id)).all() == [kept.id]
+
+
+def test_accounts_never_confirmed_are_pruned_after_the_setting_and_others_kept(
+    account_service: AccountService, dbsession: Session, clock: FakeClock, session_factory
+):
+    unconfirmed = account_service.create_account("squatter@example.com", STRONG_PASSWORD)
+    account_service.create_account("alice@example.com", STRONG_PASSWORD, email_verified=True)
+    account_service.create_account("invited@example.com", None)
+    dbsession.commit()
+    retention = RetentionPolicy(unconfirmed_accounts=timedelta(days=7))
+
+    clock.advance(days=6, hours=23)
+    assert Pruner(session_factory, clock, retention).prune()["unconfirmed_accounts"] == 0
+    clock.advance(hours=2)
+    assert Pruner(session_factory, clock, retention).prune()["unconfirmed_accounts"] == 1
+    with session_factory() as session:
+        emails = set(session.scalars(select(Account.email)))
+    assert emails == {"alice@example.com", "invited@example.com"}
+    assert unconfirmed.email not in emails

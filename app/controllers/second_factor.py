@@ -1,0 +1,119 @@
+"""The second step of a sign-in, and re-authentication before sensitive changes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pyramid.view import view_config
+
+from app.models import Account
+from app.security import PERMISSION_SIGNED_IN
+from app.services.errors import (
+    InvalidSecondFactorCode,
+    RateLimited,
+    SecondFactorRequired,
+    SignInFailed,
+    WrongCurrentPassword,
+)
+from app.viewmodels.two_factor import ReauthenticateViewModel, SecondFactorViewModel
+
+from .base import ControllerBase, see_other, start_session
+
+PENDING_SIGN_IN_KEY = "pending_sign_in"
+# How long the second step may wait after the password was checked.
+PENDING_SIGN_IN_SECONDS = 300
+SECOND_FACTOR_TEMPLATE = "app:templates/account/signin_two_factor.pt"
+REAUTHENTICATE_TEMPLATE = "app:templates/account/reauthenticate.pt"
+
+
+def keep_pending_sign_in(request: Any, pending: SecondFactorRequired, came_from: str) -> Any:
+    """After the right password on an account with a second factor: no session yet, only
+    this browser's encrypted note of whose password was checked, for five minutes."""
+    note = {"account": pending.account.id, "password": pending.fingerprint, "next": came_from}
+    request.pending_codes.keep(request.session, PENDING_SIGN_IN_KEY, json.dumps(note))
+    return see_other(request, request.page_path("account.signin.two_factor"))
+
+
+class SecondFactorController(ControllerBase):
+    def _pending(self) -> dict[str, Any] | None:
+        note = self.request.pending_codes.read(
+            self.request.session, PENDING_SIGN_IN_KEY, max_age=PENDING_SIGN_IN_SECONDS
+        )
+        return json.loads(note) if note else None
+
+    def _start_again(self, message: str) -> Any:
+        self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
+        self.flash(message, queue="error")
+        return see_other(self.request, self.request.page_path("account.signin"))
+
+    @view_config(
+        route_name="account.signin.two_factor",
+        request_method="GET",
+        renderer=SECOND_FACTOR_TEMPLATE,
+    )
+    def second_factor_get(self) -> Any:
+        if self._pending() is None:
+            return self._start_again("Your sign-in has expired. Sign in again.")
+        return SecondFactorViewModel(self.request).to_dict()
+
+    @view_config(
+        route_name="account.signin.two_factor",
+        request_method="POST",
+        renderer=SECOND_FACTOR_TEMPLATE,
+    )
+    def second_factor_post(self) -> Any:
+        pending = self._pending()
+        if pending is None:
+            return self._start_again("Your sign-in has expired. Sign in again.")
+        vm = SecondFactorViewModel.from_request(self.request)
+        if not vm.validate():
+            return self.form_error(vm)
+        try:
+            account, factor = self.services.authentication.complete_sign_in(
+                pending["account"], pending["password"], vm.code
+            )
+        except RateLimited as exc:
+            return self.too_many(exc)
+        except InvalidSecondFactorCode as exc:
+            return self.form_error(vm, exc)
+        except SignInFailed as exc:
+            return self._start_again(str(exc))
+        self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
+        return start_session(self.request, account, pending["next"], method=f"password+{factor}")
+
+    # Re-authentication
+
+    def _reauthenticate_form(self, account: Account) -> ReauthenticateViewModel:
+        needs_code = self.services.two_factor.has_second_factor(account)
+        return ReauthenticateViewModel(self.request, account.email, needs_code)
+
+    @view_config(
+        route_name="account.reauthenticate",
+        request_method="GET",
+        renderer=REAUTHENTICATE_TEMPLATE,
+        permission=PERMISSION_SIGNED_IN,
+    )
+    def reauthenticate_get(self) -> dict[str, Any]:
+        return self._reauthenticate_form(self.request.identity).to_dict()
+
+    @view_config(
+        route_name="account.reauthenticate",
+        request_method="POST",
+        renderer=REAUTHENTICATE_TEMPLATE,
+        permission=PERMISSION_SIGNED_IN,
+    )
+    def reauthenticate_post(self) -> Any:
+        account = self.request.identity
+        blank = self._reauthenticate_form(account)
+        vm = ReauthenticateViewModel.from_request(self.request, account.email, blank.needs_code)
+        if not vm.validate():
+            return self.form_error(vm)
+        try:
+            self.services.authentication.reauthenticate(account, vm.password, vm.code)
+        except RateLimited as exc:
+            return self.too_many(exc)
+        except (WrongCurrentPassword, InvalidSecondFactorCode) as exc:
+            return self.form_error(vm, exc)
+        self.services.login_sessions.mark_authenticated(self.request.login_session)
+        return see_other(self.request, vm.came_from)

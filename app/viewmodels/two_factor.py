@@ -1,0 +1,106 @@
+"""View models of the second-factor pages: the code at sign-in, re-authentication, and
+setting up the authenticator app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.request import Request
+
+from .account import MAX_PASSWORD_FIELD
+from .base import ViewModelBase, safe_redirect_path
+
+# A 6-digit code or a recovery code, with room for spaces and dashes typed between.
+MAX_CODE_FIELD = 64
+
+
+class SecondFactorViewModel(ViewModelBase):
+    """The second step of a sign-in: a code from the authenticator app, or a recovery
+    code."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self.code = ""
+
+    @classmethod
+    def from_request(cls, request: Request) -> SecondFactorViewModel:
+        vm = cls(request)
+        vm.code = vm.form_value("code", MAX_CODE_FIELD)
+        return vm
+
+    def validate(self) -> bool:
+        if self.error:
+            return False
+        if not self.code.strip():
+            self.error = "Enter the code from your authenticator app, or a recovery code."
+            return False
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.error}
+
+
+class ReauthenticateViewModel(ViewModelBase):
+    def __init__(self, request: Request, email: str, needs_code: bool) -> None:
+        super().__init__(request)
+        self.email = email
+        self.needs_code = needs_code
+        self.password = ""
+        self.code = ""
+        self.came_from = safe_redirect_path(request.GET.get("came_from"))
+
+    @classmethod
+    def from_request(
+        cls, request: Request, email: str, needs_code: bool
+    ) -> ReauthenticateViewModel:
+        vm = cls(request, email, needs_code)
+        vm.password = vm.form_value("password", MAX_PASSWORD_FIELD)
+        vm.code = vm.form_value("code", MAX_CODE_FIELD)
+        vm.came_from = safe_redirect_path(vm.form_value("came_from"))
+        return vm
+
+    def validate(self) -> bool:
+        if self.error:
+            return False
+        if not self.password:
+            self.error = "Enter your password."
+            return False
+        if self.needs_code and not self.code.strip():
+            self.error = "Enter the code from your authenticator app, or a recovery code."
+            return False
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "error": self.error,
+            "email": self.email,
+            "needs_code": self.needs_code,
+            "came_from": self.came_from,
+        }
+
+
+class TotpSetupViewModel(ViewModelBase):
+    def __init__(self, request: Request, secret: str, qr_code_svg: str) -> None:
+        super().__init__(request)
+        self.secret = secret
+        self.qr_code_svg = qr_code_svg
+        self.code = ""
+
+    @classmethod
+    def from_request(cls, request: Request, secret: str, qr_code_svg: str) -> TotpSetupViewModel:
+        vm = cls(request, secret, qr_code_svg)
+        vm.code = vm.form_value("code", MAX_CODE_FIELD)
+        return vm
+
+    def validate(self) -> bool:
+        if self.error:
+            return False
+        if not self.code.strip():
+            self.error = "Enter the 6-digit code the app shows, to check it is set up."
+            return False
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        # The secret is grouped in fours, as people copy it more easily.
+        grouped = " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
+        return {"error": self.error, "secret": grouped, "qr_code_svg": self.qr_code_svg}

@@ -1,0 +1,137 @@
+"""The strength estimate has a bounded cost whatever the password (SECURITY.md item 28),
+and the bound never turns a weak password into an accepted one."""
+
+from __future__ import annotations
+
+import random
+import string
+import threading
+
+import pytest
+from zxcvbn_rs_py import zxcvbn
+
+from app.services import password_strength
+from app.services.password_strength import (
+    BUDGET,
+    ESTIMATED_LENGTH,
+    cost,
+    estimate_strength,
+    l33t_tables,
+)
+
+USER_INPUTS = ["alice.smith@example.com", "alice.smith"]
+ATTACK = ("!$%(+0123456789<@[{|" * 10)[:128]
+# The fifteen characters that make zxcvbn enumerate its most tables, then filler that
+# costs it the most per character.
+WORST = "!$(+145679<@[{|"
+EMOJI = "".join(chr(0x1F600 + i % 64) for i in range(128))
+WORST_INPUTS = [
+    ATTACK,
+    ATTACK[:20],
+    ATTACK[:40],
+    (WORST + EMOJI)[:128],
+    (WORST + EMOJI)[:100],
+    (EMOJI[:113] + WORST),
+    ("+17|" + EMOJI)[:128],
+    ("$(+1457<@[|" + EMOJI)[:128],
+    "".join(random.Random(7).choice(WORST + "abc") for _ in range(128)),
+]
+
+
+def test_the_table_count_follows_the_l33t_characters_present():
+    assert l33t_tables("correct horse battery staple") == 1
+    assert l33t_tables("0123456789") == 8  # digits alone
+    assert l33t_tables(WORST) == 800  # the most there can be
+    assert l33t_tables(ATTACK) == 800
+
+
+@pytest.mark.parametrize("password", WORST_INPUTS, ids=range(len(WORST_INPUTS)))
+def test_any_password_up_to_the_maximum_gets_its_verdict_within_the_budget(password, monkeypatch):
+    """Whatever the password, the work given to zxcvbn (the table count times the
+    length squared, on every call of one verdict) stays within BUDGET."""
+    seen: list[str] = []
+
+    def recording(candidate, user_inputs):
+        seen.append(candidate)
+        return zxcvbn(candidate, user_inputs)
+
+    monkeypatch.setattr(password_strength, "zxcvbn", recording)
+    estimate_strength(password, USER_INPUTS)
+    assert seen and all(len(p) <= ESTIMATED_LENGTH for p in seen)
+    assert sum(cost(l33t_tables(p), len(p)) for p in seen) <= BUDGET
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "password123",
+        "correct horse battery staple",
+        "Tr0ub4dor&3",
+        "qwertyuiop12",
+        "x7#Kp2!vQ9@m",
+        "Summer2023!!",
+        "alice.smith2024!",
+    ],
+)
+def test_ordinary_passwords_get_zxcvbns_own_verdict(password):
+    assert estimate_strength(password, USER_INPUTS).score == int(
+        zxcvbn(password, USER_INPUTS).score
+    )
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        ("sweety" * 30)[:101],
+        ("cadillacshaney14" * 9)[:128],
+        ("alice.smith@example.com" * 6)[:117],
+        ")(*&^%$#@!1234567890" * 4,
+        "4|i(3.$mith111111" * 6,
+        "1a2s3d4f5g6halice.smith@example.com",
+        ("p@$$w0rd!" * 15)[:128],
+    ],
+)
+def test_long_weak_passwords_are_not_rated_strong_by_the_bound(password):
+    """Cutting a password can make a cut-off copy of a repeat, or a cut-off email, look
+    like random characters: the cut is made where it cannot."""
+    assert estimate_strength(password, USER_INPUTS).score < 3
+
+
+def test_long_random_passwords_and_passphrases_are_rated_strong():
+    rng = random.Random(0)
+    words = ["orbit", "velvet", "candle", "harbor", "mosaic", "tundra", "pickle", "quartz"]
+    for length in (16, 24, 40, 64, 100, 128):
+        for alphabet in (string.ascii_letters + string.digits, string.printable[:94]):
+            password = "".join(rng.choice(alphabet) for _ in range(length))
+            assert estimate_strength(password, USER_INPUTS).score >= 3, password
+    for count in (4, 6, 10, 16):
+        password = "-".join(rng.choice(words) for _ in range(count))[:128]
+        assert estimate_strength(password, USER_INPUTS).score >= 3, password
+
+
+def test_a_weak_password_comes_with_the_reason():
+    estimate = estimate_strength("password123", USER_INPUTS)
+    assert estimate.score == 0 and estimate.warning
+    assert all(isinstance(s, str) for s in estimate.suggestions)
+
+
+def test_verdicts_are_the_same_when_many_threads_ask_at_once():
+    """No lock is held across requests: the estimator keeps nothing between calls."""
+    rng = random.Random(1)
+    cases = [
+        ("".join(rng.choice(string.ascii_lowercase) for _ in range(14)), [f"user{i}@x.com"])
+        for i in range(40)
+    ] + [("bob.jones2024!", ["bob.jones@example.com", "bob.jones"])]
+    expected = [estimate_strength(p, u) for p, u in cases]
+    results: dict[int, object] = {}
+
+    def run(index: int) -> None:
+        password, inputs = cases[index]
+        results[index] = estimate_strength(password, inputs)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(cases))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [results[i] for i in range(len(cases))] == expected
