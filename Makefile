@@ -59,7 +59,7 @@ mutate: $(VENV)/.testing-installed
 	$(if $(MUTANTS),,rm -rf mutants)
 	mkdir -p mutants
 	@echo "make mutate: at most $(MUTATE_BUDGET), progress in mutants/run.log"
-	timeout --signal=INT --kill-after=120 $(MUTATE_BUDGET) \
+	timeout --signal=TERM --kill-after=60 $(MUTATE_BUDGET) \
 		$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN) $(MUTANTS) >>mutants/run.log 2>&1 || true
 	$(BIN)/python -m tests.mutation_score
 

@@ -15,7 +15,7 @@ from app.services.account_mail import AccountMail
 from app.services.mail_templates import MailTemplates
 from app.services.outbox import Outbox, outbox_cipher
 from app.services.smtp_transport import PermanentFailure
-from tests.conftest import SECRET
+from tests.conftest import BASE_URL, SECRET
 from tests.support import FakeClock
 
 from .conftest import body_text, emails_to
@@ -38,7 +38,7 @@ def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
 def test_the_password_changed_notice_says_when_in_utc_and_from_where(
     dbsession: Session, clock: FakeClock, ip: str | None, shown: str
 ) -> None:
-    mail = AccountMail(Outbox(dbsession, outbox_cipher(SECRET), clock))
+    mail = AccountMail(Outbox(dbsession, outbox_cipher(SECRET), clock), BASE_URL)
 
     mail.password_changed("alice@example.com", WHEN, ip)
 

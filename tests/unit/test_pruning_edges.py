@@ -30,6 +30,7 @@ RETENTION = RetentionPolicy(
     sessions=timedelta(days=20),
     emails=timedelta(days=7),
     events=timedelta(days=365),
+    unconfirmed_accounts=timedelta(days=7),
 )
 ABSOLUTE = timedelta(days=10)
 
@@ -72,6 +73,7 @@ def _rows(dbsession: Session, now: datetime) -> None:
                 account_id=account.id,
                 created_at=created,
                 last_seen_at=created,
+                authenticated_at=created,
                 revoked_at=revoked,
             )
         )
@@ -101,6 +103,24 @@ def _rows(dbsession: Session, now: datetime) -> None:
         dbsession.add(
             AccountEvent(account_id=account.id, kind=name, created_at=created, details={})
         )
+    unconfirmed_edge = now - RETENTION.unconfirmed_accounts
+    for name, created, password, confirmed in (
+        ("unconfirmed-edge", unconfirmed_edge, "hash", None),
+        ("unconfirmed-old", unconfirmed_edge - SECOND, "hash", None),
+        ("invited-old", unconfirmed_edge - SECOND, None, None),
+        ("confirmed-old", unconfirmed_edge - SECOND, "hash", now),
+    ):
+        dbsession.add(
+            Account(
+                email=f"{name}@example.com",
+                password_hash=password,
+                email_verified_at=confirmed,
+                is_admin=False,
+                is_disabled=False,
+                created_at=created,
+                login_count=0,
+            )
+        )
     dbsession.commit()
 
 
@@ -117,7 +137,13 @@ def test_each_kind_of_row_is_kept_to_the_second_of_its_retention_and_no_longer(
     with caplog.at_level(logging.INFO, logger="app.services.pruning"):
         counts = pruner.prune()
 
-    assert counts == {"codes": 1, "sessions": 2, "emails": 2, "events": 1}
+    assert counts == {
+        "codes": 1,
+        "sessions": 2,
+        "emails": 2,
+        "events": 1,
+        "unconfirmed_accounts": 1,
+    }
     with session_factory() as session:
         assert session.scalars(select(OneTimeCode.code_hash)).all() == ["edge" * 8]
         assert sorted(session.scalars(select(LoginSession.token_hash))) == [
@@ -130,8 +156,14 @@ def test_each_kind_of_row_is_kept_to_the_second_of_its_retention_and_no_longer(
             "waiting",
         ]
         assert session.scalars(select(AccountEvent.kind)).all() == ["edge"]
+        assert sorted(session.scalars(select(Account.email))) == [
+            "alice@example.com",
+            "confirmed-old@example.com",
+            "invited-old@example.com",
+            "unconfirmed-edge@example.com",
+        ]
     assert [r.getMessage() for r in caplog.records] == [
-        "Pruned 1 codes, 2 sessions, 2 emails, 1 events"
+        "Pruned 1 codes, 2 sessions, 2 emails, 1 events, 1 unconfirmed accounts"
     ]
 
 
@@ -141,5 +173,5 @@ def test_nothing_to_prune_logs_nothing(
     with caplog.at_level(logging.INFO, logger="app.services.pruning"):
         counts = Pruner(session_factory, clock).prune()
 
-    assert counts == {"codes": 0, "sessions": 0, "emails": 0, "events": 0}
+    assert set(counts.values()) == {0}
     assert caplog.records == []

@@ -18,7 +18,10 @@ def test_the_authenticated_userid_is_the_signed_in_accounts_id() -> None:
 def test_permissions_follow_who_is_signed_in() -> None:
     anonymous = SimpleNamespace(identity=None)
     user = SimpleNamespace(identity=SimpleNamespace(id=1, is_admin=False))
-    admin = SimpleNamespace(identity=SimpleNamespace(id=2, is_admin=True))
+    admin = SimpleNamespace(
+        identity=SimpleNamespace(id=2, is_admin=True),
+        services=SimpleNamespace(two_factor=SimpleNamespace(has_second_factor=lambda a: True)),
+    )
 
     assert [bool(POLICY.permits(r, None, PERMISSION_SIGNED_IN)) for r in (anonymous, user)] == [
         False,

@@ -401,16 +401,27 @@ def test_a_device_is_described_from_what_its_user_agent_says(user_agent, descrip
     assert describe_user_agent(user_agent) == description
 
 
+CONFIRMED = datetime(2026, 1, 15, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    ("disabled", "password_hash", "label"),
-    [(False, "$argon2id$x", "Active"), (False, None, "Invited, waiting"), (True, None, "Disabled")],
+    ("disabled", "password_hash", "confirmed", "label"),
+    [
+        (False, "$argon2id$x", CONFIRMED, "Active"),
+        (False, "$argon2id$x", None, "Email not confirmed"),
+        (False, None, None, "Invited, waiting"),
+        (True, None, CONFIRMED, "Disabled"),
+    ],
 )
-def test_an_account_row_says_the_accounts_state_in_words(disabled, password_hash, label) -> None:
+def test_an_account_row_says_the_accounts_state_in_words(
+    disabled, password_hash, confirmed, label
+) -> None:
     account = SimpleNamespace(
         id=1,
         email="a@example.com",
         is_disabled=disabled,
         password_hash=password_hash,
+        email_verified_at=confirmed,
         is_admin=False,
         created_at=datetime(2026, 1, 15, tzinfo=UTC),
         last_login_at=None,
