@@ -57,7 +57,11 @@ MUTATE_CHILDREN ?= 2
 MUTANTS ?=
 mutate: $(VENV)/.testing-installed
 	$(if $(MUTANTS),,rm -rf mutants)
-	mkdir -p mutants
+	mkdir -p mutants/app
+	# mutmut copies the app's other files (templates, CSS) only into a new mutants/
+	# folder: when results are re-used, bring them up to date first.
+	cd app && find . -type f ! -name '*.py' ! -path '*/__pycache__/*' \
+		-exec cp --parents {} ../mutants/app/ \;
 	@echo "make mutate: at most $(MUTATE_BUDGET), progress in mutants/run.log"
 	timeout --signal=TERM --kill-after=60 $(MUTATE_BUDGET) \
 		$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN) $(MUTANTS) >>mutants/run.log 2>&1 || true
