@@ -147,3 +147,22 @@ def test_a_code_longer_than_any_of_ours_is_refused_without_a_lookup(
         services.accounts.check_reset_code("c" * length)
 
     assert any("one_time_codes" in s for s in selects) is looked_up
+
+
+def test_opening_a_link_that_cannot_be_used_is_recorded_with_what_is_known_of_it(
+    services: Services, alice: Account, dbsession: Session
+) -> None:
+    code = services.accounts.create_reset_code(EMAIL, None)
+    assert code is not None
+    services.accounts.use_reset_code(code, None)
+    dbsession.commit()
+
+    with pytest.raises(CodeUsed):
+        services.accounts.check_reset_link(code)
+    with pytest.raises(CodeUnknown):
+        services.accounts.check_reset_link("no-such-code")
+
+    assert _recorded(dbsession) == [
+        (events.CODE_USED, alice.id, {"purpose": "reset"}),
+        (events.CODE_UNKNOWN, None, {}),
+    ]

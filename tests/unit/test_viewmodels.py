@@ -26,6 +26,7 @@ from app.viewmodels.admin import NewAccountViewModel, account_row
 from app.viewmodels.base import MAX_FIELD_LENGTH, ViewModelBase, safe_redirect_path
 from app.viewmodels.events import event_row
 from app.viewmodels.sessions import SessionsViewModel
+from app.viewmodels.two_factor import ReauthenticateViewModel
 
 PASSWORD = "correct horse battery staple"
 REPEATED = "The form was sent with a field repeated. Please try again."
@@ -428,3 +429,48 @@ def test_an_account_row_says_the_accounts_state_in_words(
     )
 
     assert account_row(account).status_label == label  # type: ignore[arg-type]
+
+
+def test_the_reauthentication_form_keeps_who_and_whether_a_code_is_needed() -> None:
+    request = posted(
+        ("password", PASSWORD), ("code", " 123456 "), ("came_from", "/account/two_factor")
+    )
+
+    vm = ReauthenticateViewModel.from_request(request, "a@example.com", True)
+
+    assert vm.validate() is True
+    assert (vm.password, vm.code) == (PASSWORD, " 123456 ")
+    assert vm.to_dict() == {
+        "error": None,
+        "email": "a@example.com",
+        "needs_code": True,
+        "came_from": "/account/two_factor",
+    }
+    blank = ReauthenticateViewModel(posted(), "a@example.com", False)
+    assert (blank.password, blank.code, blank.to_dict()["needs_code"]) == ("", "", False)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "needs_code", "message"),
+    [
+        ((("code", "123456"),), True, "Enter your password."),
+        ((("password", PASSWORD), ("code", "  ")), True, "Enter the code from your authenticator"),
+        ((("password", "x" * (MAX_PASSWORD_FIELD + 1)),), False, "far too long"),
+        ((("password", PASSWORD), ("code", "1" * 65)), True, "far too long"),
+    ],
+)
+def test_the_reauthentication_form_needs_a_password_and_the_code_when_asked(
+    pairs, needs_code, message
+) -> None:
+    vm = ReauthenticateViewModel.from_request(posted(*pairs), "a@example.com", needs_code)
+
+    assert vm.validate() is False
+    assert vm.error is not None and message in vm.error
+
+
+def test_without_a_second_factor_the_reauthentication_form_needs_no_code() -> None:
+    vm = ReauthenticateViewModel.from_request(
+        posted(("password", PASSWORD)), "a@example.com", False
+    )
+
+    assert vm.validate() is True

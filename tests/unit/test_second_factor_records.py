@@ -1,0 +1,129 @@
+"""Second factors and re-authentication: the events and emails each change leaves, the
+refusals with their messages, and whose allowance a failed re-authentication uses (each
+test runs on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyotp
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Account, AccountEvent, RecoveryCode
+from app.services import audit as events
+from app.services.audit import RequestOrigin
+from app.services.composition import ServiceFactory, Services
+from app.services.errors import AdminActionRefused, RateLimited, WrongCurrentPassword
+from app.services.mail_templates import MailTemplates
+from app.services.password_hashing import PasswordHasher
+from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
+from tests.support import FakeClock
+
+from .conftest import EMAIL, body_text, emails_to
+
+
+def _recorded(dbsession: Session, kind: str) -> list[tuple[int | None, int | None, Any]]:
+    return [
+        (e.account_id, e.actor_id, e.details)
+        for e in dbsession.scalars(select(AccountEvent).where(AccountEvent.kind == kind))
+    ]
+
+
+def _with_an_app(services: Services, account: Account, clock: FakeClock) -> None:
+    secret = services.two_factor.new_totp_secret()
+    services.two_factor.enable_totp(account, secret, pyotp.TOTP(secret).at(clock.now()))
+
+
+def _codes_of(dbsession: Session, account: Account) -> int:
+    return len(
+        dbsession.scalars(select(RecoveryCode).where(RecoveryCode.account_id == account.id)).all()
+    )
+
+
+def test_new_recovery_codes_are_recorded_and_the_owner_told_when_and_where_to_act(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    _with_an_app(services, alice, clock)
+
+    services.two_factor.new_recovery_codes(alice)
+
+    assert _recorded(dbsession, events.RECOVERY_CODES_RENEWED) == [(alice.id, None, {})]
+    [mail] = [m for m in emails_to(dbsession, EMAIL) if m.template == "recovery_codes_renewed"]
+    text = " ".join(body_text(mail).split())
+    assert f"account {EMAIL} on 2026-01-15 09:00 UTC." in text
+    assert f"{BASE_URL}/account/forgot_password" in text
+
+
+def test_turning_the_app_off_for_a_lost_phone_leaves_nothing_of_it_and_touches_no_one_else(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    admin = services.accounts.create_account("root@example.com", STRONG_PASSWORD, is_admin=True)
+    for account in (alice, bob):
+        _with_an_app(services, account, clock)
+
+    services.admin.remove_two_factor(alice, actor=admin)
+
+    dbsession.commit()
+    dbsession.expire_all()
+    assert (alice.totp_secret, alice.totp_last_step, alice.totp_enabled_at) == (None, None, None)
+    assert (_codes_of(dbsession, alice), _codes_of(dbsession, bob)) == (0, 10)
+    assert _recorded(dbsession, events.SECOND_FACTOR_REMOVED) == [
+        (alice.id, admin.id, {"factor": "totp"})
+    ]
+    with pytest.raises(AdminActionRefused) as refused:
+        services.admin.remove_two_factor(alice, actor=admin)
+    assert str(refused.value) == "This account has no authenticator app set up."
+
+
+def test_a_reauthentication_is_recorded_either_way(
+    services: Services, alice: Account, dbsession: Session
+) -> None:
+    with pytest.raises(WrongCurrentPassword):
+        services.authentication.reauthenticate(alice, OTHER_PASSWORD, "")
+    services.authentication.reauthenticate(alice, STRONG_PASSWORD, "")
+
+    assert _recorded(dbsession, events.SIGN_IN_FAILED) == [
+        (alice.id, None, {"reason": "reauthentication"})
+    ]
+    assert _recorded(dbsession, events.REAUTHENTICATED) == [(alice.id, None, {})]
+
+
+def _browser(factory: ServiceFactory, dbsession: Session, token: str | None) -> Services:
+    return factory.services(dbsession, RequestOrigin(ip="198.51.100.9", device_token=token))
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["new browser", "known browser"])
+def test_failed_reauthentications_use_up_the_browsers_own_allowance(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher, known: bool
+) -> None:
+    limits = {"signin_per_account": "2/hour", "signin_per_device": "2/hour"}
+    factory = ServiceFactory(unit_settings(rate_limits=limits), clock=clock, hasher=hasher)
+    setup = factory.services(dbsession)
+    alice = setup.accounts.create_account(EMAIL, STRONG_PASSWORD, email_verified=True)
+    token = setup.devices.remember(alice, None) if known else None
+    owner = _browser(factory, dbsession, token)
+
+    for _ in range(2):
+        with pytest.raises(WrongCurrentPassword):
+            owner.authentication.reauthenticate(alice, OTHER_PASSWORD, "")
+    with pytest.raises(RateLimited):
+        owner.authentication.reauthenticate(alice, STRONG_PASSWORD, "")
+
+    stranger = _browser(factory, dbsession, None)
+    if known:
+        assert stranger.authentication.sign_in(EMAIL, STRONG_PASSWORD) is alice
+    else:
+        with pytest.raises(RateLimited):
+            stranger.authentication.sign_in(EMAIL, STRONG_PASSWORD)
+
+
+def test_the_email_about_a_new_address_says_when_in_utc() -> None:
+    content = MailTemplates().render(
+        "email_changed",
+        {"email": EMAIL, "new_email": "n***@example.org", "when": "2026-03-07T14:05:59+00:00"},
+    )
+
+    assert "2026-03-07 14:05 UTC" in " ".join(content.text.split())
