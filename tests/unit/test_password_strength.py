@@ -14,6 +14,7 @@ from app.services import password_strength
 from app.services.password_strength import (
     BUDGET,
     ESTIMATED_LENGTH,
+    _enumerated_tables,
     cost,
     estimate_strength,
     l33t_tables,
@@ -135,3 +136,26 @@ def test_verdicts_are_the_same_when_many_threads_ask_at_once():
     for thread in threads:
         thread.join()
     assert [results[i] for i in range(len(cases))] == expected
+
+
+@pytest.mark.parametrize(
+    ("characters", "tables"),
+    [
+        ("", 1),
+        ("1", 2),
+        ("17", 4),
+        ("!|", 3),
+        ("1|", 6),
+        ("1!|", 8),
+        ("+7", 3),
+        ("1!|7+", 25),
+        ("({[<", 4),
+        ("0123456789", 8),
+        ("!$(+145679<@[{|", 800),
+    ],
+)
+def test_the_enumeration_of_tables_branches_where_letters_share_a_character(characters, tables):
+    # The enumeration itself, without the cache in front of it: one character per
+    # letter gives one table per choice; a character two letters can stand for (1, |
+    # and 7 are i, l and t) gives a table for each letter it is given to.
+    assert _enumerated_tables(frozenset(characters)) == tables

@@ -1,0 +1,74 @@
+"""Changing the address and confirming a new one, through the services: where the link
+was used from, which codes can confirm, an address taken meanwhile, and the limit on
+sending confirmation links again (each test runs on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Account, OneTimeCode
+from app.services.audit import RequestOrigin
+from app.services.composition import ServiceFactory
+from app.services.errors import CodeUnknown, EmailTaken
+from app.services.password_hashing import PasswordHasher
+from tests.conftest import STRONG_PASSWORD, make_services, unit_settings
+from tests.support import LINK_PATTERN, FakeClock
+
+from .conftest import EMAIL, IP, body_text, emails_to
+
+NEW = "new.address@example.org"
+
+
+def _change_code(dbsession: Session, clock: FakeClock, hasher: PasswordHasher, account: Account):
+    make_services(dbsession, clock, hasher).email_changes.request(account, STRONG_PASSWORD, NEW)
+    [mail] = emails_to(dbsession, NEW)
+    match = LINK_PATTERN.search(body_text(mail))
+    assert match is not None
+    return match.group(1)
+
+
+def test_a_new_address_is_confirmed_with_its_own_link_from_where_it_was_opened(
+    alice: Account, dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    code = _change_code(dbsession, clock, hasher, alice)
+    reset = make_services(dbsession, clock, hasher).accounts.create_reset_code(EMAIL, None)
+    assert reset is not None
+    confirming = make_services(dbsession, clock, hasher, ip=IP).email_changes
+
+    with pytest.raises(CodeUnknown):
+        confirming.confirm(reset, None)
+    assert confirming.confirm(code, None) is alice
+
+    assert alice.email == NEW
+    used = dbsession.scalars(select(OneTimeCode).where(OneTimeCode.purpose == "change_email"))
+    assert used.one().used_ip == IP
+
+
+def test_an_address_taken_by_another_account_meanwhile_is_refused_with_the_reason(
+    alice: Account, dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    code = _change_code(dbsession, clock, hasher, alice)
+    make_services(dbsession, clock, hasher).accounts.create_account(NEW, STRONG_PASSWORD)
+
+    with pytest.raises(EmailTaken) as taken:
+        make_services(dbsession, clock, hasher).email_changes.confirm(code, None)
+
+    assert str(taken.value) == "That address has been taken by another account meanwhile."
+    assert alice.email == EMAIL
+
+
+def test_confirmation_links_are_sent_again_within_each_accounts_own_limit(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    settings = unit_settings(rate_limits={"confirmation_per_account": "1/hour"})
+    factory = ServiceFactory(settings, clock=clock, hasher=hasher)
+    services = factory.services(dbsession, RequestOrigin(ip=IP))
+    first = services.accounts.create_account("first@example.com", STRONG_PASSWORD)
+    second = services.accounts.create_account("second@example.com", STRONG_PASSWORD)
+
+    assert services.registration.send_another_link(first) is True
+    assert services.registration.send_another_link(first) is False
+    assert services.registration.send_another_link(second) is True
+    assert [len(emails_to(dbsession, a.email)) for a in (first, second)] == [1, 1]
