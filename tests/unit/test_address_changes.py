@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Account, OneTimeCode
+from app.models import Account, AccountEvent, OneTimeCode
+from app.services.account_mail import masked
 from app.services.audit import RequestOrigin
 from app.services.composition import ServiceFactory
 from app.services.errors import CodeUnknown, EmailTaken
@@ -43,6 +44,8 @@ def test_a_new_address_is_confirmed_with_its_own_link_from_where_it_was_opened(
     assert confirming.confirm(code, None) is alice
 
     assert (alice.email, alice.email_verified_at) == (NEW, clock.now())
+    [changed] = dbsession.scalars(select(AccountEvent).where(AccountEvent.kind == "email_changed"))
+    assert (changed.account_id, changed.details) == (alice.id, {"to": masked(NEW)})
     used = dbsession.scalars(select(OneTimeCode).where(OneTimeCode.purpose == "change_email"))
     assert used.one().used_ip == IP
 

@@ -149,6 +149,18 @@ def test_a_code_longer_than_any_of_ours_is_refused_without_a_lookup(
     assert any("one_time_codes" in s for s in selects) is looked_up
 
 
+@pytest.mark.parametrize(
+    ("length", "looked_up"), [(MAX_CODE_LENGTH, True), (MAX_CODE_LENGTH + 1, False)]
+)
+def test_opening_a_link_with_an_overlong_code_makes_no_lookup(
+    services: Services, selects: list[str], length: int, looked_up: bool
+) -> None:
+    with pytest.raises(CodeUnknown):
+        services.accounts.check_reset_link("c" * length)
+
+    assert any("one_time_codes" in s for s in selects) is looked_up
+
+
 def test_opening_a_link_that_cannot_be_used_is_recorded_with_what_is_known_of_it(
     services: Services, alice: Account, dbsession: Session
 ) -> None:

@@ -126,4 +126,4 @@ def test_the_email_about_a_new_address_says_when_in_utc() -> None:
         {"email": EMAIL, "new_email": "n***@example.org", "when": "2026-03-07T14:05:59+00:00"},
     )
 
-    assert "2026-03-07 14:05 UTC" in " ".join(content.text.split())
+    assert "to n***@example.org on 2026-03-07 14:05 UTC. Emails" in " ".join(content.text.split())
