@@ -151,3 +151,27 @@ def test_a_permanent_refusal_is_logged_with_the_servers_answer(
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         ("ERROR", f"Giving up on email {message_id} after 1 attempts: recipient refused (550)")
     ]
+
+
+def test_a_message_queued_rendered_without_a_subject_is_sent_with_an_empty_one(
+    dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    cipher = outbox_cipher(SECRET)
+    dbsession.add(
+        OutgoingEmail(
+            recipient="alice@example.com",
+            template=None,
+            subject=None,
+            body_text=cipher.encrypt(b"Text"),
+            body_html=cipher.encrypt(b"<p>HTML</p>"),
+            created_at=clock.now(),
+            attempts=0,
+            next_attempt_at=clock.now(),
+        )
+    )
+    dbsession.commit()
+    transport = FakeTransport()
+
+    make_sender(session_factory, transport, clock).deliver_due()
+
+    assert [message.subject for message in transport.sent] == [""]
