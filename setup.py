@@ -31,6 +31,9 @@ requires = [
     # Authenticator-app codes (RFC 6238), and their QR codes drawn as SVG on the server.
     "pyotp>=2.9",
     "segno>=1.6",
+    # Passkeys (WebAuthn ceremonies). app/services/webauthn_protocol.py relies on 3.x's
+    # options_to_json, parse_*_credential_json and the counter check it leaves to us.
+    "webauthn>=3.0,<4",
 ]
 
 tests_require = [
@@ -39,6 +42,8 @@ tests_require = [
     # DatabaseJanitor without a server version: each test's PostgreSQL database.
     "pytest-postgresql>=10",
     "aiosmtpd",
+    # The software authenticator of tests/passkey_authenticator.py (webauthn needs it too).
+    "cbor2",
     "hypothesis",
     # Two workers halve the suite's wall time on a two-core machine.
     "pytest-xdist>=3.5",

@@ -16,6 +16,17 @@ def includeme(config: Configurator) -> None:
     config.add_route("account.signin", "/account/signin")
     config.add_route("account.signin.two_factor", "/account/signin/two_factor")
     config.add_route("account.reauthenticate", "/account/reauthenticate")
+    # Passkey ceremonies: JSON POSTs from static/passkeys.js, the options then the answer.
+    config.add_route("account.signin.passkey_options", "/account/signin/passkey/options")
+    config.add_route("account.signin.passkey", "/account/signin/passkey")
+    config.add_route(
+        "account.signin.two_factor_passkey_options", "/account/signin/two_factor/passkey/options"
+    )
+    config.add_route("account.signin.two_factor_passkey", "/account/signin/two_factor/passkey")
+    config.add_route(
+        "account.reauthenticate.passkey_options", "/account/reauthenticate/passkey/options"
+    )
+    config.add_route("account.reauthenticate.passkey", "/account/reauthenticate/passkey")
     config.add_route("account.logout", "/account/logout")
     config.add_route("account.forgot_password", "/account/forgot_password")
     config.add_route("account.reset_sent", "/account/reset_sent")
@@ -30,6 +41,11 @@ def includeme(config: Configurator) -> None:
     config.add_route("account.two_factor.totp_disable", "/account/two_factor/totp/disable")
     config.add_route("account.two_factor.recovery_codes", "/account/two_factor/recovery_codes")
     config.add_route("account.sessions.revoke_others", "/account/sessions/revoke_others")
+    config.add_route("account.passkeys", "/account/passkeys")
+    config.add_route("account.passkeys.add_options", "/account/passkeys/add/options")
+    config.add_route("account.passkeys.add", "/account/passkeys/add")
+    config.add_route("account.passkeys.rename", r"/account/passkeys/{id:\d{1,9}}/rename")
+    config.add_route("account.passkeys.delete", r"/account/passkeys/{id:\d{1,9}}/delete")
     config.add_route("admin.accounts", "/admin/accounts")
     config.add_route("admin.accounts.new", "/admin/accounts/new")
     # Ids are at most nine digits: PostgreSQL's integer stops at 2,147,483,647, and a

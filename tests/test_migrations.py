@@ -39,6 +39,8 @@ def test_migrations_go_down_to_nothing_and_up_again(empty_db_url):
         "one_time_codes",
         "known_devices",
         "recovery_codes",
+        "webauthn_credentials",
+        "spent_passkey_challenges",
         "login_sessions",
         "outgoing_emails",
     }

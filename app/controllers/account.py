@@ -29,7 +29,7 @@ class AccountController(ControllerBase):
     def index(self) -> dict[str, Any]:
         account = self.request.identity
         two_factor = self.services.two_factor
-        on = two_factor.has_totp(account)
+        on = two_factor.has_second_factor(account)
         return {
             "account": account,
             "two_factor_on": on,

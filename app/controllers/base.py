@@ -66,8 +66,14 @@ def see_other(
 def start_session(
     request: AppRequest, account: Account, destination: str, method: str = "password"
 ) -> Response:
-    """Sign the browser in (a new server-side session and its cookie) and redirect.
-    A fresh CSRF token too: nothing an attacker saw before sign-in stays valid."""
+    """Sign the browser in (a new server-side session and its cookie) and redirect."""
+    return see_other(request, destination, sign_in_headers(request, account, method))
+
+
+def sign_in_headers(
+    request: AppRequest, account: Account, method: str = "password"
+) -> list[tuple[str, str]]:
+    """Start a new server-side session for the account: the cookies to set. A fresh CSRF
+    token too: nothing an attacker saw before sign-in stays valid."""
     new_csrf_token(request)
-    headers = remember(request, account.id, account=account, method=method)
-    return see_other(request, destination, headers)
+    return remember(request, account.id, account=account, method=method)

@@ -35,12 +35,34 @@ def keep_pending_sign_in(request: Any, pending: SecondFactorRequired, came_from:
     return see_other(request, request.page_path("account.signin.two_factor"))
 
 
+def pending_sign_in(request: Any) -> dict[str, Any] | None:
+    """This browser's sign-in waiting for its second factor: the account, the password
+    fingerprint, the page to go to next; None if there is none (or it is too old)."""
+    note = request.pending_codes.read(
+        request.session, PENDING_SIGN_IN_KEY, max_age=PENDING_SIGN_IN_SECONDS
+    )
+    return json.loads(note) if note else None
+
+
 class SecondFactorController(ControllerBase):
     def _pending(self) -> dict[str, Any] | None:
-        note = self.request.pending_codes.read(
-            self.request.session, PENDING_SIGN_IN_KEY, max_age=PENDING_SIGN_IN_SECONDS
-        )
-        return json.loads(note) if note else None
+        return pending_sign_in(self.request)
+
+    def _form(self, pending: dict[str, Any], posted: bool = False) -> SecondFactorViewModel:
+        account = self.services.accounts.find_account_by_id(pending["account"])
+        use_code, use_passkey = True, False
+        if account is not None:
+            use_code, use_passkey = self._factors(account)
+        if posted:
+            return SecondFactorViewModel.from_request(self.request, use_code, use_passkey)
+        return SecondFactorViewModel(self.request, use_code, use_passkey)
+
+    def _factors(self, account: Account) -> tuple[bool, bool]:
+        """Whether the account can give a code (an authenticator app, or recovery codes
+        left), and whether it has passkeys."""
+        two_factor = self.services.two_factor
+        use_code = two_factor.has_totp(account) or two_factor.recovery_codes_left(account.id) > 0
+        return use_code, self.services.passkeys.has_passkeys(account)
 
     def _start_again(self, message: str) -> Any:
         self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
@@ -53,9 +75,10 @@ class SecondFactorController(ControllerBase):
         renderer=SECOND_FACTOR_TEMPLATE,
     )
     def second_factor_get(self) -> Any:
-        if self._pending() is None:
+        pending = self._pending()
+        if pending is None:
             return self._start_again("Your sign-in has expired. Sign in again.")
-        return SecondFactorViewModel(self.request).to_dict()
+        return self._form(pending).to_dict()
 
     @view_config(
         route_name="account.signin.two_factor",
@@ -66,7 +89,7 @@ class SecondFactorController(ControllerBase):
         pending = self._pending()
         if pending is None:
             return self._start_again("Your sign-in has expired. Sign in again.")
-        vm = SecondFactorViewModel.from_request(self.request)
+        vm = self._form(pending, posted=True)
         if not vm.validate():
             return self.form_error(vm)
         try:
@@ -86,7 +109,10 @@ class SecondFactorController(ControllerBase):
 
     def _reauthenticate_form(self, account: Account) -> ReauthenticateViewModel:
         needs_code = self.services.two_factor.has_second_factor(account)
-        return ReauthenticateViewModel(self.request, account.email, needs_code)
+        use_code, use_passkey = self._factors(account)
+        return ReauthenticateViewModel(
+            self.request, account.email, needs_code, use_code, use_passkey
+        )
 
     @view_config(
         route_name="account.reauthenticate",
@@ -106,7 +132,9 @@ class SecondFactorController(ControllerBase):
     def reauthenticate_post(self) -> Any:
         account = self.request.identity
         blank = self._reauthenticate_form(account)
-        vm = ReauthenticateViewModel.from_request(self.request, account.email, blank.needs_code)
+        vm = ReauthenticateViewModel.from_request(
+            self.request, account.email, blank.needs_code, blank.use_code, blank.use_passkey
+        )
         if not vm.validate():
             return self.form_error(vm)
         try:

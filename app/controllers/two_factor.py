@@ -37,6 +37,7 @@ class TwoFactorController(ControllerBase):
         return {
             "totp_on": two_factor.has_totp(self.account),
             "totp_since": self.account.totp_enabled_at,
+            "passkeys": len(self.services.passkeys.for_account(self.account.id)),
             "recovery_codes_left": two_factor.recovery_codes_left(self.account.id),
         }
 
@@ -88,7 +89,8 @@ class TwoFactorController(ControllerBase):
         renderer=RECOVERY_CODES_TEMPLATE,
     )
     def new_recovery_codes(self) -> Any:
-        if not self.services.two_factor.has_totp(self.account):
+        # Recovery codes stand in for a lost authenticator app or passkey: there must be one.
+        if not self.services.two_factor.has_second_factor(self.account):
             return see_other(self.request, self.request.page_path("account.two_factor"))
         codes = self.services.two_factor.new_recovery_codes(self.account)
         return {"codes": codes, "just_enabled": False}

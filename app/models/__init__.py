@@ -27,6 +27,7 @@ from .one_time_codes import (
 from .outgoing_emails import OutgoingEmail
 from .recovery_codes import RecoveryCode
 from .transactions import join_managed_transactions, managed_session
+from .webauthn_credentials import SpentChallenge, WebAuthnCredential
 
 __all__ = [
     "Account",
@@ -41,6 +42,8 @@ __all__ = [
     "PURPOSE_RESET",
     "PURPOSE_VERIFY_EMAIL",
     "RecoveryCode",
+    "SpentChallenge",
+    "WebAuthnCredential",
     "get_engine",
     "get_session_factory",
     "get_tm_session",

@@ -32,6 +32,9 @@ class Account(Base):
     totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The random user handle passkeys carry for this account (WebAuthn's user.id): set
+    # with the first passkey, never the email or the id.
+    webauthn_user_handle: Mapped[bytes | None] = mapped_column(LargeBinary, unique=True)
 
     def __repr__(self) -> str:
         return f"<Account id={self.id}>"

@@ -92,3 +92,11 @@ class AccountMail:
             "recovery_codes_renewed",
             {"email": recipient, "when": when.isoformat(), "site": self.site_url},
         )
+
+    def passkey_changed(self, recipient: str, change: str, name: str, when: datetime) -> None:
+        """A passkey was "added" to the account or "removed" from it."""
+        self.outbox.queue(
+            recipient,
+            f"passkey_{change}",
+            {"email": recipient, "name": name, "when": when.isoformat(), "site": self.site_url},
+        )

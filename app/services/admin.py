@@ -14,6 +14,7 @@ from .errors import AdminActionRefused
 from .known_devices import KnownDeviceService
 from .login_sessions import LoginSessionService
 from .pagination import Page, paginate
+from .passkeys import PasskeyService
 from .statements import rows_changed
 from .two_factor import TwoFactorService
 
@@ -39,6 +40,7 @@ class AccountAdminService:
         login_sessions: LoginSessionService,
         devices: KnownDeviceService,
         two_factor: TwoFactorService,
+        passkeys: PasskeyService,
     ) -> None:
         self.context = context
         self.dbsession = context.dbsession
@@ -47,6 +49,7 @@ class AccountAdminService:
         self.login_sessions = login_sessions
         self.devices = devices
         self.two_factor = two_factor
+        self.passkeys = passkeys
 
     def appoint_administrator(self, email: str) -> tuple[Account, bool]:
         """What app-create-admin does: a new administrator account without a password, or
@@ -147,11 +150,13 @@ class AccountAdminService:
         self.audit.record(events.ADMIN_ENABLED, account.id, actor_id=actor.id)
 
     def remove_two_factor(self, account: Account, actor: Account) -> None:
-        """Turn off an account's second factor, for an owner who lost it (recorded as the
-        administrator's, and emailed to the owner)."""
-        if not self.two_factor.has_totp(account):
-            raise AdminActionRefused("This account has no authenticator app set up.")
-        self.two_factor.disable_totp(account, by_admin_id=actor.id)
+        """Turn off an account's second factors (the authenticator app and its passkeys),
+        for an owner who lost them: recorded as the administrator's, emailed to the owner."""
+        if not self.two_factor.has_second_factor(account):
+            raise AdminActionRefused("This account has no second factor to remove.")
+        if self.two_factor.has_totp(account):
+            self.two_factor.disable_totp(account, by_admin_id=actor.id)
+        self.passkeys.remove_all(account, by_admin_id=actor.id)
 
     def send_reset(self, account: Account, actor: Account) -> None:
         if account.is_disabled:

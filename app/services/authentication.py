@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from sqlalchemy import update
 
@@ -20,9 +20,10 @@ from .errors import (
     SignInFailed,
     WrongCurrentPassword,
 )
+from .passkeys import PasskeyService
 from .password_guesses import PasswordGuessLimits
 from .passwords import Passwords
-from .rate_limits import SIGNIN_PER_IP
+from .rate_limits import SECOND_FACTOR_PER_ACCOUNT, SIGNIN_PER_IP
 from .statements import rows_changed
 from .two_factor import TwoFactorService
 
@@ -53,6 +54,7 @@ class AuthenticationService:
         accounts: AccountService,
         guesses: PasswordGuessLimits,
         two_factor: TwoFactorService,
+        passkeys: PasskeyService,
         require_confirmed_email: bool = True,
     ) -> None:
         self.context = context
@@ -64,6 +66,7 @@ class AuthenticationService:
         self.accounts = accounts
         self.guesses = guesses
         self.two_factor = two_factor
+        self.passkeys = passkeys
         self.require_confirmed_email = require_confirmed_email
 
     def sign_in(self, email: str, plain_text_password: str) -> Account:
@@ -105,6 +108,15 @@ class AuthenticationService:
         was checked (the fingerprint says which password; a reset or a change since then
         voids the pending sign-in). Returns the account and the factor used; raises
         SignInFailed, InvalidSecondFactorCode or RateLimited."""
+        account = self._pending_account(account_id, fingerprint)
+        method = self.two_factor.verify(account, code)
+        if not self.record_sign_in(account, method=f"password+{method}"):
+            raise SignInFailed("Your sign-in has expired. Sign in again.")
+        return account, method
+
+    def _pending_account(self, account_id: int, fingerprint: str) -> Account:
+        """The account of a sign-in waiting for its second factor, if it still may: the
+        password checked is still the password, and the account is enabled."""
         account = self.accounts.find_account_by_id(account_id)
         if (
             account is None
@@ -113,10 +125,43 @@ class AuthenticationService:
             or not self.two_factor.has_second_factor(account)
         ):
             raise SignInFailed("Your sign-in has expired. Sign in again.")
-        method = self.two_factor.verify(account, code)
-        if not self.record_sign_in(account):
+        return account
+
+    def sign_in_with_passkey(self, response: Any, challenge: bytes | None) -> Account:
+        """Sign in with a passkey alone, which verified its user: two factors in one.
+        The per-IP limit counts it like any sign-in; raises PasskeyRefused (recorded),
+        SignInFailed, EmailNotConfirmed or RateLimited."""
+        self.rate_limiter.hit(SIGNIN_PER_IP, self.context.address_key)
+        passkey = self.passkeys.verify(response, challenge, require_user_verification=True)
+        account = self.accounts.find_account_by_id(passkey.account_id)
+        if account is None or account.is_disabled:
+            self.audit.record(events.SIGN_IN_FAILED, passkey.account_id, reason="disabled")
+            raise SignInFailed("This account cannot sign in.")
+        if self.require_confirmed_email and account.email_verified_at is None:
+            raise EmailNotConfirmed(account)
+        if not self.record_sign_in(account, method="passkey"):
+            raise SignInFailed()
+        return account
+
+    def complete_sign_in_with_passkey(
+        self, account_id: int, fingerprint: str, response: Any, challenge: bytes | None
+    ) -> Account:
+        """The second step with a passkey of the account instead of a code."""
+        account = self._pending_account(account_id, fingerprint)
+        self.rate_limiter.hit(SECOND_FACTOR_PER_ACCOUNT, str(account.id))
+        self.passkeys.verify(response, challenge, account, require_user_verification=False)
+        if not self.record_sign_in(account, method="password+passkey"):
             raise SignInFailed("Your sign-in has expired. Sign in again.")
-        return account, method
+        return account
+
+    def reauthenticate_with_passkey(
+        self, account: Account, response: Any, challenge: bytes | None
+    ) -> None:
+        """Prove again who is at the keyboard with one of the account's passkeys, which
+        verifies its user: worth the password and a second factor."""
+        self.rate_limiter.hit(SECOND_FACTOR_PER_ACCOUNT, str(account.id))
+        self.passkeys.verify(response, challenge, account, require_user_verification=True)
+        self.audit.record(events.REAUTHENTICATED, account.id, factor="passkey")
 
     def reauthenticate(self, account: Account, plain_text_password: str, code: str) -> None:
         """Prove again who is at the keyboard before a sensitive change: the password, and
@@ -182,7 +227,7 @@ class AuthenticationService:
         self.dbsession.expire(account, ["password_hash"])
         return changed == 1
 
-    def record_sign_in(self, account: Account) -> bool:
+    def record_sign_in(self, account: Account, method: str = "password") -> bool:
         """Count the sign-in, if the password checked is still the account's password
         and the account is still enabled; False if not.
 
@@ -211,5 +256,5 @@ class AuthenticationService:
         if changed != 1:
             self.audit.record(events.SIGN_IN_FAILED, account.id, reason="password_changed")
             return False
-        self.audit.record(events.SIGN_IN, account.id)
+        self.audit.record(events.SIGN_IN, account.id, method=method)
         return True

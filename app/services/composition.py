@@ -32,6 +32,7 @@ from .mail_templates import MailTemplates
 from .one_time_codes import CodePolicy, OneTimeCodeService
 from .outbox import Outbox, outbox_cipher
 from .outbox_sender import OutboxSender, Transport
+from .passkeys import PasskeyService
 from .password_guesses import PasswordGuessLimits
 from .password_hashing import PasswordHasher
 from .password_policy import PasswordPolicy
@@ -41,6 +42,7 @@ from .rate_limits import RateLimiter
 from .registration import RegistrationService
 from .secret_keys import TOTP_SECRETS, fernet_for
 from .two_factor import TwoFactorService
+from .webauthn_protocol import RelyingParty
 
 
 class ServiceFactory:
@@ -68,8 +70,11 @@ class ServiceFactory:
         self.mail_templates = MailTemplates(auto_reload=settings.reload_templates)
         self.cipher: Fernet = outbox_cipher(settings.secret)
         self.totp_cipher: Fernet = fernet_for(settings.secret, TOTP_SECRETS)
-        # The name authenticator apps show beside the account.
+        # The name authenticator apps and passkeys show beside the account.
         self.site_name = urlsplit(settings.base_url).hostname or "Accounts"
+        self.relying_party = RelyingParty(
+            id=self.site_name, name=self.site_name, origin=settings.origin
+        )
         self.session_policy = SessionPolicy(
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(days=settings.session_absolute_days),
@@ -191,14 +196,23 @@ class Services:
             self.accounts,
             self.guesses,
             self.two_factor,
+            self.passkeys,
             require_confirmed_email=self.factory.settings.require_verified_email,
         )
 
     @cached_property
     def two_factor(self) -> TwoFactorService:
         return TwoFactorService(
-            self.context, self.factory.totp_cipher, self.mail, issuer=self.factory.site_name
+            self.context,
+            self.factory.totp_cipher,
+            self.mail,
+            issuer=self.factory.site_name,
+            other_factors=self.passkeys.has_passkeys,
         )
+
+    @cached_property
+    def passkeys(self) -> PasskeyService:
+        return PasskeyService(self.context, self.factory.relying_party, self.mail)
 
     @cached_property
     def registration(self) -> RegistrationService:
@@ -226,5 +240,10 @@ class Services:
     @cached_property
     def admin(self) -> AccountAdminService:
         return AccountAdminService(
-            self.context, self.accounts, self.login_sessions, self.devices, self.two_factor
+            self.context,
+            self.accounts,
+            self.login_sessions,
+            self.devices,
+            self.two_factor,
+            self.passkeys,
         )

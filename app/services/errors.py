@@ -89,6 +89,10 @@ class InvalidSecondFactorCode(DomainError):
     )
 
 
+class PasskeyRefused(DomainError):
+    message = "This passkey could not be used here. Try again, or use your password."
+
+
 class SignInFailed(DomainError):
     """Wrong password, unknown address or unusable account: one answer for all of them."""
 

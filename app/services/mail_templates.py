@@ -72,6 +72,7 @@ def _security(params: Mapping[str, Any]) -> dict[str, Any]:
         "site": params["site"],
         "when": when.strftime("%Y-%m-%d %H:%M UTC"),
         "left": params.get("left"),
+        "name": params.get("name"),
     }
 
 
@@ -89,6 +90,8 @@ EMAILS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
     "second_factor_removed": ("Two-factor sign-in was turned off", _security),
     "recovery_code_used": ("A recovery code was used", _security),
     "recovery_codes_renewed": ("New recovery codes were made", _security),
+    "passkey_added": ("A passkey was added to your account", _security),
+    "passkey_removed": ("A passkey was removed from your account", _security),
 }
 
 

@@ -10,7 +10,14 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Account, AccountEvent, LoginSession, OneTimeCode, OutgoingEmail
+from app.models import (
+    Account,
+    AccountEvent,
+    LoginSession,
+    OneTimeCode,
+    OutgoingEmail,
+    SpentChallenge,
+)
 
 from .clock import Clock
 from .statements import rows_changed
@@ -29,6 +36,9 @@ class RetentionPolicy:
     events: timedelta = timedelta(days=365)
     # Accounts registered but never confirmed (accounts.unverified_days).
     unconfirmed_accounts: timedelta = timedelta(days=7)
+    # Answered passkey challenges: a challenge lives five minutes, so after an hour its
+    # note can only be older than any cookie that could still carry it.
+    spent_challenges: timedelta = timedelta(hours=1)
 
 
 class Pruner:
@@ -84,17 +94,25 @@ class Pruner:
                     Account.created_at < now - self.retention.unconfirmed_accounts,
                 ),
             )
+            challenges = rows_changed(
+                dbsession,
+                delete(SpentChallenge).where(
+                    SpentChallenge.spent_at < now - self.retention.spent_challenges
+                ),
+            )
         counts = {
             "codes": codes,
             "sessions": sessions,
             "emails": emails,
             "events": events,
             "unconfirmed_accounts": unconfirmed,
+            "spent_challenges": challenges,
         }
         if any(counts.values()):
             log.info(
                 "Pruned %(codes)s codes, %(sessions)s sessions, %(emails)s emails,"
-                " %(events)s events, %(unconfirmed_accounts)s unconfirmed accounts",
+                " %(events)s events, %(unconfirmed_accounts)s unconfirmed accounts,"
+                " %(spent_challenges)s answered passkey challenges",
                 counts,
             )
         return counts

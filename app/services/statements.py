@@ -20,14 +20,19 @@ def rows_changed(dbsession: Session, statement: Executable) -> int:
 
 
 def insert_unless_present(
-    dbsession: Session, model: type[Any], values: dict[str, Any], unique: list[Any]
-) -> int | None:
-    """INSERT a row unless one with the same `unique` columns exists; the new row's id,
-    or None if there was one already.
+    dbsession: Session,
+    model: type[Any],
+    values: dict[str, Any],
+    unique: list[Any],
+    returning: Any = None,
+) -> Any:
+    """INSERT a row unless one with the same `unique` columns exists; the new row's id
+    (or its `returning` column), or None if there was one already.
 
     When two requests insert the same row at the same moment, the unique index decides
     and the loser's insert does nothing: no savepoint, no broken transaction."""
     dialect = dbsession.get_bind().dialect.name
     insert = sqlite_insert if dialect == "sqlite" else pg_insert
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
-    return dbsession.scalar(statement.returning(model.id))
+    column = model.id if returning is None else returning
+    return dbsession.scalar(statement.returning(column))

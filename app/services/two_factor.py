@@ -127,11 +127,14 @@ class TwoFactorService:
 
     def disable_totp(self, account: Account, by_admin_id: int | None = None) -> None:
         """Turn the authenticator app off (and delete the recovery codes, which stand in
-        for it); the owner is told."""
+        for it, unless the account keeps passkeys); the owner is told."""
         account.totp_secret = None
         account.totp_last_step = None
         account.totp_enabled_at = None
-        self.dbsession.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+        if not (self.other_factors and self.other_factors(account)):
+            self.dbsession.execute(
+                delete(RecoveryCode).where(RecoveryCode.account_id == account.id)
+            )
         self.audit.record(
             events.SECOND_FACTOR_REMOVED, account.id, actor_id=by_admin_id, factor="totp"
         )

@@ -18,13 +18,19 @@ class SecondFactorViewModel(ViewModelBase):
     """The second step of a sign-in: a code from the authenticator app, or a recovery
     code."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, use_code: bool = True, use_passkey: bool = False) -> None:
         super().__init__(request)
         self.code = ""
+        # Which factors the account has: a code (authenticator app or recovery codes), a
+        # passkey, or both.
+        self.use_code = use_code
+        self.use_passkey = use_passkey
 
     @classmethod
-    def from_request(cls, request: Request) -> SecondFactorViewModel:
-        vm = cls(request)
+    def from_request(
+        cls, request: Request, use_code: bool = True, use_passkey: bool = False
+    ) -> SecondFactorViewModel:
+        vm = cls(request, use_code, use_passkey)
         vm.code = vm.form_value("code", MAX_CODE_FIELD)
         return vm
 
@@ -37,23 +43,40 @@ class SecondFactorViewModel(ViewModelBase):
         return True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error}
+        return {"error": self.error, "use_code": self.use_code, "use_passkey": self.use_passkey}
 
 
 class ReauthenticateViewModel(ViewModelBase):
-    def __init__(self, request: Request, email: str, needs_code: bool) -> None:
+    def __init__(
+        self,
+        request: Request,
+        email: str,
+        needs_code: bool,
+        use_code: bool = True,
+        use_passkey: bool = False,
+    ) -> None:
         super().__init__(request)
         self.email = email
+        # needs_code: the account has a second factor. use_code: it has one that gives
+        # codes (an account with only passkeys may have none). use_passkey: it has
+        # passkeys, each enough alone.
         self.needs_code = needs_code
+        self.use_code = use_code
+        self.use_passkey = use_passkey
         self.password = ""
         self.code = ""
         self.came_from = safe_redirect_path(request.GET.get("came_from"))
 
     @classmethod
     def from_request(
-        cls, request: Request, email: str, needs_code: bool
+        cls,
+        request: Request,
+        email: str,
+        needs_code: bool,
+        use_code: bool = True,
+        use_passkey: bool = False,
     ) -> ReauthenticateViewModel:
-        vm = cls(request, email, needs_code)
+        vm = cls(request, email, needs_code, use_code, use_passkey)
         vm.password = vm.form_value("password", MAX_PASSWORD_FIELD)
         vm.code = vm.form_value("code", MAX_CODE_FIELD)
         vm.came_from = safe_redirect_path(vm.form_value("came_from"))
@@ -75,6 +98,8 @@ class ReauthenticateViewModel(ViewModelBase):
             "error": self.error,
             "email": self.email,
             "needs_code": self.needs_code,
+            "use_code": self.use_code,
+            "use_passkey": self.use_passkey,
             "came_from": self.came_from,
         }
 

@@ -83,7 +83,8 @@ def live_server(
     database = tmp_path / "browser.sqlite"
     shutil.copy(sqlite_template, database)
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    # localhost, not 127.0.0.1: passkeys need a host name (WebAuthn refuses IP addresses).
+    url = f"http://localhost:{port}"
     app = main(
         {},
         **{

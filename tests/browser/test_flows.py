@@ -6,71 +6,19 @@ import re
 import time
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD
-from ..support import SMTPServer
-from .conftest import AXE_SCRIPT, SCREENSHOTS
+from .steps import check_accessibility, mail_for, register, screenshot, sign_in
 
 ALICE = "alice@example.com"
 NEW_PASSWORD = "violet mango tractor 1987"
 
 
-def _mail_for(server: SMTPServer, address: str, count: int = 1) -> Any:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        found = server.mailbox.to(address)
-        if len(found) >= count:
-            return found[count - 1]
-        time.sleep(0.05)
-    raise AssertionError(f"no email #{count} for {address}")
-
-
-def _check_accessibility(page: Any) -> None:
-    if not AXE_SCRIPT.exists():
-        pytest.fail(f"axe-core missing: run `npm install --prefix {AXE_SCRIPT.parents[2]}`")
-    page.add_script_tag(path=str(AXE_SCRIPT))
-    result = page.evaluate("async () => await axe.run(document)")
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert serious == [], page.url
-
-
-def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def _register(page: Any, url: str, mail_server: SMTPServer, email: str, password: str) -> None:
-    """Register, then confirm the address from the emailed link: signed in."""
-    page.goto(f"{url}/account/register")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_label("Password again").fill(password)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
-    page.goto(_mail_for(mail_server, email).link)
-    expect(page).to_have_url(f"{url}/account/verify_email")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Confirm and sign in").click()
-    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
-
-
-def _sign_in(page: Any, url: str, email: str, password: str) -> None:
-    page.goto(f"{url}/account/signin")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_forgotten_password_from_register_to_used_link(live_server, context_factory, mail_server):
     url = live_server.url
     page = context_factory().new_page()
-    _register(page, url, mail_server, ALICE, STRONG_PASSWORD)
+    register(page, url, mail_server, ALICE, STRONG_PASSWORD)
     page.get_by_role("button", name="Sign out").click()
 
     page.get_by_role("link", name="Sign in").first.click()
@@ -79,7 +27,7 @@ def test_forgotten_password_from_register_to_used_link(live_server, context_fact
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_role("status")).to_contain_text("Check your email")
 
-    link = _mail_for(mail_server, ALICE, count=2).link
+    link = mail_for(mail_server, ALICE, count=2).link
     page.goto(link)
     expect(page).to_have_url(f"{url}/account/reset_password")
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
@@ -90,9 +38,9 @@ def test_forgotten_password_from_register_to_used_link(live_server, context_fact
         "Your password has been reset, please sign in."
     )
 
-    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    sign_in(page, url, ALICE, STRONG_PASSWORD)
     expect(page.get_by_role("alert")).to_contain_text("Email or password is incorrect.")
-    _sign_in(page, url, ALICE, NEW_PASSWORD)
+    sign_in(page, url, ALICE, NEW_PASSWORD)
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
     other = context_factory().new_page()
@@ -105,9 +53,9 @@ def test_changing_the_password_in_one_browser_ends_the_session_in_another(
 ):
     url = live_server.url
     laptop = context_factory().new_page()
-    _register(laptop, url, mail_server, ALICE, STRONG_PASSWORD)
+    register(laptop, url, mail_server, ALICE, STRONG_PASSWORD)
     phone = context_factory(viewport={"width": 390, "height": 844}).new_page()
-    _sign_in(phone, url, ALICE, STRONG_PASSWORD)
+    sign_in(phone, url, ALICE, STRONG_PASSWORD)
     expect(phone.get_by_role("heading", name="Your account")).to_be_visible()
 
     laptop.goto(f"{url}/account/change_password")
@@ -126,7 +74,7 @@ def test_admin_invites_a_user_who_chooses_a_password_and_signs_in(
 ):
     url = live_server.url
     admin = context_factory().new_page()
-    _register(admin, url, mail_server, "admin@example.com", STRONG_PASSWORD)
+    register(admin, url, mail_server, "admin@example.com", STRONG_PASSWORD)
     _make_admin(live_server.app, "admin@example.com")
     admin.goto(f"{url}/admin/accounts")
     admin.get_by_role("link", name="Create an account").click()
@@ -135,13 +83,13 @@ def test_admin_invites_a_user_who_chooses_a_password_and_signs_in(
     expect(admin.get_by_role("status")).to_contain_text(f"Invitation sent to {ALICE}")
 
     user = context_factory().new_page()
-    user.goto(_mail_for(mail_server, ALICE).link)
+    user.goto(mail_for(mail_server, ALICE).link)
     expect(user.get_by_role("heading", name="Choose your password")).to_be_visible()
     user.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     user.get_by_label("New password again").fill(NEW_PASSWORD)
     user.get_by_role("button", name="Set my password").click()
     expect(user.get_by_role("status")).to_contain_text("Your password is set")
-    _sign_in(user, url, ALICE, NEW_PASSWORD)
+    sign_in(user, url, ALICE, NEW_PASSWORD)
     expect(user.get_by_role("heading", name="Your account")).to_be_visible()
 
     admin.goto(f"{url}/admin/accounts")
@@ -160,7 +108,7 @@ def _make_admin(app: Any, email: str) -> None:
 def test_sign_in_works_with_the_keyboard_alone(live_server, context_factory, mail_server):
     url = live_server.url
     page = context_factory().new_page()
-    _register(page, url, mail_server, ALICE, STRONG_PASSWORD)
+    register(page, url, mail_server, ALICE, STRONG_PASSWORD)
     page.get_by_role("button", name="Sign out").click()
 
     page.goto(f"{url}/account/signin")
@@ -190,25 +138,25 @@ def test_every_page_is_accessible_and_gets_a_screenshot(live_server, context_fac
     }
     for name, path in anonymous_pages.items():
         page.goto(url + path)
-        _check_accessibility(page)
-        _shot(page, name)
+        check_accessibility(page)
+        screenshot(page, name)
 
-    _register(page, url, mail_server, ALICE, STRONG_PASSWORD)
+    register(page, url, mail_server, ALICE, STRONG_PASSWORD)
     page.get_by_role("button", name="Sign out").click()
     page.goto(f"{url}/account/forgot_password")
     page.get_by_label("Email address").fill(ALICE)
     page.get_by_role("button", name="Send the link").click()
-    page.goto(_mail_for(mail_server, ALICE, count=2).link)
-    _check_accessibility(page)
-    _shot(page, "choose-new-password")
+    page.goto(mail_for(mail_server, ALICE, count=2).link)
+    check_accessibility(page)
+    screenshot(page, "choose-new-password")
     page.get_by_label("New password", exact=True).fill("short")
     page.get_by_label("New password again").fill("short")
     page.get_by_role("button", name="Reset my password").click()
     expect(page.get_by_role("alert")).to_contain_text("at least 12")
-    _check_accessibility(page)
-    _shot(page, "form-error")
+    check_accessibility(page)
+    screenshot(page, "form-error")
 
-    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    sign_in(page, url, ALICE, STRONG_PASSWORD)
     _make_admin(live_server.app, ALICE)
     signed_in_pages = {
         "account": "/account",
@@ -225,13 +173,13 @@ def test_every_page_is_accessible_and_gets_a_screenshot(live_server, context_fac
     }
     for name, path in signed_in_pages.items():
         page.goto(url + path)
-        _check_accessibility(page)
-        _shot(page, name)
+        check_accessibility(page)
+        screenshot(page, name)
 
     phone = context_factory(viewport={"width": 390, "height": 844}, bypass_csp=True).new_page()
     phone.goto(f"{url}/account/signin")
-    _check_accessibility(phone)
-    _shot(phone, "sign-in-phone")
+    check_accessibility(phone)
+    screenshot(phone, "sign-in-phone")
 
 
 def test_a_new_account_is_confirmed_from_the_email_and_signed_in(
@@ -245,17 +193,17 @@ def test_a_new_account_is_confirmed_from_the_email_and_signed_in(
     page.get_by_label("Password again").fill(STRONG_PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
-    _check_accessibility(page)
+    check_accessibility(page)
 
     # Signing in before confirming sends a new link, and no session.
-    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    sign_in(page, url, ALICE, STRONG_PASSWORD)
     expect(page.get_by_role("heading", name="Confirm your email address first")).to_be_visible()
-    _check_accessibility(page)
+    check_accessibility(page)
 
-    page.goto(_mail_for(mail_server, ALICE, count=2).link)
+    page.goto(mail_for(mail_server, ALICE, count=2).link)
     expect(page).to_have_url(f"{url}/account/verify_email")
     expect(page.get_by_text("Enter the password you chose when you registered")).to_be_visible()
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_label("Password").fill(OTHER_PASSWORD)
     page.get_by_role("button", name="Confirm and sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("not the password")
@@ -268,24 +216,24 @@ def test_a_new_account_is_confirmed_from_the_email_and_signed_in(
 def test_changing_the_email_address_in_the_browser(live_server, context_factory, mail_server):
     url = live_server.url
     page = context_factory(bypass_csp=True).new_page()
-    _register(page, url, mail_server, ALICE, STRONG_PASSWORD)
+    register(page, url, mail_server, ALICE, STRONG_PASSWORD)
     page.get_by_role("link", name="Change your email address").click()
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_label("New email address").fill("alice@new.example.com")
     page.get_by_label("Current password").fill(STRONG_PASSWORD)
     page.get_by_role("button", name="Send the confirmation link").click()
     expect(page.get_by_role("heading", name="Check your new address")).to_be_visible()
 
-    page.goto(_mail_for(mail_server, "alice@new.example.com").link)
+    page.goto(mail_for(mail_server, "alice@new.example.com").link)
     expect(page).to_have_url(f"{url}/account/confirm_email")
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_role("button", name="Use this address").click()
     expect(page.get_by_role("status")).to_contain_text("alice@new.example.com")
-    told = _mail_for(mail_server, ALICE, count=2)
+    told = mail_for(mail_server, ALICE, count=2)
     assert "a***@new.example.com" in told.text
 
     page.get_by_role("button", name="Sign out").click()
-    _sign_in(page, url, "alice@new.example.com", STRONG_PASSWORD)
+    sign_in(page, url, "alice@new.example.com", STRONG_PASSWORD)
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
 
@@ -294,33 +242,33 @@ def test_two_factor_sign_in_in_the_browser(live_server, context_factory, mail_se
 
     url = live_server.url
     page = context_factory(bypass_csp=True).new_page()
-    _register(page, url, mail_server, ALICE, STRONG_PASSWORD)
+    register(page, url, mail_server, ALICE, STRONG_PASSWORD)
     page.get_by_role("link", name="Two-factor sign-in").click()
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_role("link", name="Set up an authenticator app").click()
     expect(page.locator("svg")).to_be_visible()
-    _check_accessibility(page)
+    check_accessibility(page)
     secret = page.locator("#totp-secret").inner_text().replace(" ", "")
     totp = pyotp.TOTP(secret)
     page.get_by_label("Code from the app").fill(totp.now())
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
     expect(page.locator("#recovery-codes li")).to_have_count(10)
     expect(page.get_by_role("button", name="Download as a text file")).to_be_visible()
-    _check_accessibility(page)
-    _shot(page, "recovery-codes")
+    check_accessibility(page)
+    screenshot(page, "recovery-codes")
     page.get_by_role("button", name="Sign out").click()
 
     # The right password alone: the second step, and no session.
-    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    sign_in(page, url, ALICE, STRONG_PASSWORD)
     expect(page).to_have_url(f"{url}/account/signin/two_factor")
-    _check_accessibility(page)
+    check_accessibility(page)
     page.goto(f"{url}/account")
     expect(page).to_have_url(re.compile(r"/account/signin\?came_from="))
-    _sign_in(page, url, ALICE, STRONG_PASSWORD)
+    sign_in(page, url, ALICE, STRONG_PASSWORD)
     page.get_by_label("Code").fill("000000" if totp.now() != "000000" else "111111")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("not right")
     # A code of the next time step: the one used at set-up cannot be used again.
     page.get_by_label("Code").fill(totp.at(time.time() + 30))
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()

@@ -15,6 +15,7 @@ from app.models import (
     LoginSession,
     OneTimeCode,
     OutgoingEmail,
+    SpentChallenge,
     get_engine,
     get_session_factory,
 )
@@ -74,6 +75,7 @@ def test_old_codes_sessions_and_emails_are_pruned_and_recent_ones_kept(
         "emails": 1,
         "events": 0,
         "unconfirmed_accounts": 0,
+        "spent_challenges": 0,
     }
     assert _count(session_factory, OneTimeCode) == 1
     assert _count(session_factory, LoginSession) == 1
@@ -127,3 +129,17 @@ def test_accounts_never_confirmed_are_pruned_after_the_setting_and_others_kept(
         emails = set(session.scalars(select(Account.email)))
     assert emails == {"alice@example.com", "invited@example.com"}
     assert unconfirmed.email not in emails
+
+
+def test_answered_passkey_challenges_are_forgotten_after_an_hour(
+    dbsession: Session, clock: FakeClock, session_factory
+):
+    dbsession.add(SpentChallenge(challenge_hash="a" * 64, spent_at=clock.now()))
+    dbsession.commit()
+    clock.advance(minutes=59)
+    dbsession.add(SpentChallenge(challenge_hash="b" * 64, spent_at=clock.now()))
+    dbsession.commit()
+    clock.advance(minutes=2)
+    assert Pruner(session_factory, clock).prune()["spent_challenges"] == 1
+    with session_factory() as session:
+        assert session.scalars(select(SpentChallenge.challenge_hash)).all() == ["b" * 64]

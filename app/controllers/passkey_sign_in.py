@@ -1,0 +1,130 @@
+"""Proving who one is with a passkey: signing in without a password, the second step
+after a password, and re-authentication before a sensitive change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from app.security import PERMISSION_SIGNED_IN
+from app.services.errors import EmailNotConfirmed, PasskeyRefused, RateLimited, SignInFailed
+from app.viewmodels.passkeys import PasskeyAnswerViewModel
+
+from . import passkey_ceremonies as ceremonies
+from .base import ControllerBase, sign_in_headers
+from .second_factor import PENDING_SIGN_IN_KEY, pending_sign_in
+
+
+class PasskeySignInController(ControllerBase):
+    # Without a password: any passkey of this site that verifies its user.
+
+    @view_config(route_name="account.signin.passkey_options", request_method="POST")
+    def sign_in_options(self) -> Response:
+        ceremony = self.services.passkeys.authentication_ceremony()
+        return ceremonies.offer(self.request, ceremonies.SIGN_IN, ceremony, None)
+
+    @view_config(route_name="account.signin.passkey", request_method="POST")
+    def sign_in(self) -> Response:
+        vm = PasskeyAnswerViewModel.from_request(self.request)
+        challenge = ceremonies.take_challenge(self.request, ceremonies.SIGN_IN, None)
+        if not vm.validate():
+            return ceremonies.refusal(self.request, vm.error or "")
+        authentication = self.services.authentication
+        try:
+            account = authentication.sign_in_with_passkey(vm.credential, challenge)
+        except RateLimited as exc:
+            return ceremonies.refusal(self.request, exc, 429)
+        except (PasskeyRefused, SignInFailed) as exc:
+            return ceremonies.refusal(self.request, exc)
+        except EmailNotConfirmed as exc:
+            self.services.registration.send_another_link(exc.account)
+            return ceremonies.refusal(
+                self.request,
+                "Confirm your email address first: we have sent you a new link.",
+                403,
+            )
+        headers = sign_in_headers(self.request, account, method="passkey")
+        return ceremonies.go_to(self.request, vm.next, headers)
+
+    # The second step, after the right password.
+
+    @view_config(route_name="account.signin.two_factor_passkey_options", request_method="POST")
+    def second_factor_options(self) -> Response:
+        pending = pending_sign_in(self.request)
+        if pending is None:
+            return self._expired()
+        account = self.services.accounts.find_account_by_id(pending["account"])
+        if account is None:
+            return self._expired()
+        if not self.services.passkeys.has_passkeys(account):
+            return ceremonies.refusal(self.request, "Your account has no passkey.")
+        ceremony = self.services.passkeys.authentication_ceremony(account, verify_user=False)
+        return ceremonies.offer(self.request, ceremonies.SECOND_FACTOR, ceremony, account.id)
+
+    @view_config(route_name="account.signin.two_factor_passkey", request_method="POST")
+    def second_factor(self) -> Response:
+        pending = pending_sign_in(self.request)
+        if pending is None:
+            return self._expired()
+        vm = PasskeyAnswerViewModel.from_request(self.request)
+        challenge = ceremonies.take_challenge(
+            self.request, ceremonies.SECOND_FACTOR, pending["account"]
+        )
+        if not vm.validate():
+            return ceremonies.refusal(self.request, vm.error or "")
+        try:
+            account = self.services.authentication.complete_sign_in_with_passkey(
+                pending["account"], pending["password"], vm.credential, challenge
+            )
+        except RateLimited as exc:
+            return ceremonies.refusal(self.request, exc, 429)
+        except PasskeyRefused as exc:
+            return ceremonies.refusal(self.request, exc)
+        except SignInFailed:
+            return self._expired()
+        self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
+        headers = sign_in_headers(self.request, account, method="password+passkey")
+        return ceremonies.go_to(self.request, pending["next"], headers)
+
+    def _expired(self) -> Response:
+        self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
+        self.flash("Your sign-in has expired. Sign in again.", queue="error")
+        return ceremonies.go_to(self.request, self.request.page_path("account.signin"))
+
+    # Re-authentication: a passkey that verifies its user is worth password and code.
+
+    @view_config(
+        route_name="account.reauthenticate.passkey_options",
+        request_method="POST",
+        permission=PERMISSION_SIGNED_IN,
+    )
+    def reauthenticate_options(self) -> Response:
+        account = self.request.identity
+        if not self.services.passkeys.has_passkeys(account):
+            return ceremonies.refusal(self.request, "Your account has no passkey.")
+        ceremony = self.services.passkeys.authentication_ceremony(account, verify_user=True)
+        return ceremonies.offer(self.request, ceremonies.REAUTHENTICATE, ceremony, account.id)
+
+    @view_config(
+        route_name="account.reauthenticate.passkey",
+        request_method="POST",
+        permission=PERMISSION_SIGNED_IN,
+    )
+    def reauthenticate(self) -> Any:
+        account = self.request.identity
+        vm = PasskeyAnswerViewModel.from_request(self.request)
+        challenge = ceremonies.take_challenge(self.request, ceremonies.REAUTHENTICATE, account.id)
+        if not vm.validate():
+            return ceremonies.refusal(self.request, vm.error or "")
+        try:
+            self.services.authentication.reauthenticate_with_passkey(
+                account, vm.credential, challenge
+            )
+        except RateLimited as exc:
+            return ceremonies.refusal(self.request, exc, 429)
+        except PasskeyRefused as exc:
+            return ceremonies.refusal(self.request, exc)
+        self.services.login_sessions.mark_authenticated(self.request.login_session)
+        return ceremonies.go_to(self.request, vm.next)
