@@ -18,6 +18,7 @@ from app.models import (
     LoginSession,
     OneTimeCode,
     OutgoingEmail,
+    SpentChallenge,
     get_engine,
     get_session_factory,
 )
@@ -31,6 +32,7 @@ RETENTION = RetentionPolicy(
     emails=timedelta(days=7),
     events=timedelta(days=365),
     unconfirmed_accounts=timedelta(days=7),
+    spent_challenges=timedelta(hours=1),
 )
 ABSOLUTE = timedelta(days=10)
 
@@ -103,6 +105,9 @@ def _rows(dbsession: Session, now: datetime) -> None:
         dbsession.add(
             AccountEvent(account_id=account.id, kind=name, created_at=created, details={})
         )
+    challenge_edge = now - RETENTION.spent_challenges
+    for name, spent in (("c-edge", challenge_edge), ("c-old", challenge_edge - SECOND)):
+        dbsession.add(SpentChallenge(challenge_hash=name, spent_at=spent))
     unconfirmed_edge = now - RETENTION.unconfirmed_accounts
     for name, created, password, confirmed in (
         ("unconfirmed-edge", unconfirmed_edge, "hash", None),
@@ -143,6 +148,7 @@ def test_each_kind_of_row_is_kept_to_the_second_of_its_retention_and_no_longer(
         "emails": 2,
         "events": 1,
         "unconfirmed_accounts": 1,
+        "spent_challenges": 1,
     }
     with session_factory() as session:
         assert session.scalars(select(OneTimeCode.code_hash)).all() == ["edge" * 8]
@@ -156,6 +162,7 @@ def test_each_kind_of_row_is_kept_to_the_second_of_its_retention_and_no_longer(
             "waiting",
         ]
         assert session.scalars(select(AccountEvent.kind)).all() == ["edge"]
+        assert session.scalars(select(SpentChallenge.challenge_hash)).all() == ["c-edge"]
         assert sorted(session.scalars(select(Account.email))) == [
             "alice@example.com",
             "confirmed-old@example.com",
@@ -163,7 +170,8 @@ def test_each_kind_of_row_is_kept_to_the_second_of_its_retention_and_no_longer(
             "unconfirmed-edge@example.com",
         ]
     assert [r.getMessage() for r in caplog.records] == [
-        "Pruned 1 codes, 2 sessions, 2 emails, 1 events, 1 unconfirmed accounts"
+        "Pruned 1 codes, 2 sessions, 2 emails, 1 events, 1 unconfirmed accounts,"
+        " 1 answered passkey challenges"
     ]
 
 

@@ -75,7 +75,7 @@ def test_turning_the_app_off_for_a_lost_phone_leaves_nothing_of_it_and_touches_n
     ]
     with pytest.raises(AdminActionRefused) as refused:
         services.admin.remove_two_factor(alice, actor=admin)
-    assert str(refused.value) == "This account has no authenticator app set up."
+    assert str(refused.value) == "This account has no second factor to remove."
 
 
 def test_a_reauthentication_is_recorded_either_way(

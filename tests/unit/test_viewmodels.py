@@ -454,6 +454,8 @@ def test_the_reauthentication_form_keeps_who_and_whether_a_code_is_needed() -> N
         "error": None,
         "email": "a@example.com",
         "needs_code": True,
+        "use_code": True,
+        "use_passkey": False,
         "came_from": "/account/two_factor",
     }
     blank = ReauthenticateViewModel(posted(), "a@example.com", False)
