@@ -15,7 +15,12 @@ from app.models import Account, AccountEvent, RecoveryCode
 from app.services import audit as events
 from app.services.audit import RequestOrigin
 from app.services.composition import ServiceFactory, Services
-from app.services.errors import AdminActionRefused, RateLimited, WrongCurrentPassword
+from app.services.errors import (
+    AdminActionRefused,
+    PasskeyRefused,
+    RateLimited,
+    WrongCurrentPassword,
+)
 from app.services.mail_templates import MailTemplates
 from app.services.password_hashing import PasswordHasher
 from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
@@ -127,3 +132,25 @@ def test_the_email_about_a_new_address_says_when_in_utc() -> None:
     )
 
     assert "to n***@example.org on 2026-03-07 14:05 UTC. Emails" in " ".join(content.text.split())
+
+
+def test_a_recovery_code_works_once_for_its_own_account_and_is_recorded_with_those_left(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    _with_an_app(services, alice, clock)
+    codes = services.two_factor.new_recovery_codes(alice)
+
+    assert services.two_factor.use_recovery_code(bob, codes[0]) is False
+    assert services.two_factor.use_recovery_code(alice, codes[0][:-1]) is False
+    assert services.two_factor.use_recovery_code(alice, codes[0]) is True
+    assert services.two_factor.use_recovery_code(alice, codes[0]) is False
+
+    assert _recorded(dbsession, events.RECOVERY_CODE_USED) == [(alice.id, None, {"left": 9})]
+
+
+def test_a_passkey_cannot_be_renamed_to_nothing(services: Services) -> None:
+    with pytest.raises(PasskeyRefused) as refused:
+        services.passkeys.rename(None, " \t ")  # type: ignore[arg-type]
+
+    assert str(refused.value) == "Give the passkey a name."

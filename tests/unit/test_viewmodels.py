@@ -15,6 +15,7 @@ from app.services import audit as events
 from app.services.user_agents import describe_user_agent
 from app.viewmodels.account import (
     MAX_PASSWORD_FIELD,
+    ChangeEmailViewModel,
     ChangePasswordViewModel,
     ForgotPasswordViewModel,
     RegisterViewModel,
@@ -490,3 +491,36 @@ def test_without_a_second_factor_the_reauthentication_form_needs_no_code() -> No
     )
 
     assert vm.validate() is True
+
+
+def test_changing_the_address_needs_the_current_password_and_one_address() -> None:
+    def form(*pairs: tuple[str, Any]) -> ChangeEmailViewModel:
+        return ChangeEmailViewModel.from_request(posted(*pairs), "old@example.com")
+
+    missing = form(("new_email", "new@example.com"))
+    assert missing.validate() is False
+    assert missing.error == "Enter your current password."
+
+    bad = form(("current_password", PASSWORD), ("new_email", "not an address"))
+    assert bad.validate() is False
+    assert bad.error == "Enter one email address like name@example.com."
+
+    repeated = form(
+        ("current_password", PASSWORD), ("new_email", "a@example.com"), ("new_email", "b@x.org")
+    )
+    assert repeated.validate() is False
+    assert repeated.error == REPEATED
+
+    too_long = form(
+        ("current_password", "x" * (MAX_PASSWORD_FIELD + 1)), ("new_email", "new@example.com")
+    )
+    assert too_long.validate() is False
+    assert too_long.error == TOO_LONG
+
+    good = form(("current_password", PASSWORD), ("new_email", " New@Example.com "))
+    assert good.validate() is True
+    assert good.to_dict() == {
+        "error": None,
+        "email": "old@example.com",
+        "new_email": "new@example.com",
+    }
