@@ -12,7 +12,7 @@ from app.models import Account, AccountEvent, OneTimeCode
 from app.services.account_mail import masked
 from app.services.audit import RequestOrigin
 from app.services.composition import ServiceFactory
-from app.services.errors import CodeUnknown, EmailTaken
+from app.services.errors import CodeUnknown, EmailTaken, RateLimited, WrongCurrentPassword
 from app.services.password_hashing import PasswordHasher
 from tests.conftest import STRONG_PASSWORD, make_services, unit_settings
 from tests.support import LINK_PATTERN, FakeClock
@@ -76,3 +76,48 @@ def test_confirmation_links_are_sent_again_within_each_accounts_own_limit(
     assert services.registration.send_another_link(first) is False
     assert services.registration.send_another_link(second) is True
     assert [len(emails_to(dbsession, a.email)) for a in (first, second)] == [1, 1]
+
+
+def test_asking_to_change_the_address_is_recorded_either_way(
+    alice: Account, dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    services = make_services(dbsession, clock, hasher)
+    with pytest.raises(WrongCurrentPassword):
+        services.email_changes.request(alice, "not the password", NEW)
+    services.email_changes.request(alice, STRONG_PASSWORD, NEW)
+
+    recorded = [
+        (e.kind, e.account_id, e.details)
+        for e in dbsession.scalars(select(AccountEvent).order_by(AccountEvent.id))
+    ]
+    assert recorded == [
+        ("email_change_failed", alice.id, {}),
+        ("email_change_requested", alice.id, {"to": masked(NEW)}),
+    ]
+
+
+def test_address_change_requests_are_limited_per_account(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    settings = unit_settings(rate_limits={"change_email_per_account": "1/hour"})
+    services = ServiceFactory(settings, clock=clock, hasher=hasher).services(dbsession)
+    first = services.accounts.create_account("first@example.com", STRONG_PASSWORD)
+    second = services.accounts.create_account("second@example.com", STRONG_PASSWORD)
+
+    services.email_changes.request(first, STRONG_PASSWORD, "one@example.org")
+    with pytest.raises(RateLimited):
+        services.email_changes.request(first, STRONG_PASSWORD, "two@example.org")
+    services.email_changes.request(second, STRONG_PASSWORD, "three@example.org")
+
+
+def test_a_registration_is_confirmed_only_with_a_confirmation_link(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    services = make_services(dbsession, clock, hasher)
+    account = services.accounts.create_account("new@example.com", STRONG_PASSWORD)
+    reset = services.accounts.create_reset_code("new@example.com", None)
+    assert reset is not None
+
+    with pytest.raises(CodeUnknown):
+        make_services(dbsession, clock, hasher).registration.confirm(reset, STRONG_PASSWORD)
+    assert account.email_verified_at is None

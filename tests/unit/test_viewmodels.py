@@ -26,6 +26,7 @@ from app.viewmodels.activity import page_number
 from app.viewmodels.admin import NewAccountViewModel, account_row
 from app.viewmodels.base import MAX_FIELD_LENGTH, ViewModelBase, safe_redirect_path
 from app.viewmodels.events import event_row
+from app.viewmodels.passkeys import PasskeyNameViewModel
 from app.viewmodels.sessions import SessionsViewModel
 from app.viewmodels.two_factor import ReauthenticateViewModel
 
@@ -524,3 +525,42 @@ def test_changing_the_address_needs_the_current_password_and_one_address() -> No
         "email": "old@example.com",
         "new_email": "new@example.com",
     }
+
+
+def test_a_blank_change_email_form_names_the_current_address_only() -> None:
+    assert ChangeEmailViewModel(posted(), "old@example.com").to_dict() == {
+        "error": None,
+        "email": "old@example.com",
+        "new_email": "",
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "error"),
+    [
+        ("  My   phone\x00 ", "My phone", None),
+        ("k" * 400, "k" * 100, None),
+        ("k" * 401, "", TOO_LONG),
+        (" \t ", "", "Give the passkey a name."),
+    ],
+    ids=["cleaned", "at the field limit", "over it", "blank"],
+)
+def test_a_passkey_name_is_cleaned_cut_and_required(typed, name, error) -> None:
+    vm = PasskeyNameViewModel.from_request(posted(("name", typed)))
+
+    assert vm.name == name
+    assert vm.validate() is (error is None)
+    assert vm.error == error
+
+
+def test_a_passkey_name_form_with_a_repeated_field_is_refused() -> None:
+    vm = PasskeyNameViewModel.from_request(posted(("name", "a"), ("name", "b")))
+
+    assert vm.validate() is False
+    assert vm.error == REPEATED
+
+
+def test_the_reauthentication_form_says_whether_a_passkey_may_answer() -> None:
+    vm = ReauthenticateViewModel.from_request(posted(), "a@example.com", True, False, True)
+
+    assert (vm.to_dict()["use_code"], vm.to_dict()["use_passkey"]) == (False, True)
