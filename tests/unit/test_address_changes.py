@@ -12,7 +12,13 @@ from app.models import Account, AccountEvent, OneTimeCode
 from app.services.account_mail import masked
 from app.services.audit import RequestOrigin
 from app.services.composition import ServiceFactory
-from app.services.errors import CodeUnknown, EmailTaken, RateLimited, WrongCurrentPassword
+from app.services.errors import (
+    CodeUnknown,
+    EmailTaken,
+    RateLimited,
+    WrongCurrentPassword,
+    WrongRegistrationPassword,
+)
 from app.services.password_hashing import PasswordHasher
 from tests.conftest import STRONG_PASSWORD, make_services, unit_settings
 from tests.support import LINK_PATTERN, FakeClock
@@ -121,3 +127,32 @@ def test_a_registration_is_confirmed_only_with_a_confirmation_link(
     with pytest.raises(CodeUnknown):
         make_services(dbsession, clock, hasher).registration.confirm(reset, STRONG_PASSWORD)
     assert account.email_verified_at is None
+
+
+def test_confirming_a_registration_is_recorded_stamped_once_and_spent_from_its_address(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    services = make_services(dbsession, clock, hasher, ip=IP)
+    account = services.accounts.create_account("new@example.com", STRONG_PASSWORD)
+    first = services.codes.create(account, "verify_email", None)
+    second = services.codes.create(account, "verify_email", None)
+
+    with pytest.raises(WrongRegistrationPassword):
+        make_services(dbsession, clock, hasher).registration.confirm(first, "not the password")
+    make_services(dbsession, clock, hasher, ip=IP).registration.confirm(first, STRONG_PASSWORD)
+    confirmed_at = clock.now()
+    clock.advance(hours=1)
+    make_services(dbsession, clock, hasher).registration.confirm(second, STRONG_PASSWORD)
+
+    assert account.email_verified_at == confirmed_at
+    used_from = dbsession.scalars(select(OneTimeCode.used_ip).order_by(OneTimeCode.id)).all()
+    assert used_from == [IP, None]
+    recorded = [
+        (e.kind, e.account_id)
+        for e in dbsession.scalars(select(AccountEvent).order_by(AccountEvent.id))
+    ]
+    assert recorded == [
+        ("email_confirmation_failed", account.id),
+        ("email_confirmed", account.id),
+        ("email_confirmed", account.id),
+    ]

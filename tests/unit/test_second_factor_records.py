@@ -8,7 +8,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent, RecoveryCode
@@ -154,3 +154,55 @@ def test_a_passkey_cannot_be_renamed_to_nothing(services: Services) -> None:
         services.passkeys.rename(None, " \t ")  # type: ignore[arg-type]
 
     assert str(refused.value) == "Give the passkey a name."
+
+
+def test_an_authenticator_code_is_taken_only_for_an_account_with_the_app(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    assert services.two_factor.use_totp_code(alice, "123456") is False
+
+
+def test_a_code_used_by_one_account_leaves_the_others_last_step_alone(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    _with_an_app(services, alice, clock)
+    _with_an_app(services, bob, clock)
+    dbsession.commit()
+    bobs_step = bob.totp_last_step
+    clock.advance(seconds=60)
+    secret = services.two_factor.cipher.decrypt(alice.totp_secret).decode("ascii")
+
+    assert services.two_factor.use_totp_code(alice, pyotp.TOTP(secret).at(clock.now())) is True
+
+    dbsession.commit()
+    dbsession.expire_all()
+    assert bob.totp_last_step == bobs_step
+
+
+def test_a_code_checked_while_the_app_is_turned_off_elsewhere_is_refused(
+    services: Services,
+    alice: Account,
+    dbsession: Session,
+    other_dbsession: Session,
+    clock: FakeClock,
+) -> None:
+    _with_an_app(services, alice, clock)
+    dbsession.commit()
+    clock.advance(seconds=60)
+    secret = services.two_factor.cipher.decrypt(alice.totp_secret).decode("ascii")
+    turned_off: list[bool] = []
+
+    def owner_turns_the_app_off_first(state: Any) -> None:
+        if state.is_update and not turned_off:
+            turned_off.append(True)
+            other_dbsession.execute(update(Account).values(totp_secret=None))
+            other_dbsession.commit()
+
+    event.listen(dbsession, "do_orm_execute", owner_turns_the_app_off_first)
+    try:
+        accepted = services.two_factor.use_totp_code(alice, pyotp.TOTP(secret).at(clock.now()))
+    finally:
+        event.remove(dbsession, "do_orm_execute", owner_turns_the_app_off_first)
+
+    assert turned_off and accepted is False

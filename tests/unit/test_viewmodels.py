@@ -21,6 +21,7 @@ from app.viewmodels.account import (
     RegisterViewModel,
     ResetPasswordViewModel,
     SignInViewModel,
+    VerifyEmailViewModel,
 )
 from app.viewmodels.activity import page_number
 from app.viewmodels.admin import NewAccountViewModel, account_row
@@ -564,3 +565,21 @@ def test_the_reauthentication_form_says_whether_a_passkey_may_answer() -> None:
     vm = ReauthenticateViewModel.from_request(posted(), "a@example.com", True, False, True)
 
     assert (vm.to_dict()["use_code"], vm.to_dict()["use_passkey"]) == (False, True)
+
+
+def test_the_confirmation_form_names_the_address_and_needs_the_registration_password() -> None:
+    assert VerifyEmailViewModel(posted(), "code", "new@example.com").to_dict() == {
+        "error": None,
+        "email": "new@example.com",
+    }
+    blank = VerifyEmailViewModel.from_request(posted(), "code", "new@example.com")
+    assert blank.validate() is False
+    assert blank.to_dict() == {
+        "error": "Enter the password you chose when you registered.",
+        "email": "new@example.com",
+    }
+    long = VerifyEmailViewModel.from_request(
+        posted(("password", "x" * (MAX_PASSWORD_FIELD + 1))), "code", "new@example.com"
+    )
+    assert long.validate() is False
+    assert long.error == TOO_LONG
