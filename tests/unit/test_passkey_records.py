@@ -182,3 +182,43 @@ def test_passkey_answers_are_limited_per_account(
         services.authentication.complete_sign_in_with_passkey(
             alice.id, password_fingerprint(alice), *_answer(services, alices)
         )
+
+
+COPIED = (
+    "This passkey's counter went backwards, so it may have been copied; it was refused."
+    " If it is yours, remove it and add it again."
+)
+
+
+@pytest.mark.parametrize("counter", [3, 0], ids=["went back", "back to zero"])
+def test_a_counter_that_does_not_move_forward_is_refused_as_a_copy(
+    services: Services, alice: Account, dbsession: Session, counter: int
+) -> None:
+    key = _add_passkey(services, alice, "Key")
+    for _ in range(4):  # the counter stands at 4 or more now
+        services.authentication.reauthenticate_with_passkey(alice, *_answer(services, key))
+    ceremony = services.passkeys.authentication_ceremony()
+    copied = key.get(json.loads(ceremony.options_json), sign_count=counter)
+
+    with pytest.raises(PasskeyRefused) as refused:
+        services.passkeys.verify(copied, ceremony.challenge)
+
+    assert str(refused.value) == COPIED
+    assert _recorded(dbsession, events.PASSKEY_CLONE_SUSPECTED) == [
+        (alice.id, None, {"name": "Key"})
+    ]
+
+
+def test_using_one_passkey_moves_its_own_counter_only(
+    services: Services, alice: Account, dbsession: Session
+) -> None:
+    phone = _add_passkey(services, alice, "Phone")
+    _add_passkey(services, alice, "Laptop")
+    before = {p.name: p.sign_count for p in services.passkeys.for_account(alice.id)}
+
+    services.passkeys.verify(*_answer(services, phone))
+
+    dbsession.expire_all()
+    after = {p.name: p.sign_count for p in services.passkeys.for_account(alice.id)}
+    assert after["Laptop"] == before["Laptop"]
+    assert after["Phone"] > before["Phone"]
