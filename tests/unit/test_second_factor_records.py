@@ -14,15 +14,20 @@ from sqlalchemy.orm import Session
 from app.models import Account, AccountEvent, RecoveryCode
 from app.services import audit as events
 from app.services.audit import RequestOrigin
+from app.services.authentication import password_fingerprint
+from app.services.codes import digest
 from app.services.composition import ServiceFactory, Services
 from app.services.errors import (
     AdminActionRefused,
+    InvalidSecondFactorCode,
     PasskeyRefused,
     RateLimited,
+    SignInFailed,
     WrongCurrentPassword,
 )
 from app.services.mail_templates import MailTemplates
 from app.services.password_hashing import PasswordHasher
+from app.services.two_factor import normalize_recovery_code
 from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
 from tests.support import FakeClock
 
@@ -206,3 +211,103 @@ def test_a_code_checked_while_the_app_is_turned_off_elsewhere_is_refused(
         event.remove(dbsession, "do_orm_execute", owner_turns_the_app_off_first)
 
     assert turned_off and accepted is False
+
+
+def _code_now(services: Services, account: Account, clock: FakeClock) -> str:
+    secret = services.two_factor.cipher.decrypt(account.totp_secret).decode("ascii")
+    return pyotp.TOTP(secret).at(clock.now())
+
+
+def test_the_second_step_records_which_factor_signed_in(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    _with_an_app(services, alice, clock)
+    [recovery, *_] = services.two_factor.new_recovery_codes(alice)
+    fingerprint = password_fingerprint(alice)
+    clock.advance(seconds=60)
+    typed = _code_now(services, alice, clock)
+
+    assert services.authentication.complete_sign_in(
+        alice.id, fingerprint, typed[:3] + " " + typed[3:]
+    ) == (
+        alice,
+        "totp",
+    )
+    assert (
+        services.authentication.complete_sign_in(alice.id, fingerprint, recovery)[1] == "recovery"
+    )
+    methods = [d["method"] for _, _, d in _recorded(dbsession, events.SIGN_IN)]
+    assert methods == ["password+totp", "password+recovery"]
+
+
+def test_a_recovery_code_of_digits_only_is_still_taken_as_a_recovery_code(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    _with_an_app(services, alice, clock)
+    digits = "22222-33333-44444-55555"
+    dbsession.add(
+        RecoveryCode(
+            account_id=alice.id,
+            code_hash=digest(normalize_recovery_code(digits)),
+            created_at=clock.now(),
+        )
+    )
+    dbsession.flush()
+
+    assert services.two_factor.verify(alice, digits) == "recovery"
+
+
+def test_a_wrong_second_factor_code_is_recorded_and_limited_per_account(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    limits = {"second_factor_per_account": "1/hour"}
+    services = ServiceFactory(
+        unit_settings(rate_limits=limits), clock=clock, hasher=hasher
+    ).services(dbsession)
+    alice = services.accounts.create_account(EMAIL, STRONG_PASSWORD)
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+
+    with pytest.raises(InvalidSecondFactorCode):
+        services.two_factor.verify(alice, "000000")
+    with pytest.raises(RateLimited):
+        services.two_factor.verify(alice, "000000")
+    with pytest.raises(InvalidSecondFactorCode):
+        services.two_factor.verify(bob, "000000")
+
+    assert [a for a, _, _ in _recorded(dbsession, events.SECOND_FACTOR_FAILED)] == [
+        alice.id,
+        bob.id,
+    ]
+
+
+def test_a_pending_sign_in_with_a_code_expires_like_one_with_a_passkey(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    _with_an_app(services, alice, clock)
+    fingerprint = password_fingerprint(alice)
+    alice.is_disabled = True
+    dbsession.flush()
+
+    with pytest.raises(SignInFailed) as refused:
+        services.authentication.complete_sign_in(alice.id, fingerprint, "123456")
+    assert str(refused.value) == "Your sign-in has expired. Sign in again."
+
+
+def test_the_authenticator_app_is_given_the_account_and_the_site_by_name(
+    services: Services, alice: Account
+) -> None:
+    uri = services.two_factor.provisioning_uri(alice, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+
+    assert uri == (
+        "otpauth://totp/accounts.example.test:alice%40example.com"
+        "?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=accounts.example.test"
+    )
+
+
+def test_the_qr_code_is_inline_svg_without_an_xml_declaration(services: Services) -> None:
+    svg = services.two_factor.qr_code_svg(
+        "otpauth://totp/x?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "QR"
+    )
+
+    assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
+    assert "<title>QR</title>" in svg

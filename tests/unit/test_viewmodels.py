@@ -29,7 +29,11 @@ from app.viewmodels.base import MAX_FIELD_LENGTH, ViewModelBase, safe_redirect_p
 from app.viewmodels.events import event_row
 from app.viewmodels.passkeys import PasskeyNameViewModel
 from app.viewmodels.sessions import SessionsViewModel
-from app.viewmodels.two_factor import ReauthenticateViewModel
+from app.viewmodels.two_factor import (
+    ReauthenticateViewModel,
+    SecondFactorViewModel,
+    TotpSetupViewModel,
+)
 
 PASSWORD = "correct horse battery staple"
 REPEATED = "The form was sent with a field repeated. Please try again."
@@ -583,3 +587,37 @@ def test_the_confirmation_form_names_the_address_and_needs_the_registration_pass
     )
     assert long.validate() is False
     assert long.error == TOO_LONG
+
+
+def test_the_second_step_form_offers_a_code_by_default_and_needs_one() -> None:
+    default = SecondFactorViewModel.from_request(posted(("code", " 123456 ")))
+    assert default.validate() is True
+    assert default.to_dict() == {"error": None, "use_code": True, "use_passkey": False}
+
+    passkey_only = SecondFactorViewModel.from_request(posted(), False, True)
+    assert passkey_only.to_dict()["use_code"] is False
+    assert passkey_only.to_dict()["use_passkey"] is True
+
+    for pairs, message in [
+        ((("code", "  "),), "Enter the code from your authenticator app, or a recovery code."),
+        ((("code", "1" * 65),), TOO_LONG),
+        ((("code", "1"), ("code", "2")), REPEATED),
+    ]:
+        vm = SecondFactorViewModel.from_request(posted(*pairs))
+        assert vm.validate() is False
+        assert vm.error == message
+
+
+def test_setting_up_the_app_needs_the_code_it_shows() -> None:
+    for pairs, message in [
+        ((("code", " "),), "Enter the 6-digit code the app shows, to check it is set up."),
+        ((("code", "1" * 65),), TOO_LONG),
+        ((("code", "1"), ("code", "2")), REPEATED),
+    ]:
+        vm = TotpSetupViewModel.from_request(posted(*pairs), "ABCDEFGHIJ", "<svg/>")
+        assert vm.validate() is False
+        assert vm.error == message
+
+    ok = TotpSetupViewModel.from_request(posted(("code", "123456")), "ABCDEFGHIJ", "<svg/>")
+    assert ok.validate() is True
+    assert ok.to_dict() == {"error": None, "secret": "ABCD EFGH IJ", "qr_code_svg": "<svg/>"}
