@@ -311,3 +311,35 @@ def test_the_qr_code_is_inline_svg_without_an_xml_declaration(services: Services
 
     assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
     assert "<title>QR</title>" in svg
+
+
+def test_turning_the_app_on_is_recorded_and_its_code_cannot_be_used_again(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    secret = services.two_factor.new_totp_secret()
+    code = pyotp.TOTP(secret).at(clock.now())
+    with pytest.raises(InvalidSecondFactorCode) as refused:
+        services.two_factor.enable_totp(alice, secret, "000000" if code != "000000" else "111111")
+    assert str(refused.value) == (
+        "That code does not match. Check the time on your phone, and type the"
+        " code the app shows now."
+    )
+
+    services.two_factor.enable_totp(alice, secret, code)
+
+    assert _recorded(dbsession, events.SECOND_FACTOR_ADDED) == [
+        (alice.id, None, {"factor": "totp"})
+    ]
+    assert services.two_factor.use_totp_code(alice, code) is False
+
+
+@pytest.mark.parametrize(("steps", "accepted"), [(-2, False), (-1, True), (1, True), (2, False)])
+def test_an_authenticator_code_is_accepted_one_step_either_side_of_now_and_no_further(
+    services: Services, alice: Account, clock: FakeClock, steps: int, accepted: bool
+) -> None:
+    _with_an_app(services, alice, clock)
+    clock.advance(minutes=10)
+    secret = services.two_factor.cipher.decrypt(alice.totp_secret).decode("ascii")
+    code = pyotp.TOTP(secret).at(clock.now(), counter_offset=steps)
+
+    assert services.two_factor.use_totp_code(alice, code) is accepted
