@@ -34,6 +34,10 @@ requires = [
     # Passkeys (WebAuthn ceremonies). app/services/webauthn_protocol.py relies on 3.x's
     # options_to_json, parse_*_credential_json and the counter check it leaves to us.
     "webauthn>=3.0,<4",
+    # Device names from User-Agent strings (uap-core's regexes, with the Rust engine).
+    "ua-parser[regex]>=1.0,<2",
+    # The breached-password check's HTTP client: timeouts and connection reuse.
+    "httpx>=0.27,<1",
 ]
 
 tests_require = [

@@ -30,6 +30,14 @@ class NeedsReauthentication(Denied):
     """Signed in, but too long ago for this: the password is asked again."""
 
 
+class NeedsPasswordChange(Denied):
+    """The password was found in a known breach: it is changed before anything else."""
+
+
+# The one page a signed-in account with a breached password may use.
+PASSWORD_CHANGE_ROUTES = frozenset({"account.change_password"})
+
+
 class NeedsSecondFactor(Denied):
     """An administrator without a second factor, where administrators must have one."""
 
@@ -54,6 +62,10 @@ class SecurityPolicy:
         identity = request.identity
         if identity is None:
             return Denied("not signed in")
+        if identity.password_breached_at is not None:
+            route = request.matched_route.name if request.matched_route else None
+            if route not in PASSWORD_CHANGE_ROUTES:
+                return NeedsPasswordChange("the password is known from a breach")
         if permission == PERMISSION_SIGNED_IN:
             return Allowed("signed in")
         if permission == PERMISSION_RECENTLY_SIGNED_IN:
@@ -85,17 +97,19 @@ class SecurityPolicy:
         current = request.login_session
         if current is not None:
             services.login_sessions.revoke(current)
+        # A browser new to the account is told to its owner.
+        device = services.new_device_alerts.signed_in(account)
         token, login_session = services.login_sessions.start(
             account,
             ip=request.client_ip,
             user_agent=request.user_agent,
             method=kw.get("method", "password"),
+            device_id=device.id,
         )
         request.login_session = login_session
-        device = services.devices.remember(account, services.origin.device_token)
         return [
             self.cookies.header(cookies.AUTH, token, self.max_age_seconds),
-            self.cookies.header(cookies.DEVICE, device, cookies.DEVICE_MAX_AGE_SECONDS),
+            self.cookies.header(cookies.DEVICE, device.token, cookies.DEVICE_MAX_AGE_SECONDS),
         ]
 
     def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:

@@ -30,6 +30,7 @@ ENVIRONMENT_OVERRIDES = {
     "SMTP_USERNAME": "mail.username",
     "SMTP_PASSWORD": "mail.password",
     "SMTP_TLS": "mail.tls",
+    "BREACH_CHECK_URL": "passwords.breach_check_url",
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -131,6 +132,16 @@ class _Reader:
         return limits
 
 
+def read_breach_check_url(read: _Reader) -> str:
+    url = read.text("passwords.breach_check_url", "")
+    if url and not url.startswith(("https://", "http://")):
+        raise SettingsError(
+            "Setting passwords.breach_check_url must be an http(s) address such as"
+            f" https://api.pwnedpasswords.com/range/, not {url!r}."
+        )
+    return url
+
+
 # mail.tls: how the connection to the SMTP server is encrypted. "true" and "false" are
 # the older spellings of starttls and none.
 TLS_MODES = {
@@ -196,6 +207,10 @@ class AppSettings:
     unverified_days: int = 7
     password_min_length: int = 12
     password_min_strength: int = 3
+    # The Pwned Passwords range API ("" turns the check off), and how long a password
+    # waits for its answer before the check is skipped.
+    breach_check_url: str = ""
+    breach_check_timeout_seconds: float = 2.0
     session_idle_minutes: int = 1440
     session_absolute_days: int = 30
     session_max_per_account: int = 20
@@ -252,6 +267,10 @@ class AppSettings:
             unverified_days=read.number("accounts.unverified_days", 7, minimum=1),
             password_min_length=read.number("accounts.password_min_length", 12, minimum=1),
             password_min_strength=read.number("accounts.password_min_strength", 3),
+            breach_check_url=read_breach_check_url(read),
+            breach_check_timeout_seconds=read.decimal(
+                "passwords.breach_check_timeout_seconds", 2.0, minimum=0.1
+            ),
             session_idle_minutes=read.number("sessions.idle_minutes", 1440, minimum=1),
             session_absolute_days=read.number("sessions.absolute_days", 30, minimum=1),
             session_max_per_account=read.number("sessions.max_per_account", 20, minimum=1),

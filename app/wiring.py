@@ -8,6 +8,7 @@ from typing import cast
 from pyramid.config import Configurator
 from pyramid_mailer.mailer import DebugMailer
 
+from .services import user_agents
 from .services.composition import ServiceFactory
 from .services.outbox_sender import OutboxThread, Transport
 from .services.smtp_transport import SMTPTransport
@@ -38,3 +39,5 @@ def includeme(config: Configurator) -> None:
         thread.start()
         atexit.register(thread.stop)
     registry["outbox_thread"] = thread
+    # The device names' regexes compile now, not in the first request that shows one.
+    user_agents.warm_up()

@@ -114,9 +114,14 @@ class Mailbox:
 
         return check
 
-    def to(self, address: str) -> list[CaughtMail]:
+    def to(self, address: str, about: str | None = None) -> list[CaughtMail]:
+        """The messages to this address (whose subject contains `about`, if given)."""
         with self.lock:
-            return [m for m in self.messages if address in m.recipients]
+            return [
+                m
+                for m in self.messages
+                if address in m.recipients and (about is None or about in m.message["Subject"])
+            ]
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[CaughtMail]:
         deadline = time.monotonic() + timeout

@@ -11,7 +11,7 @@ from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app.security import NeedsReauthentication, NeedsSecondFactor
+from app.security import NeedsPasswordChange, NeedsReauthentication, NeedsSecondFactor
 from app.services.errors import RateLimited
 from app.viewmodels.base import safe_redirect_path
 
@@ -37,6 +37,9 @@ def forbidden(exc: HTTPForbidden, request: Any) -> Any:
     if isinstance(exc.result, NeedsReauthentication):
         query = urlencode({"came_from": _page_to_come_back_to(request)})
         return see_other(request, request.page_path("account.reauthenticate") + "?" + query)
+    if isinstance(exc.result, NeedsPasswordChange):
+        # The change-password page says why.
+        return see_other(request, request.page_path("account.change_password"))
     if isinstance(exc.result, NeedsSecondFactor):
         request.session.flash(
             "Administrators must turn on two-factor sign-in before they can use the"

@@ -20,6 +20,7 @@ from .meta import Base
 from .one_time_codes import (
     PURPOSE_CHANGE_EMAIL,
     PURPOSE_INVITE,
+    PURPOSE_NOT_ME,
     PURPOSE_RESET,
     PURPOSE_VERIFY_EMAIL,
     OneTimeCode,
@@ -39,6 +40,7 @@ __all__ = [
     "OutgoingEmail",
     "PURPOSE_CHANGE_EMAIL",
     "PURPOSE_INVITE",
+    "PURPOSE_NOT_ME",
     "PURPOSE_RESET",
     "PURPOSE_VERIFY_EMAIL",
     "RecoveryCode",

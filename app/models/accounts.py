@@ -35,6 +35,9 @@ class Account(Base):
     # The random user handle passkeys carry for this account (WebAuthn's user.id): set
     # with the first passkey, never the email or the id.
     webauthn_user_handle: Mapped[bytes | None] = mapped_column(LargeBinary, unique=True)
+    # When a sign-in found the password in a known breach: until it is changed, every
+    # signed-in page leads to the change-password form. None once it is changed.
+    password_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<Account id={self.id}>"

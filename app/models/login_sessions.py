@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import Account
+from .known_devices import KnownDevice
 from .meta import Base, UTCDateTime
 
 
@@ -27,5 +28,11 @@ class LoginSession(Base):
     # re-authentication), and how they signed in ("password", "password+totp", ...).
     authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sign_in_method: Mapped[str | None] = mapped_column(String(40))
+    # The browser it was signed in from (its device cookie), if still known.
+    known_device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("known_devices.id", ondelete="SET NULL"), index=True
+    )
 
     account: Mapped[Account] = relationship(lazy="joined")
+    # Loaded only by the device list, which asks for it.
+    known_device: Mapped[KnownDevice | None] = relationship(lazy="raise")

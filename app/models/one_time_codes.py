@@ -13,6 +13,8 @@ PURPOSE_RESET = "reset"
 PURPOSE_INVITE = "invite"
 PURPOSE_VERIFY_EMAIL = "verify_email"
 PURPOSE_CHANGE_EMAIL = "change_email"
+# The "this wasn't me" link in the email about a sign-in from a new browser.
+PURPOSE_NOT_ME = "not_me"
 
 
 class OneTimeCode(Base):

@@ -44,6 +44,31 @@ class AccountMail:
         }
         self.outbox.queue(recipient, template, params)
 
+    def new_device(
+        self,
+        recipient: str,
+        when: datetime,
+        device: str,
+        ip: str | None,
+        not_me_link: str,
+        expires_at: datetime,
+    ) -> None:
+        """A sign-in from a browser the account had not seen, with the link to say it
+        was not the owner."""
+        self.outbox.queue(
+            recipient,
+            "new_device",
+            {
+                "email": recipient,
+                "when": when.isoformat(),
+                "device": device,
+                "ip": ip,
+                "link": not_me_link,
+                "expires": expires_at.isoformat(),
+                "site": self.site_url,
+            },
+        )
+
     def password_changed(self, recipient: str, when: datetime, ip: str | None) -> None:
         """The notice after a reset or a change; it holds no secret."""
         self.outbox.queue(

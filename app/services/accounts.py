@@ -10,6 +10,7 @@ from app.models import PURPOSE_INVITE, PURPOSE_RESET, Account, LoginSession, One
 
 from . import audit as events
 from .account_mail import AccountMail
+from .codes import new_code
 from .context import ServiceContext
 from .email_addresses import clean_email, normalize_email
 from .errors import (
@@ -120,8 +121,17 @@ class AccountService:
             raise AccountNotFound()
         account.password_hash = self.passwords.hash_new(plain_text_password, account.email)
         account.password_changed_at = self.clock.now()
+        account.password_breached_at = None
         self.dbsession.flush()
         return account
+
+    def void_password(self, account: Account) -> None:
+        """Replace the password with a random one that nobody knows: whoever knew the
+        old one cannot sign in with it, and only a reset link lets anyone choose one."""
+        account.password_hash = self.passwords.hasher.hash(new_code())
+        account.password_changed_at = self.clock.now()
+        account.password_breached_at = None
+        self.dbsession.flush()
 
     def change_password(
         self,
@@ -181,10 +191,12 @@ class AccountService:
             self.dbsession,
             update(Account)
             .where(*conditions)
-            .values(password_hash=new_hash, password_changed_at=now)
+            .values(password_hash=new_hash, password_changed_at=now, password_breached_at=None)
             .execution_options(synchronize_session=False),
         )
-        self.dbsession.expire(account, ["password_hash", "password_changed_at"])
+        self.dbsession.expire(
+            account, ["password_hash", "password_changed_at", "password_breached_at"]
+        )
         return changed == 1
 
     # Resets and invitations
@@ -243,6 +255,7 @@ class AccountService:
         now = self.clock.now()
         account.password_hash = password_hash
         account.password_changed_at = now
+        account.password_breached_at = None
         if account.email_verified_at is None:
             # The link came by email: using it proves the mailbox.
             account.email_verified_at = now

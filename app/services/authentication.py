@@ -94,6 +94,7 @@ class AuthenticationService:
             self.guesses.succeeded(allowance)
             self.audit.record(events.SIGN_IN_UNCONFIRMED, account.id)
             raise EmailNotConfirmed(account)
+        self._note_if_breached(account, plain_text_password)
         if self.two_factor.has_second_factor(account):
             # No session, nor a counted sign-in, until the second factor passes.
             self.guesses.succeeded(allowance)
@@ -102,6 +103,17 @@ class AuthenticationService:
             raise SignInFailed()
         self.guesses.succeeded(allowance)
         return account
+
+    def _note_if_breached(self, account: Account, plain_text_password: str) -> None:
+        """A right password that is known from a breach still signs in, but the account
+        must change it before anything else (see the security policy). Checked at each
+        sign-in until then: a password can turn up in a breach at any time."""
+        if account.password_breached_at is not None:
+            return
+        if self.passwords.policy.is_breached(plain_text_password):
+            account.password_breached_at = self.clock.now()
+            self.audit.record(events.PASSWORD_BREACHED, account.id)
+            self.dbsession.flush()
 
     def complete_sign_in(self, account_id: int, fingerprint: str, code: str) -> tuple[Account, str]:
         """The second step: the code of a second factor, for the sign-in whose password

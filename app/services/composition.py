@@ -15,7 +15,13 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import PURPOSE_CHANGE_EMAIL, PURPOSE_INVITE, PURPOSE_RESET, PURPOSE_VERIFY_EMAIL
+from app.models import (
+    PURPOSE_CHANGE_EMAIL,
+    PURPOSE_INVITE,
+    PURPOSE_NOT_ME,
+    PURPOSE_RESET,
+    PURPOSE_VERIFY_EMAIL,
+)
 from app.settings import AppSettings
 
 from .account_mail import AccountMail
@@ -23,12 +29,14 @@ from .accounts import AccountService
 from .admin import AccountAdminService
 from .audit import AuditLog, RequestOrigin
 from .authentication import AuthenticationService
+from .breached_passwords import BreachedPasswords
 from .clock import Clock, SystemClock
 from .context import ServiceContext
 from .email_changes import EmailChangeService
 from .known_devices import KnownDeviceService
 from .login_sessions import LoginSessionService, SessionPolicy
 from .mail_templates import MailTemplates
+from .new_device_alerts import NOT_ME_LINK_LIFETIME, NewDeviceAlerts
 from .one_time_codes import CodePolicy, OneTimeCodeService
 from .outbox import Outbox, outbox_cipher
 from .outbox_sender import OutboxSender, Transport
@@ -55,11 +63,20 @@ class ServiceFactory:
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
+        # One client per process, keeping its connections to the service open.
+        self.breaches = (
+            BreachedPasswords(
+                settings.breach_check_url, timeout=settings.breach_check_timeout_seconds
+            )
+            if settings.breach_check_url
+            else None
+        )
         self.passwords = Passwords(
             hasher=hasher or PasswordHasher(),
             policy=PasswordPolicy(
                 min_length=settings.password_min_length,
                 min_strength=settings.password_min_strength,
+                breaches=self.breaches,
             ),
         )
         self.rate_limiter = rate_limiter or RateLimiter(
@@ -87,6 +104,7 @@ class ServiceFactory:
                 PURPOSE_INVITE: timedelta(days=settings.invite_code_days),
                 PURPOSE_VERIFY_EMAIL: timedelta(days=settings.verify_email_days),
                 PURPOSE_CHANGE_EMAIL: timedelta(days=settings.verify_email_days),
+                PURPOSE_NOT_ME: NOT_ME_LINK_LIFETIME,
             },
             base_url=settings.base_url,
             log_links=settings.log_reset_links,
@@ -235,6 +253,19 @@ class Services:
             self.login_sessions,
             self.mail,
             self.guesses,
+        )
+
+    @cached_property
+    def new_device_alerts(self) -> NewDeviceAlerts:
+        return NewDeviceAlerts(
+            self.context,
+            self.devices,
+            self.codes,
+            self.mail,
+            self.accounts,
+            self.login_sessions,
+            self.two_factor,
+            self.passkeys,
         )
 
     @cached_property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,12 @@ def usable_token(token: str | None) -> str | None:
     return token
 
 
+class RememberedDevice(NamedTuple):
+    token: str
+    id: int
+    is_new: bool
+
+
 class KnownDeviceService:
     def __init__(self, dbsession: Session, clock: Clock) -> None:
         self.dbsession = dbsession
@@ -38,10 +46,10 @@ class KnownDeviceService:
         )
         return found is not None
 
-    def remember(self, account: Account, token: str | None) -> str:
-        """Record a sign-in from this browser; returns the token its cookie should hold:
-        its own, or a new one if it had none (one token per browser, whatever the
-        accounts it signs in to)."""
+    def remember(self, account: Account, token: str | None) -> RememberedDevice:
+        """Record a sign-in from this browser: its token (its own, or a new one if it had
+        none: one token per browser, whatever the accounts it signs in to), its row, and
+        whether the account had not seen it before."""
         token = usable_token(token) or new_code()
         now = self.clock.now()
         values = {
@@ -51,15 +59,26 @@ class KnownDeviceService:
             "last_seen_at": now,
         }
         unique = [KnownDevice.account_id, KnownDevice.token_hash]
-        if insert_unless_present(self.dbsession, KnownDevice, values, unique) is None:
-            self.dbsession.execute(
-                update(KnownDevice)
-                .where(KnownDevice.account_id == account.id)
-                .where(KnownDevice.token_hash == values["token_hash"])
-                .values(last_seen_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        return token
+        device_id = insert_unless_present(self.dbsession, KnownDevice, values, unique)
+        if device_id is not None:
+            return RememberedDevice(token, device_id, is_new=True)
+        device_id = self.dbsession.scalar(
+            update(KnownDevice)
+            .where(KnownDevice.account_id == account.id)
+            .where(KnownDevice.token_hash == values["token_hash"])
+            .values(last_seen_at=now)
+            .returning(KnownDevice.id)
+            .execution_options(synchronize_session=False)
+        )
+        assert device_id is not None
+        return RememberedDevice(token, device_id, is_new=False)
+
+    def knows_any(self, account_id: int) -> bool:
+        """Whether any browser has signed in to the account before (and is still known)."""
+        found = self.dbsession.scalar(
+            select(KnownDevice.id).where(KnownDevice.account_id == account_id).limit(1)
+        )
+        return found is not None
 
     def forget_all(self, account_id: int) -> None:
         """No browser is known to the account any more."""

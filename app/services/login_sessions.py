@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.models import Account, LoginSession
 
@@ -47,9 +47,11 @@ class LoginSessionService:
         ip: str | None,
         user_agent: str | None,
         method: str = "password",
+        device_id: int | None = None,
     ) -> tuple[str, LoginSession]:
         """A new session with a fresh random token; the token goes in the cookie only.
-        `method` says how the person signed in ("password", "password+totp", ...)."""
+        `method` says how the person signed in ("password", "password+totp", ...), and
+        device_id which known browser it was."""
         token = new_code()
         now = self.clock.now()
         login_session = LoginSession(
@@ -59,6 +61,7 @@ class LoginSessionService:
             last_seen_at=now,
             authenticated_at=now,
             sign_in_method=method,
+            known_device_id=device_id,
             ip=ip,
             user_agent=clean_text(user_agent, MAX_USER_AGENT_LENGTH),
         )
@@ -155,6 +158,7 @@ class LoginSessionService:
         sessions = self.dbsession.scalars(
             select(LoginSession)
             .where(LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None))
+            .options(selectinload(LoginSession.known_device))
             .order_by(LoginSession.last_seen_at.desc())
         ).all()
         return [s for s in sessions if not self.is_expired(s, now)]

@@ -65,6 +65,18 @@ def _moved(params: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _new_device(params: Mapping[str, Any]) -> dict[str, Any]:
+    when = datetime.fromisoformat(params["when"])
+    return {
+        "email": params["email"],
+        "when": when.strftime("%Y-%m-%d %H:%M UTC"),
+        "device": params["device"],
+        "ip": params.get("ip") or "an unknown address",
+        "link": params["link"],
+        "site": params["site"],
+    }
+
+
 def _security(params: Mapping[str, Any]) -> dict[str, Any]:
     when = datetime.fromisoformat(params["when"])
     return {
@@ -92,6 +104,7 @@ EMAILS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
     "recovery_codes_renewed": ("New recovery codes were made", _security),
     "passkey_added": ("A passkey was added to your account", _security),
     "passkey_removed": ("A passkey was removed from your account", _security),
+    "new_device": ("A new sign-in to your account", _new_device),
 }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, bindparam, select, update
 from app.models import (
     PURPOSE_CHANGE_EMAIL,
     PURPOSE_INVITE,
+    PURPOSE_NOT_ME,
     PURPOSE_RESET,
     PURPOSE_VERIFY_EMAIL,
     Account,
@@ -46,6 +47,7 @@ LINK_PATHS = {
     PURPOSE_INVITE: "/account/reset_password/",
     PURPOSE_VERIFY_EMAIL: "/account/verify_email/",
     PURPOSE_CHANGE_EMAIL: "/account/confirm_email/",
+    PURPOSE_NOT_ME: "/account/not_me/",
 }
 
 
@@ -242,13 +244,19 @@ class OneTimeCodeService:
         return record
 
     def spend_open(self, account_id: int) -> int:
-        """Mark every unused code of the account used, so none of them works any more."""
+        """Mark every unused code of the account used, so none of them works any more;
+        except the "this wasn't me" links, which must outlive a password change made by
+        whoever signed in."""
         # Records checked earlier in this unit of work would now be out of date.
         self._checked.clear()
         changed = rows_changed(
             self.dbsession,
             update(OneTimeCode)
-            .where(OneTimeCode.account_id == account_id, OneTimeCode.used_at.is_(None))
+            .where(
+                OneTimeCode.account_id == account_id,
+                OneTimeCode.used_at.is_(None),
+                OneTimeCode.purpose != PURPOSE_NOT_ME,
+            )
             .values(used_at=self.clock.now())
             .execution_options(synchronize_session=False),
         )

@@ -1,9 +1,11 @@
-"""The one password policy: length, no email, and a strength estimate (zxcvbn)."""
+"""The one password policy: length, no email, a strength estimate (zxcvbn), and not a
+password known from a breach (Pwned Passwords, when configured)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .breached_passwords import BreachedPasswords
 from .errors import PasswordRejected
 from .password_hashing import MAX_PASSWORD_LENGTH, normalize_password
 from .password_strength import FALLBACK_WARNING, estimate_strength
@@ -14,13 +16,15 @@ class PasswordPolicy:
     min_length: int = 12
     max_length: int = MAX_PASSWORD_LENGTH
     min_strength: int = 3
+    breaches: BreachedPasswords | None = None
 
     def check(self, password: str, email: str | None = None) -> None:
         """Raise PasswordRejected unless the password may be used for this account.
 
         The cheap checks come first: length is counted in code points after NFKC, and a
         megabyte of text is refused before anything else. The strength estimate comes
-        last, and costs a bounded time whatever the password (password_strength.py)."""
+        next, and costs a bounded time whatever the password (password_strength.py); the
+        breach check last, as it waits on another service (at most its timeout)."""
         if len(password) > self.max_length * 4:
             raise PasswordRejected(f"Use at most {self.max_length} characters.")
         normalized = normalize_password(password)
@@ -33,12 +37,26 @@ class PasswordPolicy:
             raise PasswordRejected("The password contains a character that cannot be used.")
         if email and normalized.strip().lower() == email.strip().lower():
             raise PasswordRejected("Do not use your email address as your password.")
-        if self.min_strength <= 0:
-            return
-        inputs = [email, email.split("@")[0]] if email else []
-        estimate = estimate_strength(normalized, inputs)
-        if estimate.score < self.min_strength:
-            reason = estimate.warning or FALLBACK_WARNING
-            suggestions = " ".join(estimate.suggestions)
-            message = f"{reason.rstrip('.')}." + (f" {suggestions}" if suggestions else "")
-            raise PasswordRejected(message)
+        if self.min_strength > 0:
+            inputs = [email, email.split("@")[0]] if email else []
+            estimate = estimate_strength(normalized, inputs)
+            if estimate.score < self.min_strength:
+                reason = estimate.warning or FALLBACK_WARNING
+                suggestions = " ".join(estimate.suggestions)
+                message = f"{reason.rstrip('.')}." + (f" {suggestions}" if suggestions else "")
+                raise PasswordRejected(message)
+        if self.is_breached(normalized):
+            raise PasswordRejected(BREACHED_MESSAGE)
+
+    def is_breached(self, password: str) -> bool:
+        """Whether the password is known from a breach; False when the check is off or
+        the service did not answer in time."""
+        if self.breaches is None:
+            return False
+        return bool(self.breaches.times_seen(normalize_password(password)))
+
+
+BREACHED_MESSAGE = (
+    "This password appears in a list of passwords leaked from other sites, which"
+    " attackers try first. Choose a different one."
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pyramid.request import Request
@@ -12,6 +12,9 @@ from app.models import LoginSession
 from app.services.user_agents import describe_user_agent
 
 from .base import ViewModelBase
+
+# A session started within this of its browser's first sign-in was that first sign-in.
+FIRST_SIGN_IN_SLACK = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,10 @@ class DeviceRow:
     signed_in_at: datetime
     last_seen_at: datetime
     is_current: bool
+    # The browser it came from (its device cookie): when the account first saw it, and
+    # whether this session was its first sign-in; None if the browser is forgotten.
+    browser_known_since: datetime | None
+    new_browser: bool
 
 
 class SessionsViewModel(ViewModelBase):
@@ -35,6 +42,11 @@ class SessionsViewModel(ViewModelBase):
                 signed_in_at=s.created_at,
                 last_seen_at=s.last_seen_at,
                 is_current=s.id == current_id,
+                browser_known_since=s.known_device.first_seen_at if s.known_device else None,
+                new_browser=bool(
+                    s.known_device
+                    and s.known_device.first_seen_at >= s.created_at - FIRST_SIGN_IN_SLACK
+                ),
             )
             for s in sessions
         ]

@@ -56,6 +56,15 @@ def sign_out(client: webtest.TestApp) -> Any:
     return form_by_action(page, "/account/logout").submit(status=303)
 
 
+def change_password(client: webtest.TestApp, current: str, new: str, status: int = 303) -> Any:
+    page = client.get("/account/change_password")
+    form = form_by_action(page, "/account/change_password")
+    form["current_password"] = current
+    form["password"] = new
+    form["confirm_password"] = new
+    return form.submit(status=status)
+
+
 def forgot_password(client: webtest.TestApp, email: str, status: int = 303) -> Any:
     page = client.get("/account/forgot_password")
     form = form_by_action(page, "/account/forgot_password")
@@ -103,3 +112,13 @@ def create_account(wsgi_app: Any, email: str, password: str | None, confirmed: b
 def db(wsgi_app: Any) -> Session:
     """A fresh session on the app's database, for looking at what a request did."""
     return wsgi_app.registry["dbsession_factory"]()
+
+
+def invitation_code(wsgi_app: Any, email: str) -> str:
+    """The code of a new invitation link for the (invited) account with this address."""
+    from app.models import Account
+
+    with db(wsgi_app) as session, session.begin():
+        account = session.query(Account).filter_by(email=email).one()
+        link = account_service(wsgi_app, session).create_invitation_link(account)
+    return link.rsplit("/", 1)[1]

@@ -12,6 +12,7 @@ from app.models import Account, LoginSession
 from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
 from ..support import form_by_action
 from .flows import (
+    change_password,
     choose_password,
     create_account,
     db,
@@ -41,19 +42,10 @@ def _is_anonymous(client) -> bool:
     return response.status_int == 303 and urlsplit(response.location).path == "/account/signin"
 
 
-def _change_password(client, current: str, new: str, status: int = 303):
-    page = client.get("/account/change_password")
-    form = form_by_action(page, "/account/change_password")
-    form["current_password"] = current
-    form["password"] = new
-    form["confirm_password"] = new
-    return form.submit(status=status)
-
-
 def test_changing_the_password_needs_the_current_one(wsgi_app):
     create_account(wsgi_app, ALICE, STRONG_PASSWORD)
     client = _signed_in(wsgi_app)
-    refused = _change_password(client, "not my password at all", OTHER_PASSWORD, status=400)
+    refused = change_password(client, "not my password at all", OTHER_PASSWORD, status=400)
     assert "current password is not correct" in refused.text
     sign_in(new_client(wsgi_app), ALICE, STRONG_PASSWORD)
     sign_in(new_client(wsgi_app), ALICE, OTHER_PASSWORD, status=400)
@@ -63,13 +55,13 @@ def test_changing_the_password_ends_other_sessions_and_keeps_this_one(wsgi_app, 
     create_account(wsgi_app, ALICE, STRONG_PASSWORD)
     laptop = _signed_in(wsgi_app)
     phone = _signed_in(wsgi_app, IPHONE, ip="198.51.100.20")
-    _change_password(laptop, STRONG_PASSWORD, OTHER_PASSWORD)
+    change_password(laptop, STRONG_PASSWORD, OTHER_PASSWORD)
     assert laptop.get("/account").status_int == 200
     assert _is_anonymous(phone)
     sign_in(new_client(wsgi_app), ALICE, OTHER_PASSWORD)
 
     deliver_mail(wsgi_app)
-    [notice] = smtp_server.mailbox.to(ALICE)
+    [notice] = smtp_server.mailbox.to(ALICE, about="password")
     assert notice.message["Subject"] == "Your password was changed"
     assert STRONG_PASSWORD not in notice.text and OTHER_PASSWORD not in notice.text
 
@@ -79,7 +71,7 @@ def test_a_password_change_spends_an_open_reset_code(wsgi_app, smtp_server):
     forgot_password(new_client(wsgi_app), ALICE)
     deliver_mail(wsgi_app)
     code = smtp_server.mailbox.to(ALICE)[0].link_code
-    _change_password(_signed_in(wsgi_app), STRONG_PASSWORD, OTHER_PASSWORD)
+    change_password(_signed_in(wsgi_app), STRONG_PASSWORD, OTHER_PASSWORD)
     assert "already been used" in open_link(new_client(wsgi_app), code, status=400).text
 
 
@@ -90,7 +82,7 @@ def test_a_reset_ends_every_session_of_the_account(wsgi_app, smtp_server):
     stranger = new_client(wsgi_app)
     forgot_password(stranger, ALICE)
     deliver_mail(wsgi_app)
-    open_link(stranger, smtp_server.mailbox.to(ALICE)[0].link_code)
+    open_link(stranger, smtp_server.mailbox.to(ALICE, about="Reset")[0].link_code)
     choose_password(stranger, OTHER_PASSWORD)
     assert _is_anonymous(laptop) and _is_anonymous(phone) and _is_anonymous(stranger)
 

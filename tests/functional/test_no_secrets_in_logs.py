@@ -34,11 +34,14 @@ CANARY_DEVICE = "canaryDEVICEcanaryDEVICEcanaryDEVICEcanary"
 def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
     make_app, app_settings, smtp_server, monkeypatch, caplog
 ):
-    issued = iter(
-        [CANARY_CONFIRM, CANARY_TOKEN, CANARY_DEVICE, CANARY_CODE]
-        + [f"canaryX{i:036d}" for i in range(20)]
+    planned = iter(
+        [CANARY_CONFIRM, CANARY_DEVICE, CANARY_TOKEN, CANARY_CODE]
+        + [f"canaryX{i:036d}" for i in range(30)]
     )
-    monkeypatch.setattr(codes.secrets, "token_urlsafe", lambda n: next(issued))
+    issued: list[str] = []
+    monkeypatch.setattr(
+        codes.secrets, "token_urlsafe", lambda n: issued.append(next(planned)) or issued[-1]
+    )
     wsgi_app = make_app(app_settings)
     email = "canary@example.com"
 
@@ -46,7 +49,7 @@ def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
         try:
             client = new_client(wsgi_app)
-            # The confirmation code, then the session token and the browser's device token.
+            # The confirmation code, then the browser's device token and the session token.
             register(client, email, CANARY_PASSWORD)
             deliver_mail(wsgi_app)
             confirm_email(client, CANARY_CONFIRM, CANARY_PASSWORD)
@@ -69,6 +72,9 @@ def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
             form["password"] = form["confirm_password"] = CANARY_CHANGED_PASSWORD
             form.submit(status=303)
             client.get("/account/activity")
+            # Another browser: a device token, a session token, and the "this wasn't me"
+            # code in the email to the owner.
+            sign_in(new_client(wsgi_app), email, CANARY_CHANGED_PASSWORD)
             deliver_mail(wsgi_app)
             create_account(wsgi_app, "other@example.com", None)
         finally:
@@ -92,10 +98,12 @@ def test_no_password_code_or_session_token_reaches_a_log_or_the_database(
         CANARY_CODE,
         CANARY_CONFIRM,
         CANARY_TOKEN,
-        CANARY_DEVICE,
+        *issued,
     ]
     for secret in secrets_used:
         assert secret not in app_logs, secret
         assert secret not in database, secret
     # The emailed code did reach the mailbox, so the flows really used it.
     assert any(CANARY_CODE in m.text for m in smtp_server.mailbox.messages)
+    not_me = [m.link_code for m in smtp_server.mailbox.messages if "/not_me/" in m.text]
+    assert len(not_me) == 1 and not_me[0] in issued
