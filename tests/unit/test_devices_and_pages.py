@@ -20,8 +20,8 @@ def test_a_browser_is_known_only_to_the_accounts_it_signed_in_to(
     services: Services, alice: Account
 ) -> None:
     bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
-    alices_browser = services.devices.remember(alice, None)
-    bobs_browser = services.devices.remember(bob, None)
+    alices_browser = services.devices.remember(alice, None).token
+    bobs_browser = services.devices.remember(bob, None).token
 
     assert services.devices.is_known(alice.id, alices_browser) is True
     assert services.devices.is_known(alice.id, bobs_browser) is False

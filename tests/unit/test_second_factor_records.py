@@ -113,7 +113,7 @@ def test_failed_reauthentications_use_up_the_browsers_own_allowance(
     factory = ServiceFactory(unit_settings(rate_limits=limits), clock=clock, hasher=hasher)
     setup = factory.services(dbsession)
     alice = setup.accounts.create_account(EMAIL, STRONG_PASSWORD, email_verified=True)
-    token = setup.devices.remember(alice, None) if known else None
+    token = setup.devices.remember(alice, None).token if known else None
     owner = _browser(factory, dbsession, token)
 
     for _ in range(2):

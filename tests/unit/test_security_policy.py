@@ -17,9 +17,11 @@ def test_the_authenticated_userid_is_the_signed_in_accounts_id() -> None:
 
 def test_permissions_follow_who_is_signed_in() -> None:
     anonymous = SimpleNamespace(identity=None)
-    user = SimpleNamespace(identity=SimpleNamespace(id=1, is_admin=False))
+    user = SimpleNamespace(
+        identity=SimpleNamespace(id=1, is_admin=False, password_breached_at=None)
+    )
     admin = SimpleNamespace(
-        identity=SimpleNamespace(id=2, is_admin=True),
+        identity=SimpleNamespace(id=2, is_admin=True, password_breached_at=None),
         services=SimpleNamespace(two_factor=SimpleNamespace(has_second_factor=lambda a: True)),
     )
 
