@@ -5,12 +5,15 @@ BIN := $(VENV)/bin
 TEST_DB ?=
 # Test processes running at once (pytest-xdist): one per core; 0 runs them in this process.
 TEST_WORKERS ?= auto
+# make run: the settings file and the port (app.base_url follows the port).
+INI ?= development.ini
+PORT ?= 6543
 
 .PHONY: run test lint format migrate bench clean mutate
 
 run: $(VENV)/.app-installed var
-	$(BIN)/alembic -c development.ini upgrade head
-	$(BIN)/pserve development.ini
+	$(BIN)/alembic -c $(INI) upgrade head
+	PORT=$(PORT) $(BIN)/pserve $(INI) http_port=$(PORT)
 
 test: $(VENV)/.testing-installed
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(if $(TEST_DB),--db=$(TEST_DB)) $(PYTEST_ARGS)
@@ -25,7 +28,7 @@ format: $(VENV)/.testing-installed
 	$(BIN)/ruff check --fix .
 
 migrate: $(VENV)/.app-installed var
-	$(BIN)/alembic -c development.ini upgrade head
+	$(BIN)/alembic -c $(INI) upgrade head
 
 var:
 	mkdir -p var/mail

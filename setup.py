@@ -1,4 +1,4 @@
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 requires = [
     "pyramid>=2.0,<3",
@@ -65,9 +65,11 @@ setup(
     version="0.1.0",
     description="Accounts with sign-in and password reset by one-time emailed codes",
     python_requires=">=3.11",
-    packages=find_packages(exclude=["tests", "tests.*"]),
+    # The template and static folders are data of the app package, declared as such
+    # (namespace packages), so that setuptools installs them without warnings.
+    packages=find_namespace_packages(include=["app", "app.*"]),
     include_package_data=True,
-    package_data={"app": ["templates/**/*.pt", "static/*"]},
+    package_data={"app.templates": ["*/*.pt"], "app.static": ["*"]},
     zip_safe=False,
     install_requires=requires,
     extras_require={"testing": tests_require},

@@ -6,7 +6,7 @@ from pyramid.paster import get_appsettings, setup_logging
 
 from app.models import get_engine
 from app.models.meta import Base
-from app.settings import apply_environment
+from app.settings import INI_VARIABLES, apply_environment
 
 config = context.config
 
@@ -20,7 +20,9 @@ def _settings() -> dict:
     url = config.attributes.get("sqlalchemy.url")
     if url:
         return {"sqlalchemy.url": url}
-    return apply_environment(get_appsettings(config.config_file_name, name="main"))
+    return apply_environment(
+        get_appsettings(config.config_file_name, name="main", options=INI_VARIABLES)
+    )
 
 
 def run_migrations_offline() -> None:

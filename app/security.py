@@ -107,8 +107,12 @@ class SecurityPolicy:
             device_id=device.id,
         )
         request.login_session = login_session
+        # "Remember me" unchecked: the cookie ends with the browser (the session still
+        # ends after the idle limit on the server); checked: it lasts as long as the
+        # session may.
+        max_age = self.max_age_seconds if kw.get("persistent", True) else None
         return [
-            self.cookies.header(cookies.AUTH, token, self.max_age_seconds),
+            self.cookies.header(cookies.AUTH, token, max_age),
             self.cookies.header(cookies.DEVICE, device.token, cookies.DEVICE_MAX_AGE_SECONDS),
         ]
 

@@ -35,6 +35,10 @@ ENVIRONMENT_OVERRIDES = {
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+# Variables the .ini files may use, for readers that are not given them: development.ini
+# serves on %(http_port)s, which `make run` passes to pserve (PORT).
+INI_VARIABLES = {"http_port": os.environ.get("PORT", "6543")}
+
 
 class SettingsError(Exception):
     """A setting is missing or unusable; start-up stops with this message."""
@@ -200,6 +204,8 @@ class AppSettings:
     trusted_proxies: tuple[Network, ...] = ()
     reload_templates: bool = False
     allow_registration: bool = True
+    # Whom the owner of a disabled account is told to contact.
+    support_contact: str = "the site's administrator"
     reset_code_minutes: int = 60
     invite_code_days: int = 7
     require_verified_email: bool = True
@@ -260,6 +266,7 @@ class AppSettings:
             trusted_proxies=read.networks("app.trusted_proxies"),
             reload_templates=read.flag("pyramid.reload_templates", False),
             allow_registration=read.flag("accounts.allow_registration", True),
+            support_contact=read.text("accounts.support_contact", "the site's administrator"),
             reset_code_minutes=read.number("accounts.reset_code_minutes", 60, minimum=1),
             invite_code_days=read.number("accounts.invite_code_days", 7, minimum=1),
             require_verified_email=read.flag("accounts.require_verified_email", True),

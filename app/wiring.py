@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import atexit
-from typing import cast
 
 from pyramid.config import Configurator
-from pyramid_mailer.mailer import DebugMailer
 
 from .services import user_agents
 from .services.composition import ServiceFactory
+from .services.file_transport import FileTransport
 from .services.outbox_sender import OutboxThread, Transport
 from .services.smtp_transport import SMTPTransport
 from .settings import AppSettings
@@ -17,7 +16,7 @@ from .settings import AppSettings
 
 def make_transport(app_settings: AppSettings) -> Transport:
     if app_settings.mail_transport == "file":
-        return cast(Transport, DebugMailer(app_settings.mail_file_directory))
+        return FileTransport(app_settings.mail_file_directory)
     return SMTPTransport(app_settings.smtp)
 
 

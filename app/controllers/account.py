@@ -17,7 +17,7 @@ from app.services.errors import (
     SecondFactorRequired,
     SignInFailed,
 )
-from app.viewmodels.account import SignInViewModel
+from app.viewmodels.account import PREFILL_KEY, SignInViewModel
 
 from .base import ControllerBase, see_other, start_session
 from .second_factor import keep_pending_sign_in
@@ -60,13 +60,14 @@ class AccountController(ControllerBase):
         except SignInFailed as exc:
             return self.form_error(vm, exc)
         except SecondFactorRequired as exc:
-            return keep_pending_sign_in(self.request, exc, vm.came_from)
+            return keep_pending_sign_in(self.request, exc, vm.came_from, vm.remember_me)
         except EmailNotConfirmed as exc:
             # Only the right password gets here: this says nothing to anyone else.
             self.services.registration.send_another_link(exc.account)
             self.request.override_renderer = "app:templates/account/confirm_first.pt"
             return {"email": exc.account.email}
-        return start_session(self.request, account, vm.came_from)
+        self.request.pending_codes.drop(self.request.session, PREFILL_KEY)
+        return start_session(self.request, account, vm.came_from, persistent=vm.remember_me)
 
     @view_config(route_name="account.logout", request_method="POST")
     def logout_post(self) -> Response:
@@ -75,7 +76,8 @@ class AccountController(ControllerBase):
             self.services.audit.record(events.SIGN_OUT, identity.id)
         headers = forget(self.request)
         self.request.session.invalidate()
-        return see_other(self.request, self.request.page_path("home"), headers)
+        self.flash("You are signed out.")
+        return see_other(self.request, self.request.page_path("account.signin"), headers)
 
     @view_config(route_name="account.logout", request_method="GET")
     def logout_get(self) -> HTTPMethodNotAllowed:

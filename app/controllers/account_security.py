@@ -18,8 +18,10 @@ from app.services.errors import (
     RateLimited,
     WrongCurrentPassword,
 )
+from app.services.user_agents import describe_user_agent
 from app.viewmodels.account import ChangePasswordViewModel
-from app.viewmodels.activity import ActivityViewModel, page_number
+from app.viewmodels.activity import ActivityViewModel
+from app.viewmodels.pages import page_number
 from app.viewmodels.sessions import SessionsViewModel
 
 from .base import ControllerBase, see_other
@@ -84,15 +86,23 @@ class AccountSecurityController(ControllerBase):
     @view_config(route_name="account.sessions.revoke", request_method="POST")
     def revoke(self) -> Response:
         session_id = int(self.request.matchdict["id"])  # the route allows 1-9 digits only
-        if not self.services.login_sessions.revoke_by_id(self.account.id, session_id):
+        target = self.services.login_sessions.find_live(self.account.id, session_id)
+        if target is None or not self.services.login_sessions.revoke_by_id(
+            self.account.id, session_id
+        ):
             # Not one of this account's live sessions: say nothing about other accounts.
             raise HTTPNotFound()
         self.services.audit.record(events.SESSION_REVOKED, self.account.id, session_id=session_id)
         if session_id == self.current_session_id:
             headers = forget(self.request)
             self.request.session.invalidate()
+            self.flash("You are signed out.")
             return see_other(self.request, self.request.page_path("account.signin"), headers)
-        self.flash("That device has been signed out.")
+        when = target.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        self.flash(
+            f"{describe_user_agent(target.user_agent)}, signed in {when}"
+            f" from {target.ip or 'an unknown address'}, has been signed out."
+        )
         return see_other(self.request, self.request.page_path("account.sessions"))
 
     @view_config(route_name="account.sessions.revoke_others", request_method="POST")

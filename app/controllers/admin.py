@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +14,14 @@ from pyramid.view import view_config, view_defaults
 from app.models import Account
 from app.security import PERMISSION_ADMIN, PERMISSION_ADMIN_ACTION
 from app.services.errors import AdminActionRefused, EmailTaken, InvalidEmail
-from app.viewmodels.activity import page_number
-from app.viewmodels.admin import AccountDetailViewModel, AccountListViewModel, NewAccountViewModel
+from app.viewmodels.admin import (
+    AccountDetailViewModel,
+    AccountListViewModel,
+    AccountSearch,
+    NewAccountViewModel,
+    account_row,
+)
+from app.viewmodels.pages import page_number
 
 from .base import ControllerBase, see_other
 
@@ -33,10 +40,16 @@ class AdminController(ControllerBase):
         renderer="app:templates/admin/accounts.pt",
     )
     def accounts_list(self) -> dict[str, Any]:
-        query, page = AccountListViewModel.search_from(self.request)
+        search = AccountSearch.from_request(self.request)
         admin = self.services.admin
-        result = admin.list_accounts(query, page)
-        return AccountListViewModel(self.request, result, admin.clean_query(query)).to_dict()
+        search = dataclasses.replace(search, query=admin.clean_query(search.query))
+        result = admin.list_accounts(
+            search.query, search.page, status=search.status or None, sort=search.sort
+        )
+        vm = AccountListViewModel(self.request, result, search)
+        if vm.past_the_end:
+            self.request.response.status = 404
+        return vm.to_dict()
 
     @view_config(
         route_name="admin.accounts.new",
@@ -70,9 +83,29 @@ class AdminController(ControllerBase):
         account = self._account()
         events = self.services.audit.for_account(account.id, page=page_number(self.request))
         two_factor = self.services.two_factor.has_second_factor(account)
-        return AccountDetailViewModel(self.request, account, events, two_factor).to_dict()
+        actor_ids = {e.actor_id for e in events.items if e.actor_id is not None}
+        actors = self.services.admin.emails_by_id(actor_ids)
+        return AccountDetailViewModel(self.request, account, events, two_factor, actors).to_dict()
 
     # One view per action; any other {action} matches none of them and is a 404.
+
+    @view_config(
+        route_name=ACTION,
+        match_param="action=disable",
+        request_method="GET",
+        renderer="app:templates/admin/confirm_disable.pt",
+        permission=PERMISSION_ADMIN_ACTION,
+    )
+    def disable_confirm(self) -> Any:
+        """Disabling signs the owner out everywhere: it is confirmed on a page of its own."""
+        account = self._account()
+        if account.is_disabled:
+            return self._back_to(account)
+        return {
+            "row": account_row(account),
+            "is_self": account.id == self.admin.id,
+            "sessions": len(self.services.login_sessions.list_active(account.id)),
+        }
 
     @view_config(
         route_name=ACTION,

@@ -30,7 +30,7 @@ class ControllerBase:
         """The form again, with status 400 and the error (the view model's own, or the
         refusal a service raised)."""
         if error is not None:
-            vm.error = str(error)
+            vm.refused(error)
         self.request.response.status = 400
         return vm.to_dict()
 
@@ -64,16 +64,21 @@ def see_other(
 
 
 def start_session(
-    request: AppRequest, account: Account, destination: str, method: str = "password"
+    request: AppRequest,
+    account: Account,
+    destination: str,
+    method: str = "password",
+    persistent: bool = True,
 ) -> Response:
     """Sign the browser in (a new server-side session and its cookie) and redirect."""
-    return see_other(request, destination, sign_in_headers(request, account, method))
+    return see_other(request, destination, sign_in_headers(request, account, method, persistent))
 
 
 def sign_in_headers(
-    request: AppRequest, account: Account, method: str = "password"
+    request: AppRequest, account: Account, method: str = "password", persistent: bool = True
 ) -> list[tuple[str, str]]:
-    """Start a new server-side session for the account: the cookies to set. A fresh CSRF
-    token too: nothing an attacker saw before sign-in stays valid."""
+    """Start a new server-side session for the account: the cookies to set (a cookie
+    that outlives the browser only if `persistent`, "remember me"). A fresh CSRF token
+    too: nothing an attacker saw before sign-in stays valid."""
     new_csrf_token(request)
-    return remember(request, account.id, account=account, method=method)
+    return remember(request, account.id, account=account, method=method, persistent=persistent)

@@ -45,7 +45,9 @@ class PasskeySignInController(ControllerBase):
                 "Confirm your email address first: we have sent you a new link.",
                 403,
             )
-        headers = sign_in_headers(self.request, account, method="passkey")
+        headers = sign_in_headers(
+            self.request, account, method="passkey", persistent=vm.remember_me
+        )
         return ceremonies.go_to(self.request, vm.next, headers)
 
     # The second step, after the right password.
@@ -85,7 +87,12 @@ class PasskeySignInController(ControllerBase):
         except SignInFailed:
             return self._expired()
         self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
-        headers = sign_in_headers(self.request, account, method="password+passkey")
+        headers = sign_in_headers(
+            self.request,
+            account,
+            method="password+passkey",
+            persistent=bool(pending.get("remember")),
+        )
         return ceremonies.go_to(self.request, pending["next"], headers)
 
     def _expired(self) -> Response:

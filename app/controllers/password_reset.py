@@ -9,7 +9,11 @@ from pyramid.view import view_config, view_defaults
 
 from app.models import PURPOSE_INVITE
 from app.services.errors import CodeInvalid, PasswordRejected, RateLimited
-from app.viewmodels.account import ForgotPasswordViewModel, ResetPasswordViewModel
+from app.viewmodels.account import (
+    PREFILL_KEY,
+    ForgotPasswordViewModel,
+    ResetPasswordViewModel,
+)
 
 from .base import see_other
 from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
@@ -97,9 +101,11 @@ class PasswordResetController(EmailedLinkController):
         self.forget_pending_code()
         # Every session of the account has ended, this browser's included if it had one.
         self.request.response.headerlist.extend(forget(self.request))
+        # The sign-in form offers the address (encrypted in this browser's session).
+        self.request.pending_codes.keep(self.request.session, PREFILL_KEY, vm.email)
         self.request.override_renderer = "app:templates/account/reset_done.pt"
         message = INVITATION_DONE_MESSAGE if vm.is_invitation else RESET_DONE_MESSAGE
-        return {"message": message}
+        return {"message": message, "is_invitation": vm.is_invitation}
 
     def _pending_form(self) -> ResetPasswordViewModel:
         """The form for the code waiting in the session; raises CodeInvalid when there is

@@ -27,10 +27,17 @@ SECOND_FACTOR_TEMPLATE = "app:templates/account/signin_two_factor.pt"
 REAUTHENTICATE_TEMPLATE = "app:templates/account/reauthenticate.pt"
 
 
-def keep_pending_sign_in(request: Any, pending: SecondFactorRequired, came_from: str) -> Any:
+def keep_pending_sign_in(
+    request: Any, pending: SecondFactorRequired, came_from: str, remember_me: bool = False
+) -> Any:
     """After the right password on an account with a second factor: no session yet, only
     this browser's encrypted note of whose password was checked, for five minutes."""
-    note = {"account": pending.account.id, "password": pending.fingerprint, "next": came_from}
+    note = {
+        "account": pending.account.id,
+        "password": pending.fingerprint,
+        "next": came_from,
+        "remember": remember_me,
+    }
     request.pending_codes.keep(request.session, PENDING_SIGN_IN_KEY, json.dumps(note))
     return see_other(request, request.page_path("account.signin.two_factor"))
 
@@ -103,7 +110,13 @@ class SecondFactorController(ControllerBase):
         except SignInFailed as exc:
             return self._start_again(str(exc))
         self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
-        return start_session(self.request, account, pending["next"], method=f"password+{factor}")
+        return start_session(
+            self.request,
+            account,
+            pending["next"],
+            method=f"password+{factor}",
+            persistent=bool(pending.get("remember")),
+        )
 
     # Re-authentication
 

@@ -10,6 +10,7 @@ from pyramid.paster import get_appsettings, setup_logging
 from pyramid.router import Router
 
 from app import main
+from app.settings import INI_VARIABLES
 
 
 def load_app(config_uri: str, **overrides: str) -> Router:
@@ -19,7 +20,7 @@ def load_app(config_uri: str, **overrides: str) -> Router:
     if not os.path.isfile(path):
         fail(f"No such config file: {path}")
     setup_logging(config_uri)
-    settings: dict[str, Any] = dict(get_appsettings(config_uri, name="main"))
+    settings: dict[str, Any] = dict(get_appsettings(config_uri, name="main", options=INI_VARIABLES))
     settings.update(overrides)
     return main({"__file__": path}, **settings)
 

@@ -25,10 +25,12 @@ def masked(email: str) -> str:
 
 
 class AccountMail:
-    def __init__(self, outbox: Outbox, site_url: str) -> None:
+    def __init__(self, outbox: Outbox, site_url: str, contact: str = "") -> None:
         self.outbox = outbox
         # app.base_url, for the links an email gives to the site's own pages.
         self.site_url = site_url
+        # Whom the owner of a disabled account should ask (accounts.support_contact).
+        self.contact = contact
 
     def link(
         self, recipient: str, purpose: str, link: str, minutes: int, expires_at: datetime
@@ -75,6 +77,13 @@ class AccountMail:
             recipient,
             "password_changed",
             {"email": recipient, "when": when.isoformat(), "ip": ip},
+        )
+
+    def account_disabled(self, recipient: str) -> None:
+        """A reset was asked for a disabled account: no link, but the reason, and whom
+        to contact."""
+        self.outbox.queue(
+            recipient, "account_disabled", {"email": recipient, "contact": self.contact}
         )
 
     def registration_attempt(self, recipient: str) -> None:

@@ -210,8 +210,13 @@ class AccountService:
         self.rate_limiter.hit(FORGOT_PER_IP, self.context.address_key)
         self.rate_limiter.hit(FORGOT_PER_EMAIL, normalize_email(email))
         account = self.find_account_by_email(email)
-        if account is None or account.is_disabled:
-            self.audit.record(events.RESET_REQUESTED, account.id if account else None, sent=False)
+        if account is None:
+            self.audit.record(events.RESET_REQUESTED, None, sent=False)
+            return False
+        if account.is_disabled:
+            # No link, which would not work; the owner is told why and whom to ask.
+            self.audit.record(events.RESET_REQUESTED, account.id, sent=False)
+            self.mail.account_disabled(account.email)
             return False
         self.audit.record(events.RESET_REQUESTED, account.id, sent=True)
         self.codes.send_link(account, PURPOSE_RESET)

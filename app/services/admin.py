@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select, update
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from app.models import Account
 
@@ -20,6 +22,31 @@ from .two_factor import TwoFactorService
 
 PER_PAGE = 50
 MAX_QUERY_LENGTH = 254
+
+
+# The account list's orders, by name.
+SORTS: dict[str, tuple[Any, ...]] = {
+    "newest": (Account.created_at.desc(), Account.id.desc()),
+    "oldest": (Account.created_at.asc(), Account.id.asc()),
+    "email": (Account.email.asc(),),
+    "last_sign_in": (Account.last_login_at.desc().nulls_last(), Account.id.desc()),
+}
+
+# What each status of account_status() is, as SQL.
+STATUS_CONDITIONS: dict[str, tuple[Any, ...]] = {
+    "disabled": (Account.is_disabled.is_(True),),
+    "invited": (Account.is_disabled.is_(False), Account.password_hash.is_(None)),
+    "unconfirmed": (
+        Account.is_disabled.is_(False),
+        Account.password_hash.is_not(None),
+        Account.email_verified_at.is_(None),
+    ),
+    "active": (
+        Account.is_disabled.is_(False),
+        Account.password_hash.is_not(None),
+        Account.email_verified_at.is_not(None),
+    ),
+}
 
 
 def account_status(account: Account) -> str:
@@ -81,16 +108,36 @@ class AccountAdminService:
         return (clean_text(query, MAX_QUERY_LENGTH) or "").strip().lower()
 
     def list_accounts(
-        self, query: str = "", page: int = 1, per_page: int = PER_PAGE
+        self,
+        query: str = "",
+        page: int = 1,
+        per_page: int = PER_PAGE,
+        status: str | None = None,
+        sort: str = "newest",
     ) -> Page[Account]:
-        """Accounts whose email contains `query`, newest first, one page at a time."""
+        """Accounts whose email contains `query` (or whose id it is), of one status if
+        asked, in the order asked (see SORTS), one page at a time."""
         query = self.clean_query(query)
-        statement = select(Account).order_by(Account.created_at.desc(), Account.id.desc())
+        statement = select(Account).order_by(*SORTS.get(sort, SORTS["newest"]))
         if query:
             # Escape LIKE's wildcards, so a search for "a_b" means that text.
             escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            statement = statement.where(Account.email.like(f"%{escaped}%", escape="\\"))
+            matches: ColumnElement[bool] = Account.email.like(f"%{escaped}%", escape="\\")
+            digits = query.lstrip("#")
+            if digits.isdigit() and len(digits) <= 9:
+                matches = or_(matches, Account.id == int(digits))
+            statement = statement.where(matches)
+        if status in STATUS_CONDITIONS:
+            statement = statement.where(*STATUS_CONDITIONS[status])
         return paginate(self.dbsession, statement, page, per_page)
+
+    def emails_by_id(self, ids: set[int]) -> dict[int, str]:
+        """The addresses of these accounts (those that still exist), by id: who did
+        what on an account's activity."""
+        if not ids:
+            return {}
+        rows = self.dbsession.execute(select(Account.id, Account.email).where(Account.id.in_(ids)))
+        return {account_id: email for account_id, email in rows}
 
     def invite(self, email: str, is_admin: bool, actor: Account) -> Account:
         """Create an account without a password and email it an invitation to choose one.

@@ -14,6 +14,7 @@ from .accounts import AccountService
 from .codes import digest
 from .context import ServiceContext
 from .errors import (
+    AccountDisabled,
     EmailNotConfirmed,
     RateLimited,
     SecondFactorRequired,
@@ -56,6 +57,7 @@ class AuthenticationService:
         two_factor: TwoFactorService,
         passkeys: PasskeyService,
         require_confirmed_email: bool = True,
+        support_contact: str = "the site's administrator",
     ) -> None:
         self.context = context
         self.dbsession = context.dbsession
@@ -68,6 +70,7 @@ class AuthenticationService:
         self.two_factor = two_factor
         self.passkeys = passkeys
         self.require_confirmed_email = require_confirmed_email
+        self.support_contact = support_contact
 
     def sign_in(self, email: str, plain_text_password: str) -> Account:
         """The account, if the password is right and the account may sign in; else
@@ -87,7 +90,7 @@ class AuthenticationService:
                 events.SIGN_IN_BLOCKED, account.id if account else None, BLOCKED_EVENT_WINDOW
             )
             raise
-        if not self._authenticate(account, plain_text_password):
+        if not self._authenticate(account, plain_text_password, tell_disabled=True):
             raise SignInFailed()
         if self.require_confirmed_email and account.email_verified_at is None:
             # The right password: saying so reveals nothing to someone without it.
@@ -148,7 +151,7 @@ class AuthenticationService:
         account = self.accounts.find_account_by_id(passkey.account_id)
         if account is None or account.is_disabled:
             self.audit.record(events.SIGN_IN_FAILED, passkey.account_id, reason="disabled")
-            raise SignInFailed("This account cannot sign in.")
+            raise AccountDisabled(self.support_contact)
         if self.require_confirmed_email and account.email_verified_at is None:
             raise EmailNotConfirmed(account)
         if not self.record_sign_in(account, method="passkey"):
@@ -197,7 +200,7 @@ class AuthenticationService:
         return account if self._authenticate(account, plain_text_password) else None
 
     def _authenticate(
-        self, account: Account | None, plain_text_password: str
+        self, account: Account | None, plain_text_password: str, tell_disabled: bool = False
     ) -> TypeGuard[Account]:
         """Whether the password is the account's and the account may sign in.
 
@@ -213,9 +216,14 @@ class AuthenticationService:
             )
             return False
         matches, new_hash = self.passwords.verify(plain_text_password, account.password_hash)
-        if not matches or account.is_disabled:
-            reason = "wrong_password" if not matches else "disabled"
-            self.audit.record(events.SIGN_IN_FAILED, account.id, reason=reason)
+        if not matches:
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="wrong_password")
+            return False
+        if account.is_disabled:
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="disabled")
+            if tell_disabled:
+                # The right password: the owner learns why, and whom to ask.
+                raise AccountDisabled(self.support_contact)
             return False
         if new_hash is not None and not self._replace_hash(
             account, account.password_hash, new_hash

@@ -176,7 +176,8 @@ class Services:
 
     @cached_property
     def mail(self) -> AccountMail:
-        return AccountMail(self.outbox, self.factory.settings.base_url)
+        settings = self.factory.settings
+        return AccountMail(self.outbox, settings.base_url, settings.support_contact)
 
     @cached_property
     def login_sessions(self) -> LoginSessionService:
@@ -216,6 +217,7 @@ class Services:
             self.two_factor,
             self.passkeys,
             require_confirmed_email=self.factory.settings.require_verified_email,
+            support_contact=self.factory.settings.support_contact,
         )
 
     @cached_property

@@ -99,6 +99,16 @@ class SignInFailed(DomainError):
     message = "Email or password is incorrect."
 
 
+class AccountDisabled(SignInFailed):
+    """The right password for a disabled account: saying so tells nothing to anyone
+    without the password, and tells the owner whom to ask."""
+
+    def __init__(self, contact: str) -> None:
+        super().__init__(
+            f"This account is disabled, so it cannot sign in. To use it again, contact {contact}."
+        )
+
+
 class CodeInvalid(DomainError):
     """Base of the ways a one-time code (an emailed link) can be refused."""
 

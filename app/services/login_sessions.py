@@ -153,6 +153,13 @@ class LoginSessionService:
         changed = rows_changed(self.dbsession, query.values(revoked_at=self.clock.now()))
         return changed
 
+    def find_live(self, account_id: int, session_id: int) -> LoginSession | None:
+        """One of the account's sessions, if it is still live."""
+        found = self.dbsession.get(LoginSession, session_id)
+        if found is None or found.account_id != account_id or found.revoked_at is not None:
+            return None
+        return None if self.is_expired(found, self.clock.now()) else found
+
     def list_active(self, account_id: int) -> list[LoginSession]:
         now = self.clock.now()
         sessions = self.dbsession.scalars(

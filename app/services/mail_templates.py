@@ -52,6 +52,10 @@ def _changed(params: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _disabled(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {"email": params["email"], "contact": params["contact"]}
+
+
 def _site(params: Mapping[str, Any]) -> dict[str, Any]:
     return {"email": params["email"], "site": params["site"]}
 
@@ -105,6 +109,7 @@ EMAILS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
     "passkey_added": ("A passkey was added to your account", _security),
     "passkey_removed": ("A passkey was removed from your account", _security),
     "new_device": ("A new sign-in to your account", _new_device),
+    "account_disabled": ("Your account is disabled", _disabled),
 }
 
 

@@ -135,10 +135,12 @@
       })
       .then(function (credential) {
         var nameField = document.getElementById(button.getAttribute("data-name-field") || "");
+        var remember = document.getElementById("remember_me");
         return post(button.getAttribute("data-answer"), csrf, {
           credential: credentialJSON(credential),
           name: nameField ? nameField.value : "",
-          next: button.getAttribute("data-next") || undefined
+          next: button.getAttribute("data-next") || undefined,
+          remember_me: remember ? remember.checked : false
         });
       })
       .catch(function (error) {

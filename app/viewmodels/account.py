@@ -9,14 +9,32 @@ from typing import Any
 
 from pyramid.request import Request
 
+from app.services.errors import (
+    InvalidEmail,
+    PasswordRejected,
+    SameEmail,
+    WrongCurrentPassword,
+    WrongRegistrationPassword,
+)
+
 from .base import ViewModelBase, safe_redirect_path
 
+# Where the address a reset or an invitation was for waits for the sign-in form.
+PREFILL_KEY = "signin_email"
 # Enough for any password the policy accepts (128 code points of up to 4 bytes each);
 # anything longer is refused before hashing.
 MAX_PASSWORD_FIELD = 1024
 
 
 class RegisterViewModel(ViewModelBase):
+    FIELDS = (
+        ("email", "Email address"),
+        ("password", "Password"),
+        ("confirm_password", "Password again"),
+    )
+    SECRET_FIELDS = frozenset({"password", "confirm_password"})
+    REFUSAL_FIELDS = ((InvalidEmail, "email"), (PasswordRejected, "password"))
+
     def __init__(self, request: Request) -> None:
         super().__init__(request)
         self.email = ""
@@ -32,24 +50,35 @@ class RegisterViewModel(ViewModelBase):
         return vm
 
     def validate(self) -> bool:
+        """Every field is checked, so that one answer lists every problem."""
         if self.error:
             return False
-        email = self.clean_email_field(self.email)
-        if email is None:
-            return False
-        self.email = email
-        return _check_new_password(self, self.password, self.confirm_password)
+        email = self.clean_email_field(self.email) if self.email.strip() else None
+        if not self.email.strip():
+            self.fail("email", "Enter your email address.")
+        if email is not None:
+            self.email = email
+        _check_new_password(self, self.password, self.confirm_password)
+        return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error, "email": self.email}
+        return {**super().to_dict(), "email": self.email}
 
 
 class SignInViewModel(ViewModelBase):
+    FIELDS = (("email", "Email address"), ("password", "Password"))
+    SECRET_FIELDS = frozenset({"password"})
+
     def __init__(self, request: Request) -> None:
         super().__init__(request)
         self.email = ""
         self.password = ""
         self.came_from = safe_redirect_path(request.GET.get("came_from"))
+        # "Remember me": a cookie that outlives the browser. Off unless asked for.
+        self.remember_me = False
+        # After a reset or an invitation, the form offers the address it was for.
+        if request.method == "GET":
+            self.email = request.pending_codes.read(request.session, PREFILL_KEY) or ""
 
     @classmethod
     def from_request(cls, request: Request) -> SignInViewModel:
@@ -57,21 +86,30 @@ class SignInViewModel(ViewModelBase):
         vm.email = vm.form_value("email")
         vm.password = vm.form_value("password", MAX_PASSWORD_FIELD)
         vm.came_from = safe_redirect_path(vm.form_value("came_from"))
+        vm.remember_me = vm.form_value("remember_me") == "yes"
         return vm
 
     def validate(self) -> bool:
         if self.error:
             return False
-        if not self.email.strip() or not self.password:
-            self.error = "Enter your email address and your password."
-            return False
-        return True
+        if not self.email.strip():
+            self.fail("email", "Enter your email address.")
+        if not self.password:
+            self.fail("password", "Enter your password.")
+        return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error, "email": self.email.strip(), "came_from": self.came_from}
+        return {
+            **super().to_dict(),
+            "email": self.email.strip(),
+            "came_from": self.came_from,
+            "remember_me": self.remember_me,
+        }
 
 
 class ForgotPasswordViewModel(ViewModelBase):
+    FIELDS = (("email", "Email address"),)
+
     def __init__(self, request: Request) -> None:
         super().__init__(request)
         self.email = ""
@@ -87,6 +125,9 @@ class ForgotPasswordViewModel(ViewModelBase):
         not change the answer."""
         if self.error:
             return False
+        if not self.email.strip():
+            self.fail("email", "Enter the email address of your account.")
+            return False
         email = self.clean_email_field(self.email)
         if email is None:
             return False
@@ -94,11 +135,15 @@ class ForgotPasswordViewModel(ViewModelBase):
         return True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error, "email": self.email}
+        return {**super().to_dict(), "email": self.email}
 
 
 class ResetPasswordViewModel(ViewModelBase):
     """The form behind a reset or invitation link; the code comes from the session."""
+
+    FIELDS = (("password", "New password"), ("confirm_password", "New password again"))
+    SECRET_FIELDS = frozenset({"password", "confirm_password"})
+    REFUSAL_FIELDS = ((PasswordRejected, "password"),)
 
     def __init__(self, request: Request, code: str, email: str, is_invitation: bool) -> None:
         super().__init__(request)
@@ -120,11 +165,12 @@ class ResetPasswordViewModel(ViewModelBase):
     def validate(self) -> bool:
         if self.error:
             return False
-        return _check_new_password(self, self.password, self.confirm_password)
+        _check_new_password(self, self.password, self.confirm_password)
+        return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "error": self.error,
+            **super().to_dict(),
             "email": self.email,
             "is_invitation": self.is_invitation,
             "title": "Choose your password" if self.is_invitation else "Choose a new password",
@@ -132,6 +178,14 @@ class ResetPasswordViewModel(ViewModelBase):
 
 
 class ChangePasswordViewModel(ViewModelBase):
+    FIELDS = (
+        ("current_password", "Current password"),
+        ("password", "New password"),
+        ("confirm_password", "New password again"),
+    )
+    SECRET_FIELDS = frozenset({"current_password", "password", "confirm_password"})
+    REFUSAL_FIELDS = ((WrongCurrentPassword, "current_password"), (PasswordRejected, "password"))
+
     def __init__(self, request: Request, email: str) -> None:
         super().__init__(request)
         self.email = email
@@ -151,16 +205,20 @@ class ChangePasswordViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.current_password:
-            self.error = "Enter your current password."
-            return False
-        return _check_new_password(self, self.password, self.confirm_password)
+            self.fail("current_password", "Enter your current password.")
+        _check_new_password(self, self.password, self.confirm_password)
+        return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error, "email": self.email}
+        return {**super().to_dict(), "email": self.email}
 
 
 class VerifyEmailViewModel(ViewModelBase):
     """Confirming a new account's address: the password chosen at registration."""
+
+    FIELDS = (("password", "Password"),)
+    SECRET_FIELDS = frozenset({"password"})
+    REFUSAL_FIELDS = ((WrongRegistrationPassword, "password"),)
 
     def __init__(self, request: Request, code: str, email: str) -> None:
         super().__init__(request)
@@ -178,15 +236,22 @@ class VerifyEmailViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.password:
-            self.error = "Enter the password you chose when you registered."
-            return False
-        return True
+            self.fail("password", "Enter the password you chose when you registered.")
+        return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error, "email": self.email}
+        return {**super().to_dict(), "email": self.email}
 
 
 class ChangeEmailViewModel(ViewModelBase):
+    FIELDS = (("new_email", "New email address"), ("current_password", "Current password"))
+    SECRET_FIELDS = frozenset({"current_password"})
+    REFUSAL_FIELDS = (
+        (WrongCurrentPassword, "current_password"),
+        (InvalidEmail, "new_email"),
+        (SameEmail, "new_email"),
+    )
+
     def __init__(self, request: Request, email: str) -> None:
         super().__init__(request)
         self.email = email
@@ -203,25 +268,25 @@ class ChangeEmailViewModel(ViewModelBase):
     def validate(self) -> bool:
         if self.error:
             return False
+        if not self.new_email.strip():
+            self.fail("new_email", "Enter the new email address.")
+        else:
+            new_email = self.clean_email_field(self.new_email, "new_email")
+            if new_email is not None:
+                self.new_email = new_email
         if not self.current_password:
-            self.error = "Enter your current password."
-            return False
-        new_email = self.clean_email_field(self.new_email)
-        if new_email is None:
-            return False
-        self.new_email = new_email
-        return True
+            self.fail("current_password", "Enter your current password.")
+        return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error, "email": self.email, "new_email": self.new_email}
+        return {**super().to_dict(), "email": self.email, "new_email": self.new_email}
 
 
-def _check_new_password(vm: ViewModelBase, password: str, confirm_password: str) -> bool:
+def _check_new_password(vm: ViewModelBase, password: str, confirm_password: str) -> None:
     """The new password was given, the same twice; the policy is the service's."""
     if not password:
-        vm.error = "Choose a password."
-        return False
-    if password != confirm_password:
-        vm.error = "The two passwords do not match."
-        return False
-    return True
+        vm.fail("password", "Choose a password.")
+    elif not confirm_password:
+        vm.fail("confirm_password", "Type the password again, to be sure of it.")
+    elif password != confirm_password:
+        vm.fail("confirm_password", "The two passwords do not match.")

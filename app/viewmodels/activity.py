@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pyramid.request import Request
@@ -12,12 +11,7 @@ from app.services.pagination import Page
 
 from .base import ViewModelBase
 from .events import event_row
-
-
-def page_number(request: Request) -> int:
-    """The ?page= number, or 1 for anything that is not one to six ASCII digits."""
-    raw = request.GET.get("page", "1")
-    return int(raw) if re.fullmatch(r"[0-9]{1,6}", raw) else 1
+from .pages import pager
 
 
 class ActivityViewModel(ViewModelBase):
@@ -29,7 +23,6 @@ class ActivityViewModel(ViewModelBase):
     def to_dict(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
-            "page": self.page.page,
-            "pages": self.page.pages,
             "total": self.page.total,
+            **pager(self.request, "account.activity", self.page.page, self.page.pages),
         }

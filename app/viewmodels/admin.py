@@ -10,11 +10,12 @@ from pyramid.request import Request
 
 from app.models import Account, AccountEvent
 from app.services.admin import account_status
+from app.services.errors import EmailTaken, InvalidEmail
 from app.services.pagination import Page
 
-from .activity import page_number
 from .base import ViewModelBase
 from .events import event_row
+from .pages import page_number, pager
 
 STATUS_LABELS = {
     "active": "Active",
@@ -48,29 +49,84 @@ def account_row(account: Account) -> AccountRow:
     )
 
 
+STATUS_FILTERS = ("active", "invited", "unconfirmed", "disabled")
+SORT_LABELS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "email": "Email address",
+    "last_sign_in": "Last sign-in",
+}
+
+
+@dataclass(frozen=True)
+class AccountSearch:
+    """The list's parameters, as asked in the query string (anything odd is ignored)."""
+
+    query: str = ""
+    status: str = ""
+    sort: str = "newest"
+    page: int = 1
+
+    @classmethod
+    def from_request(cls, request: Request) -> AccountSearch:
+        def text(name: str) -> str:
+            value = request.GET.get(name, "")
+            return value if isinstance(value, str) else ""
+
+        status, sort = text("status"), text("sort")
+        return cls(
+            query=text("q"),
+            status=status if status in STATUS_FILTERS else "",
+            sort=sort if sort in SORT_LABELS else "newest",
+            page=page_number(request),
+        )
+
+    def params(self) -> dict[str, str]:
+        """The query string of this search, without the page (blank values left out)."""
+        values = {"q": self.query, "status": self.status}
+        if self.sort != "newest":
+            values["sort"] = self.sort
+        return {k: v for k, v in values.items() if v}
+
+
 class AccountListViewModel(ViewModelBase):
-    def __init__(self, request: Request, page: Page[Account], query: str) -> None:
+    def __init__(self, request: Request, page: Page[Account], search: AccountSearch) -> None:
         super().__init__(request)
         self.page = page
-        self.query = query
+        self.search = search
         self.rows = [account_row(a) for a in page.items]
-
-    @staticmethod
-    def search_from(request: Request) -> tuple[str, int]:
-        query = request.GET.get("q", "")
-        return (query if isinstance(query, str) else ""), page_number(request)
+        # A page number past the end shows no rows and says so.
+        self.past_the_end = search.page > page.pages
+        if self.past_the_end:
+            self.rows = []
 
     def to_dict(self) -> dict[str, Any]:
+        search = self.search
         return {
             "rows": self.rows,
-            "q": self.query,
-            "page": self.page.page,
-            "pages": self.page.pages,
+            "q": search.query,
+            "status": search.status,
+            "sort": search.sort,
+            "statuses": [(s, STATUS_LABELS[s]) for s in STATUS_FILTERS],
+            "sorts": list(SORT_LABELS.items()),
+            "filtered": bool(search.query or search.status),
+            "asked_page": search.page,
+            "past_the_end": self.past_the_end,
             "total": self.page.total,
+            **pager(
+                self.request,
+                "admin.accounts",
+                self.page.page,
+                self.page.pages,
+                _query=search.params(),
+            ),
         }
 
 
 class NewAccountViewModel(ViewModelBase):
+    FIELDS = (("email", "Email address"),)
+    REFUSAL_FIELDS = ((EmailTaken, "email"), (InvalidEmail, "email"))
+
     def __init__(self, request: Request) -> None:
         super().__init__(request)
         self.email = ""
@@ -86,6 +142,9 @@ class NewAccountViewModel(ViewModelBase):
     def validate(self) -> bool:
         if self.error:
             return False
+        if not self.email.strip():
+            self.fail("email", "Enter the address to send the invitation to.")
+            return False
         email = self.clean_email_field(self.email)
         if email is None:
             return False
@@ -93,7 +152,7 @@ class NewAccountViewModel(ViewModelBase):
         return True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error, "email": self.email, "is_admin": self.is_admin}
+        return {**super().to_dict(), "email": self.email, "is_admin": self.is_admin}
 
 
 class AccountDetailViewModel(ViewModelBase):
@@ -103,21 +162,27 @@ class AccountDetailViewModel(ViewModelBase):
         account: Account,
         events: Page[AccountEvent],
         has_second_factor: bool,
+        actors: dict[int, str] | None = None,
     ) -> None:
         super().__init__(request)
         self.account = account
         self.has_second_factor = has_second_factor
         self.row = account_row(account)
         self.events = events
-        self.event_rows = [event_row(event) for event in events.items]
+        self.event_rows = [event_row(event, actors) for event in events.items]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "account": self.account,
             "row": self.row,
             "events": self.event_rows,
-            "page": self.events.page,
-            "pages": self.events.pages,
+            **pager(
+                self.request,
+                "admin.account",
+                self.events.page,
+                self.events.pages,
+                id=self.account.id,
+            ),
             "is_self": self.request.identity.id == self.account.id,
             "has_second_factor": self.has_second_factor,
         }

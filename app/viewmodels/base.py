@@ -15,9 +15,72 @@ MAX_FIELD_LENGTH = 4096
 
 
 class ViewModelBase:
+    """A form: its values, and what is wrong with them. `error` is a problem of the whole
+    form (a wrong password at sign-in); `errors` holds each field's own, shown beside
+    the field and listed in the summary at the top, in the order of FIELDS."""
+
+    # The form's fields in page order, with the label the error summary names them by.
+    FIELDS: tuple[tuple[str, str], ...] = ()
+    # Password fields, whose values are given back only when another field was at fault.
+    SECRET_FIELDS: frozenset[str] = frozenset()
+    # The field a service's refusal concerns, by the refusal's class; others concern the
+    # whole form.
+    REFUSAL_FIELDS: tuple[tuple[type[Exception], str], ...] = ()
+
     def __init__(self, request: Request) -> None:
         self.request = request
         self.error: str | None = None
+        self.errors: dict[str, str] = {}
+
+    def fail(self, field: str, message: str) -> None:
+        """Record what is wrong with a field (the first problem found is the one shown)."""
+        self.errors.setdefault(field, message)
+
+    def refused(self, error: Exception) -> None:
+        """Show a service's refusal beside the field it concerns, or over the form."""
+        for kind, field in self.REFUSAL_FIELDS:
+            if isinstance(error, kind):
+                self.fail(field, str(error))
+                return
+        self.error = str(error)
+
+    @property
+    def is_valid(self) -> bool:
+        return self.error is None and not self.errors
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(field, message) for the error summary, in the order the fields appear."""
+        order = [name for name, _ in self.FIELDS]
+        return sorted(self.errors.items(), key=lambda item: _position(order, item[0]))
+
+    def label(self, field: str) -> str:
+        return dict(self.FIELDS).get(field, field)
+
+    def attrs(self, field: str, help_id: str | None = None, focus: bool = False) -> dict[str, Any]:
+        """The attributes that tie a field to its error and help text, and put the focus
+        on the first field at fault (or, with no fault, on the field marked `focus`)."""
+        invalid = field in self.errors
+        described = ([f"{field}-error"] if invalid else []) + ([help_id] if help_id else [])
+        if self.errors:
+            focus = field == self.summary()[0][0]
+        elif self.error:
+            focus = False  # the summary takes the focus
+        return {
+            "aria-invalid": "true" if invalid else None,
+            "aria-describedby": " ".join(described) or None,
+            "autofocus": "autofocus" if focus else None,
+        }
+
+    def kept(self, field: str) -> str | None:
+        """A password field's value to give back after an error, as a browser would keep
+        it: only when the form was refused for another field. Never after success, and
+        never when the password itself, or the sign-in, was what failed."""
+        if field not in self.SECRET_FIELDS or self.error or not self.errors:
+            return None
+        if any(name in self.SECRET_FIELDS for name in self.errors):
+            return None
+        value = getattr(self, field, None)
+        return value if isinstance(value, str) and value else None
 
     def form_value(self, name: str, max_length: int = MAX_FIELD_LENGTH) -> str:
         """One field of the POSTed form as text; '' when absent.
@@ -39,16 +102,21 @@ class ViewModelBase:
             return ""
         return value
 
-    def clean_email_field(self, raw: str) -> str | None:
-        """The address cleaned for storage, or None with the reason set as the error."""
+    def clean_email_field(self, raw: str, field: str = "email") -> str | None:
+        """The address cleaned for storage, or None with the reason set as the field's
+        error."""
         try:
             return clean_email(raw)
         except InvalidEmail as exc:
-            self.error = str(exc)
+            self.fail(field, str(exc))
             return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error}
+        return {"error": self.error, "form": self}
+
+
+def _position(order: list[str], field: str) -> int:
+    return order.index(field) if field in order else len(order)
 
 
 def safe_redirect_path(candidate: str | None, default: str = "/account") -> str:

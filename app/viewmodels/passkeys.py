@@ -26,6 +26,7 @@ class PasskeyAnswerViewModel(ViewModelBase):
         self.credential: dict[str, Any] = {}
         self.name = ""
         self.next = safe_redirect_path(None)
+        self.remember_me = False
 
     @classmethod
     def from_request(cls, request: Request) -> PasskeyAnswerViewModel:
@@ -44,6 +45,7 @@ class PasskeyAnswerViewModel(ViewModelBase):
             vm.credential = credential
             vm.name = PasskeyService.clean_name(name[: MAX_NAME_LENGTH * 4])
             vm.next = safe_redirect_path(next_page)
+            vm.remember_me = body.get("remember_me") is True
         return vm
 
     def _read_json(self) -> dict[str, Any] | None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from pyramid.request import Request
 
+from app.services.errors import InvalidSecondFactorCode, WrongCurrentPassword
+
 from .account import MAX_PASSWORD_FIELD
 from .base import ViewModelBase, safe_redirect_path
 
@@ -17,6 +19,9 @@ MAX_CODE_FIELD = 64
 class SecondFactorViewModel(ViewModelBase):
     """The second step of a sign-in: a code from the authenticator app, or a recovery
     code."""
+
+    FIELDS = (("code", "Code"),)
+    REFUSAL_FIELDS = ((InvalidSecondFactorCode, "code"),)
 
     def __init__(self, request: Request, use_code: bool = True, use_passkey: bool = False) -> None:
         super().__init__(request)
@@ -38,15 +43,18 @@ class SecondFactorViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.code.strip():
-            self.error = "Enter the code from your authenticator app, or a recovery code."
-            return False
-        return True
+            self.fail("code", "Enter the code from your authenticator app, or a recovery code.")
+        return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error, "use_code": self.use_code, "use_passkey": self.use_passkey}
+        return {**super().to_dict(), "use_code": self.use_code, "use_passkey": self.use_passkey}
 
 
 class ReauthenticateViewModel(ViewModelBase):
+    FIELDS = (("password", "Password"), ("code", "Code"))
+    SECRET_FIELDS = frozenset({"password"})
+    REFUSAL_FIELDS = ((WrongCurrentPassword, "password"), (InvalidSecondFactorCode, "code"))
+
     def __init__(
         self,
         request: Request,
@@ -86,16 +94,14 @@ class ReauthenticateViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.password:
-            self.error = "Enter your password."
-            return False
+            self.fail("password", "Enter your password.")
         if self.needs_code and not self.code.strip():
-            self.error = "Enter the code from your authenticator app, or a recovery code."
-            return False
-        return True
+            self.fail("code", "Enter the code from your authenticator app, or a recovery code.")
+        return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "error": self.error,
+            **super().to_dict(),
             "email": self.email,
             "needs_code": self.needs_code,
             "use_code": self.use_code,
@@ -105,6 +111,9 @@ class ReauthenticateViewModel(ViewModelBase):
 
 
 class TotpSetupViewModel(ViewModelBase):
+    FIELDS = (("code", "Code from the app"),)
+    REFUSAL_FIELDS = ((InvalidSecondFactorCode, "code"),)
+
     def __init__(self, request: Request, secret: str, qr_code_svg: str) -> None:
         super().__init__(request)
         self.secret = secret
@@ -121,11 +130,10 @@ class TotpSetupViewModel(ViewModelBase):
         if self.error:
             return False
         if not self.code.strip():
-            self.error = "Enter the 6-digit code the app shows, to check it is set up."
-            return False
-        return True
+            self.fail("code", "Enter the 6-digit code the app shows, to check it is set up.")
+        return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
         # The secret is grouped in fours, as people copy it more easily.
         grouped = " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
-        return {"error": self.error, "secret": grouped, "qr_code_svg": self.qr_code_svg}
+        return {**super().to_dict(), "secret": grouped, "qr_code_svg": self.qr_code_svg}

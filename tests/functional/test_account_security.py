@@ -166,7 +166,7 @@ def test_a_disabled_account_is_signed_out_at_once(wsgi_app):
         session.execute(update(Account).values(is_disabled=True))
     assert _is_anonymous(client)
     refused = sign_in(new_client(wsgi_app), ALICE, STRONG_PASSWORD, status=400)
-    assert "Email or password is incorrect." in refused.text
+    assert "This account is disabled" in refused.text
 
 
 def test_an_old_pbkdf2_hash_is_upgraded_to_argon2id_at_sign_in(owasp_app):

@@ -132,7 +132,7 @@ def test_activity_page_shows_the_users_own_events_newest_first_in_pages(wsgi_app
     rows = first.html.find("tbody").find_all("tr")
     assert len(rows) == 25
     assert "Signed in" in rows[0].text
-    assert "Failed sign-in" in rows[1].text
+    assert "Sign-in refused: wrong password" in rows[1].text
     assert "Firefox 128 on Linux" in rows[0].text and "198.51.100.23" in rows[0].text
     assert "Page 1 of 2" in first.text
     second = client.get("/account/activity", params={"page": "2"})

@@ -107,8 +107,10 @@ def test_development_writes_emails_to_files_and_logs_the_link(
     assert link.startswith(f"{BASE_URL}/account/reset_password/")
 
     assert wsgi_app.registry["outbox_sender"].deliver_due() == 1
-    [written] = list(mail_dir.iterdir())
+    [written] = list(mail_dir.glob("*.eml"))
     assert ALICE in written.read_text()
+    [readable] = list(mail_dir.glob("*.txt"))
+    assert readable.stem == written.stem and ALICE in readable.read_text()
 
 
 def test_production_settings_never_log_the_link(wsgi_app, caplog):

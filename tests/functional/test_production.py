@@ -266,6 +266,38 @@ def test_three_mail_workers_deliver_300_messages_exactly_once(postgresql_url, tm
         assert worker.returncode == 0, worker.stderr.read()
 
 
+def test_make_runs_port_moves_the_server_and_the_base_url(tmp_path):
+    """`make run PORT=...` is `pserve development.ini http_port=...`: the server listens
+    there, and the addresses it redirects to follow."""
+    port = free_port()
+    config = tmp_path / "development.ini"
+    config.write_text((ROOT / "development.ini").read_text())
+    (tmp_path / "var" / "mail").mkdir(parents=True)
+    subprocess.run([_bin("alembic"), "-c", str(config), "upgrade", "head"], check=True)
+    server = subprocess.Popen(
+        [_bin("pserve"), str(config), f"http_port={port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_http(f"http://localhost:{port}/account/signin", server)
+        request = urllib.request.Request(f"http://localhost:{port}/account")  # noqa: S310
+        opener = urllib.request.build_opener(_NoRedirects)
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            opener.open(request)
+        assert redirect.value.code == 303
+        location = redirect.value.headers["Location"]
+        assert location.startswith(f"http://localhost:{port}/account/signin")
+    finally:
+        _stop(server)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
 def test_pserve_production_ini_serves_the_sign_in_page(db_url, tmp_path):
     port = free_port()
     # production.ini as shipped, on a free port instead of 6543.

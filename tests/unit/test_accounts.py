@@ -111,14 +111,16 @@ def test_reset_request_for_no_account_sends_nothing(
     assert count(dbsession, OutgoingEmail) == 0
 
 
-def test_reset_request_for_a_disabled_account_sends_nothing(
+def test_reset_request_for_a_disabled_account_sends_the_reason_and_no_link(
     account_service: AccountService, alice: Account, dbsession: Session
 ) -> None:
     alice.is_disabled = True
     dbsession.flush()
 
     assert account_service.request_password_reset(EMAIL) is False
-    assert count(dbsession, OutgoingEmail) == 0
+    (notice,) = emails_to(dbsession, EMAIL)
+    assert notice.template == "account_disabled"
+    assert count(dbsession, OneTimeCode) == 0
 
 
 def test_reset_spends_every_other_open_code_of_the_account(
