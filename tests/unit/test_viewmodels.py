@@ -23,10 +23,10 @@ from app.viewmodels.account import (
     SignInViewModel,
     VerifyEmailViewModel,
 )
-from app.viewmodels.activity import page_number
 from app.viewmodels.admin import NewAccountViewModel, account_row
 from app.viewmodels.base import MAX_FIELD_LENGTH, ViewModelBase, safe_redirect_path
 from app.viewmodels.events import event_row
+from app.viewmodels.pages import page_number
 from app.viewmodels.passkeys import PasskeyNameViewModel
 from app.viewmodels.sessions import SessionsViewModel
 from app.viewmodels.two_factor import (
@@ -38,6 +38,16 @@ from app.viewmodels.two_factor import (
 PASSWORD = "correct horse battery staple"
 REPEATED = "The form was sent with a field repeated. Please try again."
 TOO_LONG = "A field of the form is far too long."
+
+
+def problem(vm: ViewModelBase) -> str | None:
+    """What the page says is wrong: the form's error, or the (first) field's."""
+    return vm.error or next((message for _, message in vm.summary()), None)
+
+
+def shown(vm: ViewModelBase) -> dict[str, Any]:
+    """What the template is given, but the form object itself."""
+    return {key: value for key, value in vm.to_dict().items() if key != "form"}
 
 
 def posted(*pairs: tuple[str, Any], query: dict[str, str] | None = None) -> DummyRequest:
@@ -55,22 +65,22 @@ def test_a_field_is_read_as_text_and_an_absent_one_is_empty() -> None:
 
     assert vm.form_value("email") == "a@example.com"
     assert vm.form_value("password") == ""
-    assert vm.error is None
-    assert vm.to_dict() == {"error": None}
+    assert problem(vm) is None
+    assert shown(vm) == {"error": None}
 
 
 def test_a_field_of_exactly_the_limit_is_read_and_one_character_more_is_refused() -> None:
     at_limit = ViewModelBase(posted(("note", "x" * MAX_FIELD_LENGTH)))
     assert at_limit.form_value("note") == "x" * MAX_FIELD_LENGTH
-    assert at_limit.error is None
+    assert problem(at_limit) is None
 
     over = ViewModelBase(posted(("note", "x" * (MAX_FIELD_LENGTH + 1))))
     assert over.form_value("note") == ""
-    assert over.error == "A field of the form is far too long."
+    assert problem(over) == "A field of the form is far too long."
 
     short_limit = ViewModelBase(posted(("password", "x" * 11)))
     assert short_limit.form_value("password", 10) == ""
-    assert short_limit.error == "A field of the form is far too long."
+    assert problem(short_limit) == "A field of the form is far too long."
 
 
 @pytest.mark.parametrize(
@@ -85,8 +95,8 @@ def test_a_repeated_or_uploaded_field_is_refused_not_guessed_at(pairs, message: 
     vm = ViewModelBase(posted(*pairs))
 
     assert vm.form_value("email") == ""
-    assert vm.error == message
-    assert vm.to_dict() == {"error": message}
+    assert problem(vm) == message
+    assert shown(vm) == {"error": message}
 
 
 def test_the_first_problem_of_a_form_is_the_one_reported() -> None:
@@ -97,18 +107,19 @@ def test_the_first_problem_of_a_form_is_the_one_reported() -> None:
     vm.form_value("b")
     vm.form_value("c")
 
-    assert vm.error == REPEATED
+    assert problem(vm) == REPEATED
 
 
 def test_an_email_field_is_cleaned_or_refused_with_the_reason() -> None:
     vm = ViewModelBase(posted())
 
     assert vm.clean_email_field("  Alice@Example.COM ") == "alice@example.com"
-    assert vm.error is None
+    assert problem(vm) is None
     assert vm.clean_email_field("no at sign") is None
-    assert vm.error == "Enter one email address like name@example.com."
-    assert vm.clean_email_field("  ") is None
-    assert vm.error == "Enter your email address."
+    assert problem(vm) == "Enter one email address like name@example.com."
+    blank = ViewModelBase(posted())
+    assert blank.clean_email_field("  ") is None
+    assert problem(blank) == "Enter your email address."
 
 
 @pytest.mark.parametrize(
@@ -135,29 +146,30 @@ def test_only_a_path_of_this_site_is_a_place_to_go_after_sign_in(candidate, expe
 def test_a_blank_form_shows_nothing_filled_in() -> None:
     request = posted(query={"came_from": "/admin/accounts"})
 
-    assert RegisterViewModel(request).to_dict() == {"error": None, "email": ""}
-    assert SignInViewModel(request).to_dict() == {
+    assert shown(RegisterViewModel(request)) == {"error": None, "email": ""}
+    assert shown(SignInViewModel(request)) == {
         "error": None,
         "email": "",
         "came_from": "/admin/accounts",
+        "remember_me": False,
     }
-    assert ForgotPasswordViewModel(request).to_dict() == {"error": None, "email": ""}
-    assert NewAccountViewModel(request).to_dict() == {
+    assert shown(ForgotPasswordViewModel(request)) == {"error": None, "email": ""}
+    assert shown(NewAccountViewModel(request)) == {
         "error": None,
         "email": "",
         "is_admin": False,
     }
-    assert ChangePasswordViewModel(request, "a@example.com").to_dict() == {
+    assert shown(ChangePasswordViewModel(request, "a@example.com")) == {
         "error": None,
         "email": "a@example.com",
     }
-    assert ResetPasswordViewModel(request, "code", "a@example.com", False).to_dict() == {
+    assert shown(ResetPasswordViewModel(request, "code", "a@example.com", False)) == {
         "error": None,
         "email": "a@example.com",
         "is_invitation": False,
         "title": "Choose a new password",
     }
-    invitation = ResetPasswordViewModel(request, "code", "a@example.com", True).to_dict()
+    invitation = shown(ResetPasswordViewModel(request, "code", "a@example.com", True))
     assert invitation["title"] == "Choose your password"
 
 
@@ -175,13 +187,13 @@ def test_the_administrator_checkbox_is_read_from_its_usual_values(value, is_admi
 def test_a_new_account_form_with_a_bad_or_repeated_field_is_refused() -> None:
     bad = NewAccountViewModel.from_request(posted(("email", "nobody")))
     assert bad.validate() is False
-    assert bad.error == "Enter one email address like name@example.com."
+    assert problem(bad) == "Enter one email address like name@example.com."
 
     repeated = NewAccountViewModel.from_request(
         posted(("email", "b@example.com"), ("is_admin", "on"), ("is_admin", "on"))
     )
     assert repeated.validate() is False
-    assert repeated.error == REPEATED
+    assert problem(repeated) == REPEATED
 
 
 NEW_PASSWORD_FORMS = {
@@ -197,7 +209,7 @@ NEW_PASSWORD_FORMS = {
     [
         ("", "", "Choose a password."),
         (PASSWORD, PASSWORD + "!", "The two passwords do not match."),
-        (PASSWORD, "", "The two passwords do not match."),
+        (PASSWORD, "", "Type the password again, to be sure of it."),
     ],
 )
 def test_a_new_password_must_be_given_the_same_twice(form, password, confirm, message) -> None:
@@ -210,7 +222,7 @@ def test_a_new_password_must_be_given_the_same_twice(form, password, confirm, me
     vm = NEW_PASSWORD_FORMS[form](request)
 
     assert vm.validate() is False
-    assert vm.error == message
+    assert problem(vm) == message
 
 
 @pytest.mark.parametrize("form", NEW_PASSWORD_FORMS.keys())
@@ -224,9 +236,9 @@ def test_a_new_password_given_the_same_twice_passes_the_form_check(form) -> None
     vm = NEW_PASSWORD_FORMS[form](request)
 
     assert vm.validate() is True
-    assert vm.error is None
+    assert problem(vm) is None
     assert vm.password == PASSWORD
-    assert vm.to_dict()["email"] == "a@example.com"
+    assert shown(vm)["email"] == "a@example.com"
 
 
 @pytest.mark.parametrize("form", NEW_PASSWORD_FORMS.keys())
@@ -241,7 +253,7 @@ def test_a_password_field_longer_than_any_password_is_refused(form) -> None:
     vm = NEW_PASSWORD_FORMS[form](request)
 
     assert vm.validate() is False
-    assert vm.error == "A field of the form is far too long."
+    assert problem(vm) == "A field of the form is far too long."
 
 
 @pytest.mark.parametrize("form", ["register", "forgot", "sign in", "change"])
@@ -264,15 +276,15 @@ def test_a_form_with_a_repeated_field_is_refused_before_anything_else(form) -> N
     }[form](request)
 
     assert vm.validate() is False
-    assert vm.error == REPEATED
+    assert problem(vm) == REPEATED
 
 
 def test_the_register_and_forgot_forms_refuse_an_address_that_is_not_one() -> None:
     for make in (RegisterViewModel.from_request, ForgotPasswordViewModel.from_request):
         vm = make(posted(("email", "a@b"), ("password", PASSWORD), ("confirm_password", PASSWORD)))
         assert vm.validate() is False
-        assert vm.error == "Enter one email address like name@example.com."
-        assert vm.to_dict() == {"error": vm.error, "email": "a@b"}
+        assert problem(vm) == "Enter one email address like name@example.com."
+        assert shown(vm)["email"] == "a@b"
 
     forgot = ForgotPasswordViewModel.from_request(posted(("email", " A@Example.com")))
     assert forgot.validate() is True
@@ -280,17 +292,22 @@ def test_the_register_and_forgot_forms_refuse_an_address_that_is_not_one() -> No
 
 
 @pytest.mark.parametrize(
-    ("email", "password", "ok"),
-    [("a@example.com", PASSWORD, True), ("   ", PASSWORD, False), ("a@example.com", "", False)],
+    ("email", "password", "message"),
+    [
+        ("a@example.com", PASSWORD, None),
+        ("   ", PASSWORD, "Enter your email address."),
+        ("a@example.com", "", "Enter your password."),
+    ],
 )
-def test_sign_in_needs_an_address_and_a_password(email, password, ok) -> None:
+def test_sign_in_needs_an_address_and_a_password(email, password, message) -> None:
     vm = SignInViewModel.from_request(
         posted(("email", email), ("password", password), ("came_from", "//evil.test"))
     )
 
-    assert vm.validate() is ok
-    assert vm.error == (None if ok else "Enter your email address and your password.")
-    assert vm.to_dict() == {"error": vm.error, "email": email.strip(), "came_from": "/account"}
+    assert vm.validate() is (message is None)
+    assert problem(vm) == message
+    assert shown(vm)["email"] == email.strip()
+    assert shown(vm)["came_from"] == "/account"
 
 
 def test_changing_the_password_needs_the_current_one() -> None:
@@ -299,7 +316,7 @@ def test_changing_the_password_needs_the_current_one() -> None:
     )
 
     assert vm.validate() is False
-    assert vm.error == "Enter your current password."
+    assert problem(vm) == "Enter your current password."
 
 
 def _event(kind: str, details: Any = None, ip: str | None = "192.0.2.1") -> Any:
@@ -359,7 +376,7 @@ def test_each_password_field_is_cut_off_at_the_password_field_limit(form, field)
     vm = make(posted(*values.items()))
 
     assert vm.validate() is False
-    assert vm.error == "A field of the form is far too long."
+    assert problem(vm) == "A field of the form is far too long."
 
 
 @pytest.mark.parametrize(
@@ -390,7 +407,7 @@ def test_the_device_list_shows_this_device_first_then_the_most_recently_seen() -
         (1, False),
     ]
     assert vm.devices[2].ip == "unknown"
-    assert vm.to_dict() == {"error": None, "devices": vm.devices, "others": 3}
+    assert shown(vm) == {"error": None, "devices": vm.devices, "others": 3}
 
 
 @pytest.mark.parametrize(
@@ -458,7 +475,7 @@ def test_the_reauthentication_form_keeps_who_and_whether_a_code_is_needed() -> N
 
     assert vm.validate() is True
     assert (vm.password, vm.code) == (PASSWORD, " 123456 ")
-    assert vm.to_dict() == {
+    assert shown(vm) == {
         "error": None,
         "email": "a@example.com",
         "needs_code": True,
@@ -467,7 +484,7 @@ def test_the_reauthentication_form_keeps_who_and_whether_a_code_is_needed() -> N
         "came_from": "/account/two_factor",
     }
     blank = ReauthenticateViewModel(posted(), "a@example.com", False)
-    assert (blank.password, blank.code, blank.to_dict()["needs_code"]) == ("", "", False)
+    assert (blank.password, blank.code, shown(blank)["needs_code"]) == ("", "", False)
 
 
 @pytest.mark.parametrize(
@@ -489,7 +506,7 @@ def test_the_reauthentication_form_needs_a_password_and_the_code_when_asked(
     vm = ReauthenticateViewModel.from_request(posted(*pairs), "a@example.com", needs_code)
 
     assert vm.validate() is False
-    assert vm.error == message
+    assert problem(vm) == message
 
 
 def test_without_a_second_factor_the_reauthentication_form_needs_no_code() -> None:
@@ -506,27 +523,27 @@ def test_changing_the_address_needs_the_current_password_and_one_address() -> No
 
     missing = form(("new_email", "new@example.com"))
     assert missing.validate() is False
-    assert missing.error == "Enter your current password."
+    assert problem(missing) == "Enter your current password."
 
     bad = form(("current_password", PASSWORD), ("new_email", "not an address"))
     assert bad.validate() is False
-    assert bad.error == "Enter one email address like name@example.com."
+    assert problem(bad) == "Enter one email address like name@example.com."
 
     repeated = form(
         ("current_password", PASSWORD), ("new_email", "a@example.com"), ("new_email", "b@x.org")
     )
     assert repeated.validate() is False
-    assert repeated.error == REPEATED
+    assert problem(repeated) == REPEATED
 
     too_long = form(
         ("current_password", "x" * (MAX_PASSWORD_FIELD + 1)), ("new_email", "new@example.com")
     )
     assert too_long.validate() is False
-    assert too_long.error == TOO_LONG
+    assert problem(too_long) == TOO_LONG
 
     good = form(("current_password", PASSWORD), ("new_email", " New@Example.com "))
     assert good.validate() is True
-    assert good.to_dict() == {
+    assert shown(good) == {
         "error": None,
         "email": "old@example.com",
         "new_email": "new@example.com",
@@ -534,7 +551,7 @@ def test_changing_the_address_needs_the_current_password_and_one_address() -> No
 
 
 def test_a_blank_change_email_form_names_the_current_address_only() -> None:
-    assert ChangeEmailViewModel(posted(), "old@example.com").to_dict() == {
+    assert shown(ChangeEmailViewModel(posted(), "old@example.com")) == {
         "error": None,
         "email": "old@example.com",
         "new_email": "",
@@ -556,48 +573,46 @@ def test_a_passkey_name_is_cleaned_cut_and_required(typed, name, error) -> None:
 
     assert vm.name == name
     assert vm.validate() is (error is None)
-    assert vm.error == error
+    assert problem(vm) == error
 
 
 def test_a_passkey_name_form_with_a_repeated_field_is_refused() -> None:
     vm = PasskeyNameViewModel.from_request(posted(("name", "a"), ("name", "b")))
 
     assert vm.validate() is False
-    assert vm.error == REPEATED
+    assert problem(vm) == REPEATED
 
 
 def test_the_reauthentication_form_says_whether_a_passkey_may_answer() -> None:
     vm = ReauthenticateViewModel.from_request(posted(), "a@example.com", True, False, True)
 
-    assert (vm.to_dict()["use_code"], vm.to_dict()["use_passkey"]) == (False, True)
+    assert (shown(vm)["use_code"], shown(vm)["use_passkey"]) == (False, True)
 
 
 def test_the_confirmation_form_names_the_address_and_needs_the_registration_password() -> None:
-    assert VerifyEmailViewModel(posted(), "code", "new@example.com").to_dict() == {
+    assert shown(VerifyEmailViewModel(posted(), "code", "new@example.com")) == {
         "error": None,
         "email": "new@example.com",
     }
     blank = VerifyEmailViewModel.from_request(posted(), "code", "new@example.com")
     assert blank.validate() is False
-    assert blank.to_dict() == {
-        "error": "Enter the password you chose when you registered.",
-        "email": "new@example.com",
-    }
+    assert problem(blank) == "Enter the password you chose when you registered."
+    assert shown(blank)["email"] == "new@example.com"
     long = VerifyEmailViewModel.from_request(
         posted(("password", "x" * (MAX_PASSWORD_FIELD + 1))), "code", "new@example.com"
     )
     assert long.validate() is False
-    assert long.error == TOO_LONG
+    assert problem(long) == TOO_LONG
 
 
 def test_the_second_step_form_offers_a_code_by_default_and_needs_one() -> None:
     default = SecondFactorViewModel.from_request(posted(("code", " 123456 ")))
     assert default.validate() is True
-    assert default.to_dict() == {"error": None, "use_code": True, "use_passkey": False}
+    assert shown(default) == {"error": None, "use_code": True, "use_passkey": False}
 
     passkey_only = SecondFactorViewModel.from_request(posted(), False, True)
-    assert passkey_only.to_dict()["use_code"] is False
-    assert passkey_only.to_dict()["use_passkey"] is True
+    assert shown(passkey_only)["use_code"] is False
+    assert shown(passkey_only)["use_passkey"] is True
 
     for pairs, message in [
         ((("code", "  "),), "Enter the code from your authenticator app, or a recovery code."),
@@ -606,7 +621,7 @@ def test_the_second_step_form_offers_a_code_by_default_and_needs_one() -> None:
     ]:
         vm = SecondFactorViewModel.from_request(posted(*pairs))
         assert vm.validate() is False
-        assert vm.error == message
+        assert problem(vm) == message
 
 
 def test_setting_up_the_app_needs_the_code_it_shows() -> None:
@@ -617,8 +632,8 @@ def test_setting_up_the_app_needs_the_code_it_shows() -> None:
     ]:
         vm = TotpSetupViewModel.from_request(posted(*pairs), "ABCDEFGHIJ", "<svg/>")
         assert vm.validate() is False
-        assert vm.error == message
+        assert problem(vm) == message
 
     ok = TotpSetupViewModel.from_request(posted(("code", "123456")), "ABCDEFGHIJ", "<svg/>")
     assert ok.validate() is True
-    assert ok.to_dict() == {"error": None, "secret": "ABCD EFGH IJ", "qr_code_svg": "<svg/>"}
+    assert shown(ok) == {"error": None, "secret": "ABCD EFGH IJ", "qr_code_svg": "<svg/>"}
