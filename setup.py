@@ -58,6 +58,9 @@ tests_require = [
     # Two workers halve the suite's wall time on a two-core machine.
     "pytest-xdist>=3.5",
     "playwright",
+    # make mutate: mutation testing of the security code. 3.x forks one process per
+    # mutant and runs only the tests that reach the mutated function.
+    "mutmut>=3.8,<4",
     "ruff",
     # Extraction of the messages to translate (make translations, and its test).
     "lingua>=4.15",

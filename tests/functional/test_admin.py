@@ -20,6 +20,7 @@ from .flows import (
     deliver_mail,
     forgot_password,
     open_link,
+    services,
     sign_in,
 )
 
@@ -253,3 +254,26 @@ def test_search_and_pages_over_500_accounts(admin_app, admin, clock):
 def test_admin_search_survives_control_characters_and_wildcards(admin_app, admin):
     for query in ("a\x00b", "\r\n", "%_\\", "\u202e", "x" * 500):
         assert admin.get("/admin/accounts", params={"q": query}, status="*").status_int == 200
+
+
+def test_an_accounts_events_are_shown_to_the_admin_a_page_at_a_time(admin_app, admin):
+    alice_id = create_account(admin_app, ALICE, STRONG_PASSWORD)
+    with db(admin_app) as session, session.begin():
+        audit = services(admin_app, session).audit
+        for _ in range(30):
+            audit.record(events.SIGN_OUT, alice_id)
+
+    first = admin.get(f"/admin/accounts/{alice_id}")
+    second = admin.get(f"/admin/accounts/{alice_id}?page=2")
+
+    assert "Page 1 of 2" in first.text and "Page 2 of 2" in second.text
+    assert first.text.count("Signed out") == 25 and second.text.count("Signed out") == 5
+
+
+def test_the_account_list_shows_the_search_it_applied(admin_app, admin):
+    create_account(admin_app, ALICE, STRONG_PASSWORD)
+
+    page = admin.get("/admin/accounts", {"q": "  ALICE "})
+
+    assert 'value="alice"' in page.text
+    assert "1 account matching &ldquo;alice&rdquo;." in page.text

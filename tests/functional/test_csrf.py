@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import func, select
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from app.models import Account, OneTimeCode, OutgoingEmail
+import pytest
+from pyramid.config import Configurator
+from pyramid.interfaces import IException, IRoutesMapper
+from pyramid.response import Response
+from sqlalchemy import func, select
+from zope.interface.interfaces import IInterface
+
+from app.models import Account, LoginSession, OneTimeCode, OutgoingEmail
 
 from ..conftest import STRONG_PASSWORD, new_client
-from .flows import create_account, db, sign_in
+from ..support import dump_database
+from .flows import account_service, create_account, db, sign_in
 
 ALICE = "alice@example.com"
 
@@ -47,3 +57,144 @@ def test_sign_out_without_the_token_keeps_the_session(wsgi_app, client):
     sign_in(client, ALICE, STRONG_PASSWORD)
     client.post("/account/logout", {}, status=400)
     client.get("/account", status=200)
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A view that answers POST, found in the app's registry, and a URL that reaches it."""
+
+    route: str
+    path: str
+
+
+def post_views(wsgi_app: Any, ids: Mapping[str, Mapping[str, str]]) -> list[PostView]:
+    """Every view of the app that accepts a POST, from its own route table and view
+    registry: routes added tomorrow are found without anyone listing them here.
+    `ids` gives, by route name, the placeholder values that name an existing object."""
+    registry = wsgi_app.registry
+    routes = {route.name: route for route in registry.getUtility(IRoutesMapper).get_routes()}
+    found: set[PostView] = set()
+    for item in registry.introspector.get_category("views"):
+        view = item["introspectable"]
+        methods = view["request_methods"]
+        if isinstance(methods, str):
+            methods = (methods,)
+        if methods is not None and "POST" not in methods:
+            continue
+        if view["route_name"] is None:
+            if _is_error_page(view["context"]):
+                continue  # shown for an exception, not reachable by a URL of its own
+            # Reached by traversal from the root: /<view name>.
+            found.add(PostView(f"(no route) {view['name']}", "/" + view["name"]))
+            continue
+        route = routes[view["route_name"]]
+        values = dict(ids.get(route.name, {}))
+        match_param = view["match_param"]
+        if match_param:
+            pairs = [match_param] if isinstance(match_param, str) else list(match_param)
+            values.update(pair.split("=", 1) for pair in pairs)
+        found.add(PostView(route.name, _path_for(route, values)))
+    return sorted(found, key=lambda v: (v.route, v.path))
+
+
+def _is_error_page(context: Any) -> bool:
+    if isinstance(context, type):
+        return issubclass(context, BaseException)
+    return IInterface.providedBy(context) and context.isOrExtends(IException)
+
+
+def _path_for(route: Any, given: Mapping[str, str]) -> str:
+    """A path that the route matches, with the given placeholder values and, for the
+    others, whichever of a number or a word the route accepts."""
+    names = re.findall(r"\{(\w+)", route.pattern)
+    if "subpath" in route.pattern:
+        return route.generate({"subpath": ("site.css",)})
+    for filler in ("1", "x"):
+        path = route.generate({name: given.get(name, filler) for name in names})
+        if route.match(path) is not None:
+            return path
+    raise AssertionError(f"no path found for the route {route.name} ({route.pattern})")
+
+
+def _signed_in_admin(wsgi_app: Any) -> tuple[Any, dict[str, dict[str, str]]]:
+    with db(wsgi_app) as session, session.begin():
+        account_service(wsgi_app, session).create_account(
+            "root@example.com", STRONG_PASSWORD, is_admin=True, email_verified=True
+        )
+    client = new_client(wsgi_app)
+    sign_in(client, "root@example.com", STRONG_PASSWORD)
+    with db(wsgi_app) as session:
+        session_id = session.scalars(select(LoginSession.id)).one()
+    # Another account to act on, so that an action is not refused for being one's own
+    # before the token is even looked at.
+    target = create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    return client, {
+        "admin.account.action": {"id": str(target)},
+        "account.sessions.revoke": {"id": str(session_id)},
+    }
+
+
+def posts_accepted_without_a_token(wsgi_app: Any) -> list[str]:
+    """The POST views that did not refuse a POST without a valid CSRF token, sent by a
+    signed-in administrator (so that no permission check answers first)."""
+    client, ids = _signed_in_admin(wsgi_app)
+    accepted = []
+    for view in post_views(wsgi_app, ids):
+        for token in (None, "forged-token-from-another-site"):
+            with db(wsgi_app) as session:
+                before = dump_database(session)
+            body = {"email": "new@example.com", "password": STRONG_PASSWORD}
+            if token is not None:
+                body["csrf_token"] = token
+            response = client.post(view.path, body, status="*", expect_errors=True)
+            with db(wsgi_app) as session:
+                after = dump_database(session)
+            refused = response.status_int == 400 and "The form has expired" in response.text
+            if not refused or after != before:
+                accepted.append(f"{view.route} {view.path} (token {token!r}: {response.status})")
+    client.get("/account", status=200)  # still signed in: the logout was refused too
+    return accepted
+
+
+def test_every_post_view_of_the_app_refuses_a_post_without_a_valid_csrf_token(wsgi_app):
+    views = post_views(wsgi_app, {})
+    # The enumeration finds at least the views a person would name.
+    assert {view.route for view in views} >= {
+        "account.register",
+        "account.signin",
+        "account.logout",
+        "account.forgot_password",
+        "account.reset_password",
+        "account.change_password",
+        "account.sessions.revoke",
+        "account.sessions.revoke_others",
+        "admin.accounts.new",
+        "admin.account.action",
+    }
+    assert {v.path for v in views if v.route == "admin.account.action"} >= {
+        "/admin/accounts/1/disable",
+        "/admin/accounts/1/enable",
+        "/admin/accounts/1/send_reset",
+        "/admin/accounts/1/send_invitation",
+    }
+
+    assert posts_accepted_without_a_token(wsgi_app) == []
+
+
+def test_a_post_view_registered_without_csrf_makes_the_check_fail(wsgi_app):
+    """The check above, tested: a throwaway POST view added to the app without CSRF
+    protection is found and reported, without anyone adding it to a list."""
+
+    def throwaway(request):
+        return Response("state changed")
+
+    config = Configurator(registry=wsgi_app.registry)
+    config.add_route("throwaway", "/throwaway/{thing}")
+    config.add_view(throwaway, route_name="throwaway", request_method="POST", require_csrf=False)
+    config.commit()
+
+    assert [view.route for view in post_views(wsgi_app, {})].count("throwaway") == 1
+    assert posts_accepted_without_a_token(wsgi_app) == [
+        "throwaway /throwaway/1 (token None: 200 OK)",
+        "throwaway /throwaway/1 (token 'forged-token-from-another-site': 200 OK)",
+    ]

@@ -14,6 +14,11 @@ from app.services import password_strength
 from app.services.password_strength import (
     BUDGET,
     ESTIMATED_LENGTH,
+    _before_inputs,
+    _before_repeats,
+    _enumerated_tables,
+    _without_multiplying_symbols,
+    clean_cut,
     cost,
     estimate_strength,
     l33t_tables,
@@ -135,3 +140,72 @@ def test_verdicts_are_the_same_when_many_threads_ask_at_once():
     for thread in threads:
         thread.join()
     assert [results[i] for i in range(len(cases))] == expected
+
+
+@pytest.mark.parametrize(
+    ("characters", "tables"),
+    [
+        ("", 1),
+        ("1", 2),
+        ("17", 4),
+        ("!|", 3),
+        ("1|", 6),
+        ("1!|", 8),
+        ("+7", 3),
+        ("1!|7+", 25),
+        ("({[<", 4),
+        ("0123456789", 8),
+        ("!$(+145679<@[{|", 800),
+    ],
+)
+def test_the_enumeration_of_tables_branches_where_letters_share_a_character(characters, tables):
+    # The enumeration itself, without the cache in front of it: one character per
+    # letter gives one table per choice; a character two letters can stand for (1, |
+    # and 7 are i, l and t) gives a table for each letter it is given to.
+    assert _enumerated_tables(frozenset(characters)) == tables
+
+
+@pytest.mark.parametrize(
+    ("password", "cut", "moved_to"),
+    [
+        ("abcdefgh", 4, 4),  # no repeat: the cut stays
+        ("xyabababQ", 7, 6),  # inside "ababab": back to the end of the last whole "ab"
+        ("zzabababab", 9, 8),
+        ("p1p1p1p1", 5, 4),
+        ("abcabcabcXYZ", 7, 6),  # "abc" three times: after the second copy
+        ("xabcabcabcy", 8, 7),
+        ("Qabcabc", 5, 4),  # after the first whole copy of a run that starts later
+        ("qwerqwer", 6, 4),
+        ("abcabcabcXYZ", 9, 9),  # at the end of the run: nothing is cut
+        ("abcabcabcXYZ", 3, 3),  # between two whole copies
+        ("aaaaaaa", 3, 3),  # one-character copies cannot be cut
+        ("abab", 4, 4),  # at the end of the password
+        ("xyzab", 10, 10),  # past the end
+    ],
+)
+def test_a_cut_inside_a_repeated_run_moves_back_to_a_whole_copy(password, cut, moved_to):
+    assert _before_repeats(password, cut) == moved_to
+
+
+def test_a_cut_inside_one_of_the_users_words_moves_back_to_its_start():
+    password = "xxAliceSmithyy"
+
+    assert _before_inputs(password, 4, ["alice"]) == 2
+    assert _before_inputs(password, 7, ["alice"]) == 7  # right after the word: kept
+    assert _before_inputs(password, 2, ["alice"]) == 2  # right before it: kept
+    assert _before_inputs(password, 9, ["", "SMITH"]) == 7  # any case; empty words skipped
+    # Moved out of one word into another, and out of that one too.
+    assert _before_inputs(password, 9, ["smith", "alicesmith"]) == 2
+
+
+def test_a_clean_cut_splits_neither_a_repeat_nor_a_users_word():
+    assert clean_cut("aliceabcabcabc", 12, ["alice"]) == 11
+    assert clean_cut("xxalicealice", 10, ["alice"]) == 7
+
+
+def test_the_multiplying_symbols_are_replaced_by_unused_private_characters_16_apart():
+    password, inputs = _without_multiplying_symbols("p@ss(w\ue000rd!", ["a@b", "x|y", "c!"])
+
+    # \ue000 is taken by the password itself; | is not in the password, so it stays.
+    assert password == "p\ue010ss\ue020w\ue000rd\ue030"
+    assert inputs == ["a\ue010b", "x|y", "c\ue030"]

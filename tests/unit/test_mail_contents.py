@@ -1,0 +1,177 @@
+"""What the emails say: the password-changed notice, and messages queued already
+rendered by a version before migration 0005 (each test runs on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import OutgoingEmail, get_engine, get_session_factory
+from app.services.account_mail import AccountMail
+from app.services.mail_templates import MailTemplates
+from app.services.outbox import Outbox, outbox_cipher
+from app.services.smtp_transport import PermanentFailure
+from tests.conftest import BASE_URL, SECRET
+from tests.support import FakeClock
+
+from .conftest import body_text, emails_to
+from .test_outbox import FakeTransport, make_sender, stored
+
+WHEN = datetime(2026, 3, 7, 14, 5, 59, tzinfo=UTC)
+
+
+@pytest.fixture
+def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = get_engine({"sqlalchemy.url": db_url})
+    yield get_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("ip", "shown"),
+    [("198.51.100.23", "from 198.51.100.23."), (None, "from an unknown address.")],
+)
+def test_the_password_changed_notice_says_when_in_utc_and_from_where(
+    dbsession: Session, clock: FakeClock, ip: str | None, shown: str
+) -> None:
+    mail = AccountMail(Outbox(dbsession, outbox_cipher(SECRET), clock), BASE_URL)
+
+    mail.password_changed("alice@example.com", WHEN, ip)
+
+    [message] = emails_to(dbsession, "alice@example.com")
+    text = " ".join(body_text(message).split())
+    assert "was changed on 2026-03-07 14:05 UTC " + shown in text
+
+
+def test_a_message_queued_already_rendered_is_sent_as_it_was_rendered(
+    dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    cipher = outbox_cipher(SECRET)
+    old = OutgoingEmail(
+        recipient="alice@example.com",
+        template=None,
+        subject="Reset your password (rendered before 0005)",
+        body_text=cipher.encrypt("Text body, caf\u00e9".encode()),
+        body_html=cipher.encrypt("<p>HTML body, caf\u00e9</p>".encode()),
+        created_at=clock.now(),
+        attempts=0,
+        next_attempt_at=clock.now(),
+    )
+    dbsession.add(old)
+    dbsession.commit()
+    transport = FakeTransport()
+
+    assert make_sender(session_factory, transport, clock).deliver_due() == 1
+
+    [sent] = transport.sent
+    assert sent.subject == "Reset your password (rendered before 0005)"
+    assert sent.body == "Text body, caf\u00e9"
+    assert sent.html == "<p>HTML body, caf\u00e9</p>"
+    after = stored(session_factory, old.id)
+    assert (after.body_text, after.body_html, after.payload) == (None, None, None)
+
+
+def test_the_templates_render_each_email_with_its_subject() -> None:
+    templates = MailTemplates()
+
+    changed = templates.render(
+        "password_changed",
+        {"email": "a@example.com", "when": WHEN.isoformat(), "ip": "192.0.2.1"},
+    )
+
+    assert changed.subject == "Your password was changed"
+    assert "a@example.com" in changed.text and "2026-03-07 14:05 UTC" in changed.html
+
+
+class RefusingTransport:
+    """Fails every message with the exception it was given."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def send_immediately(self, message: object, fail_silently: bool = False) -> None:
+        raise self.error
+
+
+def _queue(dbsession: Session, clock: FakeClock) -> int:
+    outbox = Outbox(dbsession, outbox_cipher(SECRET), clock)
+    message = outbox.queue(
+        "alice@example.com",
+        "password_changed",
+        {"email": "alice@example.com", "when": WHEN.isoformat(), "ip": None},
+    )
+    dbsession.commit()
+    return message.id
+
+
+def test_the_log_says_which_email_failed_how_and_when_it_is_tried_again(
+    dbsession: Session,
+    session_factory: sessionmaker[Session],
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    message_id = _queue(dbsession, clock)
+    down = RefusingTransport(ConnectionRefusedError("smtp server down " + "x" * 2000))
+    sender = make_sender(session_factory, down, clock, retry_for=timedelta(minutes=1))
+
+    with caplog.at_level(logging.WARNING, logger="app.services.outbox_sender"):
+        sender.deliver_due()
+        clock.advance(minutes=2)
+        sender.deliver_due()
+
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "WARNING",
+            f"Email {message_id} not delivered (attempt 1), retrying in 30.0 s:"
+            " ConnectionRefusedError",
+        ),
+        ("ERROR", f"Giving up on email {message_id} after 2 attempts: ConnectionRefusedError"),
+    ]
+    last_error = stored(session_factory, message_id).last_error
+    assert last_error is not None and len(last_error) == 1000
+    assert last_error.startswith("ConnectionRefusedError: smtp server down xxx")
+
+
+def test_a_permanent_refusal_is_logged_with_the_servers_answer(
+    dbsession: Session,
+    session_factory: sessionmaker[Session],
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    message_id = _queue(dbsession, clock)
+    refused = RefusingTransport(PermanentFailure("recipient refused (550)"))
+
+    with caplog.at_level(logging.WARNING, logger="app.services.outbox_sender"):
+        make_sender(session_factory, refused, clock).deliver_due()
+
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", f"Giving up on email {message_id} after 1 attempts: recipient refused (550)")
+    ]
+
+
+def test_a_message_queued_rendered_without_a_subject_is_sent_with_an_empty_one(
+    dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    cipher = outbox_cipher(SECRET)
+    dbsession.add(
+        OutgoingEmail(
+            recipient="alice@example.com",
+            template=None,
+            subject=None,
+            body_text=cipher.encrypt(b"Text"),
+            body_html=cipher.encrypt(b"<p>HTML</p>"),
+            created_at=clock.now(),
+            attempts=0,
+            next_attempt_at=clock.now(),
+        )
+    )
+    dbsession.commit()
+    transport = FakeTransport()
+
+    make_sender(session_factory, transport, clock).deliver_due()
+
+    assert [message.subject for message in transport.sent] == [""]

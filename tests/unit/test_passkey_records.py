@@ -1,0 +1,224 @@
+"""Passkeys through the services: what removing one leaves, what a passkey proves at
+sign-in and re-authentication, and the events and limits of each (each test runs on
+SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyotp
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Account, AccountEvent, RecoveryCode
+from app.services import audit as events
+from app.services.authentication import password_fingerprint
+from app.services.composition import ServiceFactory, Services
+from app.services.errors import PasskeyRefused, RateLimited, SignInFailed
+from app.services.password_hashing import PasswordHasher
+from tests.conftest import BASE_URL, STRONG_PASSWORD, unit_settings
+from tests.passkey_authenticator import SoftAuthenticator
+from tests.support import FakeClock
+
+from .conftest import EMAIL, body_text, emails_to
+
+EXPIRED = "Your sign-in has expired. Sign in again."
+
+
+def _recorded(dbsession: Session, kind: str) -> list[tuple[int | None, int | None, Any]]:
+    return [
+        (e.account_id, e.actor_id, e.details)
+        for e in dbsession.scalars(select(AccountEvent).where(AccountEvent.kind == kind))
+    ]
+
+
+def _add_passkey(
+    services: Services, account: Account, name: str = "Phone", user_verifying: bool = True
+) -> SoftAuthenticator:
+    """A passkey added as the app requires (verifying its user); then, if asked, one that
+    from now on only shows the user is present (a plain security key)."""
+    authenticator = SoftAuthenticator(origin=BASE_URL)
+    ceremony = services.passkeys.registration_ceremony(account)
+    created = authenticator.create(json.loads(ceremony.options_json))
+    services.passkeys.add(account, created, ceremony.challenge, name)
+    authenticator.user_verifying = user_verifying
+    return authenticator
+
+
+def _answer(services: Services, authenticator: SoftAuthenticator) -> tuple[Any, bytes]:
+    ceremony = services.passkeys.authentication_ceremony()
+    return authenticator.get(json.loads(ceremony.options_json)), ceremony.challenge
+
+
+def _codes(dbsession: Session, account: Account) -> int:
+    return len(
+        dbsession.scalars(select(RecoveryCode).where(RecoveryCode.account_id == account.id)).all()
+    )
+
+
+def test_removing_the_last_second_factor_takes_its_recovery_codes_and_no_one_elses(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    admin = services.accounts.create_account("root@example.com", STRONG_PASSWORD, is_admin=True)
+    for account in (alice, bob):
+        _add_passkey(services, account)
+        services.two_factor.new_recovery_codes(account)
+    [passkey] = services.passkeys.for_account(alice.id)
+
+    services.passkeys.remove(alice, passkey, by_admin_id=admin.id)
+
+    assert (_codes(dbsession, alice), _codes(dbsession, bob)) == (0, 10)
+    assert _recorded(dbsession, events.PASSKEY_REMOVED) == [(alice.id, admin.id, {"name": "Phone"})]
+    removed = [m for m in emails_to(dbsession, EMAIL) if "removed" in body_text(m)]
+    assert removed and "Phone" in body_text(removed[-1])
+
+
+@pytest.mark.parametrize("remaining", ["a second passkey", "an authenticator app"])
+def test_recovery_codes_stay_while_another_second_factor_remains(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock, remaining: str
+) -> None:
+    _add_passkey(services, alice, "Phone")
+    if remaining == "a second passkey":
+        _add_passkey(services, alice, "Laptop")
+        services.two_factor.new_recovery_codes(alice)
+    else:
+        secret = services.two_factor.new_totp_secret()
+        services.two_factor.enable_totp(alice, secret, pyotp.TOTP(secret).at(clock.now()))
+    phone = next(p for p in services.passkeys.for_account(alice.id) if p.name == "Phone")
+
+    services.passkeys.remove(alice, phone)
+
+    assert _codes(dbsession, alice) == 10
+
+
+def test_a_passkey_is_found_by_its_id_within_its_own_account_only(
+    services: Services, alice: Account
+) -> None:
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    _add_passkey(services, alice, "Phone")
+    _add_passkey(services, alice, "Laptop")
+    _add_passkey(services, bob, "Bob's")
+    phone, laptop = sorted(services.passkeys.for_account(alice.id), key=lambda p: p.id)
+
+    assert services.passkeys.find(alice, laptop.id) is laptop
+    assert services.passkeys.find(bob, laptop.id) is None
+
+
+def test_a_passkey_that_does_not_verify_its_user_cannot_stand_for_a_reauthentication(
+    services: Services, alice: Account, dbsession: Session
+) -> None:
+    verifying = _add_passkey(services, alice, "Phone")
+    presence_only = _add_passkey(services, alice, "Key", user_verifying=False)
+
+    with pytest.raises(PasskeyRefused):
+        services.authentication.reauthenticate_with_passkey(
+            alice, *_answer(services, presence_only)
+        )
+    services.authentication.reauthenticate_with_passkey(alice, *_answer(services, verifying))
+
+    assert _recorded(dbsession, events.REAUTHENTICATED) == [(alice.id, None, {"factor": "passkey"})]
+
+
+def test_a_passkey_as_second_step_signs_in_even_without_user_verification(
+    services: Services, alice: Account, dbsession: Session
+) -> None:
+    key = _add_passkey(services, alice, "Key", user_verifying=False)
+    fingerprint = password_fingerprint(alice)
+
+    account = services.authentication.complete_sign_in_with_passkey(
+        alice.id, fingerprint, *_answer(services, key)
+    )
+
+    assert account is alice
+    assert _recorded(dbsession, events.SIGN_IN) == [
+        (alice.id, None, {"method": "password+passkey"})
+    ]
+
+
+@pytest.mark.parametrize("why", ["disabled", "password changed", "no second factor", "no account"])
+def test_a_pending_sign_in_expires_when_the_account_changed_under_it(
+    services: Services, alice: Account, dbsession: Session, why: str
+) -> None:
+    key = _add_passkey(services, alice, "Phone")
+    fingerprint = password_fingerprint(alice)
+    account_id = alice.id
+    if why == "disabled":
+        alice.is_disabled = True
+    elif why == "password changed":
+        alice.password_hash = "$argon2id$another"
+    elif why == "no second factor":
+        for passkey in services.passkeys.for_account(alice.id):
+            services.passkeys.remove(alice, passkey)
+    else:
+        account_id = alice.id + 1000
+    dbsession.flush()
+
+    with pytest.raises(SignInFailed) as refused:
+        services.authentication.complete_sign_in_with_passkey(
+            account_id, fingerprint, *_answer(services, key)
+        )
+    assert str(refused.value) == EXPIRED
+
+
+def test_passkey_answers_are_limited_per_account(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    limits = {"second_factor_per_account": "1/hour"}
+    services = ServiceFactory(
+        unit_settings(rate_limits=limits), clock=clock, hasher=hasher
+    ).services(dbsession)
+    alice = services.accounts.create_account(EMAIL, STRONG_PASSWORD, email_verified=True)
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD, email_verified=True)
+    alices, bobs = _add_passkey(services, alice), _add_passkey(services, bob)
+
+    services.authentication.reauthenticate_with_passkey(alice, *_answer(services, alices))
+    with pytest.raises(RateLimited):
+        services.authentication.reauthenticate_with_passkey(alice, *_answer(services, alices))
+    services.authentication.reauthenticate_with_passkey(bob, *_answer(services, bobs))
+    with pytest.raises(RateLimited):
+        services.authentication.complete_sign_in_with_passkey(
+            alice.id, password_fingerprint(alice), *_answer(services, alices)
+        )
+
+
+COPIED = (
+    "This passkey's counter went backwards, so it may have been copied; it was refused."
+    " If it is yours, remove it and add it again."
+)
+
+
+@pytest.mark.parametrize("counter", [3, 0], ids=["went back", "back to zero"])
+def test_a_counter_that_does_not_move_forward_is_refused_as_a_copy(
+    services: Services, alice: Account, dbsession: Session, counter: int
+) -> None:
+    key = _add_passkey(services, alice, "Key")
+    for _ in range(4):  # the counter stands at 4 or more now
+        services.authentication.reauthenticate_with_passkey(alice, *_answer(services, key))
+    ceremony = services.passkeys.authentication_ceremony()
+    copied = key.get(json.loads(ceremony.options_json), sign_count=counter)
+
+    with pytest.raises(PasskeyRefused) as refused:
+        services.passkeys.verify(copied, ceremony.challenge)
+
+    assert str(refused.value) == COPIED
+    assert _recorded(dbsession, events.PASSKEY_CLONE_SUSPECTED) == [
+        (alice.id, None, {"name": "Key"})
+    ]
+
+
+def test_using_one_passkey_moves_its_own_counter_only(
+    services: Services, alice: Account, dbsession: Session
+) -> None:
+    phone = _add_passkey(services, alice, "Phone")
+    _add_passkey(services, alice, "Laptop")
+    before = {p.name: p.sign_count for p in services.passkeys.for_account(alice.id)}
+
+    services.passkeys.verify(*_answer(services, phone))
+
+    dbsession.expire_all()
+    after = {p.name: p.sign_count for p in services.passkeys.for_account(alice.id)}
+    assert after["Laptop"] == before["Laptop"]
+    assert after["Phone"] > before["Phone"]

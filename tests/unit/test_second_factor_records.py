@@ -1,0 +1,345 @@
+"""Second factors and re-authentication: the events and emails each change leaves, the
+refusals with their messages, and whose allowance a failed re-authentication uses (each
+test runs on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyotp
+import pytest
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Account, AccountEvent, RecoveryCode
+from app.services import audit as events
+from app.services.audit import RequestOrigin
+from app.services.authentication import password_fingerprint
+from app.services.codes import digest
+from app.services.composition import ServiceFactory, Services
+from app.services.errors import (
+    AdminActionRefused,
+    InvalidSecondFactorCode,
+    PasskeyRefused,
+    RateLimited,
+    SignInFailed,
+    WrongCurrentPassword,
+)
+from app.services.mail_templates import MailTemplates
+from app.services.password_hashing import PasswordHasher
+from app.services.two_factor import normalize_recovery_code
+from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
+from tests.support import FakeClock
+
+from .conftest import EMAIL, body_text, emails_to
+
+
+def _recorded(dbsession: Session, kind: str) -> list[tuple[int | None, int | None, Any]]:
+    return [
+        (e.account_id, e.actor_id, e.details)
+        for e in dbsession.scalars(select(AccountEvent).where(AccountEvent.kind == kind))
+    ]
+
+
+def _with_an_app(services: Services, account: Account, clock: FakeClock) -> None:
+    secret = services.two_factor.new_totp_secret()
+    services.two_factor.enable_totp(account, secret, pyotp.TOTP(secret).at(clock.now()))
+
+
+def _codes_of(dbsession: Session, account: Account) -> int:
+    return len(
+        dbsession.scalars(select(RecoveryCode).where(RecoveryCode.account_id == account.id)).all()
+    )
+
+
+def test_new_recovery_codes_are_recorded_and_the_owner_told_when_and_where_to_act(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    _with_an_app(services, alice, clock)
+
+    services.two_factor.new_recovery_codes(alice)
+
+    assert _recorded(dbsession, events.RECOVERY_CODES_RENEWED) == [(alice.id, None, {})]
+    [mail] = [m for m in emails_to(dbsession, EMAIL) if m.template == "recovery_codes_renewed"]
+    text = " ".join(body_text(mail).split())
+    assert f"account {EMAIL} on 2026-01-15 09:00 UTC." in text
+    assert f"{BASE_URL}/account/forgot_password" in text
+
+
+def test_turning_the_app_off_for_a_lost_phone_leaves_nothing_of_it_and_touches_no_one_else(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    admin = services.accounts.create_account("root@example.com", STRONG_PASSWORD, is_admin=True)
+    for account in (alice, bob):
+        _with_an_app(services, account, clock)
+
+    services.admin.remove_two_factor(alice, actor=admin)
+
+    dbsession.commit()
+    dbsession.expire_all()
+    assert (alice.totp_secret, alice.totp_last_step, alice.totp_enabled_at) == (None, None, None)
+    assert (_codes_of(dbsession, alice), _codes_of(dbsession, bob)) == (0, 10)
+    assert _recorded(dbsession, events.SECOND_FACTOR_REMOVED) == [
+        (alice.id, admin.id, {"factor": "totp"})
+    ]
+    with pytest.raises(AdminActionRefused) as refused:
+        services.admin.remove_two_factor(alice, actor=admin)
+    assert str(refused.value) == "This account has no second factor to remove."
+
+
+def test_a_reauthentication_is_recorded_either_way(
+    services: Services, alice: Account, dbsession: Session
+) -> None:
+    with pytest.raises(WrongCurrentPassword):
+        services.authentication.reauthenticate(alice, OTHER_PASSWORD, "")
+    services.authentication.reauthenticate(alice, STRONG_PASSWORD, "")
+
+    assert _recorded(dbsession, events.SIGN_IN_FAILED) == [
+        (alice.id, None, {"reason": "reauthentication"})
+    ]
+    assert _recorded(dbsession, events.REAUTHENTICATED) == [(alice.id, None, {})]
+
+
+def _browser(factory: ServiceFactory, dbsession: Session, token: str | None) -> Services:
+    return factory.services(dbsession, RequestOrigin(ip="198.51.100.9", device_token=token))
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["new browser", "known browser"])
+def test_failed_reauthentications_use_up_the_browsers_own_allowance(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher, known: bool
+) -> None:
+    limits = {"signin_per_account": "2/hour", "signin_per_device": "2/hour"}
+    factory = ServiceFactory(unit_settings(rate_limits=limits), clock=clock, hasher=hasher)
+    setup = factory.services(dbsession)
+    alice = setup.accounts.create_account(EMAIL, STRONG_PASSWORD, email_verified=True)
+    token = setup.devices.remember(alice, None).token if known else None
+    owner = _browser(factory, dbsession, token)
+
+    for _ in range(2):
+        with pytest.raises(WrongCurrentPassword):
+            owner.authentication.reauthenticate(alice, OTHER_PASSWORD, "")
+    with pytest.raises(RateLimited):
+        owner.authentication.reauthenticate(alice, STRONG_PASSWORD, "")
+
+    stranger = _browser(factory, dbsession, None)
+    if known:
+        assert stranger.authentication.sign_in(EMAIL, STRONG_PASSWORD) is alice
+    else:
+        with pytest.raises(RateLimited):
+            stranger.authentication.sign_in(EMAIL, STRONG_PASSWORD)
+
+
+def test_the_email_about_a_new_address_says_when_in_utc() -> None:
+    content = MailTemplates().render(
+        "email_changed",
+        {"email": EMAIL, "new_email": "n***@example.org", "when": "2026-03-07T14:05:59+00:00"},
+    )
+
+    assert "to n***@example.org on 2026-03-07 14:05 UTC. Emails" in " ".join(content.text.split())
+
+
+def test_a_recovery_code_works_once_for_its_own_account_and_is_recorded_with_those_left(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    _with_an_app(services, alice, clock)
+    codes = services.two_factor.new_recovery_codes(alice)
+
+    assert services.two_factor.use_recovery_code(bob, codes[0]) is False
+    assert services.two_factor.use_recovery_code(alice, codes[0][:-1]) is False
+    assert services.two_factor.use_recovery_code(alice, codes[0]) is True
+    assert services.two_factor.use_recovery_code(alice, codes[0]) is False
+
+    assert _recorded(dbsession, events.RECOVERY_CODE_USED) == [(alice.id, None, {"left": 9})]
+
+
+def test_a_passkey_cannot_be_renamed_to_nothing(services: Services) -> None:
+    with pytest.raises(PasskeyRefused) as refused:
+        services.passkeys.rename(None, " \t ")  # type: ignore[arg-type]
+
+    assert str(refused.value) == "Give the passkey a name."
+
+
+def test_an_authenticator_code_is_taken_only_for_an_account_with_the_app(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    assert services.two_factor.use_totp_code(alice, "123456") is False
+
+
+def test_a_code_used_by_one_account_leaves_the_others_last_step_alone(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    _with_an_app(services, alice, clock)
+    _with_an_app(services, bob, clock)
+    dbsession.commit()
+    bobs_step = bob.totp_last_step
+    clock.advance(seconds=60)
+    secret = services.two_factor.cipher.decrypt(alice.totp_secret).decode("ascii")
+
+    assert services.two_factor.use_totp_code(alice, pyotp.TOTP(secret).at(clock.now())) is True
+
+    dbsession.commit()
+    dbsession.expire_all()
+    assert bob.totp_last_step == bobs_step
+
+
+def test_a_code_checked_while_the_app_is_turned_off_elsewhere_is_refused(
+    services: Services,
+    alice: Account,
+    dbsession: Session,
+    other_dbsession: Session,
+    clock: FakeClock,
+) -> None:
+    _with_an_app(services, alice, clock)
+    dbsession.commit()
+    clock.advance(seconds=60)
+    secret = services.two_factor.cipher.decrypt(alice.totp_secret).decode("ascii")
+    turned_off: list[bool] = []
+
+    def owner_turns_the_app_off_first(state: Any) -> None:
+        if state.is_update and not turned_off:
+            turned_off.append(True)
+            other_dbsession.execute(update(Account).values(totp_secret=None))
+            other_dbsession.commit()
+
+    event.listen(dbsession, "do_orm_execute", owner_turns_the_app_off_first)
+    try:
+        accepted = services.two_factor.use_totp_code(alice, pyotp.TOTP(secret).at(clock.now()))
+    finally:
+        event.remove(dbsession, "do_orm_execute", owner_turns_the_app_off_first)
+
+    assert turned_off and accepted is False
+
+
+def _code_now(services: Services, account: Account, clock: FakeClock) -> str:
+    secret = services.two_factor.cipher.decrypt(account.totp_secret).decode("ascii")
+    return pyotp.TOTP(secret).at(clock.now())
+
+
+def test_the_second_step_records_which_factor_signed_in(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    _with_an_app(services, alice, clock)
+    [recovery, *_] = services.two_factor.new_recovery_codes(alice)
+    fingerprint = password_fingerprint(alice)
+    clock.advance(seconds=60)
+    typed = _code_now(services, alice, clock)
+
+    assert services.authentication.complete_sign_in(
+        alice.id, fingerprint, typed[:3] + " " + typed[3:]
+    ) == (
+        alice,
+        "totp",
+    )
+    assert (
+        services.authentication.complete_sign_in(alice.id, fingerprint, recovery)[1] == "recovery"
+    )
+    methods = [d["method"] for _, _, d in _recorded(dbsession, events.SIGN_IN)]
+    assert methods == ["password+totp", "password+recovery"]
+
+
+def test_a_recovery_code_of_digits_only_is_still_taken_as_a_recovery_code(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    _with_an_app(services, alice, clock)
+    digits = "22222-33333-44444-55555"
+    dbsession.add(
+        RecoveryCode(
+            account_id=alice.id,
+            code_hash=digest(normalize_recovery_code(digits)),
+            created_at=clock.now(),
+        )
+    )
+    dbsession.flush()
+
+    assert services.two_factor.verify(alice, digits) == "recovery"
+
+
+def test_a_wrong_second_factor_code_is_recorded_and_limited_per_account(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    limits = {"second_factor_per_account": "1/hour"}
+    services = ServiceFactory(
+        unit_settings(rate_limits=limits), clock=clock, hasher=hasher
+    ).services(dbsession)
+    alice = services.accounts.create_account(EMAIL, STRONG_PASSWORD)
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+
+    with pytest.raises(InvalidSecondFactorCode):
+        services.two_factor.verify(alice, "000000")
+    with pytest.raises(RateLimited):
+        services.two_factor.verify(alice, "000000")
+    with pytest.raises(InvalidSecondFactorCode):
+        services.two_factor.verify(bob, "000000")
+
+    assert [a for a, _, _ in _recorded(dbsession, events.SECOND_FACTOR_FAILED)] == [
+        alice.id,
+        bob.id,
+    ]
+
+
+def test_a_pending_sign_in_with_a_code_expires_like_one_with_a_passkey(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    _with_an_app(services, alice, clock)
+    fingerprint = password_fingerprint(alice)
+    alice.is_disabled = True
+    dbsession.flush()
+
+    with pytest.raises(SignInFailed) as refused:
+        services.authentication.complete_sign_in(alice.id, fingerprint, "123456")
+    assert str(refused.value) == "Your sign-in has expired. Sign in again."
+
+
+def test_the_authenticator_app_is_given_the_account_and_the_site_by_name(
+    services: Services, alice: Account
+) -> None:
+    uri = services.two_factor.provisioning_uri(alice, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+
+    assert uri == (
+        "otpauth://totp/accounts.example.test:alice%40example.com"
+        "?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=accounts.example.test"
+    )
+
+
+def test_the_qr_code_is_inline_svg_without_an_xml_declaration(services: Services) -> None:
+    svg = services.two_factor.qr_code_svg(
+        "otpauth://totp/x?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "QR"
+    )
+
+    assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
+    assert "<title>QR</title>" in svg
+
+
+def test_turning_the_app_on_is_recorded_and_its_code_cannot_be_used_again(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    secret = services.two_factor.new_totp_secret()
+    code = pyotp.TOTP(secret).at(clock.now())
+    with pytest.raises(InvalidSecondFactorCode) as refused:
+        services.two_factor.enable_totp(alice, secret, "000000" if code != "000000" else "111111")
+    assert str(refused.value) == (
+        "That code does not match. Check the time on your phone, and type the"
+        " code the app shows now."
+    )
+
+    services.two_factor.enable_totp(alice, secret, code)
+
+    assert _recorded(dbsession, events.SECOND_FACTOR_ADDED) == [
+        (alice.id, None, {"factor": "totp"})
+    ]
+    assert services.two_factor.use_totp_code(alice, code) is False
+
+
+@pytest.mark.parametrize(("steps", "accepted"), [(-2, False), (-1, True), (1, True), (2, False)])
+def test_an_authenticator_code_is_accepted_one_step_either_side_of_now_and_no_further(
+    services: Services, alice: Account, clock: FakeClock, steps: int, accepted: bool
+) -> None:
+    _with_an_app(services, alice, clock)
+    clock.advance(minutes=10)
+    secret = services.two_factor.cipher.decrypt(alice.totp_secret).decode("ascii")
+    code = pyotp.TOTP(secret).at(clock.now(), counter_offset=steps)
+
+    assert services.two_factor.use_totp_code(alice, code) is accepted
