@@ -276,4 +276,4 @@ def test_the_account_list_shows_the_search_it_applied(admin_app, admin):
     page = admin.get("/admin/accounts", {"q": "  ALICE "})
 
     assert 'value="alice"' in page.text
-    assert "1 account matching &ldquo;alice&rdquo;." in page.text
+    assert "1 account matching “alice”." in page.text

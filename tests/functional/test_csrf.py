@@ -134,12 +134,23 @@ def _signed_in_admin(wsgi_app: Any) -> tuple[Any, dict[str, dict[str, str]]]:
     }
 
 
+# POST views that take no CSRF token on purpose, each with the reason. Any other view
+# registered without one makes the tests below fail.
+CSRF_EXEMPT = {
+    "language": "the language menu on every page, including pages that start no session:"
+    " a forged POST can only set the language cookie of the browser that sends it, and"
+    " carries no session cookie (SameSite=Lax), so no account is changed",
+}
+
+
 def posts_accepted_without_a_token(wsgi_app: Any) -> list[str]:
     """The POST views that did not refuse a POST without a valid CSRF token, sent by a
     signed-in administrator (so that no permission check answers first)."""
     client, ids = _signed_in_admin(wsgi_app)
     accepted = []
     for view in post_views(wsgi_app, ids):
+        if view.route in CSRF_EXEMPT:
+            continue
         for token in (None, "forged-token-from-another-site"):
             with db(wsgi_app) as session:
                 before = dump_database(session)
@@ -198,3 +209,27 @@ def test_a_post_view_registered_without_csrf_makes_the_check_fail(wsgi_app):
         "throwaway /throwaway/1 (token None: 200 OK)",
         "throwaway /throwaway/1 (token 'forged-token-from-another-site': 200 OK)",
     ]
+
+
+def test_only_the_listed_views_are_registered_without_csrf(wsgi_app):
+    views = [
+        item["introspectable"] for item in wsgi_app.registry.introspector.get_category("views")
+    ]
+    exempt = {
+        view["route_name"]
+        for view in views
+        if view.get("require_csrf") is False and not _is_error_page(view["context"])
+    }
+    assert exempt == set(CSRF_EXEMPT)
+
+
+def test_the_language_menu_from_another_site_changes_no_account(wsgi_app):
+    """What the exemption allows: a POST without the session cookie (as a browser sends
+    it from another site) sets the language cookie and nothing else."""
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    with db(wsgi_app) as session:
+        before = dump_database(session)
+    response = new_client(wsgi_app).post("/language", {"locale": "de"}, status=303)
+    assert "locale=de" in response.headers["Set-Cookie"]
+    with db(wsgi_app) as session:
+        assert dump_database(session) == before

@@ -8,11 +8,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from pyramid.i18n import Localizer
 from pyramid.testing import DummyRequest
 from webob.multidict import MultiDict
 
+from app.i18n import Formats
 from app.services import audit as events
 from app.services.user_agents import describe_user_agent
+from app.translation import english
 from app.viewmodels.account import (
     MAX_PASSWORD_FIELD,
     ChangeEmailViewModel,
@@ -34,6 +37,10 @@ from app.viewmodels.two_factor import (
     SecondFactorViewModel,
     TotpSetupViewModel,
 )
+
+# Event rows in English, with the messages' own text (no catalogue).
+ENGLISH = Formats("en", Localizer("en", None))
+
 
 PASSWORD = "correct horse battery staple"
 REPEATED = "The form was sent with a field repeated. Please try again."
@@ -342,11 +349,11 @@ def _event(kind: str, details: Any = None, ip: str | None = "192.0.2.1") -> Any:
     ],
 )
 def test_a_repeated_event_says_how_many_more_times_it_happened(details, description) -> None:
-    assert event_row(_event(events.SIGN_IN, details)).description == description
+    assert event_row(_event(events.SIGN_IN, details), ENGLISH).description == description
 
 
 def test_an_event_row_names_an_unknown_kind_and_a_missing_address_readably() -> None:
-    row = event_row(_event("password_expired_by_policy", ip=None))
+    row = event_row(_event("password_expired_by_policy", ip=None), ENGLISH)
 
     assert row.description == "Password expired by policy"
     assert (row.ip, row.device) == ("unknown", "curl 8")
@@ -425,7 +432,7 @@ def test_the_device_list_shows_this_device_first_then_the_most_recently_seen() -
     ],
 )
 def test_a_device_is_described_from_what_its_user_agent_says(user_agent, description) -> None:
-    assert describe_user_agent(user_agent) == description
+    assert english(describe_user_agent(user_agent)) == description
 
 
 CONFIRMED = datetime(2026, 1, 15, tzinfo=UTC)
