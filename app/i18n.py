@@ -99,30 +99,10 @@ def translation_directory() -> Path:
     return compile_catalogues()
 
 
-def chameleon_translate(localizer: Localizer) -> Callable[..., str]:
-    """Chameleon's translate hook, for templates rendered outside a request (emails)."""
-
-    def translate(
-        msgid: Any,
-        domain: str | None = None,
-        mapping: dict[str, Any] | None = None,
-        context: Any = None,
-        target_language: str | None = None,
-        default: str | None = None,
-    ) -> str:
-        if not isinstance(msgid, TranslationString):
-            msgid = TranslationString(
-                msgid, domain=domain or DOMAIN, default=default, mapping=mapping
-            )
-        return str(localizer.translate(msgid))
-
-    return translate
-
-
 class CachedTranslator:
-    """Chameleon's translate hook for pages in one locale. Each message of a template is
-    looked up in the catalogue once per process; later renderings only fill in its
-    values. (Pyramid's own hook finds the request, its localizer and a new translation
+    """Chameleon's translate hook for one locale, for pages and emails. Each message of a
+    template is looked up in the catalogue once per process; later renderings only fill
+    in its values. (Pyramid's own hook finds the request, its localizer and a new translation
     string for every message of every page.)"""
 
     MAX_MESSAGES = 10_000

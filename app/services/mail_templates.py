@@ -13,8 +13,8 @@ from chameleon import PageTemplateLoader
 
 from app.i18n import (
     DEFAULT_LOCALE,
+    CachedTranslator,
     Formats,
-    chameleon_translate,
     colon,
     localizer_for,
     supported,
@@ -133,6 +133,7 @@ class MailTemplates:
         self.site_name = site_name
         self._loader = PageTemplateLoader(str(TEMPLATES), auto_reload=auto_reload)
         self._formats: dict[str, Formats] = {}
+        self._translators: dict[str, CachedTranslator] = {}
 
     def formats(self, locale: str) -> Formats:
         """Translations, dates and plurals of one language (kept once made)."""
@@ -140,6 +141,7 @@ class MailTemplates:
         if locale not in self._formats:
             localizer = localizer_for(locale, [str(translation_directory())])
             self._formats[locale] = Formats(locale, localizer)
+            self._translators[locale] = CachedTranslator(localizer)
         return self._formats[locale]
 
     def render(self, template: str, params: Mapping[str, Any]) -> EmailContent:
@@ -155,7 +157,7 @@ class MailTemplates:
             "lang": formats.locale,
             **prepare(params, formats),
         }
-        translate = chameleon_translate(formats.localizer)
+        translate = self._translators[formats.locale]
         html = self._loader.load(f"{template}.html.pt")(translate=translate, **values)
         return EmailContent(
             subject=values["subject"], text=html_to_text(html, colon(formats.locale)), html=html

@@ -276,6 +276,16 @@ def test_other_open_codes_are_spent_by_a_successful_reset(wsgi_app, smtp_server)
 # checks the code again and spends it.
 
 
+def _open_a_reset_link(wsgi_app, client, smtp_server) -> str:
+    """Alice asks for a reset and opens the emailed link in `client`; returns the code."""
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    forgot_password(client, ALICE)
+    deliver_mail(wsgi_app)
+    code = smtp_server.mailbox.to(ALICE)[0].link_code
+    open_link(client, code)
+    return code
+
+
 def _statements(wsgi_app):
     """The SQL statements the app runs from now on, as a list that fills up."""
     seen: list[str] = []
@@ -288,10 +298,7 @@ def _statements(wsgi_app):
 
 
 def test_the_form_after_the_link_reads_no_code_from_the_database(wsgi_app, client, smtp_server):
-    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
-    forgot_password(client, ALICE)
-    deliver_mail(wsgi_app)
-    open_link(client, smtp_server.mailbox.to(ALICE)[0].link_code)
+    _open_a_reset_link(wsgi_app, client, smtp_server)
     statements = _statements(wsgi_app)
     page = client.get("/account/reset_password")
     assert ALICE in page.text
@@ -301,11 +308,7 @@ def test_the_form_after_the_link_reads_no_code_from_the_database(wsgi_app, clien
 def test_a_code_used_elsewhere_after_its_link_was_opened_is_refused_when_sent(
     wsgi_app, client, smtp_server
 ):
-    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
-    forgot_password(client, ALICE)
-    deliver_mail(wsgi_app)
-    code = smtp_server.mailbox.to(ALICE)[0].link_code
-    open_link(client, code)
+    code = _open_a_reset_link(wsgi_app, client, smtp_server)
     page = client.get("/account/reset_password")
     other = new_client(wsgi_app)
     open_link(other, code)
@@ -321,10 +324,7 @@ def test_a_code_used_elsewhere_after_its_link_was_opened_is_refused_when_sent(
 def test_the_form_of_a_code_that_expired_after_its_link_was_opened_says_so(
     wsgi_app, client, clock, smtp_server
 ):
-    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
-    forgot_password(client, ALICE)
-    deliver_mail(wsgi_app)
-    open_link(client, smtp_server.mailbox.to(ALICE)[0].link_code)
+    _open_a_reset_link(wsgi_app, client, smtp_server)
     clock.advance(minutes=61)
     page = client.get("/account/reset_password", status=400)
     assert "expired" in page.text
