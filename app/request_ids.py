@@ -8,6 +8,8 @@ request, where a client must not be able to write). Otherwise a random id is mad
 from __future__ import annotations
 
 import ipaddress
+import os
+import random
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -25,8 +27,29 @@ HEADER = "X-Request-ID"
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
+class _RequestIds:
+    """Random 128-bit ids from a generator seeded from the system's randomness once per
+    process (again in a forked child). An id names a request in the logs and is no
+    secret; os.urandom() for each one would release the GIL on every request, and under
+    load each release costs the thread a wait to get it back."""
+
+    def __init__(self) -> None:
+        self._random = random.Random()  # noqa: S311 - an id, not a secret (see above)
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self._random.seed(secrets.token_bytes(32))
+
+    def new(self) -> str:
+        return f"{self._random.getrandbits(128):032x}"
+
+
+_ids = _RequestIds()
+
+
 def new_request_id() -> str:
-    return secrets.token_hex(16)
+    return _ids.new()
 
 
 def is_trusted(remote_addr: str | None, trusted: Sequence[Network]) -> bool:
