@@ -277,3 +277,65 @@ def count_calls(
             cumulative.append((share, f"{key[2]} ({short})"))
     cumulative.sort(reverse=True)
     return CallCount(stats.total_calls / rounds, cumulative[:25])  # type: ignore[attr-defined]
+
+
+class _EnglishAsIs:
+    """A translate hook that leaves every message in English, for comparison."""
+
+    def __init__(self, localizer: object) -> None:
+        self.localizer = localizer
+
+    def __call__(
+        self,
+        msgid: str,
+        domain: str | None = None,
+        mapping: dict[str, object] | None = None,
+        context: object = None,
+        target_language: str | None = None,
+        default: str | None = None,
+    ) -> str:
+        from translationstring import TranslationString
+
+        text = default or msgid
+        return TranslationString(text, mapping=mapping).interpolate(text) if mapping else text
+
+
+def translation_cost(wsgi_app: Callable, rounds: int = 9, requests: int = 300) -> float:
+    """How much more the German sign-in page costs with its translations than with its
+    English text left as is: requests handed to the app in this process, in runs that
+    alternate between the two; the median of the rounds' ratios, minus one. The app's
+    per-locale translate hook (registry["page_translators"]) is swapped for each run."""
+    headers = {"Accept-Language": "de"}
+
+    def page() -> None:
+        answered: list[str] = []
+        body = b"".join(
+            wsgi_app(_environ("/account/signin", headers), lambda s, h, e=None: answered.append(s))
+        )
+        if not answered[-1].startswith("200") or b'lang="de"' not in body:
+            raise BenchError("GET /account/signin in German did not answer a German page")
+
+    page()
+    translators = wsgi_app.registry["page_translators"]  # type: ignore[attr-defined]
+    real = translators["de"]
+    as_is = _EnglishAsIs(real.localizer)
+
+    def timed(translator: object) -> float:
+        translators["de"] = translator
+        started = time.perf_counter()
+        for _ in range(requests):
+            page()
+        return time.perf_counter() - started
+
+    ratios = []
+    try:
+        for _ in range(3):
+            page()
+        for i in range(rounds):
+            order = (real, as_is) if i % 2 == 0 else (as_is, real)
+            seconds = {id(t): timed(t) for t in order}
+            ratios.append(seconds[id(real)] / seconds[id(as_is)])
+    finally:
+        translators["de"] = real
+    ratios.sort()
+    return ratios[len(ratios) // 2] - 1

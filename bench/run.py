@@ -61,7 +61,13 @@ from .client import Client, open_form_session
 from .common import BENCH, ROOT, BenchError, log
 from .load import Scenario, Wrk, wrk_version
 from .processes import CpuMeter, Processes, Server, app_settings, start_server, stop_on_sigterm
-from .profiles import Profile, count_calls, profile_scenario, write_profile_report
+from .profiles import (
+    Profile,
+    count_calls,
+    profile_scenario,
+    translation_cost,
+    write_profile_report,
+)
 from .report import BackendResults, Run, evaluate, git_commit, machine_info, versions, write_results
 from .seed import (
     EMAIL_DOMAIN,
@@ -259,7 +265,7 @@ def run_backend(
                     )
                     results.profiles.append(profile)
                     log(f"  profiled {scenario.title}: {shown(profile.svg)}")
-                add_call_counts(results.profiles, settings, scenarios, in_process)
+                add_call_counts(results, results.profiles, settings, scenarios, in_process)
                 for profile in results.profiles:
                     write_profile_report(profile, options.profile_seconds)
             results.peak_rss_kib = big_server.memory_kib("VmHWM")
@@ -285,6 +291,7 @@ class InProcess:
 
 
 def add_call_counts(
+    results: BackendResults,
     profiles: list[Profile],
     settings: dict[str, str],
     scenarios: list[Scenario],
@@ -292,7 +299,8 @@ def add_call_counts(
 ) -> None:
     """cProfile the profiled GET scenarios in this process, against the same database and
     with the server's settings, so that the session cookies made for the server are
-    valid here too (made again first, since a pending sign-in lapses)."""
+    valid here too (made again first, since a pending sign-in lapses); then what the
+    translations cost the German sign-in page."""
     from app import main as make_accounts_app
 
     wsgi_app = make_accounts_app({}, **settings)
@@ -304,6 +312,8 @@ def add_call_counts(
                 scenario.prepare()
             how = in_process[profile.scenario]
             profile.calls = count_calls(wsgi_app, how.path_for, how.status, how.headers_for)
+        results.translation_cost = translation_cost(wsgi_app)
+        log(f"  translations cost the German sign-in page {results.translation_cost:.1%}")
     finally:
         wsgi_app.registry["db_engine"].dispose()
 
