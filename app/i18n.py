@@ -110,6 +110,7 @@ class CachedTranslator:
     def __init__(self, localizer: Localizer) -> None:
         self.localizer = localizer
         self._texts: dict[tuple[str, str, str | None, Any], str] = {}
+        self._plurals: dict[tuple[str, str, int], str] = {}
 
     def __call__(
         self,
@@ -140,6 +141,20 @@ class CachedTranslator:
                 self._texts[key] = text
         if mapping:
             return TranslationString(msgid, mapping=mapping).interpolate(text)
+        return text
+
+    # Counts below this are kept with their text; a text depends on the count only
+    # through the language's plural rule, but that rule is the catalogue's to apply.
+    CACHED_COUNTS = 1000
+
+    def plural(self, singular: str, plural: str, n: int) -> str:
+        """The catalogue's text for the count n, its values not filled in."""
+        key = (singular, plural, n)
+        text = self._plurals.get(key)
+        if text is None:
+            text = str(self.localizer.pluralize(singular, plural, n, domain=DOMAIN))
+            if 0 <= n < self.CACHED_COUNTS and len(self._plurals) < self.MAX_MESSAGES:
+                self._plurals[key] = text
         return text
 
 
@@ -188,9 +203,13 @@ def _compile_into(source: Path, target: Path) -> None:
 class Formats:
     """Dates, times and plurals in one locale, for templates and emails."""
 
-    def __init__(self, locale: str, localizer: Localizer) -> None:
+    def __init__(
+        self, locale: str, localizer: Localizer, plurals: CachedTranslator | None = None
+    ) -> None:
         self.locale = locale
         self.localizer = localizer
+        # Where the plural texts of this locale are kept once looked up, if anywhere.
+        self.plurals = plurals
 
     def when(self, value: datetime) -> str:
         """'Nov 30, 2026, 8:31 AM UTC' (or '30.11.2026, 08:31 UTC') in the locale's
@@ -205,9 +224,11 @@ class Formats:
     def ngettext(self, singular: str, plural: str, n: int, **mapping: Any) -> str:
         """A translated text with a number in it, in the form the language uses for
         that number (${n} is the number)."""
-        return self.localizer.pluralize(
-            singular, plural, n, domain=DOMAIN, mapping={"n": n, **mapping}
-        )
+        if self.plurals is not None:
+            text = self.plurals.plural(singular, plural, n)
+        else:
+            text = str(self.localizer.pluralize(singular, plural, n, domain=DOMAIN))
+        return TranslationString(text, mapping={"n": n, **mapping}).interpolate(text)
 
     def translate(self, message: str) -> str:
         return translate_with(self.localizer, message)

@@ -18,7 +18,7 @@ from transaction import TransactionManager
 from . import cookies
 from .client_ip import resolve_client_ip
 from .cookies import Cookies
-from .i18n import Formats
+from .i18n import Formats, page_translator
 from .models import LoginSession, get_tm_session
 from .pending_codes import PendingCodes
 from .services.audit import RequestOrigin
@@ -84,7 +84,14 @@ class AppRequest(Request):
     @reify
     def formats(self) -> Formats:
         """Dates, times and plurals in the request's language."""
-        return Formats(self.locale_name, self.localizer)
+        return Formats(self.locale_name, self.localizer, page_translator(self))
+
+    def flashes(self, queue: str) -> list[Any]:
+        """The flash messages of a queue, taken out of the session. An empty queue leaves
+        the session untouched: popping it would mark the session changed, and every page
+        would send its cookie again."""
+        session = self.session
+        return session.pop_flash(queue) if session.peek_flash(queue) else []
 
     @reify
     def login_session(self) -> LoginSession | None:

@@ -140,8 +140,8 @@ class MailTemplates:
         locale = supported(locale) or DEFAULT_LOCALE
         if locale not in self._formats:
             localizer = localizer_for(locale, [str(translation_directory())])
-            self._formats[locale] = Formats(locale, localizer)
             self._translators[locale] = CachedTranslator(localizer)
+            self._formats[locale] = Formats(locale, localizer, self._translators[locale])
         return self._formats[locale]
 
     def render(self, template: str, params: Mapping[str, Any]) -> EmailContent:

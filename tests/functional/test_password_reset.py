@@ -328,3 +328,12 @@ def test_the_form_of_a_code_that_expired_after_its_link_was_opened_says_so(
     clock.advance(minutes=61)
     page = client.get("/account/reset_password", status=400)
     assert "expired" in page.text
+
+
+def test_showing_the_form_again_sends_no_new_session_cookie(wsgi_app, client, smtp_server):
+    """A page that changes nothing in the session leaves its cookie alone (an empty
+    queue of flash messages is not taken out of it)."""
+    _open_a_reset_link(wsgi_app, client, smtp_server)
+    client.get("/account/reset_password")
+    again = client.get("/account/reset_password")
+    assert not [v for k, v in again.headerlist if k == "Set-Cookie" and "session" in v]
