@@ -77,7 +77,12 @@ setup(
     # (namespace packages), so that setuptools installs them without warnings.
     packages=find_namespace_packages(include=["app", "app.*"]),
     include_package_data=True,
-    package_data={"app.templates": ["*/*.pt"], "app.static": ["*"]},
+    package_data={
+        "app.templates": ["*/*.pt"],
+        "app.static": ["*"],
+        # The catalogues; the app compiles them to .mo when it starts.
+        "app.locale": ["*.pot", "*/LC_MESSAGES/*.po"],
+    },
     zip_safe=False,
     install_requires=requires,
     extras_require={"testing": tests_require},

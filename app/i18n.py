@@ -182,6 +182,15 @@ def compile_catalogues(source: Path = LOCALE_DIR) -> Path:
     except OSError:
         target = Path(tempfile.mkdtemp(prefix="app-locale-"))
         _compile_into(source, target)
+    missing = [
+        locale
+        for locale in LANGUAGES
+        if locale != DEFAULT_LOCALE
+        and not (target / locale / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file()
+    ]
+    if missing:
+        # An install without its catalogues would show every page in English.
+        log.error("No catalogue for %s in %s: those pages stay English", missing, source)
     return target
 
 
