@@ -23,6 +23,7 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from pyramid.config import Configurator
 from pyramid.i18n import Localizer, TranslationString, make_localizer
 from pyramid.request import Request
@@ -237,7 +238,8 @@ class Formats:
             text = self.plurals.plural(singular, plural, n)
         else:
             text = str(self.localizer.pluralize(singular, plural, n, domain=DOMAIN))
-        return TranslationString(text, mapping={"n": n, **mapping}).interpolate(text)
+        number = format_decimal(n, locale=self.locale)  # "1,234", "1.234", "1 234"
+        return TranslationString(text, mapping={"n": number, **mapping}).interpolate(text)
 
     def translate(self, message: str) -> str:
         return translate_with(self.localizer, message)

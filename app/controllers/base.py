@@ -82,6 +82,10 @@ def sign_in_headers(
 ) -> list[tuple[str, str]]:
     """Start a new server-side session for the account: the cookies to set (a cookie
     that outlives the browser only if `persistent`, "remember me"). A fresh CSRF token
-    too: nothing an attacker saw before sign-in stays valid."""
+    too: nothing an attacker saw before sign-in stays valid. An account that has no
+    language yet takes the one this browser is shown, for the emails it will get (so
+    that a stranger's request cannot choose the language of the owner's mail)."""
+    if account.locale is None:
+        account.locale = request.locale_name
     new_csrf_token(request)
     return remember(request, account.id, account=account, method=method, persistent=persistent)

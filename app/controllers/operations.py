@@ -16,6 +16,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from app.request import AppRequest
+from app.request_ids import is_trusted
 
 JSON = "application/json"
 
@@ -51,6 +52,14 @@ def metrics(request: AppRequest) -> Response:
 def _may_read_metrics(request: AppRequest) -> bool:
     client = request.client_ip
     if client is None:
+        return False
+    if (
+        request.headers.get("X-Forwarded-For")
+        and client == request.remote_addr
+        and is_trusted(client, request.app_settings.trusted_proxies)
+    ):
+        # Through a trusted proxy that names a client this app cannot read: not the
+        # proxy's own request, so not the operator's.
         return False
     address = ipaddress.ip_address(client)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:

@@ -11,6 +11,7 @@ from pyramid.view import view_config, view_defaults
 
 from app.i18n import translated
 from app.models import PURPOSE_INVITE
+from app.services.codes import digest
 from app.services.errors import CodeInvalid, PasswordRejected, RateLimited
 from app.services.one_time_codes import CodeState
 from app.translation import _
@@ -21,8 +22,10 @@ from app.viewmodels.account import (
 )
 
 from .base import see_other
-from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController, NoPendingCode
+from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 
+# Where opening the link keeps its verdict (the code itself is under pending_key).
+VERDICT_KEY = "reset_verdict"
 RESET_DONE_MESSAGE = _("Your password has been reset, please sign in.")
 INVITATION_DONE_MESSAGE = _("Your password is set, please sign in.")
 
@@ -113,50 +116,45 @@ class PasswordResetController(EmailedLinkController):
         return {"message": translated(self.request, message), "is_invitation": vm.is_invitation}
 
     # Opening the link checks the code; the form it leads to is drawn from that verdict,
-    # kept with the code (encrypted) in the session, until the code's expiry. Sending the
-    # form checks the code again and spends it in one conditional UPDATE, so a code used
-    # or voided in between is refused there.
+    # kept (encrypted) in the session beside the code, until the code's expiry. Sending
+    # the form checks the code again and spends it in one conditional UPDATE, so a code
+    # used or voided in between is refused there. The code stays under its own key, as
+    # before the verdict was kept: sessions of either kind work with either version.
 
     def keep_pending_code(self, code: str, verdict: CodeState) -> None:
+        super().keep_pending_code(code, verdict)
         kept = {
-            "code": code,
+            "code": digest(code),
             "email": verdict.email,
             "invitation": verdict.purpose == PURPOSE_INVITE,
             "expires": verdict.expires_at.timestamp(),
         }
-        self.request.pending_codes.keep(self.request.session, self.pending_key, json.dumps(kept))
+        self.request.pending_codes.keep(self.request.session, VERDICT_KEY, json.dumps(kept))
 
-    def _kept(self) -> dict[str, Any]:
-        """What opening the link kept; raises NoPendingCode if there is nothing."""
-        kept = self.request.pending_codes.read(self.request.session, self.pending_key)
-        if kept is None:
-            raise NoPendingCode()
-        try:
-            value = json.loads(kept)
-        except ValueError:
-            value = None
-        if not isinstance(value, dict) or not isinstance(value.get("code"), str):
-            raise NoPendingCode()
-        return value
-
-    def pending_code(self) -> str:
-        return str(self._kept()["code"])
+    def forget_pending_code(self) -> None:
+        super().forget_pending_code()
+        self.request.pending_codes.drop(self.request.session, VERDICT_KEY)
 
     def _form_from_verdict(self) -> ResetPasswordViewModel:
         """The form for the code waiting in the session, from the verdict of opening its
         link while the code has not expired; else from a new check."""
-        kept = self._kept()
-        expires = kept.get("expires")
-        email = kept.get("email")
-        now = self.services.clock.now()
-        if (
-            isinstance(expires, float)
-            and isinstance(email, str)
-            and datetime.fromtimestamp(expires, now.tzinfo) > now
-        ):
-            return ResetPasswordViewModel(
-                self.request, kept["code"], email, bool(kept.get("invitation"))
-            )
+        code = self.pending_code()
+        kept = self.request.pending_codes.read(self.request.session, VERDICT_KEY)
+        try:
+            verdict = json.loads(kept) if kept else None
+        except ValueError:
+            verdict = None
+        if isinstance(verdict, dict) and verdict.get("code") == digest(code):
+            expires, email = verdict.get("expires"), verdict.get("email")
+            now = self.services.clock.now()
+            if (
+                isinstance(expires, float)
+                and isinstance(email, str)
+                and datetime.fromtimestamp(expires, now.tzinfo) > now
+            ):
+                return ResetPasswordViewModel(
+                    self.request, code, email, bool(verdict.get("invitation"))
+                )
         return self._pending_form()
 
     def _pending_form(self) -> ResetPasswordViewModel:

@@ -8,6 +8,7 @@ from datetime import datetime
 from app.models import PURPOSE_CHANGE_EMAIL, PURPOSE_INVITE, PURPOSE_RESET, PURPOSE_VERIFY_EMAIL
 
 from .outbox import Outbox
+from .user_agents import MAX_LENGTH as MAX_USER_AGENT
 
 # The email that carries each kind of one-time link.
 LINK_EMAILS = {
@@ -64,7 +65,7 @@ class AccountMail:
                 "email": recipient,
                 "when": when.isoformat(),
                 # Described when the email is written, in the recipient's language.
-                "user_agent": user_agent,
+                "user_agent": user_agent[:MAX_USER_AGENT] if user_agent else user_agent,
                 "ip": ip,
                 "link": not_me_link,
                 "expires": expires_at.isoformat(),

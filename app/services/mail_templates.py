@@ -88,7 +88,10 @@ def _new_device(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
     return {
         "email": params["email"],
         "when": _when(params, formats),
-        "device": formats.translate(describe_user_agent(params.get("user_agent"))),
+        # Emails queued before devices were described at rendering carry the English
+        # description instead of the User-Agent.
+        "device": params.get("device")
+        or formats.translate(describe_user_agent(params.get("user_agent"))),
         "ip": _ip(params, formats),
         "link": params["link"],
         "site": params["site"],
@@ -101,8 +104,15 @@ def _security(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
         "site": params["site"],
         "when": _when(params, formats),
         "left": params.get("left"),
+        "left_text": _codes_left(params.get("left"), formats),
         "name": params.get("name"),
     }
+
+
+def _codes_left(left: Any, formats: Formats) -> str | None:
+    if not isinstance(left, int):
+        return None
+    return formats.ngettext("${n} recovery code left.", "${n} recovery codes left.", left)
 
 
 Prepare = Callable[[Mapping[str, Any], Formats], dict[str, Any]]

@@ -45,6 +45,8 @@ def test_metrics_judge_a_visitor_behind_the_proxy_by_the_visitor(make_app, app_s
     wsgi_app = make_app({**app_settings, "app.trusted_proxies": "127.0.0.1"})
     proxied = new_client(wsgi_app, ip="127.0.0.1")
     proxied.get("/metrics", headers={"X-Forwarded-For": "198.51.100.4"}, status=404)
+    # A client the proxy names in a form this app cannot read is still not the proxy.
+    proxied.get("/metrics", headers={"X-Forwarded-For": "198.51.100.4:5555"}, status=404)
     proxied.get("/metrics", status=200)
 
 

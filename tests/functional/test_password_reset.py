@@ -337,3 +337,21 @@ def test_showing_the_form_again_sends_no_new_session_cookie(wsgi_app, client, sm
     client.get("/account/reset_password")
     again = client.get("/account/reset_password")
     assert not [v for k, v in again.headerlist if k == "Set-Cookie" and "session" in v]
+
+
+def test_a_link_opened_before_verdicts_were_kept_still_opens_its_form(
+    wsgi_app, client, smtp_server, monkeypatch
+):
+    """A session holding only the code (as opening a link did before the verdict was
+    kept beside it, or does on an older process during a rolling deploy)."""
+    from app.controllers.emailed_links import EmailedLinkController
+    from app.controllers.password_reset import PasswordResetController
+
+    monkeypatch.setattr(
+        PasswordResetController, "keep_pending_code", EmailedLinkController.keep_pending_code
+    )
+    _open_a_reset_link(wsgi_app, client, smtp_server)
+    monkeypatch.undo()
+    assert ALICE in client.get("/account/reset_password").text
+    choose_password(client, NEW_PASSWORD)
+    sign_in(new_client(wsgi_app), ALICE, NEW_PASSWORD)

@@ -330,3 +330,34 @@ def test_an_email_to_someone_without_a_language_follows_the_request(wsgi_app, sm
     deliver_mail(wsgi_app)
     (mail,) = smtp_server.mailbox.to(ALICE)
     assert mail.message["Subject"] == _msgstr("es", "Confirm your email address")
+
+
+def test_an_account_keeps_the_language_it_signed_in_with_for_its_emails(wsgi_app, smtp_server):
+    """Mail about an account follows its owner's language, not that of whoever asked
+    for it: a stranger asking for a reset in German gets the owner a Spanish email."""
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    owner = new_client(wsgi_app)
+    owner.extra_environ["HTTP_ACCEPT_LANGUAGE"] = "es"
+    sign_in(owner, ALICE, STRONG_PASSWORD)
+    with db(wsgi_app) as session:
+        assert session.scalars(select(Account.locale)).one() == "es"
+    stranger = new_client(wsgi_app)
+    stranger.extra_environ["HTTP_ACCEPT_LANGUAGE"] = "de"
+    forgot_password(stranger, ALICE)
+    deliver_mail(wsgi_app)
+    [mail] = smtp_server.mailbox.to(ALICE)
+    assert mail.message["Subject"] == _msgstr("es", "Reset your password")
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_a_translation_brings_no_markup_or_quote_its_english_lacks(locale):
+    """Chameleon puts translated texts into the page as they are (attributes included):
+    a translation may not add a character that HTML reads as markup."""
+    for message in _catalogue(locale):
+        if not message.id:
+            continue
+        english = "".join(message.id if isinstance(message.id, tuple) else (message.id,))
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in forms:
+            for character in '<>"&':
+                assert text.count(character) <= english.count(character), (message.id, text)

@@ -120,3 +120,15 @@ def test_chameleons_empty_default_marker_is_handed_back_as_it_came(tmp_path):
     marker = Marker("")
     cached = CachedTranslator(_localizer(tmp_path))
     assert cached("Unknown text", default=marker) is marker
+
+
+def test_numbers_in_plural_texts_are_written_as_the_language_writes_them():
+    from app.i18n import Formats, translation_directory
+
+    def formats(locale):
+        return Formats(locale, make_localizer(locale, [str(translation_directory())]))
+
+    one, many = "${n} recovery code left.", "${n} recovery codes left."
+    assert formats("en").ngettext(one, many, 1234) == "1,234 recovery codes left."
+    assert "1.234 Wiederherstellungscodes" in formats("de").ngettext(one, many, 1234)
+    assert "1 Wiederherstellungscode " in formats("de").ngettext(one, many, 1)
