@@ -172,6 +172,10 @@ def test_remember_me_decides_how_long_the_cookie_lives(live_server, context_fact
     url = live_server.url
     setup = context_factory().new_page()
     register(setup, url, mail_server, ALICE, STRONG_PASSWORD)
+    # Registered in English; the language menu makes German the account's language,
+    # which its emails then follow.
+    setup.get_by_role("button", name="Deutsch").click()
+    expect(setup.locator("html")).to_have_attribute("lang", "de")
 
     for remember in (False, True):
         context = context_factory()
@@ -248,6 +252,10 @@ def test_a_forgotten_password_in_german(live_server, context_factory, mail_serve
     url = live_server.url
     setup = context_factory().new_page()
     register(setup, url, mail_server, ALICE, STRONG_PASSWORD)
+    # Registered in English; the language menu makes German the account's language,
+    # which its emails then follow.
+    setup.get_by_role("button", name="Deutsch").click()
+    expect(setup.locator("html")).to_have_attribute("lang", "de")
 
     page = context_factory(locale="de-DE", bypass_csp=True).new_page()
     page.goto(f"{url}/account/signin")
