@@ -6,7 +6,6 @@ request, which costs more than the whole of a simple page's own work."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pyramid_tm
@@ -112,18 +111,26 @@ class AppRequest(Request):
     def page_path(self, route_name: str) -> str:
         """route_path() of a route without placeholders, kept once computed: the layout
         of every page asks for six of these."""
-        return self._fixed_path(self.route_url, route_name)
+        path = self._fixed_paths.get(route_name)
+        if path is None:
+            path = self._fixed_paths[route_name] = self.route_url(route_name, _app_url="")
+        return self._script_name + path
 
     def asset_path(self, spec: str) -> str:
         """static_path() of an asset, kept once computed like page_path()."""
-        return self._fixed_path(self.static_url, spec)
-
-    def _fixed_path(self, make_url: Callable[..., str], name: str) -> str:
-        paths = self.registry[FIXED_PATHS]
-        path = paths.get(name)
+        path = self._fixed_paths.get(spec)
         if path is None:
-            path = paths[name] = make_url(name, _app_url="")
-        return self.script_name + path
+            path = self._fixed_paths[spec] = self.static_url(spec, _app_url="")
+        return self._script_name + path
+
+    @reify
+    def _fixed_paths(self) -> dict[str, str]:
+        paths: dict[str, str] = self.registry[FIXED_PATHS]
+        return paths
+
+    @reify
+    def _script_name(self) -> str:
+        return str(self.script_name)
 
 
 def includeme(config: Any) -> None:
