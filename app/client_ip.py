@@ -6,6 +6,7 @@ ignored, so a client cannot pick the address its rate limits are counted against
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -20,6 +21,26 @@ def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
 
 
 def resolve_client_ip(
+    remote_addr: str | None, forwarded_for: str | None, trusted: Sequence[Network]
+) -> str | None:
+    if forwarded_for is None or len(forwarded_for) <= MAX_CACHED_HEADER:
+        # A server sees the same few peers and proxy headers again and again; parsing
+        # addresses is the dear part.
+        return _resolved(remote_addr, forwarded_for, tuple(trusted))
+    return _resolve(remote_addr, forwarded_for, trusted)
+
+
+MAX_CACHED_HEADER = 256
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(
+    remote_addr: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
+) -> str | None:
+    return _resolve(remote_addr, forwarded_for, trusted)
+
+
+def _resolve(
     remote_addr: str | None, forwarded_for: str | None, trusted: Sequence[Network]
 ) -> str | None:
     peer = _address(remote_addr or "")

@@ -11,7 +11,6 @@ from pyramid.view import view_config, view_defaults
 
 from app.i18n import translated
 from app.models import PURPOSE_INVITE
-from app.services.codes import digest
 from app.services.errors import CodeInvalid, PasswordRejected, RateLimited
 from app.services.one_time_codes import CodeState
 from app.translation import _
@@ -24,7 +23,7 @@ from app.viewmodels.account import (
 from .base import see_other
 from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 
-# Where opening the link keeps its verdict (the code itself is under pending_key).
+# Where opening the link keeps the code with its verdict.
 VERDICT_KEY = "reset_verdict"
 RESET_DONE_MESSAGE = _("Your password has been reset, please sign in.")
 INVITATION_DONE_MESSAGE = _("Your password is set, please sign in.")
@@ -116,20 +115,34 @@ class PasswordResetController(EmailedLinkController):
         return {"message": translated(self.request, message), "is_invitation": vm.is_invitation}
 
     # Opening the link checks the code; the form it leads to is drawn from that verdict,
-    # kept (encrypted) in the session beside the code, until the code's expiry. Sending
-    # the form checks the code again and spends it in one conditional UPDATE, so a code
-    # used or voided in between is refused there. The code stays under its own key, as
-    # before the verdict was kept: sessions of either kind work with either version.
+    # kept with the code (encrypted, one value) in the session, until the code's expiry.
+    # Sending the form checks the code again and spends it in one conditional UPDATE, so
+    # a code used or voided in between is refused there. The value has a key of its own:
+    # a session that holds only a code under pending_key (opened before the verdict was
+    # kept) still works, looked up as before.
 
     def keep_pending_code(self, code: str, verdict: CodeState) -> None:
-        super().keep_pending_code(code, verdict)
         kept = {
-            "code": digest(code),
+            "code": code,
             "email": verdict.email,
             "invitation": verdict.purpose == PURPOSE_INVITE,
             "expires": verdict.expires_at.timestamp(),
         }
         self.request.pending_codes.keep(self.request.session, VERDICT_KEY, json.dumps(kept))
+
+    def _verdict(self) -> dict[str, Any] | None:
+        kept = self.request.pending_codes.read(self.request.session, VERDICT_KEY)
+        try:
+            verdict = json.loads(kept) if kept else None
+        except ValueError:
+            return None
+        if isinstance(verdict, dict) and isinstance(verdict.get("code"), str):
+            return verdict
+        return None
+
+    def pending_code(self) -> str:
+        verdict = self._verdict()
+        return verdict["code"] if verdict is not None else super().pending_code()
 
     def forget_pending_code(self) -> None:
         super().forget_pending_code()
@@ -138,13 +151,8 @@ class PasswordResetController(EmailedLinkController):
     def _form_from_verdict(self) -> ResetPasswordViewModel:
         """The form for the code waiting in the session, from the verdict of opening its
         link while the code has not expired; else from a new check."""
-        code = self.pending_code()
-        kept = self.request.pending_codes.read(self.request.session, VERDICT_KEY)
-        try:
-            verdict = json.loads(kept) if kept else None
-        except ValueError:
-            verdict = None
-        if isinstance(verdict, dict) and verdict.get("code") == digest(code):
+        verdict = self._verdict()
+        if verdict is not None:
             expires, email = verdict.get("expires"), verdict.get("email")
             now = self.services.clock.now()
             if (
@@ -153,7 +161,7 @@ class PasswordResetController(EmailedLinkController):
                 and datetime.fromtimestamp(expires, now.tzinfo) > now
             ):
                 return ResetPasswordViewModel(
-                    self.request, code, email, bool(verdict.get("invitation"))
+                    self.request, verdict["code"], email, bool(verdict.get("invitation"))
                 )
         return self._pending_form()
 

@@ -8,6 +8,7 @@ counted. Keys are HMACs keyed by the app's secret: a dump of Redis lists no addr
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -65,6 +66,7 @@ DEFAULT_LIMITS = {
 ERROR_INTERVAL_SECONDS = 60.0
 
 
+@functools.lru_cache(maxsize=4096)
 def address_key(ip: str | None) -> str:
     """The key a client's address is counted under in the per-IP limits.
 
