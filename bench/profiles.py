@@ -299,6 +299,9 @@ class _EnglishAsIs:
         text = default or msgid
         return TranslationString(text, mapping=mapping).interpolate(text) if mapping else text
 
+    def plural(self, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
 
 def translation_cost(wsgi_app: Callable, rounds: int = 9, requests: int = 300) -> float:
     """How much more the German sign-in page costs with its translations than with its
