@@ -20,6 +20,12 @@ def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
         return None
 
 
+def is_trusted(remote_addr: str | None, trusted: Sequence[Network]) -> bool:
+    """Whether the address is one of the trusted proxies."""
+    peer = _address(remote_addr or "")
+    return peer is not None and any(peer in network for network in trusted)
+
+
 def resolve_client_ip(
     remote_addr: str | None, forwarded_for: str | None, trusted: Sequence[Network]
 ) -> str | None:
@@ -46,7 +52,7 @@ def _resolve(
     peer = _address(remote_addr or "")
     if peer is None:
         return None
-    if not trusted or not any(peer in network for network in trusted):
+    if not is_trusted(remote_addr, trusted):
         return str(peer)
     hops = [h for h in (forwarded_for or "").split(",") if h.strip()]
     client = peer

@@ -55,12 +55,12 @@ def supported(locale: str | None) -> str | None:
 
 
 def negotiate_locale(request: Request) -> str:
-    chosen = supported(request.cookies.get(LOCALE_COOKIE))
-    if chosen:
-        return chosen
-    identity = request.identity
-    stored = supported(getattr(identity, "locale", None)) if identity is not None else None
-    return stored or locale_without_account(request)
+    if not supported(request.cookies.get(LOCALE_COOKIE)):
+        identity = request.identity
+        stored = supported(getattr(identity, "locale", None)) if identity is not None else None
+        if stored:
+            return stored
+    return locale_without_account(request)
 
 
 def locale_without_account(request: Request) -> str:
@@ -98,6 +98,12 @@ def _best_of(accepted: Any, default: str) -> str:
 def translation_directory() -> Path:
     """Where this process loads translations from (compiled once per process)."""
     return compile_catalogues()
+
+
+def localizer_for(locale: str, directories: Iterable[str]) -> Localizer:
+    """Pyramid's localizer of a locale, for code that may not import Pyramid itself
+    (the services: tests/test_layout.py)."""
+    return make_localizer(locale, list(directories))
 
 
 class CachedTranslator:
@@ -225,8 +231,9 @@ class Formats:
     ) -> None:
         self.locale = locale
         self.localizer = localizer
-        # Where the plural texts of this locale are kept once looked up, if anywhere.
-        self.plurals = plurals
+        # Where the plural texts of this locale are kept once looked up: the locale's
+        # shared translator, or one of its own.
+        self.plurals = plurals or CachedTranslator(localizer)
 
     def when(self, value: datetime) -> str:
         """'Nov 30, 2026, 8:31 AM UTC' (or '30.11.2026, 08:31 UTC') in the locale's
@@ -241,10 +248,7 @@ class Formats:
     def ngettext(self, singular: str, plural: str, n: int, **mapping: Any) -> str:
         """A translated text with a number in it, in the form the language uses for
         that number (${n} is the number)."""
-        if self.plurals is not None:
-            text = self.plurals.plural(singular, plural, n)
-        else:
-            text = str(self.localizer.pluralize(singular, plural, n, domain=DOMAIN))
+        text = self.plurals.plural(singular, plural, n)
         # "1,234", "1.234", "1 234"; below a thousand every shipped language writes the
         # digits alone, and Babel's formatting is the dearest part of the call.
         number = str(n)
@@ -254,14 +258,6 @@ class Formats:
 
     def translate(self, message: str) -> str:
         return translate_with(self.localizer, message)
-
-
-def localizer_for(locale: str, directories: Iterable[str]) -> Localizer:
-    return make_localizer(locale, list(directories))
-
-
-def language_name(locale: str) -> str:
-    return Locale.parse(locale).get_display_name(locale) or locale
 
 
 def translated(request: Request, message: str) -> str:

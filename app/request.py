@@ -6,6 +6,7 @@ request, which costs more than the whole of a simple page's own work."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pyramid_tm
@@ -111,16 +112,16 @@ class AppRequest(Request):
     def page_path(self, route_name: str) -> str:
         """route_path() of a route without placeholders, kept once computed: the layout
         of every page asks for six of these."""
-        path = self._fixed_paths.get(route_name)
-        if path is None:
-            path = self._fixed_paths[route_name] = self.route_url(route_name, _app_url="")
-        return self._script_name + path
+        return self._fixed_path(self.route_url, route_name)
 
     def asset_path(self, spec: str) -> str:
         """static_path() of an asset, kept once computed like page_path()."""
-        path = self._fixed_paths.get(spec)
+        return self._fixed_path(self.static_url, spec)
+
+    def _fixed_path(self, make_url: Callable[..., str], name: str) -> str:
+        path = self._fixed_paths.get(name)
         if path is None:
-            path = self._fixed_paths[spec] = self.static_url(spec, _app_url="")
+            path = self._fixed_paths[name] = make_url(name, _app_url="")
         return self._script_name + path
 
     @reify

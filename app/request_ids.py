@@ -7,7 +7,6 @@ request, where a client must not be able to write). Otherwise a random id is mad
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import random
 import re
@@ -20,7 +19,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import INGRESS
 
-from .client_ip import Network
+from .client_ip import Network, is_trusted
 from .logs import REQUEST_ID, install_request_id_factory
 
 HEADER = "X-Request-ID"
@@ -50,16 +49,6 @@ _ids = _RequestIds()
 
 def new_request_id() -> str:
     return _ids.new()
-
-
-def is_trusted(remote_addr: str | None, trusted: Sequence[Network]) -> bool:
-    if not trusted or not remote_addr:
-        return False
-    try:
-        peer = ipaddress.ip_address(remote_addr)
-    except ValueError:
-        return False
-    return any(peer in network for network in trusted)
 
 
 def request_id_for(remote_addr: str | None, header: str | None, trusted: Sequence[Network]) -> str:

@@ -75,13 +75,10 @@ class SecondFactorController(ControllerBase):
             account = self.services.accounts.find_account_by_id(pending["account"])
             use_code, use_passkey = True, False
             if account is not None:
-                use_code, use_passkey = self._factors(account)
+                use_code, use_passkey = second_factors(self.services, account)
         if posted:
             return SecondFactorViewModel.from_request(self.request, use_code, use_passkey)
         return SecondFactorViewModel(self.request, use_code, use_passkey)
-
-    def _factors(self, account: Account) -> tuple[bool, bool]:
-        return second_factors(self.services, account)
 
     def _start_again(self, message: str) -> Any:
         self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
@@ -133,8 +130,9 @@ class SecondFactorController(ControllerBase):
     # Re-authentication
 
     def _reauthenticate_form(self, account: Account) -> ReauthenticateViewModel:
-        needs_code = self.services.two_factor.has_second_factor(account)
-        use_code, use_passkey = self._factors(account)
+        use_code, use_passkey = second_factors(self.services, account)
+        # has_second_factor(): an authenticator app, or passkeys (already looked up).
+        needs_code = self.services.two_factor.has_totp(account) or use_passkey
         return ReauthenticateViewModel(
             self.request, account.email, needs_code, use_code, use_passkey
         )

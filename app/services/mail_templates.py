@@ -143,15 +143,13 @@ class MailTemplates:
         self.site_name = site_name
         self._loader = PageTemplateLoader(str(TEMPLATES), auto_reload=auto_reload)
         self._formats: dict[str, Formats] = {}
-        self._translators: dict[str, CachedTranslator] = {}
 
     def formats(self, locale: str) -> Formats:
         """Translations, dates and plurals of one language (kept once made)."""
         locale = supported(locale) or DEFAULT_LOCALE
         if locale not in self._formats:
             localizer = localizer_for(locale, [str(translation_directory())])
-            self._translators[locale] = CachedTranslator(localizer)
-            self._formats[locale] = Formats(locale, localizer, self._translators[locale])
+            self._formats[locale] = Formats(locale, localizer, CachedTranslator(localizer))
         return self._formats[locale]
 
     def render(self, template: str, params: Mapping[str, Any]) -> EmailContent:
@@ -167,7 +165,7 @@ class MailTemplates:
             "lang": formats.locale,
             **prepare(params, formats),
         }
-        translate = self._translators[formats.locale]
+        translate = formats.plurals  # the locale's translate hook, plurals and all
         html = self._loader.load(f"{template}.html.pt")(translate=translate, **values)
         return EmailContent(
             subject=values["subject"], text=html_to_text(html, colon(formats.locale)), html=html
