@@ -7,6 +7,7 @@ from __future__ import annotations
 import gettext
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def extracted(tmp_path_factory) -> set[str]:
     pot = tmp_path_factory.mktemp("pot") / "app.pot"
     subprocess.run(
         [
-            str(ROOT / ".venv" / "bin" / "pot-create"),
+            str(Path(sys.executable).parent / "pot-create"),
             "-c",
             "lingua.cfg",
             "-d",
