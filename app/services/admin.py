@@ -70,7 +70,6 @@ class AccountAdminService:
         two_factor: TwoFactorService,
         passkeys: PasskeyService,
     ) -> None:
-        self.context = context
         self.dbsession = context.dbsession
         self.audit = context.audit
         self.accounts = accounts

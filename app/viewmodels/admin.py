@@ -71,8 +71,7 @@ class AccountSearch:
     @classmethod
     def from_request(cls, request: Request) -> AccountSearch:
         def text(name: str) -> str:
-            value = request.GET.get(name, "")
-            return value if isinstance(value, str) else ""
+            return request.GET.get(name, "")
 
         status, sort = text("status"), text("sort")
         return cls(

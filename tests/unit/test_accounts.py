@@ -120,6 +120,9 @@ def test_reset_request_for_a_disabled_account_sends_the_reason_and_no_link(
     assert account_service.request_password_reset(EMAIL) is False
     (notice,) = emails_to(dbsession, EMAIL)
     assert notice.template == "account_disabled"
+    text = " ".join(body_text(notice).split())
+    assert f"account {EMAIL}" in text and "The account is disabled" in text
+    assert "To use it again, contact the site's administrator." in text
     assert count(dbsession, OneTimeCode) == 0
 
 

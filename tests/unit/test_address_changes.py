@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.models import Account, AccountEvent, OneTimeCode
 from app.services.account_mail import masked
 from app.services.audit import RequestOrigin
-from app.services.composition import ServiceFactory
+from app.services.composition import ServiceFactory, Services
 from app.services.errors import (
     CodeUnknown,
     EmailTaken,
@@ -156,3 +156,50 @@ def test_confirming_a_registration_is_recorded_stamped_once_and_spent_from_its_a
         ("email_confirmed", account.id),
         ("email_confirmed", account.id),
     ]
+
+
+def _after_strangers_used_up_the_allowance(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher, confirmed: bool
+) -> tuple[Account, Services, Services]:
+    """Alice's account, known to one browser of hers; strangers have used up every new
+    browser's guesses at it. Returns (alice, her browser, a stranger's browser)."""
+    limits = {"signin_per_account": "2/hour", "signin_per_device": "2/hour"}
+    factory = ServiceFactory(unit_settings(rate_limits=limits), clock=clock, hasher=hasher)
+    setup = factory.services(dbsession)
+    alice = setup.accounts.create_account(EMAIL, STRONG_PASSWORD, email_verified=confirmed)
+    token = setup.devices.remember(alice, None).token
+    stranger = factory.services(dbsession, RequestOrigin(ip="192.0.2.66"))
+    for _ in range(2):
+        with pytest.raises(WrongCurrentPassword):
+            stranger.email_changes.request(alice, "a wrong password guess", NEW)
+    owner = factory.services(dbsession, RequestOrigin(ip=IP, device_token=token))
+    return alice, owner, stranger
+
+
+def test_strangers_guessing_do_not_stop_the_owners_browser_from_changing_the_address(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    alice, owner, stranger = _after_strangers_used_up_the_allowance(
+        dbsession, clock, hasher, confirmed=True
+    )
+
+    with pytest.raises(RateLimited):
+        stranger.email_changes.request(alice, STRONG_PASSWORD, NEW)
+    owner.email_changes.request(alice, STRONG_PASSWORD, NEW)
+
+    assert [m.template for m in emails_to(dbsession, NEW)] == ["confirm_new_email"]
+
+
+def test_strangers_guessing_do_not_stop_the_owners_browser_from_confirming_the_registration(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    alice, owner, stranger = _after_strangers_used_up_the_allowance(
+        dbsession, clock, hasher, confirmed=False
+    )
+    code = owner.codes.create(alice, "verify_email", None)
+
+    with pytest.raises(RateLimited):
+        stranger.registration.confirm(code, STRONG_PASSWORD)
+    assert owner.registration.confirm(code, STRONG_PASSWORD) is alice
+
+    assert alice.email_verified_at == clock.now()

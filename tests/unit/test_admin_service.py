@@ -300,3 +300,74 @@ def test_the_account_list_is_newest_first_and_starts_at_the_first_page(
         "earlier@example.com",
     ]
     assert _emails(services.admin.list_accounts(per_page=1)) == ["tie-b@example.com"]
+
+
+def test_the_addresses_of_those_who_acted_are_found_by_id_for_accounts_that_exist(
+    services: Services, dbsession: Session, root: Account
+) -> None:
+    bob = services.accounts.create_account(BOB, None)
+    dbsession.flush()
+
+    found = services.admin.emails_by_id({root.id, bob.id, bob.id + 1000})
+
+    assert found == {root.id: "root@example.com", bob.id: BOB}
+    assert services.admin.emails_by_id(set()) == {}
+
+
+def test_an_unknown_order_lists_the_newest_first(
+    services: Services, dbsession: Session, clock: FakeClock
+) -> None:
+    services.accounts.create_account("b-older@example.com", None)
+    clock.advance(minutes=1)
+    services.accounts.create_account("a-newer@example.com", None)
+    dbsession.flush()
+
+    for sort in ("no such order", ""):
+        assert _emails(services.admin.list_accounts(sort=sort)) == [
+            "a-newer@example.com",
+            "b-older@example.com",
+        ]
+
+
+def _account_with_id(dbsession: Session, clock: FakeClock, account_id: int, email: str) -> None:
+    dbsession.add(
+        Account(
+            id=account_id,
+            email=email,
+            is_admin=False,
+            is_disabled=False,
+            created_at=clock.now(),
+            login_count=0,
+        )
+    )
+    dbsession.flush()
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("123456789", ["order-123456789@example.com", "someone@example.com"]),
+        ("#123456789", ["someone@example.com"]),
+    ],
+)
+def test_a_number_finds_the_account_of_that_id_and_the_addresses_that_contain_it(
+    services: Services, dbsession: Session, clock: FakeClock, query: str, found: list[str]
+) -> None:
+    _account_with_id(dbsession, clock, 123456789, "someone@example.com")
+    clock.advance(minutes=1)
+    _account_with_id(dbsession, clock, 7, "order-123456789@example.com")
+    _account_with_id(dbsession, clock, 8, "unrelated@example.com")
+
+    assert _emails(services.admin.list_accounts(query)) == found
+
+
+def test_a_number_longer_than_an_account_pages_id_searches_the_addresses_only(
+    services: Services, dbsession: Session, clock: FakeClock
+) -> None:
+    # The account pages take ids of up to nine digits; a longer number is text, and is
+    # never compared with the id column (where it could overflow PostgreSQL's integer).
+    _account_with_id(dbsession, clock, 2000000000, "someone@example.com")
+    _account_with_id(dbsession, clock, 9, "ref-2000000000@example.com")
+
+    assert _emails(services.admin.list_accounts("2000000000")) == ["ref-2000000000@example.com"]
+    assert _emails(services.admin.list_accounts("#9999999999")) == []
