@@ -41,7 +41,7 @@ class SMTPMessage(Message):
 
 
 class Transport(Protocol):
-    def send_immediately(self, message: Any, fail_silently: bool = False) -> None: ...
+    def send_immediately(self, message: Any, fail_silently: bool) -> None: ...
 
 
 class Undeliverable(Exception):

@@ -111,10 +111,12 @@ class PasskeyService:
         answer: Any,
         challenge: bytes | None,
         account: Account | None = None,
-        require_user_verification: bool = True,
+        *,
+        require_user_verification: bool,
     ) -> WebAuthnCredential:
         """The passkey that answered, if the answer is valid for this challenge, this
-        site and (if given) this account; else PasskeyRefused, recorded."""
+        site and (if given) this account; else PasskeyRefused, recorded. Each caller says
+        whether the passkey must have verified its user."""
         account_id = account.id if account else None
         challenge = self._spend(challenge, account_id)
         try:

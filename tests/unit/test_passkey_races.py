@@ -35,7 +35,7 @@ def test_one_answer_sent_twice_at_once_is_accepted_once(
         passkeys = make_services(session, clock, hasher).passkeys
         barrier.wait()
         try:
-            passkeys.verify(answer, signing_in.challenge)
+            passkeys.verify(answer, signing_in.challenge, require_user_verification=True)
             session.commit()
             outcomes.append("signed in")
         except PasskeyRefused:

@@ -16,10 +16,16 @@ from app.models import Account, AccountEvent, RecoveryCode
 from app.services import audit as events
 from app.services.authentication import password_fingerprint
 from app.services.composition import ServiceFactory, Services
-from app.services.errors import PasskeyRefused, RateLimited, SignInFailed
+from app.services.errors import (
+    AccountDisabled,
+    EmailNotConfirmed,
+    PasskeyRefused,
+    RateLimited,
+    SignInFailed,
+)
 from app.services.password_hashing import PasswordHasher
 from tests.conftest import BASE_URL, STRONG_PASSWORD, unit_settings
-from tests.passkey_authenticator import SoftAuthenticator
+from tests.passkey_authenticator import SoftAuthenticator, b64url
 from tests.support import FakeClock
 
 from .conftest import EMAIL, body_text, emails_to
@@ -201,7 +207,7 @@ def test_a_counter_that_does_not_move_forward_is_refused_as_a_copy(
     copied = key.get(json.loads(ceremony.options_json), sign_count=counter)
 
     with pytest.raises(PasskeyRefused) as refused:
-        services.passkeys.verify(copied, ceremony.challenge)
+        services.passkeys.verify(copied, ceremony.challenge, require_user_verification=True)
 
     assert str(refused.value) == COPIED
     assert _recorded(dbsession, events.PASSKEY_CLONE_SUSPECTED) == [
@@ -216,9 +222,108 @@ def test_using_one_passkey_moves_its_own_counter_only(
     _add_passkey(services, alice, "Laptop")
     before = {p.name: p.sign_count for p in services.passkeys.for_account(alice.id)}
 
-    services.passkeys.verify(*_answer(services, phone))
+    services.passkeys.verify(*_answer(services, phone), require_user_verification=True)
 
     dbsession.expire_all()
     after = {p.name: p.sign_count for p in services.passkeys.for_account(alice.id)}
     assert after["Laptop"] == before["Laptop"]
     assert after["Phone"] > before["Phone"]
+
+
+def test_a_passkey_that_does_not_verify_its_user_cannot_sign_in_without_a_password(
+    services: Services, alice: Account, dbsession: Session
+) -> None:
+    verifying = _add_passkey(services, alice, "Phone")
+    presence_only = _add_passkey(services, alice, "Key", user_verifying=False)
+
+    with pytest.raises(PasskeyRefused):
+        services.authentication.sign_in_with_passkey(*_answer(services, presence_only))
+    assert _recorded(dbsession, events.SIGN_IN) == []
+
+    assert services.authentication.sign_in_with_passkey(*_answer(services, verifying)) is alice
+    assert _recorded(dbsession, events.SIGN_IN) == [(alice.id, None, {"method": "passkey"})]
+
+
+def test_another_accounts_passkey_cannot_stand_for_a_reauthentication(
+    services: Services, alice: Account, dbsession: Session
+) -> None:
+    _add_passkey(services, alice, "Phone")
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    bobs = _add_passkey(services, bob, "Bob's")
+
+    with pytest.raises(PasskeyRefused):
+        services.authentication.reauthenticate_with_passkey(alice, *_answer(services, bobs))
+
+    assert _recorded(dbsession, events.REAUTHENTICATED) == []
+    assert _recorded(dbsession, events.PASSKEY_REFUSED) == [
+        (alice.id, None, {"reason": "unknown passkey"})
+    ]
+
+
+def test_a_passkey_of_a_disabled_account_is_refused_with_whom_to_ask(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    services = ServiceFactory(
+        unit_settings(support_contact="help@example.com"), clock=clock, hasher=hasher
+    ).services(dbsession)
+    alice = services.accounts.create_account(EMAIL, STRONG_PASSWORD, email_verified=True)
+    key = _add_passkey(services, alice, "Phone")
+    alice.is_disabled = True
+    dbsession.flush()
+
+    with pytest.raises(AccountDisabled) as refused:
+        services.authentication.sign_in_with_passkey(*_answer(services, key))
+
+    assert str(refused.value) == (
+        "This account is disabled, so it cannot sign in. To use it again, contact help@example.com."
+    )
+    assert _recorded(dbsession, events.SIGN_IN_FAILED) == [(alice.id, None, {"reason": "disabled"})]
+    assert _recorded(dbsession, events.SIGN_IN) == []
+
+
+def test_a_passkey_sign_in_before_the_address_is_confirmed_names_the_account_to_confirm(
+    services: Services, dbsession: Session
+) -> None:
+    alice = services.accounts.create_account(EMAIL, STRONG_PASSWORD)
+    key = _add_passkey(services, alice, "Phone")
+
+    with pytest.raises(EmailNotConfirmed) as refused:
+        services.authentication.sign_in_with_passkey(*_answer(services, key))
+
+    assert refused.value.account is alice
+    assert _recorded(dbsession, events.SIGN_IN) == []
+
+
+def test_a_refused_answer_is_recorded_for_its_account_with_the_reason_cut_short(
+    services: Services, alice: Account, dbsession: Session
+) -> None:
+    key = _add_passkey(services, alice, "Phone")
+    ceremony = services.passkeys.authentication_ceremony(alice)
+    elsewhere = "https://" + "a" * 300 + ".example"
+    answer = key.get(json.loads(ceremony.options_json), origin=elsewhere)
+
+    with pytest.raises(PasskeyRefused):
+        services.authentication.reauthenticate_with_passkey(alice, answer, ceremony.challenge)
+
+    [(account_id, _, details)] = _recorded(dbsession, events.PASSKEY_REFUSED)
+    assert account_id == alice.id
+    assert details["reason"].startswith(f'Unexpected client data origin "{elsewhere[:100]}')
+    assert len(details["reason"]) == 200
+
+
+def test_the_ceremony_for_an_account_offers_its_own_passkeys_only(
+    services: Services, alice: Account
+) -> None:
+    _add_passkey(services, alice, "Phone")
+    _add_passkey(services, alice, "Laptop")
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    _add_passkey(services, bob, "Bob's")
+    alices_ids = {b64url(p.credential_id) for p in services.passkeys.for_account(alice.id)}
+
+    for_alice = json.loads(services.passkeys.authentication_ceremony(alice).options_json)
+    for_anyone = json.loads(services.passkeys.authentication_ceremony().options_json)
+
+    assert {c["id"] for c in for_alice["allowCredentials"]} == alices_ids
+    assert all(c["transports"] == ["internal"] for c in for_alice["allowCredentials"])
+    assert for_anyone["allowCredentials"] == []
+    assert for_anyone["userVerification"] == "required"

@@ -4,6 +4,7 @@ test runs on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pyotp
@@ -242,21 +243,23 @@ def test_the_second_step_records_which_factor_signed_in(
     assert methods == ["password+totp", "password+recovery"]
 
 
+@pytest.mark.parametrize(
+    "typed", ["22222-33333-44444-55555", "22222 33333 44444 55555"], ids=["dashes", "spaces"]
+)
 def test_a_recovery_code_of_digits_only_is_still_taken_as_a_recovery_code(
-    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock, typed: str
 ) -> None:
     _with_an_app(services, alice, clock)
-    digits = "22222-33333-44444-55555"
     dbsession.add(
         RecoveryCode(
             account_id=alice.id,
-            code_hash=digest(normalize_recovery_code(digits)),
+            code_hash=digest(normalize_recovery_code("22222-33333-44444-55555")),
             created_at=clock.now(),
         )
     )
     dbsession.flush()
 
-    assert services.two_factor.verify(alice, digits) == "recovery"
+    assert services.two_factor.verify(alice, typed) == "recovery"
 
 
 def test_a_wrong_second_factor_code_is_recorded_and_limited_per_account(
@@ -313,6 +316,58 @@ def test_the_qr_code_is_inline_svg_without_an_xml_declaration(services: Services
 
     assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
     assert "<title>QR</title>" in svg
+
+
+def _dark_modules(svg: str) -> set[tuple[int, int]]:
+    """The dark modules (column, row) of a QR code drawn as one SVG path of horizontal
+    runs, in modules, quiet zone included."""
+    path = re.search(r' d="([^"]+)"', svg)
+    assert path is not None
+    dark: set[tuple[int, int]] = set()
+    x = y = 0.0
+    for command, first, second in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path[1]):
+        if command == "M":
+            x, y = float(first), float(second)
+        elif command == "m":
+            x, y = x + float(first), y + float(second)
+        else:
+            dark.update((int(x) + i, int(y)) for i in range(int(first)))
+            x += int(first)
+    return dark
+
+
+def _error_correction_level(dark: set[tuple[int, int]], border: int) -> str:
+    """The level a reader finds in the format information beside the top-left finder
+    pattern (ISO/IEC 18004, 7.9), checked against its BCH code."""
+    places = [(8, c) for c in range(6)] + [(8, 7), (8, 8), (7, 8)]
+    places += [(r, 8) for r in range(5, -1, -1)]
+    bits = 0
+    for row, column in places:
+        bits = bits << 1 | ((column + border, row + border) in dark)
+    bits ^= 0b101010000010010
+    check = bits
+    for i in range(14, 9, -1):
+        if check >> i & 1:
+            check ^= 0b10100110111 << (i - 10)
+    assert check == 0, "not a format information"
+    return {0b01: "L", 0b00: "M", 0b11: "Q", 0b10: "H"}[bits >> 13]
+
+
+def test_the_qr_code_is_drawn_to_be_scanned_from_a_screen(
+    services: Services, alice: Account
+) -> None:
+    uri = services.two_factor.provisioning_uri(alice, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+
+    svg = services.two_factor.qr_code_svg(uri, "QR")
+
+    dark = _dark_modules(svg)
+    border = min(x for x, _ in dark)
+    modules = max(x for x, _ in dark) - border + 1
+    assert border == min(y for _, y in dark) == 2
+    assert (modules - 17) % 4 == 0
+    size = (modules + 2 * border) * 4
+    assert f'width="{size}" height="{size}"' in svg
+    assert _error_correction_level(dark, border) == "M"
 
 
 def test_turning_the_app_on_is_recorded_and_its_code_cannot_be_used_again(
