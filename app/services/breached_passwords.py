@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -81,7 +82,7 @@ class BreachedPasswords:
         )
         self.pool = ThreadPoolExecutor(MAX_CONCURRENT_CHECKS, thread_name_prefix="breach-check")
         self.counts = BreachCheckCounts()
-        self._last_warning = 0.0
+        self._last_warning = -math.inf  # the first skip is always logged
 
     def times_seen(self, password: str) -> int | None:
         """How many times the password appears in known breaches (0: never), or None if

@@ -176,6 +176,10 @@ def test_the_enumeration_of_tables_branches_where_letters_share_a_character(char
         ("xabcabcabcy", 8, 7),
         ("Qabcabc", 5, 4),  # after the first whole copy of a run that starts later
         ("qwerqwer", 6, 4),
+        ("qwerqwer", 5, 4),  # one character into the second copy
+        ("abcdabcX", 5, 5),  # a copy and a bit is not a repeat: nothing to protect
+        ("abcdabcX", 6, 6),
+        ("xyabcdabcQ", 8, 8),
         ("abcabcabcXYZ", 9, 9),  # at the end of the run: nothing is cut
         ("abcabcabcXYZ", 3, 3),  # between two whole copies
         ("aaaaaaa", 3, 3),  # one-character copies cannot be cut
@@ -196,6 +200,14 @@ def test_a_cut_inside_one_of_the_users_words_moves_back_to_its_start():
     assert _before_inputs(password, 9, ["", "SMITH"]) == 7  # any case; empty words skipped
     # Moved out of one word into another, and out of that one too.
     assert _before_inputs(password, 9, ["smith", "alicesmith"]) == 2
+
+
+def test_a_cut_moves_out_of_whichever_copy_of_a_users_word_it_falls_in():
+    assert _before_inputs("AliceSmith", 4, ["alice"]) == 0  # the word opens the password
+    assert _before_inputs("alicealice", 3, ["alice"]) == 0  # the first of two copies
+    assert _before_inputs("alicealice", 6, ["alice"]) == 5  # the second
+    # Overlapping copies: moved back out of each in turn.
+    assert _before_inputs("xhahahay", 6, ["haha"]) == 1
 
 
 def test_a_clean_cut_splits_neither_a_repeat_nor_a_users_word():
