@@ -194,8 +194,10 @@ class AccountService:
             .values(password_hash=new_hash, password_changed_at=now, password_breached_at=None)
             .execution_options(synchronize_session=False),
         )
+        # The address too: the notice that follows goes to the one the account has now,
+        # should it have changed while the new password was hashed.
         self.dbsession.expire(
-            account, ["password_hash", "password_changed_at", "password_breached_at"]
+            account, ["password_hash", "password_changed_at", "password_breached_at", "email"]
         )
         return changed == 1
 

@@ -13,7 +13,7 @@ from passlib.hash import pbkdf2_sha256
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import Account, AccountEvent, OneTimeCode
+from app.models import Account, AccountEvent, OneTimeCode, OutgoingEmail
 from app.services import audit as events
 from app.services.errors import CodeExpired, SignInFailed
 from app.services.password_hashing import PasswordHasher, make_crypt_context
@@ -186,3 +186,27 @@ def test_upgrading_one_accounts_old_hash_leaves_another_account_with_the_same_ha
 
     assert alice.password_hash is not None and alice.password_hash.startswith("$argon2id$")
     assert bob.password_hash == shared
+
+
+def test_an_address_changed_while_the_new_password_is_hashed_gets_the_notice(
+    alice: Account,
+    dbsession: Session,
+    other_dbsession: Session,
+    clock: FakeClock,
+) -> None:
+    # The owner confirms a new address in another tab while a password change hashes
+    # the new password: the "password changed" notice goes to the address the account
+    # has now, not to the one it had when the change began.
+    dbsession.commit()
+    moved = "alice.new@example.com"
+    move = _committed_elsewhere(
+        other_dbsession, lambda s: s.execute(update(Account).values(email=moved))
+    )
+    services = make_services(dbsession, clock, HasherWithAGap(before_hash=move), ip=IP)
+
+    services.accounts.change_password(alice, STRONG_PASSWORD, OTHER_PASSWORD, None)
+
+    notices = dbsession.scalars(
+        select(OutgoingEmail.recipient).where(OutgoingEmail.template == "password_changed")
+    ).all()
+    assert notices == [moved]
