@@ -125,8 +125,8 @@ def affordable_prefix(password: str, budget: float = BUDGET) -> int:
 
 def _before_repeats(password: str, cut: int) -> int:
     """Move a cut that falls inside a run of a repeated string (two copies or more) back
-    to the end of the last whole copy (or the start of the run): a cut copy would be
-    rated as random characters. Every period is tried; the earliest cut wins."""
+    to the end of the last whole copy before it: a cut copy would be rated as random
+    characters. Every period is tried; the earliest cut wins."""
     length, best = len(password), cut
     runs: list[tuple[int, int, int]] = []
     for period in range(1, cut + 1):
@@ -143,10 +143,8 @@ def _before_repeats(password: str, cut: int) -> int:
         if any(period % p == 0 and s <= start and end <= e for p, s, e in runs):
             continue  # a multiple of a period already found for this run
         runs.append((period, start, end))
-        if cut - start >= period:
-            best = min(best, start + (cut - start) // period * period)
-        elif start > 0:
-            best = min(best, start)
+        # The run starts a whole period or more before the cut (start <= cut - period).
+        best = min(best, start + (cut - start) // period * period)
     return best
 
 
