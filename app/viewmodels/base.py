@@ -86,7 +86,7 @@ class ViewModelBase:
             return None
         if any(name in self.SECRET_FIELDS for name in self.errors):
             return None
-        value = getattr(self, field, None)
+        value = getattr(self, field)
         return value if isinstance(value, str) and value else None
 
     def form_value(self, name: str, max_length: int = MAX_FIELD_LENGTH) -> str:

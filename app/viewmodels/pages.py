@@ -14,7 +14,7 @@ WINDOW = 2
 
 def page_number(request: Request) -> int:
     """The ?page= number, or 1 for anything that is not one to six ASCII digits."""
-    raw = request.GET.get("page", "1")
+    raw = request.GET.get("page")
     return int(raw) if isinstance(raw, str) and re.fullmatch(r"[0-9]{1,6}", raw) else 1
 
 

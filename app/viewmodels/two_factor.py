@@ -24,7 +24,7 @@ class SecondFactorViewModel(ViewModelBase):
     FIELDS = (("code", _("Code")),)
     REFUSAL_FIELDS = ((InvalidSecondFactorCode, "code"),)
 
-    def __init__(self, request: Request, use_code: bool = True, use_passkey: bool = False) -> None:
+    def __init__(self, request: Request, use_code: bool, use_passkey: bool) -> None:
         super().__init__(request)
         self.code = ""
         # Which factors the account has: a code (authenticator app or recovery codes), a
@@ -34,7 +34,7 @@ class SecondFactorViewModel(ViewModelBase):
 
     @classmethod
     def from_request(
-        cls, request: Request, use_code: bool = True, use_passkey: bool = False
+        cls, request: Request, use_code: bool, use_passkey: bool
     ) -> SecondFactorViewModel:
         vm = cls(request, use_code, use_passkey)
         vm.code = vm.form_value("code", MAX_CODE_FIELD)
@@ -61,8 +61,8 @@ class ReauthenticateViewModel(ViewModelBase):
         request: Request,
         email: str,
         needs_code: bool,
-        use_code: bool = True,
-        use_passkey: bool = False,
+        use_code: bool,
+        use_passkey: bool,
     ) -> None:
         super().__init__(request)
         self.email = email
@@ -82,8 +82,8 @@ class ReauthenticateViewModel(ViewModelBase):
         request: Request,
         email: str,
         needs_code: bool,
-        use_code: bool = True,
-        use_passkey: bool = False,
+        use_code: bool,
+        use_passkey: bool,
     ) -> ReauthenticateViewModel:
         vm = cls(request, email, needs_code, use_code, use_passkey)
         vm.password = vm.form_value("password", MAX_PASSWORD_FIELD)

@@ -30,7 +30,7 @@ from app.viewmodels.admin import NewAccountViewModel, account_row
 from app.viewmodels.base import MAX_FIELD_LENGTH, ViewModelBase, safe_redirect_path
 from app.viewmodels.events import event_row
 from app.viewmodels.pages import page_number
-from app.viewmodels.passkeys import PasskeyNameViewModel
+from app.viewmodels.passkeys import PasskeyAnswerViewModel, PasskeyNameViewModel
 from app.viewmodels.sessions import SessionsViewModel
 from app.viewmodels.two_factor import (
     ReauthenticateViewModel,
@@ -478,7 +478,7 @@ def test_the_reauthentication_form_keeps_who_and_whether_a_code_is_needed() -> N
         ("password", PASSWORD), ("code", " 123456 "), ("came_from", "/account/two_factor")
     )
 
-    vm = ReauthenticateViewModel.from_request(request, "a@example.com", True)
+    vm = ReauthenticateViewModel.from_request(request, "a@example.com", True, True, False)
 
     assert vm.validate() is True
     assert (vm.password, vm.code) == (PASSWORD, " 123456 ")
@@ -490,8 +490,16 @@ def test_the_reauthentication_form_keeps_who_and_whether_a_code_is_needed() -> N
         "use_passkey": False,
         "came_from": "/account/two_factor",
     }
-    blank = ReauthenticateViewModel(posted(), "a@example.com", False)
-    assert (blank.password, blank.code, shown(blank)["needs_code"]) == ("", "", False)
+    blank = ReauthenticateViewModel(posted(), "a@example.com", False, False, False)
+    assert (blank.password, blank.code) == ("", "")
+    assert shown(blank) == {
+        "error": None,
+        "email": "a@example.com",
+        "needs_code": False,
+        "use_code": False,
+        "use_passkey": False,
+        "came_from": "/account",
+    }
 
 
 @pytest.mark.parametrize(
@@ -510,7 +518,9 @@ def test_the_reauthentication_form_keeps_who_and_whether_a_code_is_needed() -> N
 def test_the_reauthentication_form_needs_a_password_and_the_code_when_asked(
     pairs, needs_code, message
 ) -> None:
-    vm = ReauthenticateViewModel.from_request(posted(*pairs), "a@example.com", needs_code)
+    vm = ReauthenticateViewModel.from_request(
+        posted(*pairs), "a@example.com", needs_code, needs_code, False
+    )
 
     assert vm.validate() is False
     assert problem(vm) == message
@@ -518,7 +528,7 @@ def test_the_reauthentication_form_needs_a_password_and_the_code_when_asked(
 
 def test_without_a_second_factor_the_reauthentication_form_needs_no_code() -> None:
     vm = ReauthenticateViewModel.from_request(
-        posted(("password", PASSWORD)), "a@example.com", False
+        posted(("password", PASSWORD)), "a@example.com", False, False, False
     )
 
     assert vm.validate() is True
@@ -612,8 +622,8 @@ def test_the_confirmation_form_names_the_address_and_needs_the_registration_pass
     assert problem(long) == TOO_LONG
 
 
-def test_the_second_step_form_offers_a_code_by_default_and_needs_one() -> None:
-    default = SecondFactorViewModel.from_request(posted(("code", " 123456 ")))
+def test_the_second_step_form_says_which_factors_may_answer_and_needs_a_code() -> None:
+    default = SecondFactorViewModel.from_request(posted(("code", " 123456 ")), True, False)
     assert default.validate() is True
     assert shown(default) == {"error": None, "use_code": True, "use_passkey": False}
 
@@ -626,7 +636,7 @@ def test_the_second_step_form_offers_a_code_by_default_and_needs_one() -> None:
         ((("code", "1" * 65),), TOO_LONG),
         ((("code", "1"), ("code", "2")), REPEATED),
     ]:
-        vm = SecondFactorViewModel.from_request(posted(*pairs))
+        vm = SecondFactorViewModel.from_request(posted(*pairs), True, False)
         assert vm.validate() is False
         assert problem(vm) == message
 
@@ -644,3 +654,57 @@ def test_setting_up_the_app_needs_the_code_it_shows() -> None:
     ok = TotpSetupViewModel.from_request(posted(("code", "123456")), "ABCDEFGHIJ", "<svg/>")
     assert ok.validate() is True
     assert shown(ok) == {"error": None, "secret": "ABCD EFGH IJ", "qr_code_svg": "<svg/>"}
+
+
+def test_a_form_for_a_code_starts_empty_and_asks_for_the_code() -> None:
+    second_step = SecondFactorViewModel(posted(), True, False)
+    setup = TotpSetupViewModel(posted(), "ABCDEFGHIJ", "<svg/>")
+
+    assert (second_step.code, setup.code) == ("", "")
+    assert second_step.validate() is False
+    assert problem(second_step) == "Enter the code from your authenticator app, or a recovery code."
+    assert setup.validate() is False
+    assert problem(setup) == "Enter the 6-digit code the app shows, to check it is set up."
+
+
+def _answer(body: bytes, content_type: str = "application/json") -> PasskeyAnswerViewModel:
+    return PasskeyAnswerViewModel.from_request(DummyRequest(content_type=content_type, body=body))
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        (b'{"credential": {}}', "text/plain", "Send the passkey's answer as JSON."),
+        (b"{not json", "application/json", "The passkey's answer could not be read as JSON."),
+        (b"[1, 2]", "application/json", "The passkey's answer was not in the expected form."),
+        (
+            b'{"credential": "abc", "name": "Laptop"}',
+            "application/json",
+            "The passkey's answer was not in the expected form.",
+        ),
+    ],
+    ids=["not JSON by its type", "not JSON", "a list", "credential not an object"],
+)
+def test_a_passkey_answer_that_cannot_be_read_is_refused_and_carries_nothing(
+    body, content_type, message
+) -> None:
+    vm = _answer(body, content_type)
+
+    assert vm.validate() is False
+    assert vm.error == message
+    assert (vm.credential, vm.name, vm.next, vm.remember_me) == ({}, "", "/account", False)
+
+
+def test_a_passkey_answer_gives_its_credential_a_clean_name_and_a_safe_next_page() -> None:
+    vm = _answer(
+        b'{"credential": {"id": "abc"}, "name": "  My   key ", "next": "//evil.test",'
+        b' "remember_me": true}'
+    )
+
+    assert vm.validate() is True
+    assert (vm.credential, vm.name, vm.next, vm.remember_me) == (
+        {"id": "abc"},
+        "My key",
+        "/account",
+        True,
+    )
