@@ -13,7 +13,6 @@ from chameleon import PageTemplateLoader
 
 from app.i18n import (
     DEFAULT_LOCALE,
-    CachedTranslator,
     Formats,
     colon,
     localizer_for,
@@ -149,7 +148,7 @@ class MailTemplates:
         locale = supported(locale) or DEFAULT_LOCALE
         if locale not in self._formats:
             localizer = localizer_for(locale, [str(translation_directory())])
-            self._formats[locale] = Formats(locale, localizer, CachedTranslator(localizer))
+            self._formats[locale] = Formats(locale, localizer)
         return self._formats[locale]
 
     def render(self, template: str, params: Mapping[str, Any]) -> EmailContent:

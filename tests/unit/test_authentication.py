@@ -1,16 +1,30 @@
-"""Signing in with a password (each test runs on SQLite and PostgreSQL)."""
+"""Signing in with a password, and its second step (each test runs on SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import pytest
 from passlib.hash import pbkdf2_sha256
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import Account
+from app.models import Account, AccountEvent
+from app.services import audit as events
 from app.services.accounts import AccountService
-from app.services.authentication import AuthenticationService
+from app.services.authentication import AuthenticationService, password_fingerprint
+from app.services.errors import SignInFailed
 from app.services.password_hashing import PasswordHasher, make_crypt_context
-from tests.conftest import CHEAP_ARGON2, OTHER_PASSWORD, STRONG_PASSWORD, make_services
+from tests.conftest import (
+    BASE_URL,
+    CHEAP_ARGON2,
+    OTHER_PASSWORD,
+    STRONG_PASSWORD,
+    make_services,
+)
+from tests.passkey_authenticator import SoftAuthenticator
 from tests.support import FakeClock
 
 from .conftest import EMAIL, SignsIn
@@ -149,3 +163,47 @@ def test_wrong_password_does_not_upgrade_an_old_hash(
     dbsession.expire_all()
 
     assert dbsession.scalars(select(Account.password_hash)).one() == old_hash
+
+
+def test_an_account_disabled_while_its_passkey_answer_is_checked_gets_no_session(
+    alice: Account,
+    dbsession: Session,
+    other_dbsession: Session,
+    clock: FakeClock,
+    hasher: PasswordHasher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The password was right and the pending sign-in still valid when the passkey's
+    # answer arrived; an administrator disables the account while the answer is checked.
+    services = make_services(dbsession, clock, hasher)
+    key = SoftAuthenticator(origin=BASE_URL)
+    adding = services.passkeys.registration_ceremony(alice)
+    services.passkeys.add(
+        alice, key.create(json.loads(adding.options_json)), adding.challenge, "Key"
+    )
+    fingerprint = password_fingerprint(alice)
+    signing_in = services.passkeys.authentication_ceremony()
+    answer = key.get(json.loads(signing_in.options_json))
+    dbsession.commit()
+
+    check = services.passkeys.verify
+
+    def disabled_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        other_dbsession.execute(update(Account).values(is_disabled=True))
+        other_dbsession.commit()
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(services.passkeys, "verify", disabled_meanwhile)
+
+    with pytest.raises(SignInFailed) as refused:
+        services.authentication.complete_sign_in_with_passkey(
+            alice.id, fingerprint, answer, signing_in.challenge
+        )
+
+    assert str(refused.value) == "Your sign-in has expired. Sign in again."
+    kinds = list(dbsession.scalars(select(AccountEvent.kind)))
+    assert events.SIGN_IN not in kinds
+    assert events.SIGN_IN_FAILED in kinds
+    dbsession.commit()
+    dbsession.expire_all()
+    assert (alice.login_count, alice.last_login_at) == (0, None)

@@ -1,5 +1,6 @@
-"""What the emails say: the password-changed notice, and messages queued already
-rendered by a version before migration 0005 (each test runs on SQLite and PostgreSQL)."""
+"""What the emails say: the password-changed notice, the new sign-in alert, and messages
+queued already rendered by a version before migration 0005 (each test with a database
+runs on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,44 @@ def test_the_templates_render_each_email_with_its_subject() -> None:
 
     assert changed.subject == "Your password was changed"
     assert "a@example.com" in changed.text and "Mar 7, 2026" in changed.html
+
+
+NEW_DEVICE = {
+    "email": "alice@example.com",
+    "when": WHEN.isoformat(),
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    "ip": None,
+    "link": f"{BASE_URL}/not-me/abc",
+    "expires": (WHEN + timedelta(days=7)).isoformat(),
+    "site": BASE_URL,
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "browser", "address"),
+    [
+        ("en", "Browser: Firefox 128 on Linux", "Address: an unknown address"),
+        ("de", "Browser: Firefox 128 auf Linux", "IP-Adresse: unbekannt"),
+    ],
+)
+def test_a_new_sign_in_alert_describes_the_browser_and_an_unknown_address_in_its_language(
+    locale: str, browser: str, address: str
+) -> None:
+    alert = MailTemplates().render("new_device", {**NEW_DEVICE, "locale": locale})
+
+    lines = alert.text.splitlines()
+    assert browser in lines
+    assert address in lines
+
+
+def test_a_new_sign_in_alert_queued_with_its_browser_described_shows_that_description() -> None:
+    queued = {**NEW_DEVICE, "user_agent": None, "device": "Safari on macOS", "ip": "192.0.2.1"}
+
+    alert = MailTemplates().render("new_device", queued)
+
+    lines = alert.text.splitlines()
+    assert "Browser: Safari on macOS" in lines
+    assert "Address: 192.0.2.1" in lines
 
 
 class RefusingTransport:
