@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pyotp
 import pytest
 from passlib.hash import pbkdf2_sha256
 from sqlalchemy import select, update
@@ -207,3 +208,38 @@ def test_an_account_disabled_while_its_passkey_answer_is_checked_gets_no_session
     dbsession.commit()
     dbsession.expire_all()
     assert (alice.login_count, alice.last_login_at) == (0, None)
+
+
+def test_an_account_disabled_while_its_second_factor_code_is_checked_gets_no_session(
+    alice: Account,
+    dbsession: Session,
+    other_dbsession: Session,
+    clock: FakeClock,
+    hasher: PasswordHasher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The password was right and the code is right; an administrator disables the
+    # account while the code is checked.
+    services = make_services(dbsession, clock, hasher)
+    secret = pyotp.random_base32()
+    clock.advance(seconds=30)
+    services.two_factor.enable_totp(alice, secret, pyotp.TOTP(secret).at(clock.now()))
+    fingerprint = password_fingerprint(alice)
+    dbsession.commit()
+    clock.advance(seconds=30)
+    code = pyotp.TOTP(secret).at(clock.now())
+
+    check = services.two_factor.verify
+
+    def disabled_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        other_dbsession.execute(update(Account).values(is_disabled=True))
+        other_dbsession.commit()
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(services.two_factor, "verify", disabled_meanwhile)
+
+    with pytest.raises(SignInFailed) as refused:
+        services.authentication.complete_sign_in(alice.id, fingerprint, code)
+
+    assert str(refused.value) == "Your sign-in has expired. Sign in again."
+    assert events.SIGN_IN not in list(dbsession.scalars(select(AccountEvent.kind)))
