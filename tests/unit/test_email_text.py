@@ -30,3 +30,35 @@ def test_the_text_part_keeps_the_words_the_links_and_the_order():
     assert lines.count("https://x.test/account/sessions") == 1
     assert "Subject" not in text and "<" not in text
     assert "\n\n\n" not in text
+
+
+def test_character_references_become_the_characters_they_stand_for():
+    text = html_to_text("<p>l&#39;adresse &lt;alice@example.com&gt; &amp; l&rsquo;appareil</p>")
+    assert text == "l'adresse <alice@example.com> & l\u2019appareil\n"
+
+
+def test_styles_and_scripts_in_the_body_are_left_out_and_the_rest_is_kept():
+    html = (
+        "<html><head><style>p { color: red }</style><title>Subject</title></head><body>"
+        "<style>.small { font-size: 80% }</style><p>Hello,</p>"
+        "<script>track()</script><p>Goodbye.</p></body></html>"
+    )
+    assert html_to_text(html) == "Hello,\n\nGoodbye.\n"
+
+
+def test_the_cells_of_a_row_are_separated_and_each_heading_ends_with_the_colon():
+    html = (
+        "<table><tr><th>When</th><th>Where</th></tr>"
+        "<tr><td>Jan 15, 2026</td><td>Paris</td></tr></table>"
+    )
+    assert html_to_text(html, colon=" :") == "When : Where :\nJan 15, 2026 Paris\n"
+
+
+def test_a_link_with_markup_inside_keeps_its_whole_text_before_its_address():
+    html = '<p><a href="https://x.test/reset">Choose <strong>a new</strong> password</a></p>'
+    assert html_to_text(html) == "Choose a new password:\nhttps://x.test/reset\n"
+
+
+def test_a_link_with_no_text_is_written_as_its_address_alone():
+    html = '<p>Open:</p><p><a href="https://x.test/reset"><img src="button.png"></a></p>'
+    assert html_to_text(html) == "Open:\n\nhttps://x.test/reset\n"
