@@ -102,7 +102,6 @@ def _security(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
         "email": params["email"],
         "site": params["site"],
         "when": _when(params, formats),
-        "left": params.get("left"),
         "left_text": _codes_left(params.get("left"), formats),
         "name": params.get("name"),
     }
