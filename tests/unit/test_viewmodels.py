@@ -418,6 +418,28 @@ def test_the_device_list_shows_this_device_first_then_the_most_recently_seen() -
 
 
 @pytest.mark.parametrize(
+    ("first_seen_before", "new_browser"),
+    [
+        (None, False),
+        (timedelta(0), True),
+        (timedelta(seconds=5), True),
+        (timedelta(seconds=6), False),
+    ],
+    ids=["no device cookie", "same moment", "at the slack", "earlier"],
+)
+def test_a_session_is_a_new_browsers_when_it_began_within_seconds_of_its_first_sign_in(
+    first_seen_before, new_browser
+) -> None:
+    session = _device(1, 0)
+    if first_seen_before is not None:
+        session.known_device = SimpleNamespace(first_seen_at=session.created_at - first_seen_before)
+
+    [device] = SessionsViewModel(DummyRequest(), [session], current_id=1).devices
+
+    assert device.new_browser is new_browser
+
+
+@pytest.mark.parametrize(
     ("user_agent", "description"),
     [
         (None, "Unknown browser"),
@@ -708,3 +730,20 @@ def test_a_passkey_answer_gives_its_credential_a_clean_name_and_a_safe_next_page
         "/account",
         True,
     )
+
+
+@pytest.mark.parametrize(
+    ("details", "description"),
+    [
+        ({"reason": "wrong_password"}, "Sign-in refused: wrong password"),
+        ({}, "Sign-in refused"),
+        ({"reason": "a reason of a later version"}, "Sign-in refused"),
+    ],
+    ids=["known reason", "recorded before reasons", "unknown reason"],
+)
+def test_a_refused_sign_in_is_described_by_its_reason_when_it_has_a_known_one(
+    details, description
+) -> None:
+    row = event_row(_event(events.SIGN_IN_FAILED, details), ENGLISH)
+
+    assert (row.description, row.outcome) == (description, "failed")
