@@ -3,10 +3,19 @@ further; a service's refusal is shown in its own words (no database)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+from pyramid.i18n import Localizer
 from pyramid.testing import DummyRequest
 from webob.multidict import MultiDict
 
+from app.i18n import Formats
+from app.services import audit as events
+from app.viewmodels.account import ChangePasswordViewModel
 from app.viewmodels.admin import NewAccountViewModel
+from app.viewmodels.events import event_row
+from app.viewmodels.passkeys import PasskeyAnswerViewModel
 from app.viewmodels.two_factor import SecondFactorViewModel, TotpSetupViewModel
 
 
@@ -43,3 +52,43 @@ def test_a_refusal_without_a_message_of_its_own_is_shown_in_its_words() -> None:
 
     assert vm.error == "The invitation could not be sent."
     assert vm.errors == {}
+
+
+def test_a_password_change_without_the_current_password_asks_for_it_beside_the_field() -> None:
+    vm = ChangePasswordViewModel.from_request(
+        posted(current_password="", password="a new long password", confirm_password="x"),
+        email="alice@example.com",
+    )
+
+    assert vm.validate() is False
+    assert vm.errors["current_password"] == "Enter your current password."
+
+
+def test_a_passkey_sign_in_answer_needs_no_name() -> None:
+    request = DummyRequest(
+        body=b'{"credential": {"id": "abc"}, "next": "/account/sessions"}',
+        content_type="application/json",
+    )
+
+    vm = PasskeyAnswerViewModel.from_request(request)
+
+    assert vm.validate() is True
+    assert (vm.credential, vm.name, vm.next) == ({"id": "abc"}, "", "/account/sessions")
+
+
+def test_events_that_went_wrong_and_events_that_went_well_are_told_apart() -> None:
+    def row(kind: str):
+        event = SimpleNamespace(
+            kind=kind,
+            details={},
+            ip="192.0.2.1",
+            user_agent=None,
+            created_at=datetime(2026, 1, 15, 9, 0, tzinfo=UTC),
+            actor_id=None,
+        )
+        return event_row(event, Formats("en", Localizer("en", None)))
+
+    assert row(events.SIGN_IN).outcome == "ok"
+    assert row(events.PASSWORD_CHANGED).outcome == "ok"
+    assert row(events.SIGN_IN_BLOCKED).outcome == "failed"
+    assert row(events.SIGN_IN).actor_email is None
