@@ -64,12 +64,17 @@ clean:
 # MUTATE_FRESH=0 keeps the last run's results and checks only what is left or changed
 # (after a budget ran out, or an edit). MUTANTS="app.services.admin*" re-runs only the
 # mutants named (globs allowed), e.g. after adding the tests that kill them.
+# MUTATE_RESTATS=1 (with MUTATE_FRESH=0) keeps the results but runs every test once more to
+# learn which functions each reaches: mutmut learns it only for tests it has not seen, so
+# code changed since the first run may be missing old tests that now reach it.
 MUTATE_BUDGET ?= 150m
 MUTATE_CHILDREN ?= 2
 MUTATE_FRESH ?= 1
+MUTATE_RESTATS ?= 0
 MUTANTS ?=
 mutate: $(VENV)/.testing-installed
 	$(if $(MUTANTS)$(filter 0,$(MUTATE_FRESH)),,rm -rf mutants)
+	$(if $(filter 1,$(MUTATE_RESTATS)),rm -f mutants/mutmut-stats.json)
 	mkdir -p mutants/app
 	# mutmut copies the app's other files (templates, CSS) only into a new mutants/
 	# folder: when results are re-used, bring them up to date first.
