@@ -3,6 +3,7 @@ further; a service's refusal is shown in its own words (no database)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -12,10 +13,11 @@ from webob.multidict import MultiDict
 
 from app.i18n import Formats
 from app.services import audit as events
+from app.services.passkeys import MAX_NAME_LENGTH
 from app.viewmodels.account import ChangePasswordViewModel
 from app.viewmodels.admin import NewAccountViewModel
 from app.viewmodels.events import event_row
-from app.viewmodels.passkeys import PasskeyAnswerViewModel
+from app.viewmodels.passkeys import MAX_ANSWER_BYTES, PasskeyAnswerViewModel
 from app.viewmodels.two_factor import SecondFactorViewModel, TotpSetupViewModel
 
 
@@ -92,3 +94,34 @@ def test_events_that_went_wrong_and_events_that_went_well_are_told_apart() -> No
     assert row(events.PASSWORD_CHANGED).outcome == "ok"
     assert row(events.SIGN_IN_BLOCKED).outcome == "failed"
     assert row(events.SIGN_IN).actor_email is None
+
+
+def _passkey_answer(body: bytes) -> PasskeyAnswerViewModel:
+    return PasskeyAnswerViewModel.from_request(
+        DummyRequest(body=body, content_type="application/json")
+    )
+
+
+def _answer_of_size(size: int) -> bytes:
+    start, end = b'{"credential": {"id": "abc", "pad": "', b'"}}'
+    return start + b"x" * (size - len(start) - len(end)) + end
+
+
+def test_a_passkey_answer_of_exactly_the_limit_is_read_and_one_byte_more_is_refused() -> None:
+    at_limit = _passkey_answer(_answer_of_size(MAX_ANSWER_BYTES))
+    over = _passkey_answer(_answer_of_size(MAX_ANSWER_BYTES + 1))
+
+    assert at_limit.validate() is True
+    assert over.validate() is False
+    assert over.error == "The passkey's answer is far too long."
+    assert over.credential == {}
+
+
+def test_only_the_start_of_a_huge_passkey_name_is_looked_at() -> None:
+    # A name is cut to four times its longest before it is cleaned, so cleaning a huge
+    # one costs little; what lies past the cut never reaches the name, even where the
+    # cleaning would have shortened what comes before it.
+    padded = "Key" + " " * (4 * MAX_NAME_LENGTH - 3) + "Tail"
+    vm = _passkey_answer(json.dumps({"credential": {"id": "abc"}, "name": padded}).encode())
+
+    assert vm.name == "Key"
