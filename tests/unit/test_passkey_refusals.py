@@ -1,0 +1,96 @@
+"""What a refused passkey answer tells and records (on SQLite and PostgreSQL): each
+refusal is recorded on the account the answer was for, and says why in its own words."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Account, AccountEvent
+from app.services import audit as events
+from app.services.composition import Services
+from app.services.errors import PasskeyRefused
+from tests.conftest import BASE_URL
+from tests.passkey_authenticator import SoftAuthenticator
+
+
+@pytest.fixture
+def key(services: Services, alice: Account) -> SoftAuthenticator:
+    key = SoftAuthenticator(origin=BASE_URL)
+    adding = services.passkeys.registration_ceremony(alice)
+    services.passkeys.add(
+        alice, key.create(json.loads(adding.options_json)), adding.challenge, "Key"
+    )
+    return key
+
+
+def _answer_for(services: Services, account: Account | None, key: SoftAuthenticator):
+    ceremony = services.passkeys.authentication_ceremony(account)
+    return key.get(json.loads(ceremony.options_json)), ceremony.challenge
+
+
+def _refusals(dbsession: Session) -> list[tuple[int | None, Any]]:
+    return [
+        (e.account_id, (e.details or {}).get("reason"))
+        for e in dbsession.scalars(
+            select(AccountEvent).where(AccountEvent.kind == events.PASSKEY_REFUSED)
+        )
+    ]
+
+
+def _refused(services: Services, *args: Any) -> str:
+    with pytest.raises(PasskeyRefused) as refused:
+        services.passkeys.verify(*args, require_user_verification=False)
+    return str(refused.value)
+
+
+def test_a_second_factor_answer_without_a_user_handle_is_accepted(services, alice, key) -> None:
+    # Security keys used as a second factor need not say whose they are.
+    answer, challenge = _answer_for(services, alice, key)
+    answer["response"].pop("userHandle")
+
+    passkey = services.passkeys.verify(answer, challenge, alice, require_user_verification=False)
+
+    assert passkey.account_id == alice.id
+
+
+def test_a_passkey_that_names_another_user_is_refused_and_recorded_on_its_owner(
+    services, alice, key, dbsession
+) -> None:
+    answer, challenge = _answer_for(services, None, key)
+    answer["response"]["userHandle"] = "c29tZW9uZSBlbHNl"
+
+    assert _refused(services, answer, challenge) == "This passkey does not belong to this account."
+    assert _refusals(dbsession) == [(alice.id, "user handle")]
+
+
+def test_a_removed_passkey_is_said_to_be_unknown_here(services, alice, key, dbsession) -> None:
+    answer, challenge = _answer_for(services, alice, key)
+    [passkey] = services.passkeys.for_account(alice.id)
+    services.passkeys.remove(alice, passkey)
+
+    assert _refused(services, answer, challenge, alice) == (
+        "This passkey is not known here. It may have been removed."
+    )
+
+
+@pytest.mark.parametrize("what", ["no challenge", "challenge replayed", "unreadable answer"])
+def test_a_refused_second_factor_answer_is_recorded_on_the_account_it_was_for(
+    services, alice, key, dbsession, what
+) -> None:
+    answer, challenge = _answer_for(services, alice, key)
+    if what == "no challenge":
+        challenge = None
+    elif what == "challenge replayed":
+        services.passkeys.verify(answer, challenge, alice, require_user_verification=False)
+    else:
+        answer = {"id": "not an answer"}
+
+    _refused(services, answer, challenge, alice)
+
+    [(account_id, _)] = _refusals(dbsession)
+    assert account_id == alice.id
