@@ -214,3 +214,26 @@ def test_a_message_queued_rendered_without_a_subject_is_sent_with_an_empty_one(
     make_sender(session_factory, transport, clock).deliver_due()
 
     assert [message.subject for message in transport.sent] == [""]
+
+
+@pytest.mark.parametrize(
+    ("left", "says"),
+    [(1, "1 recovery code left."), (3, "3 recovery codes left."), (0, "0 recovery codes left.")],
+)
+def test_the_recovery_code_notice_says_how_many_codes_are_left(left: int, says: str) -> None:
+    notice = MailTemplates().render(
+        "recovery_code_used",
+        {"email": "a@example.com", "site": BASE_URL, "when": WHEN.isoformat(), "left": left},
+    )
+
+    assert says in notice.text
+    assert f"<strong>{says}</strong>" in notice.html
+
+
+def test_a_security_notice_without_a_count_of_codes_says_nothing_of_them() -> None:
+    notice = MailTemplates().render(
+        "recovery_codes_renewed",
+        {"email": "a@example.com", "site": BASE_URL, "when": WHEN.isoformat()},
+    )
+
+    assert "recovery code left" not in notice.text and "codes left" not in notice.text
