@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Account, OutgoingEmail, get_engine, get_session_factory
 from app.services.accounts import AccountService
@@ -23,6 +24,20 @@ IP = "198.51.100.23"
 THIRD_PASSWORD = "violet harbor mosaic drifting"
 
 SignsIn = Callable[[str, str], bool]
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine of its own on the test database, as another process would have."""
+    engine = get_engine({"sqlalchemy.url": db_url})
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions of their own on the test database, as a background thread makes them."""
+    return get_session_factory(engine)
 
 
 @pytest.fixture

@@ -3,13 +3,12 @@ away) is given up, never sent with a dead link; one still in time goes out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from app.models import OutgoingEmail, get_engine, get_session_factory
+from app.models import OutgoingEmail
 from app.services.account_mail import AccountMail
 from app.services.outbox import Outbox, outbox_cipher
 from tests.conftest import SECRET
@@ -18,13 +17,6 @@ from tests.support import FakeClock
 from .test_outbox import FakeTransport, make_sender
 
 ALICE = "alice@example.com"
-
-
-@pytest.fixture
-def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = get_engine({"sqlalchemy.url": db_url})
-    yield get_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

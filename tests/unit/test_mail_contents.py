@@ -5,13 +5,12 @@ runs on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import OutgoingEmail, get_engine, get_session_factory
+from app.models import OutgoingEmail
 from app.services.account_mail import AccountMail
 from app.services.mail_templates import MailTemplates
 from app.services.outbox import Outbox, outbox_cipher
@@ -23,13 +22,6 @@ from .conftest import body_text, emails_to
 from .test_outbox import FakeTransport, make_sender, stored
 
 WHEN = datetime(2026, 3, 7, 14, 5, 59, tzinfo=UTC)
-
-
-@pytest.fixture
-def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = get_engine({"sqlalchemy.url": db_url})
-    yield get_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.mark.parametrize(

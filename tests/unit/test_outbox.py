@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import OutgoingEmail, get_engine, get_session_factory
+from app.models import OutgoingEmail
 from app.services.mail_templates import MailTemplates
 from app.services.outbox import Outbox, outbox_cipher
 from app.services.outbox_sender import OutboxSender
@@ -54,13 +53,6 @@ class ProcessDied(BaseException):
 class DyingTransport:
     def send_immediately(self, message: Any, fail_silently: bool = False) -> None:
         raise ProcessDied
-
-
-@pytest.fixture
-def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = get_engine({"sqlalchemy.url": db_url})
-    yield get_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,8 +14,6 @@ from app.models import (
     OneTimeCode,
     OutgoingEmail,
     SpentChallenge,
-    get_engine,
-    get_session_factory,
 )
 from app.services import audit as events
 from app.services.accounts import AccountService
@@ -26,14 +22,6 @@ from app.services.outbox import Outbox, outbox_cipher
 from app.services.pruning import Pruner, RetentionPolicy
 from tests.conftest import SECRET, STRONG_PASSWORD
 from tests.support import FakeClock
-
-
-@pytest.fixture
-def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = get_engine({"sqlalchemy.url": db_url})
-    yield get_session_factory(engine)
-    engine.dispose()
-
 
 NOTICE = {"email": "alice@example.com", "when": "2026-01-15T09:00:00+00:00", "ip": None}
 

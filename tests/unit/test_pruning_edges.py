@@ -5,7 +5,6 @@ PostgreSQL)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -19,8 +18,6 @@ from app.models import (
     OneTimeCode,
     OutgoingEmail,
     SpentChallenge,
-    get_engine,
-    get_session_factory,
 )
 from app.services.pruning import Pruner, RetentionPolicy
 from tests.support import FakeClock
@@ -35,13 +32,6 @@ RETENTION = RetentionPolicy(
     spent_challenges=timedelta(hours=1),
 )
 ABSOLUTE = timedelta(days=10)
-
-
-@pytest.fixture
-def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = get_engine({"sqlalchemy.url": db_url})
-    yield get_session_factory(engine)
-    engine.dispose()
 
 
 def _rows(dbsession: Session, now: datetime) -> None:

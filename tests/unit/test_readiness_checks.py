@@ -28,13 +28,6 @@ LOGGER = "app.services.readiness"
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = get_engine({"sqlalchemy.url": db_url})
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
 def unreachable_engine(tmp_path: Path) -> Iterator[Engine]:
     """A database that cannot be opened: its folder does not exist."""
     engine = get_engine({"sqlalchemy.url": f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}"})

@@ -6,26 +6,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.models import get_engine
 from app.services.rate_limits import RateLimiter
 from app.services.readiness import ReadinessProbe
 from tests.support import FakeClock
 
 LOGGER = "app.services.readiness"
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = get_engine({"sqlalchemy.url": db_url})
-    yield engine
-    engine.dispose()
 
 
 def test_a_process_that_has_always_been_ready_logs_nothing(

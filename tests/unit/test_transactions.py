@@ -3,7 +3,6 @@ the session factory; sessions made without a manager are left alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -11,14 +10,7 @@ import transaction
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Account, get_engine, get_session_factory, get_tm_session
-
-
-@pytest.fixture
-def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = get_engine({"sqlalchemy.url": db_url})
-    yield get_session_factory(engine)
-    engine.dispose()
+from app.models import Account, get_tm_session
 
 
 def _accounts(factory: sessionmaker[Session]) -> list[str]:
