@@ -166,6 +166,21 @@ def test_wrong_password_does_not_upgrade_an_old_hash(
     assert dbsession.scalars(select(Account.password_hash)).one() == old_hash
 
 
+def _disabled_while_it_runs(
+    monkeypatch: pytest.MonkeyPatch, service: Any, method: str, other: Session
+) -> None:
+    """An administrator disables the account (committed on another connection) when the
+    service's method is called, before it does its work."""
+    run = getattr(service, method)
+
+    def disabled_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        other.execute(update(Account).values(is_disabled=True))
+        other.commit()
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(service, method, disabled_meanwhile)
+
+
 def test_an_account_disabled_while_its_passkey_answer_is_checked_gets_no_session(
     alice: Account,
     dbsession: Session,
@@ -187,14 +202,7 @@ def test_an_account_disabled_while_its_passkey_answer_is_checked_gets_no_session
     answer = key.get(json.loads(signing_in.options_json))
     dbsession.commit()
 
-    check = services.passkeys.verify
-
-    def disabled_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        other_dbsession.execute(update(Account).values(is_disabled=True))
-        other_dbsession.commit()
-        return check(*args, **kwargs)
-
-    monkeypatch.setattr(services.passkeys, "verify", disabled_meanwhile)
+    _disabled_while_it_runs(monkeypatch, services.passkeys, "verify", other_dbsession)
 
     with pytest.raises(SignInFailed) as refused:
         services.authentication.complete_sign_in_with_passkey(
@@ -229,14 +237,7 @@ def test_an_account_disabled_while_its_second_factor_code_is_checked_gets_no_ses
     clock.advance(seconds=30)
     code = pyotp.TOTP(secret).at(clock.now())
 
-    check = services.two_factor.verify
-
-    def disabled_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        other_dbsession.execute(update(Account).values(is_disabled=True))
-        other_dbsession.commit()
-        return check(*args, **kwargs)
-
-    monkeypatch.setattr(services.two_factor, "verify", disabled_meanwhile)
+    _disabled_while_it_runs(monkeypatch, services.two_factor, "verify", other_dbsession)
 
     with pytest.raises(SignInFailed) as refused:
         services.authentication.complete_sign_in(alice.id, fingerprint, code)
