@@ -78,9 +78,19 @@ def test_a_removed_passkey_is_said_to_be_unknown_here(services, alice, key, dbse
     )
 
 
-@pytest.mark.parametrize("what", ["no challenge", "challenge replayed", "unreadable answer"])
+@pytest.mark.parametrize(
+    ("what", "message"),
+    [
+        ("no challenge", "The passkey request has expired. Try again."),
+        ("challenge replayed", "The passkey request was already answered. Try again."),
+        (
+            "unreadable answer",
+            "This passkey could not be used here. Try again, or use your password.",
+        ),
+    ],
+)
 def test_a_refused_second_factor_answer_is_recorded_on_the_account_it_was_for(
-    services, alice, key, dbsession, what
+    services, alice, key, dbsession, what, message
 ) -> None:
     answer, challenge = _answer_for(services, alice, key)
     if what == "no challenge":
@@ -90,7 +100,70 @@ def test_a_refused_second_factor_answer_is_recorded_on_the_account_it_was_for(
     else:
         answer = {"id": "not an answer"}
 
-    _refused(services, answer, challenge, alice)
+    assert _refused(services, answer, challenge, alice) == message
 
     [(account_id, _)] = _refusals(dbsession)
     assert account_id == alice.id
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [("not json", "The answer is not JSON"), ("[1, 2]", "The answer is not a JSON object")],
+)
+def test_an_answer_that_is_not_a_json_object_is_refused_and_the_reason_recorded(
+    services, alice, key, dbsession, answer, reason
+) -> None:
+    _, challenge = _answer_for(services, alice, key)
+
+    _refused(services, answer, challenge, alice)
+
+    assert _refusals(dbsession) == [(alice.id, reason)]
+
+
+def test_an_answer_sent_as_json_text_is_read_like_one_sent_as_an_object(
+    services, alice, key
+) -> None:
+    answer, challenge = _answer_for(services, alice, key)
+
+    passkey = services.passkeys.verify(
+        json.dumps(answer), challenge, alice, require_user_verification=False
+    )
+
+    assert passkey.account_id == alice.id
+
+
+def test_passkeys_added_without_a_name_are_numbered_and_each_addition_recorded(
+    services, alice, key, dbsession
+) -> None:
+    phone = SoftAuthenticator(origin=BASE_URL)
+    adding = services.passkeys.registration_ceremony(alice)
+    services.passkeys.add(
+        alice, phone.create(json.loads(adding.options_json)), adding.challenge, ""
+    )
+
+    assert [p.name for p in services.passkeys.for_account(alice.id)] == ["Key", "Passkey 2"]
+    added = dbsession.scalars(
+        select(AccountEvent).where(AccountEvent.kind == events.PASSKEY_ADDED)
+    ).all()
+    assert [(e.account_id, e.details) for e in added] == [
+        (alice.id, {"name": "Key"}),
+        (alice.id, {"name": "Passkey 2"}),
+    ]
+
+
+@pytest.mark.parametrize("what", ["no challenge", "unreadable answer"])
+def test_a_refused_passkey_addition_is_recorded_on_the_account_with_its_reason(
+    services, alice, dbsession, what
+) -> None:
+    adding = services.passkeys.registration_ceremony(alice)
+    created = SoftAuthenticator(origin=BASE_URL).create(json.loads(adding.options_json))
+    challenge = None if what == "no challenge" else adding.challenge
+    if what == "unreadable answer":
+        created = "not json"
+
+    with pytest.raises(PasskeyRefused):
+        services.passkeys.add(alice, created, challenge, "Key")
+
+    [(account_id, reason)] = _refusals(dbsession)
+    assert account_id == alice.id
+    assert reason == ("no challenge" if what == "no challenge" else "The answer is not JSON")
