@@ -167,3 +167,36 @@ def test_a_refused_passkey_addition_is_recorded_on_the_account_with_its_reason(
     [(account_id, reason)] = _refusals(dbsession)
     assert account_id == alice.id
     assert reason == ("no challenge" if what == "no challenge" else "The answer is not JSON")
+
+
+def test_an_answer_from_a_frame_of_another_site_is_refused_and_the_reason_recorded(
+    services, alice, key, dbsession
+) -> None:
+    ceremony = services.passkeys.authentication_ceremony(alice)
+    answer = key.get(json.loads(ceremony.options_json), cross_origin=True)
+
+    _refused(services, answer, ceremony.challenge, alice)
+
+    assert _refusals(dbsession) == [(alice.id, "Ceremony run in a frame of another site")]
+
+
+def test_a_new_passkey_must_be_discoverable_and_verify_its_user(services, alice) -> None:
+    options = json.loads(services.passkeys.registration_ceremony(alice).options_json)
+
+    selection = options["authenticatorSelection"]
+    assert (selection["residentKey"], selection["userVerification"]) == ("required", "required")
+    assert options["user"]["displayName"] == alice.email
+
+
+def test_the_ways_a_passkey_can_be_reached_are_offered_back_when_signing_in(
+    services, alice
+) -> None:
+    adding = services.passkeys.registration_ceremony(alice)
+    created = SoftAuthenticator(origin=BASE_URL).create(json.loads(adding.options_json))
+    created["response"]["transports"] = ["usb", "nfc"]
+    services.passkeys.add(alice, created, adding.challenge, "Security key")
+
+    options = json.loads(services.passkeys.authentication_ceremony(alice).options_json)
+
+    [allowed] = options["allowCredentials"]
+    assert allowed["transports"] == ["usb", "nfc"]
