@@ -107,8 +107,10 @@ class SoftAuthenticator:
         rp_id: str | None = None,
         challenge: bytes | None = None,
         cross_origin: bool = False,
+        sign_count: int = 0,
     ) -> dict[str, Any]:
-        """navigator.credentials.create(): a new credential, as toJSON() sends it."""
+        """navigator.credentials.create(): a new credential, as toJSON() sends it (with
+        its counter at `sign_count`: some keys count uses across sites)."""
         rp = rp_id or options["rp"]["id"]
         for excluded in options.get("excludeCredentials") or []:
             if from_b64url(excluded["id"]) in self.credentials:
@@ -118,6 +120,7 @@ class SoftAuthenticator:
             ec.generate_private_key(ec.SECP256R1()),
             rp,
             from_b64url(options["user"]["id"]),
+            sign_count,
         )
         client_data = self._client_data(
             "webauthn.create",
@@ -128,7 +131,7 @@ class SoftAuthenticator:
         auth_data = (
             hashlib.sha256(rp.encode()).digest()
             + self._flags(attested=True)
-            + struct.pack(">I", 0)
+            + struct.pack(">I", sign_count)
             + bytes(16)
             + struct.pack(">H", len(credential.credential_id))
             + credential.credential_id

@@ -200,3 +200,20 @@ def test_the_ways_a_passkey_can_be_reached_are_offered_back_when_signing_in(
 
     [allowed] = options["allowCredentials"]
     assert allowed["transports"] == ["usb", "nfc"]
+
+
+def test_a_key_registered_with_its_counter_past_zero_cannot_be_used_below_it(
+    services, alice, dbsession
+) -> None:
+    # Keys with one counter for every site register with it already counting; an answer
+    # with a lower count is a copy's.
+    device = SoftAuthenticator(origin=BASE_URL)
+    adding = services.passkeys.registration_ceremony(alice)
+    created = device.create(json.loads(adding.options_json), sign_count=41)
+    services.passkeys.add(alice, created, adding.challenge, "Shared counter")
+    assert [p.sign_count for p in services.passkeys.for_account(alice.id)] == [41]
+
+    ceremony = services.passkeys.authentication_ceremony(alice)
+    copy = device.get(json.loads(ceremony.options_json), sign_count=7)
+
+    _refused(services, copy, ceremony.challenge, alice)
