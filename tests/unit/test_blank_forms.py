@@ -14,7 +14,7 @@ from webob.multidict import MultiDict
 from app.i18n import Formats
 from app.services import audit as events
 from app.services.passkeys import MAX_NAME_LENGTH
-from app.viewmodels.account import ChangePasswordViewModel
+from app.viewmodels.account import ChangePasswordViewModel, RegisterViewModel
 from app.viewmodels.admin import NewAccountViewModel
 from app.viewmodels.events import event_row
 from app.viewmodels.passkeys import MAX_ANSWER_BYTES, PasskeyAnswerViewModel
@@ -125,3 +125,12 @@ def test_only_the_start_of_a_huge_passkey_name_is_looked_at() -> None:
     vm = _passkey_answer(json.dumps({"credential": {"id": "abc"}, "name": padded}).encode())
 
     assert vm.name == "Key"
+
+
+def test_a_registration_without_an_address_asks_for_it_beside_the_field() -> None:
+    vm = RegisterViewModel.from_request(
+        posted(email="  ", password="a long enough password", confirm_password="x")
+    )
+
+    assert vm.validate() is False
+    assert vm.errors["email"] == "Enter your email address."

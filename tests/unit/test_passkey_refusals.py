@@ -14,6 +14,7 @@ from app.models import Account, AccountEvent
 from app.services import audit as events
 from app.services.composition import Services
 from app.services.errors import PasskeyRefused
+from app.services.webauthn_protocol import CEREMONY_SECONDS
 from tests.conftest import BASE_URL
 from tests.passkey_authenticator import SoftAuthenticator
 
@@ -217,3 +218,10 @@ def test_a_key_registered_with_its_counter_past_zero_cannot_be_used_below_it(
     copy = device.get(json.loads(ceremony.options_json), sign_count=7)
 
     _refused(services, copy, ceremony.challenge, alice)
+
+
+def test_the_browser_is_given_as_long_as_the_challenge_lives(services, alice) -> None:
+    adding = json.loads(services.passkeys.registration_ceremony(alice).options_json)
+    signing_in = json.loads(services.passkeys.authentication_ceremony(alice).options_json)
+
+    assert adding["timeout"] == signing_in["timeout"] == CEREMONY_SECONDS * 1000
