@@ -14,7 +14,11 @@ from webob.multidict import MultiDict
 from app.i18n import Formats
 from app.services import audit as events
 from app.services.passkeys import MAX_NAME_LENGTH
-from app.viewmodels.account import ChangePasswordViewModel, RegisterViewModel
+from app.viewmodels.account import (
+    ChangePasswordViewModel,
+    ForgotPasswordViewModel,
+    RegisterViewModel,
+)
 from app.viewmodels.admin import NewAccountViewModel
 from app.viewmodels.events import event_row
 from app.viewmodels.passkeys import MAX_ANSWER_BYTES, PasskeyAnswerViewModel
@@ -134,3 +138,10 @@ def test_a_registration_without_an_address_asks_for_it_beside_the_field() -> Non
 
     assert vm.validate() is False
     assert vm.errors["email"] == "Enter your email address."
+
+
+def test_a_forgotten_password_form_without_an_address_asks_for_it_beside_the_field() -> None:
+    vm = ForgotPasswordViewModel.from_request(posted(email=" "))
+
+    assert vm.validate() is False
+    assert vm.errors == {"email": "Enter the email address of your account."}

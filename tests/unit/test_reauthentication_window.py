@@ -1,0 +1,51 @@
+"""How long a sign-in counts as recent enough for a sensitive change, to the second, and
+whose recovery codes are counted (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from app.services.composition import Services
+from app.services.errors import RateLimited
+from tests.conftest import STRONG_PASSWORD
+from tests.support import FakeClock
+
+
+@pytest.mark.parametrize(
+    ("since", "recent"),
+    [(None, True), (timedelta(0), True), (timedelta(seconds=1), False)],
+    ids=["just now", "at the limit", "a second past it"],
+)
+def test_a_sign_in_is_recent_up_to_the_limit_and_not_a_second_after(
+    services: Services, clock: FakeClock, since: timedelta | None, recent: bool
+) -> None:
+    window = services.login_sessions.policy.reauthenticate_after
+    age = timedelta(0) if since is None else window + since
+    session: Any = SimpleNamespace(authenticated_at=clock.now() - age)
+
+    assert services.login_sessions.is_recently_authenticated(session) is recent
+
+
+def test_each_account_counts_only_its_own_recovery_codes_left(services: Services, alice) -> None:
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD, email_verified=True)
+    codes = services.two_factor.new_recovery_codes(alice)
+    services.two_factor.new_recovery_codes(bob)
+
+    assert services.two_factor.recovery_codes_left(alice.id) == len(codes)
+    assert services.two_factor.recovery_codes_left(bob.id) == len(codes)
+
+
+@pytest.mark.parametrize(("seconds", "wait"), [(30, 30), (0, 1), (-2, 1)])
+def test_a_refusal_for_too_many_attempts_asks_to_wait_at_least_a_second(seconds, wait) -> None:
+    assert RateLimited(seconds).retry_after == wait
+
+
+def test_a_refusal_for_too_many_attempts_can_say_what_was_limited() -> None:
+    refusal = RateLimited(60, "Too many codes were asked for.")
+
+    assert (refusal.message, str(refusal)) == ("Too many codes were asked for.",) * 2
+    assert str(RateLimited(60)) == "Too many attempts."
