@@ -1,5 +1,6 @@
-"""How long a sign-in counts as recent enough for a sensitive change, to the second, and
-whose recovery codes are counted (on SQLite and PostgreSQL)."""
+"""Edges of the account services (on SQLite and PostgreSQL): how long a sign-in counts as
+recent enough for a sensitive change, to the second; whose recovery codes are counted;
+how long a refusal for too many attempts asks to wait; what a reset request records."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
+from app.models import Account, AccountEvent
+from app.services import audit as events
 from app.services.composition import Services
 from app.services.errors import RateLimited
 from tests.conftest import STRONG_PASSWORD
@@ -49,3 +53,23 @@ def test_a_refusal_for_too_many_attempts_can_say_what_was_limited() -> None:
 
     assert (refusal.message, str(refusal)) == ("Too many codes were asked for.",) * 2
     assert str(RateLimited(60)) == "Too many attempts."
+
+
+def test_each_reset_request_is_recorded_with_whether_a_link_was_sent(
+    services: Services, alice, dbsession
+) -> None:
+    services.accounts.request_password_reset("nobody@example.com")
+    services.accounts.request_password_reset(alice.email)
+    dbsession.execute(update(Account).values(is_disabled=True))
+    services.accounts.request_password_reset(alice.email)
+
+    recorded = dbsession.scalars(
+        select(AccountEvent)
+        .where(AccountEvent.kind == events.RESET_REQUESTED)
+        .order_by(AccountEvent.id)
+    ).all()
+    assert [(e.account_id, e.details) for e in recorded] == [
+        (None, {"sent": False}),
+        (alice.id, {"sent": True}),
+        (alice.id, {"sent": False}),
+    ]
