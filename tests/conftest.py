@@ -108,7 +108,11 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_backend" in metafunc.fixturenames:
-        metafunc.parametrize("db_backend", selected_backends(metafunc.config), indirect=True)
+        backends = selected_backends(metafunc.config)
+        only = metafunc.definition.get_closest_marker("backends")
+        if only is not None:
+            backends = [backend for backend in backends if backend in only.args]
+        metafunc.parametrize("db_backend", backends, indirect=True)
 
 
 @pytest.fixture
