@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import OutgoingEmail
 from app.services.account_mail import AccountMail
-from app.services.mail_templates import MailTemplates
+from app.services.mail_templates import MailTemplates, describe_minutes
 from app.services.outbox import Outbox, outbox_cipher
 from app.services.smtp_transport import PermanentFailure
 from tests.conftest import BASE_URL, SECRET
@@ -229,3 +229,19 @@ def test_a_security_notice_without_a_count_of_codes_says_nothing_of_them() -> No
     )
 
     assert "recovery code left" not in notice.text and "codes left" not in notice.text
+
+
+@pytest.mark.parametrize(
+    ("minutes", "said"),
+    [
+        (1, "1 minute"),
+        (90, "90 minutes"),
+        (60, "1 hour"),
+        (120, "2 hours"),
+        (1500, "25 hours"),
+        (1440, "1 day"),
+        (7 * 1440, "7 days"),
+    ],
+)
+def test_a_links_lifetime_is_said_in_the_largest_whole_unit(minutes: int, said: str) -> None:
+    assert describe_minutes(minutes, MailTemplates().formats("en")) == said
