@@ -24,7 +24,11 @@ def mail(dbsession: Session, clock: FakeClock) -> AccountMail:
     return AccountMail(Outbox(dbsession, outbox_cipher(SECRET), clock), "http://localhost")
 
 
-def _deliver(session_factory, clock) -> FakeTransport:
+def _queued_then_delivered(mail, dbsession, session_factory, clock, queue, waited) -> FakeTransport:
+    """Queue the email, let it wait `waited` (the mail server away), then deliver."""
+    queue(mail, clock)
+    dbsession.commit()
+    clock.advance(seconds=waited.total_seconds())
     transport = FakeTransport()
     make_sender(session_factory, transport, clock).deliver_due()
     return transport
@@ -61,11 +65,7 @@ def _new_device(mail: AccountMail, clock: FakeClock) -> None:
 def test_an_email_whose_link_still_works_is_sent(
     mail, dbsession, session_factory, clock, queue, waited
 ) -> None:
-    queue(mail, clock)
-    dbsession.commit()
-    clock.advance(seconds=waited.total_seconds())
-
-    transport = _deliver(session_factory, clock)
+    transport = _queued_then_delivered(mail, dbsession, session_factory, clock, queue, waited)
 
     assert [m.recipients for m in transport.sent] == [[ALICE]]
     assert _only_message(session_factory).sent_at == clock.now()
@@ -79,11 +79,7 @@ def test_an_email_whose_link_still_works_is_sent(
 def test_an_email_whose_link_expired_while_it_waited_is_given_up_unsent(
     mail, dbsession, session_factory, clock, queue, waited
 ) -> None:
-    queue(mail, clock)
-    dbsession.commit()
-    clock.advance(seconds=waited.total_seconds())
-
-    transport = _deliver(session_factory, clock)
+    transport = _queued_then_delivered(mail, dbsession, session_factory, clock, queue, waited)
 
     assert transport.sent == []
     message = _only_message(session_factory)
