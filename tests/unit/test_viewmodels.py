@@ -212,14 +212,16 @@ NEW_PASSWORD_FORMS = {
 
 @pytest.mark.parametrize("form", NEW_PASSWORD_FORMS.keys())
 @pytest.mark.parametrize(
-    ("password", "confirm", "message"),
+    ("password", "confirm", "field", "message"),
     [
-        ("", "", "Choose a password."),
-        (PASSWORD, PASSWORD + "!", "The two passwords do not match."),
-        (PASSWORD, "", "Type the password again, to be sure of it."),
+        ("", "", "password", "Choose a password."),
+        (PASSWORD, PASSWORD + "!", "confirm_password", "The two passwords do not match."),
+        (PASSWORD, "", "confirm_password", "Type the password again, to be sure of it."),
     ],
 )
-def test_a_new_password_must_be_given_the_same_twice(form, password, confirm, message) -> None:
+def test_a_new_password_must_be_given_the_same_twice(
+    form, password, confirm, field, message
+) -> None:
     request = posted(
         ("email", "a@example.com"),
         ("current_password", "the old one"),
@@ -229,7 +231,8 @@ def test_a_new_password_must_be_given_the_same_twice(form, password, confirm, me
     vm = NEW_PASSWORD_FORMS[form](request)
 
     assert vm.validate() is False
-    assert problem(vm) == message
+    # Tied to the field it is about, so the page shows it there.
+    assert vm.errors == {field: message}
 
 
 @pytest.mark.parametrize("form", NEW_PASSWORD_FORMS.keys())
