@@ -6,14 +6,19 @@ by the test: one signed by a CA of its own, and a self-signed one for another na
 from __future__ import annotations
 
 import logging
+import socket
+import ssl
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from pyramid_mailer.message import Message
 from sqlalchemy import select
 
 from app.models import OutgoingEmail
-from app.settings import AppSettings, SettingsError
+from app.services.smtp_transport import SMTPTransport
+from app.settings import AppSettings, SettingsError, SmtpSettings
 
 from ..conftest import SECRET, STRONG_PASSWORD, new_client
 from ..support import SMTPServer
@@ -101,7 +106,72 @@ def test_credentials_are_never_sent_to_a_server_without_starttls(
     assert deliver_mail(wsgi_app) == 0
     assert smtp_server.mailbox.messages == []
     [pending] = _outbox(wsgi_app)
-    assert "TLSUnavailable" in pending.last_error and pending.failed_at is None
+    assert pending.failed_at is None
+    assert pending.last_error == (
+        "TLSUnavailable: localhost does not offer STARTTLS; nothing is sent in clear"
+    )
+
+
+@pytest.fixture
+def implicit_tls_server(request, certificates: Certificates) -> Iterator[SMTPServer]:
+    """A server speaking TLS from the first byte (SMTPS, usually port 465), with a
+    certificate for localhost or, asked for as 'impostor', a self-signed one."""
+    which = getattr(request, "param", "server")
+    server = SMTPServer(ssl_context=certificates.server_context(which))
+    server.start()
+    yield server
+    server.stop()
+
+
+def _transport(
+    port: int, certificates: Certificates, host: str = "localhost", **settings
+) -> SMTPTransport:
+    return SMTPTransport(
+        SmtpSettings(host=host, port=port, ca_file=str(certificates.ca_file), **settings)
+    )
+
+
+def _a_message() -> Message:
+    return Message(subject="Hello", sender="no-reply@example.test", recipients=[ALICE], body="Hi")
+
+
+def test_implicit_tls_delivers_over_a_verified_connection(implicit_tls_server, certificates):
+    _transport(implicit_tls_server.port, certificates, tls="ssl").send_immediately(_a_message())
+    [caught] = implicit_tls_server.mailbox.messages
+    assert caught.recipients == [ALICE]  # the server speaks nothing but TLS
+
+
+@pytest.mark.parametrize("implicit_tls_server", ["impostor"], indirect=True)
+def test_implicit_tls_refuses_a_certificate_that_does_not_verify(implicit_tls_server, certificates):
+    transport = _transport(implicit_tls_server.port, certificates, tls="ssl")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        transport.send_immediately(_a_message())
+    assert implicit_tls_server.mailbox.messages == []
+
+
+@pytest.mark.parametrize("tls", ["none", "starttls", "ssl"])
+def test_a_server_that_never_answers_is_given_up_after_the_timeout(certificates, tls):
+    # A port that takes connections (the kernel completes them) but never says a word.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        transport = _transport(port, certificates, "127.0.0.1", tls=tls, timeout_seconds=0.2)
+        raised: list[BaseException] = []
+
+        def send() -> None:
+            try:
+                transport.send_immediately(_a_message())
+            except BaseException as exc:  # noqa: BLE001 - kept for the assertion below
+                raised.append(exc)
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        sender.join(timeout=10)
+        assert not sender.is_alive(), "the transport waited past its timeout"
+    # smtplib words a timeout while it waits for the greeting as a disconnection.
+    [error] = raised
+    assert "timed out" in str(error)
 
 
 def test_credentials_without_tls_are_refused_at_start_up():
