@@ -18,7 +18,7 @@ class FileTransport:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def send_immediately(self, message: Any, fail_silently: bool = False) -> None:
+    def send_immediately(self, message: Any) -> None:
         stem = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         if not message.sender:
             message.sender = "nobody"

@@ -41,7 +41,7 @@ class SMTPMessage(Message):
 
 
 class Transport(Protocol):
-    def send_immediately(self, message: Any, fail_silently: bool) -> None: ...
+    def send_immediately(self, message: Any) -> None: ...
 
 
 class Undeliverable(Exception):
@@ -144,13 +144,15 @@ class OutboxSender:
             error = mail
         else:
             try:
-                self.transport.send_immediately(mail, fail_silently=False)
+                self.transport.send_immediately(mail)
             except Exception as exc:  # noqa: BLE001 - any transport failure is recorded
                 error = exc
+        sent = 1 if error is None else 0
         with self.session_factory() as dbsession, dbsession.begin():
             message = dbsession.get(OutgoingEmail, message_id)
             if message is None:
-                return 0
+                # Deleted by hand while it was being sent: nothing left to record.
+                return sent
             template, now = message.template or "rendered", self.clock.now()
             if error is None:
                 message.sent_at = now
@@ -165,7 +167,7 @@ class OutboxSender:
                 counter = metrics.EMAILS_FAILED if gave_up else metrics.EMAILS_DEFERRED
         # Counted once the outcome is committed.
         counter.labels(template).inc()
-        return 1 if error is None else 0
+        return sent
 
     def _record_failure(self, message: OutgoingEmail, exc: Exception, now: datetime) -> bool:
         """Record a failed attempt; True if the message is given up on."""

@@ -50,7 +50,7 @@ class SMTPTransport:
         self.settings = settings
         self.tls_context = ssl.create_default_context(cafile=settings.ca_file or None)
 
-    def send_immediately(self, message: Any, fail_silently: bool = False) -> None:
+    def send_immediately(self, message: Any) -> None:
         mail = message.to_message()
         sender = message.sender
         recipients = list(message.send_to)

@@ -124,7 +124,7 @@ class RefusingTransport:
     def __init__(self, error: Exception) -> None:
         self.error = error
 
-    def send_immediately(self, message: object, fail_silently: bool = False) -> None:
+    def send_immediately(self, message: object) -> None:
         raise self.error
 
 

@@ -9,7 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from prometheus_client import REGISTRY
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import OutgoingEmail
@@ -35,7 +36,7 @@ class FakeTransport:
         self.calls = 0
         self._lock = threading.Lock()
 
-    def send_immediately(self, message: Any, fail_silently: bool = False) -> None:
+    def send_immediately(self, message: Any) -> None:
         # A short pause, as an SMTP conversation would take, lets concurrent senders overlap.
         time.sleep(self.delay)
         with self._lock:
@@ -51,7 +52,7 @@ class ProcessDied(BaseException):
 
 
 class DyingTransport:
-    def send_immediately(self, message: Any, fail_silently: bool = False) -> None:
+    def send_immediately(self, message: Any) -> None:
         raise ProcessDied
 
 
@@ -311,7 +312,8 @@ def test_message_that_cannot_be_decrypted_is_a_failure_not_a_crash(
 
     assert transport.calls == 0
     message = stored(session_factory, message_id)
-    assert message.attempts == 1 and message.last_error
+    assert message.attempts == 1
+    assert message.last_error == "Undeliverable: the message cannot be decrypted with this secret"
 
 
 # Leases and concurrency
@@ -391,9 +393,48 @@ def test_a_message_queued_rendered_by_the_previous_version_is_still_sent(
     )
     dbsession.commit()
     transport = FakeTransport()
+    sent_before = _emails_sent("rendered")
 
     assert make_sender(session_factory, transport, clock).deliver_due() == 1
     assert transport.sent[0].body == f"Open {CANARY}/old"
+    # Counted under "rendered", as it has no email name.
+    assert _emails_sent("rendered") == sent_before + 1
     with session_factory() as session:
         message = session.scalars(select(OutgoingEmail)).one()
     assert (message.body_text, message.body_html) == (None, None)
+
+
+def _emails_sent(template: str) -> float:
+    return REGISTRY.get_sample_value("accounts_emails_sent_total", {"template": template}) or 0.0
+
+
+class DeletingTransport(FakeTransport):
+    """Deletes the message's row (as someone might by hand) while it is being sent."""
+
+    def __init__(self, session_factory: sessionmaker[Session], failures: int = 0) -> None:
+        super().__init__(failures)
+        self.session_factory = session_factory
+
+    def send_immediately(self, message: Any) -> None:
+        with self.session_factory() as session, session.begin():
+            session.execute(delete(OutgoingEmail))
+        super().send_immediately(message)
+
+
+@pytest.mark.parametrize(("failures", "sent"), [(0, 1), (1, 0)])
+def test_a_message_deleted_while_it_is_sent_is_counted_by_its_outcome_and_not_recorded(
+    outbox: Outbox,
+    dbsession: Session,
+    session_factory: sessionmaker[Session],
+    clock: FakeClock,
+    failures: int,
+    sent: int,
+) -> None:
+    outbox.queue("alice@example.com", *content())
+    dbsession.commit()
+    transport = DeletingTransport(session_factory, failures)
+
+    assert make_sender(session_factory, transport, clock).deliver_due() == sent
+    assert len(transport.sent) == sent
+    with session_factory() as session:
+        assert session.scalars(select(OutgoingEmail)).all() == []
