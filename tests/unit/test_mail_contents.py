@@ -96,6 +96,12 @@ NEW_DEVICE = {
     [
         ("en", "Browser: Firefox 128 on Linux", "Address: an unknown address"),
         ("de", "Browser: Firefox 128 auf Linux", "IP-Adresse: unbekannt"),
+        # French puts a narrow no-break space before the colon.
+        (
+            "fr",
+            "Navigateur\u202f: Firefox 128 sous Linux",
+            "Adresse IP\u202f: une adresse inconnue",
+        ),
     ],
 )
 def test_a_new_sign_in_alert_describes_the_browser_and_an_unknown_address_in_its_language(
