@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy import select
 
-from app.models import OutgoingEmail
+from app.models import Account, OutgoingEmail
 
 from ..conftest import BASE_URL, STRONG_PASSWORD, new_client
 from ..support import SMTPServer
@@ -105,6 +105,9 @@ def test_development_writes_emails_to_files_and_logs_the_link(
     assert len(logged) == 1
     link = logged[0].rsplit(" ", 1)[1]
     assert link.startswith(f"{BASE_URL}/account/reset_password/")
+    with db(wsgi_app) as session:
+        alice_id = session.scalars(select(Account.id)).one()
+    assert logged[0] == f"Development only: reset link for account {alice_id}: {link}"
 
     assert wsgi_app.registry["outbox_sender"].deliver_due() == 1
     [written] = list(mail_dir.glob("*.eml"))

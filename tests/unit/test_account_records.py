@@ -35,6 +35,15 @@ def test_a_reset_code_records_the_address_it_was_asked_from(
     assert (code.created_ip, code.purpose) == ("192.0.2.77", PURPOSE_RESET)
 
 
+def test_an_emailed_link_records_the_address_it_was_asked_from(
+    from_ip: Services, alice: Account, dbsession: Session
+) -> None:
+    from_ip.accounts.send_reset_link(alice)
+
+    code = dbsession.scalars(select(OneTimeCode)).one()
+    assert (code.account_id, code.created_ip, code.purpose) == (alice.id, IP, PURPOSE_RESET)
+
+
 def test_an_invitation_link_is_an_invitation_from_the_requests_address(
     from_ip: Services, dbsession: Session, clock: FakeClock
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -86,3 +87,31 @@ def test_the_window_includes_its_last_instant_and_not_one_after(
     audit.record_once_per_window(BLOCKED, alice, WINDOW)  # just past it
 
     assert _events(dbsession) == [(alice, {"repeats": 1}), (alice, {})]
+
+
+def test_a_repeat_is_still_counted_in_the_metrics(dbsession: Session, clock: FakeClock) -> None:
+    audit = AuditLog(dbsession, clock)
+    labels = {"result": "rate_limited", "reason": ""}
+    before = REGISTRY.get_sample_value("accounts_sign_ins_total", labels) or 0.0
+
+    audit.record_once_per_window(BLOCKED, None, WINDOW)
+    audit.record_once_per_window(BLOCKED, None, WINDOW)
+
+    assert REGISTRY.get_sample_value("accounts_sign_ins_total", labels) == before + 2
+    assert _events(dbsession) == [(None, {"repeats": 1})]
+
+
+def test_a_repeat_is_counted_on_the_latest_such_event(
+    account_service: AccountService, dbsession: Session, clock: FakeClock
+) -> None:
+    # A used code is also recorded on its own when a spend loses a race.
+    alice, _ = _two_accounts(account_service, dbsession)
+    audit = AuditLog(dbsession, clock)
+
+    audit.record_once_per_window(events.CODE_USED, alice, WINDOW)
+    clock.advance(minutes=1)
+    audit.record(events.CODE_USED, alice)
+    clock.advance(minutes=1)
+    audit.record_once_per_window(events.CODE_USED, alice, WINDOW)
+
+    assert _events(dbsession) == [(alice, {}), (alice, {"repeats": 1})]
