@@ -3,6 +3,8 @@ the account itself is found (each test runs on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from app.models import Account
 from app.services.composition import Services
 from tests.conftest import STRONG_PASSWORD
@@ -49,3 +51,21 @@ def test_a_session_that_went_idle_is_not_found(
     clock.advance(seconds=120)
 
     assert services.login_sessions.find_live(alice.id, idle.id) is None
+
+
+def test_a_session_lives_to_the_last_instant_of_its_idle_and_absolute_limits(
+    services: Services, alice: Account, clock: FakeClock
+) -> None:
+    sessions = services.login_sessions
+    _, session = sessions.start(alice, IP, None)
+    idle, absolute = sessions.policy.idle, sessions.policy.absolute
+    tick = timedelta(microseconds=1)
+    seen = session.last_seen_at
+
+    assert sessions.is_expired(session, seen + idle) is False
+    assert sessions.is_expired(session, seen + idle + tick) is True
+
+    end = session.created_at + absolute
+    session.last_seen_at = end - timedelta(minutes=1)  # in use to the end
+    assert sessions.is_expired(session, end) is False
+    assert sessions.is_expired(session, end + tick) is True
