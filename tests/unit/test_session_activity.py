@@ -1,0 +1,28 @@
+"""When a session is seen in use: its last_seen_at moves once a minute at most (a tenth
+of the idle limit, if that is shorter), so that reading pages is not a write each time
+(each test runs on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from app.models import Account
+from app.services.composition import Services
+from app.services.login_sessions import LAST_SEEN_RESOLUTION
+from tests.support import FakeClock
+
+from .conftest import IP
+
+
+def test_last_seen_moves_once_the_resolution_has_passed_and_not_before(
+    services: Services, alice: Account, clock: FakeClock
+) -> None:
+    token, session = services.login_sessions.start(alice, IP, None)
+    started = session.last_seen_at
+
+    clock.advance(seconds=LAST_SEEN_RESOLUTION.total_seconds() - 1)
+    assert services.login_sessions.find_active(token) is session
+    assert session.last_seen_at == started
+
+    clock.advance(seconds=1)  # exactly the resolution since it was last seen
+    assert services.login_sessions.find_active(token) is session
+    assert session.last_seen_at == clock.now()
+    assert session.last_seen_at - started == LAST_SEEN_RESOLUTION
