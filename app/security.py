@@ -89,7 +89,9 @@ class SecurityPolicy:
 
     def remember(self, request: Request, userid: Any, **kw: Any) -> list[tuple[str, str]]:
         """Start a new server-side session for the account and set its cookie, and mark
-        this browser as known to the account (its long-lived device cookie).
+        this browser as known to the account (its long-lived device cookie). Takes the
+        keywords account, method (how the person signed in) and persistent ("remember
+        me"); controllers/base.py:sign_in_headers() passes them.
 
         Always a new session token: a cookie planted before sign-in is never promoted."""
         account = kw["account"]
@@ -103,14 +105,14 @@ class SecurityPolicy:
             account,
             ip=request.client_ip,
             user_agent=request.user_agent,
-            method=kw.get("method", "password"),
+            method=kw["method"],
             device_id=device.id,
         )
         request.login_session = login_session
         # "Remember me" unchecked: the cookie ends with the browser (the session still
         # ends after the idle limit on the server); checked: it lasts as long as the
         # session may.
-        max_age = self.max_age_seconds if kw.get("persistent", True) else None
+        max_age = self.max_age_seconds if kw["persistent"] else None
         return [
             self.cookies.header(cookies.AUTH, token, max_age),
             self.cookies.header(cookies.DEVICE, device.token, cookies.DEVICE_MAX_AGE_SECONDS),

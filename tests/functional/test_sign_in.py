@@ -116,6 +116,22 @@ def test_a_token_planted_before_sign_in_is_not_used(wsgi_app, client):
     attacker.get("/account", status=303)
 
 
+def test_signing_in_again_in_the_same_browser_ends_the_session_it_had(wsgi_app, client):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    first = client.cookies["auth"]
+
+    sign_in(client, ALICE, STRONG_PASSWORD)
+
+    assert client.cookies["auth"] != first
+    with db(wsgi_app) as session:
+        live = session.scalars(select(LoginSession).where(LoginSession.revoked_at.is_(None)))
+        assert len(live.all()) == 1
+    earlier = new_client(wsgi_app)
+    earlier.set_cookie("auth", first)
+    earlier.get("/account", status=303)  # the earlier token signs nobody in
+
+
 def test_registration_stores_the_email_lower_cased_and_trimmed(wsgi_app, client):
     response = register(client, "  Carol@Example.COM ", STRONG_PASSWORD)
     assert urlsplit(response.location).path == "/account/verify_sent"

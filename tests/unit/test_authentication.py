@@ -56,6 +56,15 @@ def test_right_password_signs_in(
     assert authentication.get_authenticated_account(" Alice@Example.com", STRONG_PASSWORD) is alice
 
 
+def test_a_password_sign_in_is_recorded_as_one(
+    alice: Account, authentication: AuthenticationService, dbsession: Session
+) -> None:
+    authentication.sign_in(EMAIL, STRONG_PASSWORD)
+
+    signed_in = dbsession.scalars(select(AccountEvent).where(AccountEvent.kind == events.SIGN_IN))
+    assert [(e.account_id, e.details) for e in signed_in] == [(alice.id, {"method": "password"})]
+
+
 def test_wrong_password_does_not_sign_in(
     account_service: AccountService, alice: Account, authentication: AuthenticationService
 ) -> None:
