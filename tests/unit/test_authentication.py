@@ -65,6 +65,25 @@ def test_a_password_sign_in_is_recorded_as_one(
     assert [(e.account_id, e.details) for e in signed_in] == [(alice.id, {"method": "password"})]
 
 
+def test_a_sign_in_is_counted_on_its_own_account_only(
+    account_service: AccountService,
+    alice: Account,
+    authentication: AuthenticationService,
+    dbsession: Session,
+) -> None:
+    # Another account with the very same stored hash, as an import of another
+    # system's hashes could give.
+    bob = account_service.create_account("bob@example.com", OTHER_PASSWORD, email_verified=True)
+    bob.password_hash = alice.password_hash
+    dbsession.flush()
+
+    authentication.sign_in(EMAIL, STRONG_PASSWORD)
+
+    dbsession.expire_all()
+    assert (alice.login_count, bob.login_count) == (1, 0)
+    assert bob.last_login_at is None
+
+
 def test_wrong_password_does_not_sign_in(
     account_service: AccountService, alice: Account, authentication: AuthenticationService
 ) -> None:

@@ -109,7 +109,7 @@ def test_an_account_disabled_while_a_sign_in_checks_its_password_gets_no_session
         services.authentication.sign_in(EMAIL, STRONG_PASSWORD)
 
     [failed] = _events(dbsession, events.SIGN_IN_FAILED)
-    assert failed.details == {"reason": "password_changed"}
+    assert (failed.account_id, failed.details) == (alice.id, {"reason": "password_changed"})
     assert _events(dbsession, events.SIGN_IN) == []
     dbsession.commit()
     dbsession.expire_all()
@@ -163,7 +163,7 @@ def test_an_old_hash_upgraded_at_sign_in_never_undoes_a_reset_made_meanwhile(
         services.authentication.sign_in(EMAIL, STRONG_PASSWORD)
 
     [failed] = _events(dbsession, events.SIGN_IN_FAILED)
-    assert failed.details == {"reason": "password_changed"}
+    assert (failed.account_id, failed.details) == (alice.id, {"reason": "password_changed"})
     dbsession.commit()
     dbsession.expire_all()
     assert alice.password_hash == reset_hash
