@@ -26,3 +26,12 @@ def test_last_seen_moves_once_the_resolution_has_passed_and_not_before(
     assert services.login_sessions.find_active(token) is session
     assert session.last_seen_at == clock.now()
     assert session.last_seen_at - started == LAST_SEEN_RESOLUTION
+
+
+def test_a_session_records_how_it_was_signed_in_to_a_password_unless_told(
+    services: Services, alice: Account
+) -> None:
+    _, plain = services.login_sessions.start(alice, IP, None)
+    _, with_key = services.login_sessions.start(alice, IP, None, method="passkey")
+
+    assert (plain.sign_in_method, with_key.sign_in_method) == ("password", "passkey")
