@@ -4,9 +4,11 @@ of the idle limit, if that is shorter), so that reading pages is not a write eac
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from app.models import Account
 from app.services.composition import Services
-from app.services.login_sessions import LAST_SEEN_RESOLUTION
+from app.services.login_sessions import LAST_SEEN_RESOLUTION, LoginSessionService, SessionPolicy
 from tests.support import FakeClock
 
 from .conftest import IP
@@ -35,3 +37,24 @@ def test_a_session_records_how_it_was_signed_in_to_a_password_unless_told(
     _, with_key = services.login_sessions.start(alice, IP, None, method="passkey")
 
     assert (plain.sign_in_method, with_key.sign_in_method) == ("password", "passkey")
+
+
+def test_a_long_user_agent_is_kept_to_the_columns_size(services: Services, alice: Account) -> None:
+    _, session = services.login_sessions.start(alice, IP, "Mozilla/5.0 " + "x" * 600)
+
+    assert session.user_agent == ("Mozilla/5.0 " + "x" * 600)[:512]
+
+
+def test_beyond_the_maximum_the_session_that_started_first_is_ended(
+    dbsession: Session, alice: Account, clock: FakeClock
+) -> None:
+    sessions = LoginSessionService(dbsession, clock, SessionPolicy(max_per_account=2))
+    _, first_made = sessions.start(alice, IP, None)
+    clock.advance(minutes=-10)  # another server, whose clock is behind
+    _, oldest = sessions.start(alice, IP, None)
+    clock.advance(minutes=20)
+
+    _, newest = sessions.start(alice, IP, None)
+
+    dbsession.expire_all()
+    assert [s.revoked_at is None for s in (first_made, oldest, newest)] == [True, False, True]
