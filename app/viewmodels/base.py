@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from pyramid.request import Request
 
@@ -140,9 +139,8 @@ def safe_redirect_path(candidate: str | None, default: str = "/account") -> str:
         return default
     if any(ch in candidate for ch in "\\\r\n\t\x00") or not candidate.isprintable():
         return default
+    # A path that starts with a single "/" (and has no backslash) has no scheme and
+    # names no host: urlsplit() would find neither.
     if not candidate.startswith("/") or candidate.startswith("//"):
-        return default
-    parts = urlsplit(candidate)
-    if parts.scheme or parts.netloc:
         return default
     return candidate

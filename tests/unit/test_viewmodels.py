@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pyramid.i18n import Localizer
 from pyramid.testing import DummyRequest
 from webob.multidict import MultiDict
@@ -139,6 +142,9 @@ def test_an_email_field_is_cleaned_or_refused_with_the_reason() -> None:
         ("", "/account"),
         ("account", "/account"),
         ("//evil.test", "/account"),
+        ("///evil.test", "/account"),
+        ("/X/Y", "/X/Y"),
+        ("/a:b//c", "/a:b//c"),
         ("/\\evil.test", "/account"),
         ("/path\twith tab", "/account"),
         ("/caf\u00e9", "/account"),
@@ -148,6 +154,13 @@ def test_an_email_field_is_cleaned_or_refused_with_the_reason() -> None:
 )
 def test_only_a_path_of_this_site_is_a_place_to_go_after_sign_in(candidate, expected) -> None:
     assert safe_redirect_path(candidate) == expected
+
+
+@given(st.text(st.characters(codec="ascii"), max_size=40))
+def test_no_accepted_place_to_go_names_a_scheme_or_a_host(candidate: str) -> None:
+    for tried in (candidate, "/" + candidate, "//" + candidate):
+        parts = urlsplit(safe_redirect_path(tried))
+        assert (parts.scheme, parts.netloc) == ("", "")
 
 
 def test_a_blank_form_shows_nothing_filled_in() -> None:
