@@ -99,6 +99,19 @@ def test_a_failing_storage_is_counted_and_left_alone_until_the_retry_time(
     ]
 
 
+def test_a_storage_failing_while_a_limit_is_cleared_is_logged_with_its_error(
+    stepped: SteppedClock, unreachable: RateLimiter, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="app.services.rate_limits"):
+        unreachable.clear(SIGNIN_PER_IP, "198.51.100.1")
+
+    assert unreachable.storage_failures == 1
+    assert _errors(caplog) == [
+        "Rate-limit storage unavailable (ConnectionError); counting in this process's"
+        " memory until it answers again"
+    ]
+
+
 def test_the_storage_error_is_logged_again_after_exactly_a_minute(
     stepped: SteppedClock, unreachable: RateLimiter, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.models import Account
 from app.services.composition import Services
 from app.services.login_sessions import LAST_SEEN_RESOLUTION, LoginSessionService, SessionPolicy
+from tests.conftest import STRONG_PASSWORD
 from tests.support import FakeClock
 
 from .conftest import IP
@@ -58,3 +59,34 @@ def test_beyond_the_maximum_the_session_that_started_first_is_ended(
 
     dbsession.expire_all()
     assert [s.revoked_at is None for s in (first_made, oldest, newest)] == [True, False, True]
+
+
+def test_one_accounts_sign_ins_never_end_another_accounts_sessions(
+    dbsession: Session, alice: Account, services: Services, clock: FakeClock
+) -> None:
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    sessions = LoginSessionService(dbsession, clock, SessionPolicy(max_per_account=2))
+    _, bobs = sessions.start(bob, IP, None)
+    clock.advance(minutes=1)
+
+    for _ in range(3):
+        sessions.start(alice, IP, None)
+
+    dbsession.expire_all()
+    assert bobs.revoked_at is None
+
+
+def test_a_session_ended_earlier_keeps_the_time_it_ended(
+    dbsession: Session, alice: Account, clock: FakeClock
+) -> None:
+    sessions = LoginSessionService(dbsession, clock, SessionPolicy(max_per_account=2))
+    _, ended = sessions.start(alice, IP, None)
+    sessions.revoke(ended)
+    ended_at = ended.revoked_at
+    clock.advance(minutes=5)
+
+    sessions.start(alice, IP, None)
+    sessions.start(alice, IP, None)
+
+    dbsession.expire_all()
+    assert ended.revoked_at == ended_at
