@@ -16,7 +16,7 @@ from app.models import Account, AccountEvent
 from app.services import audit as events
 from app.services.accounts import AccountService
 from app.services.authentication import AuthenticationService, password_fingerprint
-from app.services.errors import SignInFailed
+from app.services.errors import EmailNotConfirmed, SignInFailed
 from app.services.password_hashing import PasswordHasher, make_crypt_context
 from tests.conftest import (
     BASE_URL,
@@ -82,6 +82,18 @@ def test_a_sign_in_is_counted_on_its_own_account_only(
     dbsession.expire_all()
     assert (alice.login_count, bob.login_count) == (1, 0)
     assert bob.last_login_at is None
+
+
+def test_the_right_password_on_an_unconfirmed_address_is_recorded_on_its_account(
+    account_service: AccountService, authentication: AuthenticationService, dbsession: Session
+) -> None:
+    carol = account_service.create_account("carol@example.com", STRONG_PASSWORD)
+
+    with pytest.raises(EmailNotConfirmed):
+        authentication.sign_in("carol@example.com", STRONG_PASSWORD)
+
+    recorded = dbsession.scalars(select(AccountEvent).where(AccountEvent.account_id == carol.id))
+    assert [e.kind for e in recorded] == [events.SIGN_IN_UNCONFIRMED]
 
 
 def test_wrong_password_does_not_sign_in(
