@@ -211,7 +211,7 @@ class AuthenticationService:
         if self.passwords.is_too_long_to_check(plain_text_password):
             return False
         if account is None or account.password_hash is None:
-            self.passwords.dummy_verify(plain_text_password)
+            self.passwords.dummy_verify()
             self.audit.record(
                 events.SIGN_IN_FAILED, account.id if account else None, reason="no_account"
             )

@@ -80,8 +80,9 @@ class PasswordHasher:
             # A malformed stored hash must not become a 500; treat it as a mismatch.
             return False, None
 
-    def dummy_verify(self, password: str) -> None:
-        """Cost the same as checking a real password, and reveal nothing."""
+    def dummy_verify(self) -> None:
+        """Cost the same as checking a real password, and reveal nothing: a fixed
+        password is checked against the dummy hash (the typed one is not needed)."""
         self._spend_one_verify()
 
     def _spend_one_verify(self) -> None:

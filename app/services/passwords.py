@@ -25,9 +25,9 @@ class Passwords:
         """(matches, new_hash), new_hash set when the stored hash should be upgraded."""
         return self.hasher.verify(plain_text_password, password_hash)
 
-    def dummy_verify(self, plain_text_password: str) -> None:
+    def dummy_verify(self) -> None:
         """Cost what a real check costs, for accounts that do not exist."""
-        self.hasher.dummy_verify(plain_text_password)
+        self.hasher.dummy_verify()
 
     def is_too_long_to_check(self, plain_text_password: str) -> bool:
         """Far longer than any accepted password: refused before any hashing."""

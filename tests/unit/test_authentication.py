@@ -96,6 +96,20 @@ def test_the_right_password_on_an_unconfirmed_address_is_recorded_on_its_account
     assert [e.kind for e in recorded] == [events.SIGN_IN_UNCONFIRMED]
 
 
+def test_a_sign_in_to_an_account_without_a_password_is_recorded_on_it(
+    account_service: AccountService, authentication: AuthenticationService, dbsession: Session
+) -> None:
+    invited = account_service.create_account("invited@example.com", None)
+
+    with pytest.raises(SignInFailed):
+        authentication.sign_in("invited@example.com", STRONG_PASSWORD)
+
+    recorded = dbsession.scalars(select(AccountEvent).where(AccountEvent.account_id == invited.id))
+    assert [(e.kind, e.details) for e in recorded] == [
+        (events.SIGN_IN_FAILED, {"reason": "no_account"})
+    ]
+
+
 def test_wrong_password_does_not_sign_in(
     account_service: AccountService, alice: Account, authentication: AuthenticationService
 ) -> None:
@@ -156,6 +170,29 @@ def test_every_sign_in_costs_exactly_one_hash_verification(
         account = service.get_authenticated_account(email, password)
         assert (account is not None) == succeeds, case
         assert context.verifications == 1, case
+
+
+@pytest.mark.parametrize(("length", "signs_in"), [(4 * 128, True), (4 * 128 + 1, False)])
+def test_only_a_password_up_to_four_times_the_longest_accepted_is_checked(
+    dbsession: Session, clock: FakeClock, length: int, signs_in: bool
+) -> None:
+    # The stored hash is of a password of this length (from an older system; the policy
+    # accepts 128 characters at most): one longer than four times that is refused
+    # without any hashing, even when it is the right one.
+    context = CountingContext()
+    services = make_services(dbsession, clock, PasswordHasher(context=context))  # type: ignore[arg-type]
+    account = services.accounts.create_account(EMAIL, STRONG_PASSWORD, email_verified=True)
+    long_password = "p" * length
+    account.password_hash = context.hash(long_password)
+    dbsession.flush()
+    context.verifications = 0
+
+    if signs_in:
+        assert services.authentication.sign_in(EMAIL, long_password) is account
+    else:
+        with pytest.raises(SignInFailed):
+            services.authentication.sign_in(EMAIL, long_password)
+    assert context.verifications == (1 if signs_in else 0)
 
 
 def test_password_expanding_under_nfkc_answers_the_same_for_known_and_unknown_emails(

@@ -160,12 +160,6 @@ def test_password_expanding_under_nfkc_without_a_stored_hash_is_a_mismatch_not_a
     assert hasher.verify(EXPANDING_PASSWORD, None) == (False, None)
 
 
-def test_dummy_verify_of_a_password_expanding_under_nfkc_does_not_raise(
-    hasher: PasswordHasher,
-) -> None:
-    hasher.dummy_verify(EXPANDING_PASSWORD)
-
-
 # Policy: length
 
 
