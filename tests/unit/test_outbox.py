@@ -438,3 +438,19 @@ def test_a_message_deleted_while_it_is_sent_is_counted_by_its_outcome_and_not_re
     assert len(transport.sent) == sent
     with session_factory() as session:
         assert session.scalars(select(OutgoingEmail)).all() == []
+
+
+def test_a_message_that_cannot_be_rendered_is_given_up_with_the_reason(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # An email name this version does not know (queued by another one).
+    message_id = outbox.queue("alice@example.com", "no_such_email", {}).id
+    dbsession.commit()
+    transport = FakeTransport()
+
+    assert make_sender(session_factory, transport, clock).deliver_due() == 0
+
+    assert transport.calls == 0
+    message = stored(session_factory, message_id)
+    assert message.failed_at is not None
+    assert message.last_error == "Undeliverable: the message cannot be rendered: UnknownEmail"
