@@ -454,3 +454,30 @@ def test_a_message_that_cannot_be_rendered_is_given_up_with_the_reason(
     message = stored(session_factory, message_id)
     assert message.failed_at is not None
     assert message.last_error == "Undeliverable: the message cannot be rendered: UnknownEmail"
+
+
+def test_one_round_sends_at_most_a_hundred_messages(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    for n in range(101):
+        outbox.queue(f"user{n}@example.com", *content(n))
+    dbsession.commit()
+    sender = make_sender(session_factory, FakeTransport(), clock)
+
+    assert sender.deliver_due() == 100
+    assert sender.deliver_due() == 1
+
+
+def test_a_sender_told_to_stop_says_how_many_it_sent_before(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    for n in range(3):
+        outbox.queue(f"user{n}@example.com", *content(n))
+    dbsession.commit()
+    transport = FakeTransport()
+
+    sent = make_sender(session_factory, transport, clock).deliver_due(
+        should_stop=lambda: transport.calls >= 2
+    )
+
+    assert sent == 2

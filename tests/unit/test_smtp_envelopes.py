@@ -132,3 +132,23 @@ def test_a_refused_recipient_is_permanent_on_5xx_and_left_to_retry_on_4xx(reply,
     for server in _server(Refusing(reply)):
         with pytest.raises(raised):
             _send(server, "alice@example.com")
+
+
+@dataclass
+class RefusingSender:
+    """An aiosmtpd handler that answers MAIL FROM with this reply."""
+
+    reply: str
+
+    async def handle_MAIL(self, server, session, envelope, address, options):  # noqa: N802
+        return self.reply
+
+
+def test_a_5xx_answer_is_permanent_with_the_servers_words_and_a_4xx_one_is_not() -> None:
+    for server in _server(RefusingSender("500 5.5.2 Syntax error")):
+        with pytest.raises(PermanentFailure) as refused:
+            _send(server, "alice@example.com")
+    assert str(refused.value) == "500 b'5.5.2 Syntax error'"
+    for server in _server(RefusingSender("499 4.0.0 Not now")):
+        with pytest.raises(smtplib.SMTPSenderRefused):
+            _send(server, "alice@example.com")
