@@ -84,30 +84,30 @@ def test_a_sign_in_is_counted_on_its_own_account_only(
     assert bob.last_login_at is None
 
 
-def test_the_right_password_on_an_unconfirmed_address_is_recorded_on_its_account(
-    account_service: AccountService, authentication: AuthenticationService, dbsession: Session
+@pytest.mark.parametrize(
+    ("password", "refused", "recorded"),
+    [
+        # The right password, on an address not confirmed yet.
+        (STRONG_PASSWORD, EmailNotConfirmed, (events.SIGN_IN_UNCONFIRMED, {})),
+        # An invited account, which has no password yet.
+        (None, SignInFailed, (events.SIGN_IN_FAILED, {"reason": "no_account"})),
+    ],
+)
+def test_a_refused_sign_in_is_recorded_on_its_account(
+    account_service: AccountService,
+    authentication: AuthenticationService,
+    dbsession: Session,
+    password: str | None,
+    refused: type[Exception],
+    recorded: tuple[str, dict],
 ) -> None:
-    carol = account_service.create_account("carol@example.com", STRONG_PASSWORD)
+    carol = account_service.create_account("carol@example.com", password)
 
-    with pytest.raises(EmailNotConfirmed):
+    with pytest.raises(refused):
         authentication.sign_in("carol@example.com", STRONG_PASSWORD)
 
-    recorded = dbsession.scalars(select(AccountEvent).where(AccountEvent.account_id == carol.id))
-    assert [e.kind for e in recorded] == [events.SIGN_IN_UNCONFIRMED]
-
-
-def test_a_sign_in_to_an_account_without_a_password_is_recorded_on_it(
-    account_service: AccountService, authentication: AuthenticationService, dbsession: Session
-) -> None:
-    invited = account_service.create_account("invited@example.com", None)
-
-    with pytest.raises(SignInFailed):
-        authentication.sign_in("invited@example.com", STRONG_PASSWORD)
-
-    recorded = dbsession.scalars(select(AccountEvent).where(AccountEvent.account_id == invited.id))
-    assert [(e.kind, e.details) for e in recorded] == [
-        (events.SIGN_IN_FAILED, {"reason": "no_account"})
-    ]
+    rows = dbsession.scalars(select(AccountEvent).where(AccountEvent.account_id == carol.id))
+    assert [(e.kind, e.details) for e in rows] == [recorded]
 
 
 def test_wrong_password_does_not_sign_in(
