@@ -16,7 +16,7 @@ from app.models import Account, AccountEvent
 from app.services import audit as events
 from app.services.accounts import AccountService
 from app.services.authentication import AuthenticationService, password_fingerprint
-from app.services.errors import EmailNotConfirmed, SignInFailed
+from app.services.errors import AccountDisabled, EmailNotConfirmed, SignInFailed
 from app.services.password_hashing import PasswordHasher, make_crypt_context
 from tests.conftest import (
     BASE_URL,
@@ -85,12 +85,14 @@ def test_a_sign_in_is_counted_on_its_own_account_only(
 
 
 @pytest.mark.parametrize(
-    ("password", "refused", "recorded"),
+    ("password", "disabled", "refused", "recorded"),
     [
         # The right password, on an address not confirmed yet.
-        (STRONG_PASSWORD, EmailNotConfirmed, (events.SIGN_IN_UNCONFIRMED, {})),
+        (STRONG_PASSWORD, False, EmailNotConfirmed, (events.SIGN_IN_UNCONFIRMED, {})),
         # An invited account, which has no password yet.
-        (None, SignInFailed, (events.SIGN_IN_FAILED, {"reason": "no_account"})),
+        (None, False, SignInFailed, (events.SIGN_IN_FAILED, {"reason": "no_account"})),
+        # The right password, on a disabled account.
+        (STRONG_PASSWORD, True, AccountDisabled, (events.SIGN_IN_FAILED, {"reason": "disabled"})),
     ],
 )
 def test_a_refused_sign_in_is_recorded_on_its_account(
@@ -98,10 +100,12 @@ def test_a_refused_sign_in_is_recorded_on_its_account(
     authentication: AuthenticationService,
     dbsession: Session,
     password: str | None,
+    disabled: bool,
     refused: type[Exception],
     recorded: tuple[str, dict],
 ) -> None:
     carol = account_service.create_account("carol@example.com", password)
+    carol.is_disabled = disabled
 
     with pytest.raises(refused):
         authentication.sign_in("carol@example.com", STRONG_PASSWORD)
