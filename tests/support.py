@@ -138,6 +138,17 @@ class Mailbox:
             return list(self.messages)
 
 
+@dataclass
+class RefusingRecipients:
+    """An aiosmtpd handler that refuses every recipient with this reply
+    (e.g. "550 5.1.1 No such mailbox", "451 4.3.0 Try again later")."""
+
+    reply: str
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        return self.reply
+
+
 class SMTPServer:
     """A real SMTP server (aiosmtpd) on a loopback port, which can be stopped and
     started again on the same port. Options go to aiosmtpd's SMTP (tls_context,

@@ -21,7 +21,7 @@ from app.services.smtp_transport import SMTPTransport
 from app.settings import AppSettings, SettingsError, SmtpSettings
 
 from ..conftest import SECRET, STRONG_PASSWORD, new_client
-from ..support import SMTPServer
+from ..support import RefusingRecipients, SMTPServer
 from ..tls_certificates import Certificates, make_certificates
 from .flows import create_account, db, deliver_mail, forgot_password
 
@@ -219,18 +219,6 @@ def test_an_internationalised_domain_is_sent_in_its_ascii_form(wsgi_app, smtp_se
     assert smtp_server.mailbox.messages[0].recipients == ["alice@xn--bcher-kva.example"]
 
 
-class RefusingMailbox:
-    """A server that refuses every recipient with the given reply."""
-
-    def __init__(self, reply: str) -> None:
-        self.reply = reply
-        self.attempts = 0
-
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
-        self.attempts += 1
-        return self.reply
-
-
 @pytest.mark.parametrize(
     ("reply", "permanent"),
     [("550 5.1.1 No such mailbox", True), ("451 4.3.0 Try again later", False)],
@@ -239,7 +227,7 @@ def test_a_permanent_refusal_fails_the_email_at_once_and_a_temporary_one_is_retr
     make_app, app_settings, reply, permanent
 ):
     server = SMTPServer()
-    server.mailbox = RefusingMailbox(reply)  # type: ignore[assignment]
+    server.mailbox = RefusingRecipients(reply)  # type: ignore[assignment]
     server.start()
     try:
         wsgi_app = make_app({**app_settings, "mail.port": str(server.port)})

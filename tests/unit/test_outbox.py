@@ -90,6 +90,13 @@ def content(n: int = 0) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _queue_resets(outbox: Outbox, dbsession: Session, count: int) -> None:
+    """Queue and commit `count` reset emails, to user0@example.com and on."""
+    for n in range(count):
+        outbox.queue(f"user{n}@example.com", *content(n))
+    dbsession.commit()
+
+
 def stored(session_factory: sessionmaker[Session], message_id: int) -> OutgoingEmail:
     with session_factory() as session:
         message = session.get(OutgoingEmail, message_id)
@@ -342,9 +349,7 @@ def test_claimed_but_unfinished_message_is_due_again_after_the_lease(
 def test_two_senders_in_parallel_send_each_message_exactly_once(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    for n in range(50):
-        outbox.queue(f"user{n}@example.com", *content(n))
-    dbsession.commit()
+    _queue_resets(outbox, dbsession, 50)
     transport = FakeTransport(delay=0.002)
     senders = [make_sender(session_factory, transport, clock) for _ in range(2)]
     start = threading.Barrier(len(senders))
@@ -459,9 +464,7 @@ def test_a_message_that_cannot_be_rendered_is_given_up_with_the_reason(
 def test_one_round_sends_at_most_a_hundred_messages(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    for n in range(101):
-        outbox.queue(f"user{n}@example.com", *content(n))
-    dbsession.commit()
+    _queue_resets(outbox, dbsession, 101)
     sender = make_sender(session_factory, FakeTransport(), clock)
 
     assert sender.deliver_due() == 100
@@ -471,9 +474,7 @@ def test_one_round_sends_at_most_a_hundred_messages(
 def test_a_sender_told_to_stop_says_how_many_it_sent_before(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    for n in range(3):
-        outbox.queue(f"user{n}@example.com", *content(n))
-    dbsession.commit()
+    _queue_resets(outbox, dbsession, 3)
     transport = FakeTransport()
 
     sent = make_sender(session_factory, transport, clock).deliver_due(

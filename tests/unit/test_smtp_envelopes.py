@@ -16,7 +16,7 @@ from pyramid_mailer.message import Message
 from app.services.smtp_transport import PermanentFailure, SMTPTransport, envelope_address
 from app.settings import SmtpSettings
 
-from ..support import SMTPServer
+from ..support import RefusingRecipients, SMTPServer
 
 SENDER = "no-reply@example.test"
 JURGEN = "j\u00fcrgen@example.com"
@@ -41,16 +41,6 @@ class EnvelopeLog:
             Envelope(envelope.mail_from, list(envelope.mail_options), list(envelope.rcpt_tos))
         )
         return "250 Message accepted for delivery"
-
-
-@dataclass
-class Refusing:
-    """An aiosmtpd handler that refuses every recipient with this reply."""
-
-    reply: str
-
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
-        return self.reply
 
 
 def _server(handler, **options) -> Iterator[SMTPServer]:
@@ -129,7 +119,7 @@ def test_an_address_that_cannot_be_delivered_is_given_up_with_the_reason():
     ],
 )
 def test_a_refused_recipient_is_permanent_on_5xx_and_left_to_retry_on_4xx(reply, raised):
-    for server in _server(Refusing(reply)):
+    for server in _server(RefusingRecipients(reply)):
         with pytest.raises(raised):
             _send(server, "alice@example.com")
 
