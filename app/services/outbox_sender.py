@@ -99,7 +99,11 @@ class OutboxSender:
         The claim moves next_attempt_at a lease ahead, so no other sender (thread or
         process, on SQLite or PostgreSQL) takes the same message while it is being sent,
         and no database lock is held during the SMTP conversation. If this process dies
-        mid-send, the message becomes due again when the lease ends."""
+        mid-send, the message becomes due again when the lease ends.
+
+        On PostgreSQL the SELECT locks the one row it picks and other senders skip it;
+        SQLite has no row locks, so there the UPDATE's condition settles a race and the
+        loser looks again, up to twenty times before it leaves the rest to its next run."""
         for _ in range(20):
             with self.session_factory() as dbsession, dbsession.begin():
                 now = self.clock.now()
@@ -121,8 +125,9 @@ class OutboxSender:
                     update(OutgoingEmail)
                     .where(
                         OutgoingEmail.id == candidate.id,
+                        # Every claim counts an attempt, so an unchanged count means
+                        # no other sender has claimed (let alone sent) it since the SELECT.
                         OutgoingEmail.attempts == candidate.attempts,
-                        OutgoingEmail.sent_at.is_(None),
                     )
                     .values(
                         attempts=candidate.attempts + 1,
@@ -131,7 +136,7 @@ class OutboxSender:
                     .execution_options(synchronize_session=False),
                 )
                 if claimed == 1:
-                    message = dbsession.get(OutgoingEmail, candidate.id, populate_existing=True)
+                    message = dbsession.get(OutgoingEmail, candidate.id)
                     assert message is not None
                     return message.id, self._build(message)
             # Another sender took it between our SELECT and UPDATE: look again.

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import OutgoingEmail
+from app.models import OutgoingEmail, get_engine, get_session_factory
 from app.services.mail_templates import MailTemplates
 from app.services.outbox import Outbox, outbox_cipher
 from app.services.outbox_sender import OutboxSender
@@ -285,6 +286,13 @@ def test_message_is_given_up_after_the_retry_period_and_erased(
     clock.advance(days=30)
     assert sender.deliver_due() == 0
     assert transport.calls == 3
+    # Not even claimed again: the record of the attempts is left as it was.
+    again = stored(session_factory, message_id)
+    assert (again.attempts, again.failed_at, again.last_error) == (
+        3,
+        message.failed_at,
+        message.last_error,
+    )
 
 
 def test_one_failing_message_does_not_hold_up_the_others(
@@ -379,6 +387,147 @@ def test_two_senders_in_parallel_send_each_message_exactly_once(
     with session_factory() as session:
         rows = session.scalars(select(OutgoingEmail)).all()
     assert all(row.sent_at is not None and row.attempts == 1 for row in rows)
+
+
+class ClaimRace:
+    """Lets another sender take one message, with its own connection, right after
+    `sender` has picked its candidate and before it claims it."""
+
+    CANDIDATE_SELECT = "SELECT outgoing_emails.id, outgoing_emails.attempts"
+
+    def __init__(self, sender: OutboxSender, other: OutboxSender, times: int) -> None:
+        self.engine = sender.session_factory.kw["bind"]
+        self.other = other
+        self.times = times
+        self.taken: list[int] = []
+
+    def __enter__(self) -> ClaimRace:
+        event.listen(self.engine, "after_cursor_execute", self._other_takes_one)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        event.remove(self.engine, "after_cursor_execute", self._other_takes_one)
+
+    def _other_takes_one(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.startswith(self.CANDIDATE_SELECT) or len(self.taken) == self.times:
+            return
+        # In a thread, so that if the other sender waited for this one's lock the test
+        # would fail on the timeout below instead of hanging.
+        thread = threading.Thread(target=lambda: self.taken.append(self.other.deliver_due(1)))
+        thread.start()
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the other sender waited for this one's claim"
+
+
+@pytest.fixture
+def other_sender(db_url: str, clock: FakeClock) -> Iterator[tuple[OutboxSender, FakeTransport]]:
+    """A second sender with its own engine, as another worker process would have."""
+    engine = get_engine({"sqlalchemy.url": db_url})
+    transport = FakeTransport()
+    yield make_sender(get_session_factory(engine), transport, clock), transport
+    engine.dispose()
+
+
+def test_a_sender_claiming_while_another_claims_takes_a_different_message(
+    outbox: Outbox,
+    dbsession: Session,
+    session_factory: sessionmaker[Session],
+    clock: FakeClock,
+    other_sender: tuple[OutboxSender, FakeTransport],
+) -> None:
+    # On PostgreSQL the first sender's SELECT locks only the message it picked and the
+    # other skips to the next; on SQLite the other takes the same one first and the
+    # first sender's claim fails, so it looks again.
+    _queue_resets(outbox, dbsession, 2)
+    transport = FakeTransport()
+    sender = make_sender(session_factory, transport, clock)
+    other, other_transport = other_sender
+
+    with ClaimRace(sender, other, times=1) as race:
+        assert sender.deliver_due() == 1
+
+    assert race.taken == [1]
+    recipients = [mail.recipients[0] for mail in transport.sent + other_transport.sent]
+    assert sorted(recipients) == ["user0@example.com", "user1@example.com"]
+    with session_factory() as session:
+        rows = session.scalars(select(OutgoingEmail)).all()
+    assert [(row.attempts, row.sent_at is not None) for row in rows] == [(1, True), (1, True)]
+
+
+@pytest.mark.backends("sqlite")
+def test_a_sender_that_loses_twenty_claims_in_a_row_leaves_the_rest_to_its_next_run(
+    outbox: Outbox,
+    dbsession: Session,
+    session_factory: sessionmaker[Session],
+    clock: FakeClock,
+    other_sender: tuple[OutboxSender, FakeTransport],
+    db_backend: str,
+) -> None:
+    # Only SQLite: on PostgreSQL the other sender cannot take the message picked.
+    _queue_resets(outbox, dbsession, 25)
+    transport = FakeTransport()
+    sender = make_sender(session_factory, transport, clock)
+    other, other_transport = other_sender
+
+    with ClaimRace(sender, other, times=25) as race:
+        assert sender.deliver_due() == 0
+
+    assert race.taken == [1] * 20
+    assert transport.calls == 0
+    assert [mail.recipients[0] for mail in other_transport.sent] == [
+        f"user{n}@example.com" for n in range(20)
+    ]
+    with session_factory() as session:
+        untouched = session.scalars(select(OutgoingEmail).where(OutgoingEmail.attempts == 0))
+        assert [row.recipient for row in untouched] == [
+            f"user{n}@example.com" for n in range(20, 25)
+        ]
+    # The next run sends them.
+    assert sender.deliver_due() == 5
+
+
+def test_messages_go_out_in_the_order_they_fell_due(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    # The first message fails and is due again in 30 s; the second, queued 10 s
+    # later, fell due before that, so it goes first.
+    outbox.queue("user0@example.com", *content(0))
+    dbsession.commit()
+    transport = FakeTransport(failures=1)
+    sender = make_sender(session_factory, transport, clock)
+    assert sender.deliver_due() == 0
+    clock.advance(seconds=10)
+    outbox.queue("user1@example.com", *content(1))
+    dbsession.commit()
+    clock.advance(seconds=RETRY_SECONDS)
+
+    assert sender.deliver_due() == 2
+    assert [mail.recipients[0] for mail in transport.sent] == [
+        "user1@example.com",
+        "user0@example.com",
+    ]
+
+
+def test_messages_due_at_the_same_instant_go_out_in_the_order_they_were_queued(
+    outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    _queue_resets(outbox, dbsession, 3)
+    # Moving the first message's due time away and back makes PostgreSQL store the row
+    # anew, after the others in the table and in the index, so neither order gives it.
+    first = dbsession.scalars(select(OutgoingEmail).order_by(OutgoingEmail.id)).first()
+    assert first is not None
+    due = first.next_attempt_at
+    for moved in (due - timedelta(seconds=1), due):
+        dbsession.execute(
+            update(OutgoingEmail).where(OutgoingEmail.id == first.id).values(next_attempt_at=moved)
+        )
+    dbsession.commit()
+    transport = FakeTransport()
+
+    assert make_sender(session_factory, transport, clock).deliver_due() == 3
+    assert [mail.recipients[0] for mail in transport.sent] == [
+        f"user{n}@example.com" for n in range(3)
+    ]
 
 
 def test_a_message_queued_rendered_by_the_previous_version_is_still_sent(
