@@ -106,6 +106,21 @@ def test_an_all_ascii_message_never_asks_for_smtputf8(request, server: str, log:
     assert "SMTPUTF8" not in _upper(envelope.mail_options)
 
 
+def test_a_sender_that_cannot_be_encoded_even_as_utf8_is_given_up_with_the_reason(
+    utf8_server: SMTPServer, log: EnvelopeLog
+):
+    # A lone surrogate, as an undecodable byte becomes in a Python string: retrying
+    # could never send it, so it is permanent rather than an error left to retry.
+    transport = SMTPTransport(SmtpSettings(host="127.0.0.1", port=utf8_server.port, tls="none"))
+    message = Message(
+        subject="Hello", sender="no-reply\udcff@example.test", recipients=[JURGEN], body="Hi."
+    )
+    with pytest.raises(PermanentFailure) as refused:
+        transport.send_immediately(message)
+    assert str(refused.value).startswith("cannot be encoded for this server: 'utf-8' codec")
+    assert log.envelopes == []
+
+
 def test_an_address_that_cannot_be_delivered_is_given_up_with_the_reason():
     with pytest.raises(PermanentFailure, match="^not a deliverable address: "):
         envelope_address("no-at-sign.example.com", smtputf8=True)
