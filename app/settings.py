@@ -149,6 +149,11 @@ class AppSettings:
     operations: OperationsSettings = field(default_factory=OperationsSettings)
 
     @property
+    def host(self) -> str:
+        """The host name of app.base_url: the name authenticator apps and passkeys show."""
+        return urlsplit(self.base_url).hostname or ""
+
+    @property
     def origin(self) -> str:
         """The scheme, host and port of app.base_url, which paths are joined to."""
         parts = urlsplit(self.base_url)
@@ -166,7 +171,7 @@ class AppSettings:
         if len(secret) < 16:
             raise SettingsError("The secret (APP_SECRET) must be at least 16 characters long.")
         base_url = (read.raw("app.base_url") or "").rstrip("/")
-        if not base_url.startswith(("http://", "https://")):
+        if not base_url.startswith(("http://", "https://")) or not urlsplit(base_url).hostname:
             raise SettingsError(
                 "Set app.base_url (or APP_BASE_URL) to the site's public address, "
                 "such as https://accounts.example.com; email links are built from it."

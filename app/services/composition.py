@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
-from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
@@ -88,7 +87,7 @@ class ServiceFactory:
         self.cipher: Fernet = outbox_cipher(settings.secret)
         self.totp_cipher: Fernet = fernet_for(settings.secret, TOTP_SECRETS)
         # The name authenticator apps and passkeys show beside the account.
-        self.site_name = urlsplit(settings.base_url).hostname or "Accounts"
+        self.site_name = settings.host
         self.relying_party = RelyingParty(
             id=self.site_name, name=self.site_name, origin=settings.origin
         )

@@ -73,3 +73,11 @@ def test_the_secret_and_base_url_are_required():
         AppSettings.from_settings({"app.base_url": BASE_URL})
     with pytest.raises(SettingsError, match="app.base_url"):
         AppSettings.from_settings({"app.secret": SECRET})
+
+
+@pytest.mark.parametrize(
+    "url", ["accounts.example.com", "ftp://accounts.example.com", "https:///accounts"]
+)
+def test_a_base_url_must_be_a_web_address_with_a_host(url):
+    with pytest.raises(SettingsError, match="site's public address"):
+        AppSettings.from_settings({"app.secret": SECRET, "app.base_url": url})
