@@ -57,8 +57,9 @@ class AuthenticationService:
         guesses: PasswordGuessLimits,
         two_factor: TwoFactorService,
         passkeys: PasskeyService,
-        require_confirmed_email: bool = True,
-        support_contact: str = "the site's administrator",
+        *,
+        require_confirmed_email: bool,
+        support_contact: str,
     ) -> None:
         self.context = context
         self.dbsession = context.dbsession

@@ -33,7 +33,6 @@ USER_HANDLE_BYTES = 32
 
 class PasskeyService:
     def __init__(self, context: ServiceContext, rp: RelyingParty, mail: AccountMail) -> None:
-        self.context = context
         self.dbsession = context.dbsession
         self.clock = context.clock
         self.audit = context.audit

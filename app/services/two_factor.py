@@ -58,7 +58,6 @@ class TwoFactorService:
         issuer: str,
         other_factors: Callable[[Account], bool] | None = None,
     ) -> None:
-        self.context = context
         self.dbsession = context.dbsession
         self.clock = context.clock
         self.audit = context.audit

@@ -50,3 +50,12 @@ def test_digest_does_not_contain_the_code() -> None:
 
     assert code not in digest(code)
     assert re.fullmatch(r"[0-9a-f]{64}", digest(code))
+
+
+def test_a_typed_code_that_utf8_cannot_encode_still_has_a_digest() -> None:
+    # A lone surrogate (an undecodable byte in a Python string) is looked up and not
+    # found like any wrong code, instead of failing with an encoding error.
+    typed = "abc\udcff"
+
+    assert digest(typed) == hashlib.sha256(b"abc\xed\xb3\xbf").hexdigest()
+    assert digest(typed) != digest("abc")
