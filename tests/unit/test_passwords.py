@@ -216,6 +216,31 @@ def test_huge_password_is_refused_before_any_costly_work(
     assert "128" in message
 
 
+# Four code points that NFKC composes into one (U+1F8F), the most it composes.
+COMPOSING = "\u0391\u0314\u0342\u0345"
+
+
+def test_the_cheap_guard_lets_through_what_nfkc_can_bring_down_to_the_maximum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    normalized: list[int] = []
+    real_normalize = password_policy.normalize_password
+
+    def recording_normalize(password: str) -> str:
+        normalized.append(len(password))
+        return real_normalize(password)
+
+    monkeypatch.setattr(password_policy, "normalize_password", recording_normalize)
+    policy = PasswordPolicy(min_strength=0)
+
+    # 512 code points, 128 characters once normalised: accepted.
+    policy.check(COMPOSING * 128)
+    assert normalized == [512]
+    # One more code point is refused before it is normalised, with the same words.
+    assert rejection(policy, COMPOSING * 128 + "a") == "Use at most 128 characters."
+    assert normalized == [512]
+
+
 def test_password_expanding_past_the_maximum_under_nfkc_is_refused() -> None:
     # 100 characters that NFKC turns into 1,800.
     assert "128" in rejection(PasswordPolicy(), "\ufdfa" * 100)
