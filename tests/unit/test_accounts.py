@@ -78,6 +78,17 @@ def test_weak_password_creates_no_account(
     assert count(dbsession, Account) == 0
 
 
+def test_the_accounts_own_address_is_refused_as_its_password(
+    account_service: AccountService, dbsession: Session
+) -> None:
+    # Long and random enough to pass every other check.
+    address = "qz7.wk3.vb9.lrx@example.com"
+    with pytest.raises(PasswordRejected, match="^Do not use your email address as your password.$"):
+        account_service.create_account(address, " " + address.upper())
+
+    assert count(dbsession, Account) == 0
+
+
 def test_asking_for_resets_changes_nothing_on_the_account(
     account_service: AccountService,
     alice: Account,

@@ -168,7 +168,7 @@ def test_minimum_is_12_characters_by_default() -> None:
 
     message = rejection(PasswordPolicy(), "kq7#Vz!m2Lp")
 
-    assert "12" in message
+    assert message == "Use at least 12 characters."
     PasswordPolicy().check("kq7#Vz!m2Lp9")
 
 
@@ -189,7 +189,7 @@ def test_maximum_is_128_characters() -> None:
 
     message = rejection(PasswordPolicy(), LONG_PASSPHRASE[:129])
 
-    assert "128" in message
+    assert message == "Use at most 128 characters."
 
 
 @pytest.mark.parametrize("size", [1_000_000, 10_000_000], ids=["1MB", "10MB"])
@@ -243,11 +243,14 @@ def test_the_cheap_guard_lets_through_what_nfkc_can_bring_down_to_the_maximum(
 
 def test_password_expanding_past_the_maximum_under_nfkc_is_refused() -> None:
     # 100 characters that NFKC turns into 1,800.
-    assert "128" in rejection(PasswordPolicy(), "\ufdfa" * 100)
+    assert rejection(PasswordPolicy(), "\ufdfa" * 100) == "Use at most 128 characters."
 
 
 def test_nul_byte_in_password_is_refused() -> None:
-    assert rejection(PasswordPolicy(), "correct horse\x00battery staple")
+    assert (
+        rejection(PasswordPolicy(), "correct horse\x00battery staple")
+        == "The password contains a character that cannot be used."
+    )
 
 
 # Policy: strength, not composition
@@ -268,7 +271,10 @@ def test_email_address_is_refused_as_password(password: str) -> None:
 
 
 def test_email_address_is_refused_even_without_strength_check() -> None:
-    assert "email" in rejection(PasswordPolicy(min_strength=0), EMAIL, email=EMAIL).lower()
+    assert (
+        rejection(PasswordPolicy(min_strength=0), EMAIL, email=EMAIL)
+        == "Do not use your email address as your password."
+    )
 
 
 @pytest.mark.parametrize(
