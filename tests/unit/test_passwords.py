@@ -256,6 +256,35 @@ def test_nul_byte_in_password_is_refused() -> None:
 # Policy: strength, not composition
 
 
+def test_a_password_is_refused_below_the_minimum_score_and_accepted_at_it() -> None:
+    # zxcvbn scores "aaaaaaaaaaaa" 0 and "password1234" 1.
+    assert rejection(PasswordPolicy(min_strength=1), "aaaaaaaaaaaa") == (
+        'Repeats like "aaa" are easy to guess. Add another word or two.'
+        " Uncommon words are better. Avoid repeated words and characters."
+    )
+    PasswordPolicy(min_strength=1).check("password1234")
+    assert rejection(PasswordPolicy(min_strength=2), "password1234") == (
+        "This is a very common password. Add another word or two. Uncommon words are better."
+    )
+
+
+def test_with_the_strength_check_off_no_estimate_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    def estimate_must_not_run(*args: object) -> None:
+        raise AssertionError("the strength was estimated")
+
+    monkeypatch.setattr(password_policy, "estimate_strength", estimate_must_not_run)
+    PasswordPolicy(min_strength=0).check("aaaaaaaaaaaa", EMAIL)
+
+
+def test_a_password_made_of_the_addresss_local_part_is_weak() -> None:
+    # Random-looking on its own (zxcvbn's top score), but it is the user's own name.
+    address = "xq7vlm9rtzk@example.com"
+    PasswordPolicy().check("xq7vlm9rtzk!!")
+    assert rejection(PasswordPolicy(), "xq7vlm9rtzk!!", email=address) == (
+        "This password is too easy to guess. Add another word or two. Uncommon words are better."
+    )
+
+
 @pytest.mark.parametrize("password", ["password1234", "qwertyuiopasdf", "123456789012"])
 def test_common_password_is_refused_with_the_reason(password: str) -> None:
     message = rejection(PasswordPolicy(), password)
