@@ -18,6 +18,7 @@ from app.services.password_strength import (
     _before_repeats,
     _enumerated_tables,
     _without_multiplying_symbols,
+    affordable_prefix,
     clean_cut,
     cost,
     estimate_strength,
@@ -163,6 +164,20 @@ def test_the_enumeration_of_tables_branches_where_letters_share_a_character(char
     # letter gives one table per choice; a character two letters can stand for (1, |
     # and 7 are i, l and t) gives a table for each letter it is given to.
     assert _enumerated_tables(frozenset(characters)) == tables
+
+
+def test_the_affordable_prefix_is_the_longest_whose_cost_fits_the_budget():
+    # No l33t characters: one table all the way.
+    plain = "abcdefghij" * 10
+    assert affordable_prefix(plain, budget=cost(1, 50)) == 50
+    assert affordable_prefix(plain, budget=cost(1, 50) - 1) == 49
+    # "4" and "@" both stand for "a": two tables from the fourth character on.
+    assert affordable_prefix("ab4@" + plain, budget=cost(2, 4)) == 4
+
+
+def test_nothing_is_affordable_when_not_even_one_character_fits():
+    assert affordable_prefix("abc", budget=0) == 0
+    assert affordable_prefix("", budget=BUDGET) == 0
 
 
 @pytest.mark.parametrize(
