@@ -17,7 +17,6 @@ import math
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import cast
 
 from limits import RateLimitItem, parse
@@ -86,12 +85,6 @@ def address_key(ip: str | None) -> str:
     return str(address)
 
 
-@dataclass(frozen=True)
-class Limit:
-    name: str
-    item: RateLimitItem
-
-
 # How long one call to Redis may take, and how long Redis is left alone after a failure.
 REDIS_TIMEOUT_SECONDS = 0.25
 RETRY_STORAGE_SECONDS = 5.0
@@ -99,13 +92,12 @@ RETRY_STORAGE_SECONDS = 5.0
 
 class RateLimiter:
     def __init__(
-        self,
-        storage_uri: str = "memory://",
-        limits: Mapping[str, str] | None = None,
-        secret: str = "",
+        self, storage_uri: str, limits: Mapping[str, str] | None = None, *, secret: str
     ) -> None:
         configured = {**DEFAULT_LIMITS, **(limits or {})}
-        self.limits = {name: Limit(name, parse(spec)) for name, spec in configured.items()}
+        self.limits: dict[str, RateLimitItem] = {
+            name: parse(spec) for name, spec in configured.items()
+        }
         self._secret = secret.encode("utf-8")
         self.memory = MovingWindowRateLimiter(MemoryStorage())
         self.shared: MovingWindowRateLimiter | None = None
@@ -137,7 +129,7 @@ class RateLimiter:
         self._apply(name, key, count=True)
 
     def clear(self, name: str, key: str) -> None:
-        item, identifiers = self.limits[name].item, (name, self._key(key))
+        item, identifiers = self.limits[name], (name, self._key(key))
         self.memory.clear(item, *identifiers)
         strategy = self._shared_if_up()
         if strategy is not None:
@@ -163,7 +155,7 @@ class RateLimiter:
             raise
 
     def _apply_in_storage(self, name: str, key: str, count: bool) -> None:
-        item, identifiers = self.limits[name].item, (name, self._key(key))
+        item, identifiers = self.limits[name], (name, self._key(key))
         strategy = self._shared_if_up()
         if strategy is not None:
             try:

@@ -126,7 +126,7 @@ def test_the_rate_limits_come_from_the_settings() -> None:
         unit_settings(rate_limits={"signin_per_ip": "3/minute"}, ratelimit_storage_uri="memory://")
     )
     limiter = factory.rate_limiter
-    assert str(limiter.limits["signin_per_ip"].item) == "3 per 1 minute"
+    assert str(limiter.limits["signin_per_ip"]) == "3 per 1 minute"
     assert limiter.shared is None
     other = ServiceFactory(unit_settings(secret="another-secret-of-the-site")).rate_limiter
     # Keys are keyed with the site's secret: the same address gives another key.
@@ -134,7 +134,7 @@ def test_the_rate_limits_come_from_the_settings() -> None:
 
 
 def test_the_parts_handed_over_are_the_ones_used(hasher: PasswordHasher) -> None:
-    clock, limiter = FakeClock(), RateLimiter()
+    clock, limiter = FakeClock(), RateLimiter("memory://", secret="s")
     factory = ServiceFactory(unit_settings(), clock=clock, hasher=hasher, rate_limiter=limiter)
     assert factory.clock is clock
     assert factory.passwords.hasher is hasher

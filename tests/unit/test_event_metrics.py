@@ -96,7 +96,7 @@ def test_a_wrong_password_when_confirming_a_change_is_no_failed_sign_in():
 
 
 def test_a_refusal_of_any_limit_is_counted_under_its_name():
-    limiter = RateLimiter(limits={"forgot_per_email": "1/hour"})
+    limiter = RateLimiter("memory://", {"forgot_per_email": "1/hour"}, secret="s")
     before = _value("accounts_rate_limited_total", limit="forgot_per_email")
     limiter.hit("forgot_per_email", "alice@example.com")
     with pytest.raises(RateLimited):

@@ -3,9 +3,15 @@ storage that is there and answers counts (no database)."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
 from limits.storage import MemoryStorage
 
-from app.services.rate_limits import RateLimiter
+from app.services.rate_limits import REDIS_TIMEOUT_SECONDS, RateLimiter
 from tests.support import free_port
 
 
@@ -32,3 +38,47 @@ def test_a_shared_storage_whose_ping_fails_does_not_answer() -> None:
     failing = RateLimiter("failing-ping://", secret="s")
 
     assert failing.shared_storage_answers() is False
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that accepts connections and never says a word, as a hung Redis would."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_a_shared_storage_that_never_answers_costs_at_most_its_timeout(
+    silent_server: int,
+) -> None:
+    hung = RateLimiter(f"redis://127.0.0.1:{silent_server}/0", secret="s")
+    results: list[object] = []
+
+    def ask() -> None:
+        started = time.monotonic()
+        answers = hung.shared_storage_answers()
+        hung.hit("signin_per_ip", "203.0.113.9")
+        results.append((answers, time.monotonic() - started))
+
+    asker = threading.Thread(target=ask, daemon=True)
+    asker.start()
+    asker.join(timeout=10)
+
+    assert not asker.is_alive(), "the rate limiter waited on a storage that never answers"
+    [(answers, waited)] = results
+    assert answers is False
+    # One timeout for the ping, one for the hit (counted in memory after it).
+    assert waited < 4 * REDIS_TIMEOUT_SECONDS + 1
+    assert hung.storage_failures == 1

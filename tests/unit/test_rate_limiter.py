@@ -26,7 +26,7 @@ def now(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def test_a_refused_attempt_is_told_to_wait_until_the_oldest_counted_one_leaves_the_window(
     now: list[float],
 ) -> None:
-    limiter = RateLimiter(limits={"guesses": "3/minute"}, secret="s")
+    limiter = RateLimiter("memory://", {"guesses": "3/minute"}, secret="s")
     limiter.hit("guesses", "alice@example.com")
     now[0] += 20
     limiter.hit("guesses", "alice@example.com")
@@ -43,10 +43,13 @@ def test_a_refused_attempt_is_told_to_wait_until_the_oldest_counted_one_leaves_t
 
     now[0] += 24.5
     limiter.check("guesses", "alice@example.com")
+    # Counted in this process's memory only, with nothing failing on the way.
+    assert limiter.shared is None
+    assert limiter.storage_failures == 0
 
 
 def test_what_is_counted_is_stored_as_an_hmac_of_the_sites_secret() -> None:
-    limiter = RateLimiter(secret="the-secret")
+    limiter = RateLimiter("memory://", secret="the-secret")
     expected = hmac.new(b"the-secret", b"alice@example.com", hashlib.sha256).hexdigest()
 
     assert limiter._key("alice@example.com") == expected[:32]
@@ -55,7 +58,7 @@ def test_what_is_counted_is_stored_as_an_hmac_of_the_sites_secret() -> None:
 def test_a_value_utf8_cannot_encode_still_has_a_key() -> None:
     # A lone surrogate (an undecodable byte in a Python string) is counted like any
     # other value, instead of failing with an encoding error.
-    limiter = RateLimiter(limits={"guesses": "1/minute"}, secret="s")
+    limiter = RateLimiter("memory://", {"guesses": "1/minute"}, secret="s")
     limiter.hit("guesses", "alice\udcff@example.com")
 
     with pytest.raises(RateLimited):

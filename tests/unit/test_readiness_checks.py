@@ -36,7 +36,9 @@ def unreachable_engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def probe(engine: Engine, clock: FakeClock) -> ReadinessProbe:
-    return ReadinessProbe(engine, clock, RateLimiter(), outbox_max_age=OUTBOX_MAX_AGE)
+    return ReadinessProbe(
+        engine, clock, RateLimiter("memory://", secret="s"), outbox_max_age=OUTBOX_MAX_AGE
+    )
 
 
 def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:

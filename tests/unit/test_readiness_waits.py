@@ -23,7 +23,9 @@ def test_a_process_that_has_always_been_ready_logs_nothing(
     engine: Engine, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER)
-    probe = ReadinessProbe(engine, clock, RateLimiter(), outbox_max_age=timedelta(minutes=15))
+    probe = ReadinessProbe(
+        engine, clock, RateLimiter("memory://", secret="s"), outbox_max_age=timedelta(minutes=15)
+    )
 
     assert probe.check().ready
     assert probe.check().ready
@@ -36,7 +38,9 @@ def test_a_database_that_hangs_is_reported_as_a_timeout_without_waiting_for_it(
     released = threading.Event()
     event.listen(engine, "connect", lambda *_: released.wait(10))
     engine.dispose()  # the next connection is a new one, and hangs
-    probe = ReadinessProbe(engine, clock, RateLimiter(), outbox_max_age=None, timeout=0.2)
+    probe = ReadinessProbe(
+        engine, clock, RateLimiter("memory://", secret="s"), outbox_max_age=None, timeout=0.2
+    )
 
     try:
         readiness = probe.check()
