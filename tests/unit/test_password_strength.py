@@ -14,6 +14,8 @@ from app.services import password_strength
 from app.services.password_strength import (
     BUDGET,
     ESTIMATED_LENGTH,
+    FALLBACK_WARNING,
+    StrengthEstimate,
     _before_inputs,
     _before_repeats,
     _enumerated_tables,
@@ -83,6 +85,10 @@ def test_a_long_password_whose_work_fits_the_budget_is_estimated_whole(monkeypat
     monkeypatch.setattr(password_strength, "zxcvbn", recording)
     estimate_strength(password, USER_INPUTS)
     assert seen == [password]
+
+
+def test_an_empty_password_is_the_weakest_there_is():
+    assert estimate_strength("", USER_INPUTS) == StrengthEstimate(0, FALLBACK_WARNING, [])
 
 
 def zxcvbn_work(password: str) -> float:
