@@ -63,8 +63,8 @@ class OutboxSender:
         transport: Transport,
         clock: Clock,
         sender_address: str,
-        retry_for: timedelta = timedelta(hours=48),
-        retry_seconds: float = 30.0,
+        retry_for: timedelta,
+        retry_seconds: float,
         max_backoff_seconds: float = 3600.0,
         lease_seconds: float = 300.0,
     ) -> None:

@@ -158,6 +158,9 @@ def test_the_outbox_sender_takes_its_address_and_retries_from_the_settings(
     assert sender.sender_address == "Shop <accounts@shop.example>"
     assert sender.retry_for == timedelta(hours=6)
     assert sender.retry_seconds == 12.0
+    # Not settings: waits between tries stop growing at an hour, and a claimed
+    # message is someone else's for five minutes.
+    assert (sender.max_backoff_seconds, sender.lease_seconds) == (3600.0, 300.0)
     assert (sender.cipher, sender.templates, sender.clock) == (
         factory.cipher,
         factory.mail_templates,

@@ -321,6 +321,8 @@ def test_message_that_cannot_be_decrypted_is_a_failure_not_a_crash(
         transport,
         clock,
         SENDER,
+        retry_for=timedelta(hours=48),
+        retry_seconds=RETRY_SECONDS,
     )
 
     assert sender.deliver_due() == 0
