@@ -91,6 +91,44 @@ def test_an_empty_password_is_the_weakest_there_is():
     assert estimate_strength("", USER_INPUTS) == StrengthEstimate(0, FALLBACK_WARNING, [])
 
 
+def test_both_passes_see_the_users_own_words(monkeypatch):
+    calls: list[tuple[str, list[str]]] = []
+
+    def recording(candidate, user_inputs):
+        calls.append((candidate, list(user_inputs)))
+        return zxcvbn(candidate, user_inputs)
+
+    monkeypatch.setattr(password_strength, "zxcvbn", recording)
+    estimate_strength(ATTACK, USER_INPUTS)
+
+    (prefix, prefix_inputs), (reduced, reduced_inputs) = calls
+    assert ATTACK.startswith(prefix) and prefix_inputs == USER_INPUTS
+    # The second pass replaced the symbols (the address's "@" among them) in the user's
+    # words as in the password, so that they still match.
+    replaced = str.maketrans({a: b for a, b in zip(ATTACK, reduced, strict=False) if a != b})
+    assert ord("@") in replaced and reduced_inputs == [u.translate(replaced) for u in USER_INPUTS]
+
+
+def test_a_password_beginning_with_more_of_the_users_address_than_can_be_read_is_weakest(
+    monkeypatch,
+):
+    # Expensive characters the local part of an address may hold, more of them than the
+    # first pass can afford: its cut falls inside the user's own word, so it moves back
+    # to the start and leaves the first pass nothing to read.
+    local = ("!$+145679{|" * 6)[:64]
+    seen: list[str] = []
+
+    def recording(candidate, user_inputs):
+        seen.append(candidate)
+        return zxcvbn(candidate, user_inputs)
+
+    monkeypatch.setattr(password_strength, "zxcvbn", recording)
+    estimate = estimate_strength(local + "qzxkvbwrmn", [local + "@example.com", local])
+
+    assert estimate == StrengthEstimate(0, FALLBACK_WARNING, [])
+    assert len(seen) == 1  # the second pass only
+
+
 def zxcvbn_work(password: str) -> float:
     """The work zxcvbn-rs-py 0.3 does on a password, as measured: the table count times
     the length squared, growing by a further n/44 (written out here, not taken from the
