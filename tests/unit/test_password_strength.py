@@ -129,6 +129,28 @@ def test_a_password_beginning_with_more_of_the_users_address_than_can_be_read_is
     assert len(seen) == 1  # the second pass only
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "verdict"),
+    [
+        # The lower score wins, with its own reason.
+        ((2, "w1", ["s1"]), (1, "w2", ["s2"]), (1, "w2", ["s2"])),
+        ((1, "w1", ["s1"]), (2, "w2", ["s2"]), (1, "w1", ["s1"])),
+        # On a tie, the first pass's.
+        ((1, "w1", ["s1"]), (1, "w2", ["s2"]), (1, "w1", ["s1"])),
+        # A weak verdict without a reason takes the other's, if it is weak too.
+        ((1, "", []), (2, "w2", ["s2"]), (1, "w2", ["s2"])),
+        ((1, "", ["s1"]), (2, "w2", ["s2"]), (1, "w2", ["s1"])),
+        ((1, "", ["s1"]), (3, "w2", ["s2"]), (1, "", ["s1"])),
+        ((1, "", ["s1"]), (2, "", ["s2"]), (1, "", ["s1"])),
+    ],
+)
+def test_of_the_two_passes_the_weaker_verdict_is_given(monkeypatch, first, second, verdict):
+    passes = iter([StrengthEstimate(*first), StrengthEstimate(*second)])
+    monkeypatch.setattr(password_strength, "_zxcvbn", lambda *args: next(passes))
+
+    assert estimate_strength(ATTACK, USER_INPUTS) == StrengthEstimate(*verdict)
+
+
 def zxcvbn_work(password: str) -> float:
     """The work zxcvbn-rs-py 0.3 does on a password, as measured: the table count times
     the length squared, growing by a further n/44 (written out here, not taken from the
