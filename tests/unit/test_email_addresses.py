@@ -118,11 +118,33 @@ def test_a_local_part_that_is_not_ascii_is_refused_because_it_may_not_be_deliver
             clean_email(address)
 
 
-def test_refusal_carries_a_message_for_the_user() -> None:
-    with pytest.raises(InvalidEmail) as caught:
-        clean_email("v@x.com,a@evil.test")
+ONE_ADDRESS = "Enter one email address like name@example.com."
 
-    assert str(caught.value)
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "Enter your email address."),
+        (" \t ", "Enter your email address."),
+        ("a" * 243 + "@example.com", "An email address has at most 254 characters."),
+        ("v@x.com,a@evil.test", ONE_ADDRESS),
+        ("v@x.com\r\nBcc: a@evil.test", ONE_ADDRESS),
+        ("ali\u200bce@example.com", ONE_ADDRESS),
+        ("no-at-sign.example.com", ONE_ADDRESS),
+        ('"quoted"@example.com', ONE_ADDRESS),
+        ("alice@[192.0.2.1]", ONE_ADDRESS),
+        (
+            "j\u00fcrgen@example.com",
+            "Use an address whose part before the @ has only plain letters, digits and"
+            " punctuation: mail to other addresses cannot be delivered everywhere.",
+        ),
+    ],
+)
+def test_each_refusal_tells_the_user_what_to_change(raw: str, message: str) -> None:
+    with pytest.raises(InvalidEmail) as caught:
+        clean_email(raw)
+
+    assert str(caught.value) == message
 
 
 def test_invisible_and_direction_characters_are_refused():
