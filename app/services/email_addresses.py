@@ -35,11 +35,11 @@ def clean_email(raw: str) -> str:
                 mapping={"n": MAX_EMAIL_LENGTH},
             )
         )
-    if any(unicodedata.category(ch)[0] in "CZ" for ch in email):
+    if any(unicodedata.category(ch)[0] in ("C", "Z") for ch in email):
         # Control, format (zero-width, direction overrides), unassigned and separator
         # characters: invisible or confusable, never part of a real address. This also
         # keeps header injection ("\r\nBcc:") and lists ("a@x, b@y") out.
-        raise InvalidEmail(_("Enter one email address like name@example.com."))
+        raise InvalidEmail()
     local_part = email.rpartition("@")[0]
     if local_part and not local_part.isascii():
         raise InvalidEmail(
@@ -57,5 +57,5 @@ def clean_email(raw: str) -> str:
             allow_domain_literal=False,
         )
     except EmailNotValidError:
-        raise InvalidEmail(_("Enter one email address like name@example.com.")) from None
+        raise InvalidEmail() from None
     return checked.normalized.lower()
