@@ -178,16 +178,20 @@ def test_due_messages_are_rendered_sent_and_erased(
 def test_sent_message_is_not_sent_again(
     outbox: Outbox, dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
 ) -> None:
-    outbox.queue("alice@example.com", *content())
+    message_id = outbox.queue("alice@example.com", *content()).id
     dbsession.commit()
     transport = FakeTransport()
     sender = make_sender(session_factory, transport, clock)
     sender.deliver_due()
+    sent = stored(session_factory, message_id)
 
     clock.advance(days=1)
 
     assert sender.deliver_due() == 0
     assert transport.calls == 1
+    # Not even claimed again once its lease is long over.
+    again = stored(session_factory, message_id)
+    assert (again.attempts, again.sent_at, again.failed_at) == (1, sent.sent_at, None)
 
 
 def test_message_queued_for_later_is_not_sent_early(

@@ -115,3 +115,16 @@ def test_a_repeat_is_counted_on_the_latest_such_event(
     audit.record_once_per_window(events.CODE_USED, alice, WINDOW)
 
     assert _events(dbsession) == [(alice, {}), (alice, {"repeats": 1})]
+
+
+def test_an_events_user_agent_is_kept_printable_and_cut_to_its_column(
+    dbsession: Session, clock: FakeClock
+) -> None:
+    # Header values can carry control characters (NUL among them) and any length.
+    origin = RequestOrigin(ip="192.0.2.1", user_agent="Mozilla\x00/5.0\r\n " + "x" * 600)
+    event = AuditLog(dbsession, clock, origin).record(events.CODE_USED)
+    dbsession.commit()
+
+    stored = dbsession.scalars(select(AccountEvent).where(AccountEvent.id == event.id)).one()
+    assert stored.user_agent == ("Mozilla/5.0 " + "x" * 600)[:512]
+    assert stored.ip == "192.0.2.1"
