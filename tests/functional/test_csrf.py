@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from app.models import Account, LoginSession, OneTimeCode, OutgoingEmail
 
 from ..conftest import STRONG_PASSWORD, new_client
 from ..support import dump_database
-from .flows import account_service, create_account, db, sign_in
+from .flows import account_service, create_account, db, form_by_action, sign_in
 
 ALICE = "alice@example.com"
 
@@ -233,3 +234,31 @@ def test_the_language_menu_from_another_site_changes_no_account(wsgi_app):
     assert "locale=de" in response.headers["Set-Cookie"]
     with db(wsgi_app) as session:
         assert dump_database(session) == before
+
+
+def _session_cookie_set(response) -> bool:
+    return any(c.startswith("session=") for c in response.headers.getall("Set-Cookie"))
+
+
+def test_the_session_cookie_is_signed_again_every_two_minutes_and_lapses_after_twenty(
+    wsgi_app, monkeypatch
+):
+    # The signed session cookie holds the CSRF token; Pyramid dates it by the wall clock.
+    start = time.time()
+    now = [start]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    client = new_client(wsgi_app)
+    assert _session_cookie_set(client.get("/account/signin"))
+
+    now[0] = start + 119
+    assert not _session_cookie_set(client.get("/account/signin"))
+    now[0] = start + 121
+    page = client.get("/account/signin")
+    assert _session_cookie_set(page)
+
+    # Twenty minutes without a request: the form's token has lapsed with the session.
+    form = form_by_action(page, "/account/signin")
+    form["email"], form["password"] = ALICE, STRONG_PASSWORD
+    now[0] = start + 121 + 20 * 60 + 1
+    response = form.submit(status=400)
+    assert "The form has expired" in response.text
