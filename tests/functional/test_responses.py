@@ -89,6 +89,8 @@ def test_secure_cookies_and_hsts_in_production(make_app, app_settings):
     for cookie in cookies:
         attributes = [part.strip().lower() for part in cookie.split(";")]
         assert "secure" in attributes and "httponly" in attributes
+        # Not sent with another site's POST (attribute values are case-insensitive).
+        assert "samesite=lax" in attributes
 
 
 def _comparable(response, email: str) -> dict:
