@@ -44,7 +44,7 @@ class NeedsSecondFactor(Denied):
 
 class SecurityPolicy:
     def __init__(
-        self, cookies: Cookies, max_age_seconds: int, admins_need_second_factor: bool = False
+        self, cookies: Cookies, max_age_seconds: int, *, admins_need_second_factor: bool
     ) -> None:
         self.cookies = cookies
         self.max_age_seconds = max_age_seconds

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from app.cookies import Cookies
 from app.security import PERMISSION_ADMIN, PERMISSION_SIGNED_IN, SecurityPolicy
 
-POLICY = SecurityPolicy(Cookies(secure=False), max_age_seconds=60)
+POLICY = SecurityPolicy(Cookies(secure=False), max_age_seconds=60, admins_need_second_factor=False)
 
 
 def test_the_authenticated_userid_is_the_signed_in_accounts_id() -> None:
