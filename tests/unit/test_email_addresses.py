@@ -130,6 +130,7 @@ ONE_ADDRESS = "Enter one email address like name@example.com."
         ("v@x.com,a@evil.test", ONE_ADDRESS),
         ("v@x.com\r\nBcc: a@evil.test", ONE_ADDRESS),
         ("ali\u200bce@example.com", ONE_ADDRESS),
+        ("alice\u00a0@example.com", ONE_ADDRESS),
         ("no-at-sign.example.com", ONE_ADDRESS),
         ('"quoted"@example.com', ONE_ADDRESS),
         ("alice@[192.0.2.1]", ONE_ADDRESS),
