@@ -26,7 +26,7 @@ def masked(email: str) -> str:
 
 
 class AccountMail:
-    def __init__(self, outbox: Outbox, site_url: str, contact: str = "") -> None:
+    def __init__(self, outbox: Outbox, site_url: str, contact: str) -> None:
         self.outbox = outbox
         # app.base_url, for the links an email gives to the site's own pages.
         self.site_url = site_url

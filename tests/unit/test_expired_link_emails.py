@@ -21,7 +21,9 @@ ALICE = "alice@example.com"
 
 @pytest.fixture
 def mail(dbsession: Session, clock: FakeClock) -> AccountMail:
-    return AccountMail(Outbox(dbsession, outbox_cipher(SECRET), clock), "http://localhost")
+    return AccountMail(
+        Outbox(dbsession, outbox_cipher(SECRET), clock), "http://localhost", "the help desk"
+    )
 
 
 def _queued_then_delivered(mail, dbsession, session_factory, clock, queue, waited) -> FakeTransport:

@@ -31,7 +31,7 @@ WHEN = datetime(2026, 3, 7, 14, 5, 59, tzinfo=UTC)
 def test_the_password_changed_notice_says_when_in_utc_and_from_where(
     dbsession: Session, clock: FakeClock, ip: str | None, shown: str
 ) -> None:
-    mail = AccountMail(Outbox(dbsession, outbox_cipher(SECRET), clock), BASE_URL)
+    mail = AccountMail(Outbox(dbsession, outbox_cipher(SECRET), clock), BASE_URL, "the help desk")
 
     mail.password_changed("alice@example.com", WHEN, ip)
 

@@ -4,6 +4,8 @@ of the idle limit, if that is shorter), so that reading pages is not a write eac
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.orm import Session
 
 from app.models import Account
@@ -29,6 +31,22 @@ def test_last_seen_moves_once_the_resolution_has_passed_and_not_before(
     assert services.login_sessions.find_active(token) is session
     assert session.last_seen_at == clock.now()
     assert session.last_seen_at - started == LAST_SEEN_RESOLUTION
+
+
+def test_with_a_short_idle_limit_last_seen_moves_every_tenth_of_it(
+    dbsession: Session, alice: Account, clock: FakeClock
+) -> None:
+    sessions = LoginSessionService(dbsession, clock, SessionPolicy(idle=timedelta(minutes=5)))
+    token, session = sessions.start(alice, IP, None)
+    started = session.last_seen_at
+
+    clock.advance(seconds=29)
+    assert sessions.find_active(token) is session
+    assert session.last_seen_at == started
+
+    clock.advance(seconds=1)  # a tenth of five minutes
+    assert sessions.find_active(token) is session
+    assert session.last_seen_at == started + timedelta(seconds=30)
 
 
 def test_a_session_records_how_it_was_signed_in_to_a_password_unless_told(
