@@ -137,6 +137,18 @@ def test_bodies_cannot_be_read_with_another_secret(outbox: Outbox) -> None:
         outbox_cipher("another secret").decrypt(message.payload)
 
 
+def test_queueing_a_message_wakes_the_sender(dbsession: Session, clock: FakeClock) -> None:
+    # The request wakes the sending thread (after its commit) instead of it waiting
+    # for its next poll.
+    woken: list[str] = []
+    outbox = Outbox(dbsession, outbox_cipher(SECRET), clock, on_queued=lambda: woken.append("x"))
+
+    outbox.queue("alice@example.com", *content())
+    outbox.queue("bob@example.com", *content(1))
+
+    assert woken == ["x", "x"]
+
+
 def test_queued_message_is_due_at_once(outbox: Outbox, clock: FakeClock) -> None:
     message = outbox.queue("alice@example.com", *content())
 
