@@ -21,10 +21,9 @@ from app.services.audit import RequestOrigin
 from app.services.clock import SystemClock
 from app.services.composition import ServiceFactory
 from app.services.new_device_alerts import NOT_ME_LINK_LIFETIME
-from app.services.outbox import outbox_cipher
 from app.services.password_hashing import PasswordHasher
 from app.services.rate_limits import RateLimiter
-from app.services.secret_keys import TOTP_SECRETS, fernet_for
+from app.services.secret_keys import OUTBOX, TOTP_SECRETS, fernet_for
 from tests.conftest import unit_settings
 from tests.support import FakeClock
 
@@ -121,7 +120,7 @@ def test_each_purpose_has_its_own_key_made_from_the_sites_secret(
     # the site derives it.
     sealed = factory.totp_cipher.encrypt(b"seed")
     assert fernet_for(unit_settings().secret, TOTP_SECRETS).decrypt(sealed) == b"seed"
-    assert outbox_cipher(unit_settings().secret).decrypt(token) == b"message body"
+    assert fernet_for(unit_settings().secret, OUTBOX).decrypt(token) == b"message body"
     other = ServiceFactory(unit_settings(secret="another-secret-of-the-site"))
     with pytest.raises(InvalidToken):
         other.cipher.decrypt(token)
