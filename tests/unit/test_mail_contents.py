@@ -80,6 +80,16 @@ def test_the_templates_render_each_email_with_its_subject() -> None:
     assert "a@example.com" in changed.text and "Mar 7, 2026" in changed.html
 
 
+def test_an_email_names_the_site_it_comes_from() -> None:
+    disabled = MailTemplates().render(
+        "account_disabled", {"email": "a@example.com", "contact": "the help desk"}
+    )
+
+    text = " ".join(disabled.text.split())
+    assert "the password of the Accounts account a@example.com" in text
+    assert "contact the help desk" in text
+
+
 NEW_DEVICE = {
     "email": "alice@example.com",
     "when": WHEN.isoformat(),
