@@ -46,6 +46,19 @@ WORST_INPUTS = [
 ]
 
 
+@pytest.fixture
+def zxcvbn_calls(monkeypatch) -> list[tuple[str, list[str]]]:
+    """Every call the estimate makes to zxcvbn, in order: (password, user inputs)."""
+    calls: list[tuple[str, list[str]]] = []
+
+    def recording(candidate, user_inputs):
+        calls.append((candidate, list(user_inputs)))
+        return zxcvbn(candidate, user_inputs)
+
+    monkeypatch.setattr(password_strength, "zxcvbn", recording)
+    return calls
+
+
 def test_the_table_count_follows_the_l33t_characters_present():
     assert l33t_tables("correct horse battery staple") == 1
     assert l33t_tables("0123456789") == 8  # digits alone
@@ -54,54 +67,35 @@ def test_the_table_count_follows_the_l33t_characters_present():
 
 
 @pytest.mark.parametrize("password", WORST_INPUTS, ids=range(len(WORST_INPUTS)))
-def test_any_password_up_to_the_maximum_gets_its_verdict_within_the_budget(password, monkeypatch):
+def test_any_password_up_to_the_maximum_gets_its_verdict_within_the_budget(password, zxcvbn_calls):
     """Whatever the password, the work given to zxcvbn (the table count times the
     length squared, on every call of one verdict) stays within BUDGET."""
-    seen: list[str] = []
-
-    def recording(candidate, user_inputs):
-        seen.append(candidate)
-        return zxcvbn(candidate, user_inputs)
-
-    monkeypatch.setattr(password_strength, "zxcvbn", recording)
     estimate_strength(password, USER_INPUTS)
+    seen = [candidate for candidate, _ in zxcvbn_calls]
     assert seen and all(len(p) <= ESTIMATED_LENGTH for p in seen)
     assert sum(zxcvbn_work(p) for p in seen) <= BUDGET
 
 
-def test_a_long_password_whose_work_fits_the_budget_is_estimated_whole(monkeypatch):
+def test_a_long_password_whose_work_fits_the_budget_is_estimated_whole(zxcvbn_calls):
     # Sixteen tables (the digits, and "4" with "@") over 95 characters: within the
     # budget by the measurement, so one call on the whole password, no second pass.
     rng = random.Random(3)
     password = "0123456789@" + "".join(rng.choice("bcdfghjkmnpqrvwxyz") for _ in range(84))
     assert l33t_tables(password) == 16
     assert zxcvbn_work(password) <= BUDGET
-    seen: list[str] = []
 
-    def recording(candidate, user_inputs):
-        seen.append(candidate)
-        return zxcvbn(candidate, user_inputs)
-
-    monkeypatch.setattr(password_strength, "zxcvbn", recording)
     estimate_strength(password, USER_INPUTS)
-    assert seen == [password]
+    assert [candidate for candidate, _ in zxcvbn_calls] == [password]
 
 
 def test_an_empty_password_is_the_weakest_there_is():
     assert estimate_strength("", USER_INPUTS) == StrengthEstimate(0, FALLBACK_WARNING, [])
 
 
-def test_both_passes_see_the_users_own_words(monkeypatch):
-    calls: list[tuple[str, list[str]]] = []
-
-    def recording(candidate, user_inputs):
-        calls.append((candidate, list(user_inputs)))
-        return zxcvbn(candidate, user_inputs)
-
-    monkeypatch.setattr(password_strength, "zxcvbn", recording)
+def test_both_passes_see_the_users_own_words(zxcvbn_calls):
     estimate_strength(ATTACK, USER_INPUTS)
 
-    (prefix, prefix_inputs), (reduced, reduced_inputs) = calls
+    (prefix, prefix_inputs), (reduced, reduced_inputs) = zxcvbn_calls
     assert ATTACK.startswith(prefix) and prefix_inputs == USER_INPUTS
     # The second pass replaced the symbols (the address's "@" among them) in the user's
     # words as in the password, so that they still match.
@@ -110,23 +104,17 @@ def test_both_passes_see_the_users_own_words(monkeypatch):
 
 
 def test_a_password_beginning_with_more_of_the_users_address_than_can_be_read_is_weakest(
-    monkeypatch,
+    zxcvbn_calls,
 ):
     # Expensive characters the local part of an address may hold, more of them than the
     # first pass can afford: its cut falls inside the user's own word, so it moves back
     # to the start and leaves the first pass nothing to read.
     local = ("!$+145679{|" * 6)[:64]
-    seen: list[str] = []
 
-    def recording(candidate, user_inputs):
-        seen.append(candidate)
-        return zxcvbn(candidate, user_inputs)
-
-    monkeypatch.setattr(password_strength, "zxcvbn", recording)
     estimate = estimate_strength(local + "qzxkvbwrmn", [local + "@example.com", local])
 
     assert estimate == StrengthEstimate(0, FALLBACK_WARNING, [])
-    assert len(seen) == 1  # the second pass only
+    assert len(zxcvbn_calls) == 1  # the second pass only
 
 
 @pytest.mark.parametrize(
