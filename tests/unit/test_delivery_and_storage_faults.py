@@ -74,6 +74,12 @@ def unreachable() -> RateLimiter:
     return RateLimiter(f"redis://127.0.0.1:{free_port()}/0", secret="s")
 
 
+STORAGE_DOWN = (
+    "Rate-limit storage unavailable (ConnectionError); counting in this process's"
+    " memory until it answers again"
+)
+
+
 def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if "storage unavailable" in r.getMessage()]
 
@@ -93,10 +99,7 @@ def test_a_failing_storage_is_counted_and_left_alone_until_the_retry_time(
         unreachable.hit(SIGNIN_PER_IP, "198.51.100.1")
         assert unreachable.storage_failures == 2
 
-    assert _errors(caplog) == [
-        "Rate-limit storage unavailable (ConnectionError); counting in this process's"
-        " memory until it answers again"
-    ]
+    assert _errors(caplog) == [STORAGE_DOWN]
 
 
 def test_a_storage_failing_while_a_limit_is_cleared_is_logged_with_its_error(
@@ -106,10 +109,7 @@ def test_a_storage_failing_while_a_limit_is_cleared_is_logged_with_its_error(
         unreachable.clear(SIGNIN_PER_IP, "198.51.100.1")
 
     assert unreachable.storage_failures == 1
-    assert _errors(caplog) == [
-        "Rate-limit storage unavailable (ConnectionError); counting in this process's"
-        " memory until it answers again"
-    ]
+    assert _errors(caplog) == [STORAGE_DOWN]
 
 
 def test_the_storage_error_is_logged_again_after_exactly_a_minute(

@@ -3,7 +3,6 @@ storage that is there and answers counts (no database)."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ import pytest
 from limits.storage import MemoryStorage
 
 from app.services.rate_limits import REDIS_TIMEOUT_SECONDS, RateLimiter
+from tests.redis_server import RedisServer
 from tests.support import free_port
 
 
@@ -41,29 +41,22 @@ def test_a_shared_storage_whose_ping_fails_does_not_answer() -> None:
 
 
 @pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A port that accepts connections and never says a word, as a hung Redis would."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield listener.getsockname()[1]
-    listener.close()
-    for connection in accepted:
-        connection.close()
+def paused_redis() -> Iterator[str]:
+    """A real redis-server stopped with SIGSTOP: the kernel still accepts connections,
+    but nothing ever answers, as with a hung Redis."""
+    server = RedisServer()
+    server.start()
+    server.pause()
+    try:
+        yield server.url
+    finally:
+        server.remove()
 
 
 def test_a_shared_storage_that_never_answers_costs_at_most_its_timeout(
-    silent_server: int,
+    paused_redis: str,
 ) -> None:
-    hung = RateLimiter(f"redis://127.0.0.1:{silent_server}/0", secret="s")
+    hung = RateLimiter(paused_redis, secret="s")
     results: list[object] = []
 
     def ask() -> None:
