@@ -62,7 +62,7 @@ clean:
 # was left unchecked is listed, and the score is printed either way. mutmut's progress
 # goes to mutants/run.log.
 # MUTATE_FRESH=0 keeps the last run's results and checks only what is left or changed
-# (after a budget ran out, or an edit). MUTANTS="app.services.admin*" re-runs only the
+# (after a budget ran out, or an edit). MUTANTS="app.services.admin.account_admin*" re-runs only the
 # mutants named (globs allowed), e.g. after adding the tests that kill them.
 # MUTATE_RESTATS=1 (with MUTATE_FRESH=0) keeps the results but runs every test once more to
 # learn which functions each reaches: mutmut learns it only for tests it has not seen, so

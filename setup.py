@@ -5,7 +5,7 @@ requires = [
     "pyramid_chameleon",
     # app/templating.py wraps BaseTemplate.cook to compile one template at a time.
     "Chameleon>=4.5,<5",
-    # app/request.py and app/models/__init__.py use create_tm, explicit_manager and the
+    # app/web/request.py and app/models/__init__.py use create_tm, explicit_manager and the
     # tween factory directly, without pyramid_tm's includeme.
     "pyramid_tm>=2.5,<3",
     "pyramid_retry",
@@ -24,18 +24,18 @@ requires = [
     "limits[redis]",
     "psycopg[binary]>=3.1",
     # Password strength estimation (zxcvbn, in Rust: thread-safe and fast). The bound on
-    # its cost in app/services/password_strength.py follows this version's l33t table.
+    # its cost in app/services/passwords/strength.py follows this version's l33t table.
     "zxcvbn-rs-py>=0.3,<0.4",
     # Email syntax, IDNA domains and deliverable forms, instead of hand-written rules.
     "email-validator>=2.1,<3",
     # Authenticator-app codes (RFC 6238), and their QR codes drawn as SVG on the server.
     "pyotp>=2.9",
     "segno>=1.6",
-    # Passkeys (WebAuthn ceremonies). app/services/webauthn_protocol.py relies on 3.x's
+    # Passkeys (WebAuthn ceremonies). app/services/mfa/webauthn_protocol.py relies on 3.x's
     # options_to_json, parse_*_credential_json and the counter check it leaves to us.
     "webauthn>=3.0,<4",
-    # Device names from User-Agent strings (uap-core's regexes). app/services/user_agents.py
-    # uses 1.x's BasicResolver and load_lazy_builtins.
+    # Device names from User-Agent strings (uap-core's regexes).
+    # app/services/sessions/user_agents.py uses 1.x's BasicResolver and load_lazy_builtins.
     "ua-parser>=1.0,<2",
     # The breached-password check's HTTP client: timeouts and connection reuse.
     "httpx>=0.27,<1",

@@ -12,8 +12,8 @@ from pyramid.config import Configurator
 from pyramid.router import Router
 
 if TYPE_CHECKING:
-    from .services.clock import Clock
-    from .services.password_hashing import PasswordHasher
+    from app.services.kernel.clock import Clock
+    from app.services.passwords.hashing import PasswordHasher
 
 
 def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
@@ -25,8 +25,8 @@ def make_app(
     settings: dict[str, Any], clock: Clock | None = None, hasher: PasswordHasher | None = None
 ) -> Router:
     """The app for these settings. Tests pass their own clock and a cheaper hasher."""
-    from .services.composition import ServiceFactory
-    from .settings import AppSettings, SettingsError, apply_environment
+    from app.services.composition import ServiceFactory
+    from app.settings import AppSettings, SettingsError, apply_environment
 
     settings = apply_environment(settings)
     try:
@@ -37,16 +37,16 @@ def make_app(
     with Configurator(settings=settings) as config:
         config.registry["app_settings"] = app_settings
         config.registry["services"] = ServiceFactory(app_settings, clock=clock, hasher=hasher)
-        config.include(".request")
+        config.include(".web.request")
         config.include(".i18n")
         config.include(".templating")
         config.include(".models")
         config.include(".wiring")
-        config.include(".request_ids")
-        config.include(".access_log")
+        config.include(".web.request_ids")
+        config.include(".web.access_log")
         config.include(".security")
-        config.include(".headers")
-        config.include(".body_limit")
+        config.include(".web.headers")
+        config.include(".web.body_limit")
         config.include(".routes")
         config.scan(".controllers")
     return config.make_wsgi_app()

@@ -30,7 +30,7 @@ from pyramid.request import Request
 from translationstring import ChameleonTranslate
 from webob.acceptparse import create_accept_language_header
 
-from .translation import DOMAIN
+from app.translation import DOMAIN
 
 log = logging.getLogger(__name__)
 

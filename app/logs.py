@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-# The id of the request this thread is serving (set by app/request_ids.py), or None.
+# The id of the request this thread is serving (set by app/web/request_ids.py), or None.
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 NO_REQUEST = "-"
 

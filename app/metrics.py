@@ -1,5 +1,5 @@
 """The app's Prometheus metrics, all defined here; /metrics serves them
-(app/metrics_endpoint.py).
+(app/operations/metrics_endpoint.py).
 
 Production runs several app processes and mail workers, so prometheus_client runs in
 its multiprocess mode there: with PROMETHEUS_MULTIPROC_DIR set (before this module is
@@ -22,7 +22,7 @@ if MULTIPROCESS_DIRECTORY:
     # prometheus_client opens its files there as soon as a metric without labels exists.
     os.makedirs(MULTIPROCESS_DIRECTORY, exist_ok=True)
 
-# Signing in (app/services/audit.py counts these as the events are recorded).
+# Signing in (app/services/kernel/audit.py counts these as the events are recorded).
 SIGN_INS = Counter(
     "accounts_sign_ins",
     "Sign-ins by result (success, failed, rate_limited, unconfirmed); reason says why one"
@@ -48,7 +48,7 @@ CODES_REFUSED = Counter(
     ["reason"],
 )
 
-# Rate limits (app/services/rate_limits.py).
+# Rate limits (app/services/kernel/rate_limits.py).
 RATE_LIMITED = Counter(
     "accounts_rate_limited",
     "Attempts refused by a rate limit, by the limit's name (its ratelimit.* setting).",
@@ -59,7 +59,7 @@ RATE_LIMIT_STORAGE_FAILURES = Counter(
     "Calls to the rate-limit storage (Redis) that failed and were counted in memory instead.",
 )
 
-# The outbox (app/services/outbox.py, outbox_sender.py). Its backlog is read from the
+# The outbox (app/services/notices/outbox.py, outbox_sender.py). Its backlog is read from the
 # database when /metrics is asked, not counted here.
 EMAILS_QUEUED = Counter(
     "accounts_emails_queued", "Emails written to the outbox, by email.", ["template"]
@@ -78,7 +78,7 @@ EMAILS_FAILED = Counter(
     ["template"],
 )
 
-# The breached-password check (app/services/breached_passwords.py).
+# The breached-password check (app/services/passwords/breaches.py).
 BREACH_CHECKS = Counter(
     "accounts_breached_password_checks",
     "Breached-password checks by outcome: checked (the service answered), found (in a"
@@ -86,7 +86,7 @@ BREACH_CHECKS = Counter(
     ["outcome"],
 )
 
-# Requests (app/access_log.py). The route is the route's name ("static" for the static
+# Requests (app/web/access_log.py). The route is the route's name ("static" for the static
 # files, "unmatched" when none matched).
 REQUEST_DURATION = Histogram(
     "accounts_request_duration_seconds",

@@ -11,10 +11,10 @@ from pyramid.request import Request
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
-from . import cookies
-from .cookies import Cookies
-from .models import Account
-from .settings import AppSettings
+from app.models import Account
+from app.settings import AppSettings
+from app.web import cookies
+from app.web.cookies import Cookies
 
 SESSION_TIMEOUT_SECONDS = 1200
 

@@ -24,7 +24,7 @@ from pyramid.config import Configurator
 from pyramid.renderers import RendererHelper
 from pyramid_chameleon.zpt import renderer_factory as chameleon_renderer_factory
 
-from .i18n import page_translator
+from app.i18n import page_translator
 
 LAYOUT = "app:templates/shared/layout.pt"
 # Complete HTML documents, rendered without the shared layout.

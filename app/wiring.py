@@ -8,14 +8,16 @@ from datetime import timedelta
 
 from pyramid.config import Configurator
 
-from .metrics_endpoint import MetricsEndpoint
-from .services import user_agents
-from .services.composition import ServiceFactory
-from .services.file_transport import FileTransport
-from .services.outbox_sender import OutboxThread, Transport
-from .services.readiness import ReadinessProbe
-from .services.smtp_transport import SMTPTransport
-from .settings import AppSettings
+from app.mail.file_transport import FileTransport
+from app.mail.sender import Transport, make_outbox_sender
+from app.mail.smtp_transport import SMTPTransport
+from app.mail.thread import OutboxThread
+from app.operations.metrics_endpoint import MetricsEndpoint
+from app.operations.pruning import make_pruner
+from app.operations.readiness import ReadinessProbe
+from app.services.composition import ServiceFactory
+from app.services.sessions import user_agents
+from app.settings import AppSettings
 
 
 def make_transport(app_settings: AppSettings) -> Transport:
@@ -30,8 +32,8 @@ def includeme(config: Configurator) -> None:
     services: ServiceFactory = registry["services"]
     session_factory = registry["dbsession_factory"]
 
-    sender = services.outbox_sender(session_factory, make_transport(app_settings))
-    pruner = services.pruner(session_factory)
+    sender = make_outbox_sender(services, session_factory, make_transport(app_settings))
+    pruner = make_pruner(services, session_factory)
     registry["outbox_sender"] = sender
     registry["pruner"] = pruner
     thread = None

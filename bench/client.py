@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote_plus
 
-from .common import HOST, BenchError
+from bench.common import HOST, BenchError
 
 
 @dataclass

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .client import Client
-from .common import BENCH, HOST, BenchError, log
-from .processes import CpuMeter, Processes, Server
+from bench.client import Client
+from bench.common import BENCH, HOST, BenchError, log
+from bench.processes import CpuMeter, Processes, Server
 
 WRK_SCRIPTS = BENCH / "wrk"
 # Other processes using less than this many cores count as a quiet machine.

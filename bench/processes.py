@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.services.rate_limits import DEFAULT_LIMITS
 from app.settings import ENVIRONMENT_OVERRIDES
-
-from .common import HOST, ROOT, BenchError
+from app.settings.limits import DEFAULT_LIMITS
+from bench.common import HOST, ROOT, BenchError
 
 # High enough that no limit is ever reached during a run: the benchmark measures the
 # app, not its throttling. RESULTS.md says so with each run. The window is one second:

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import HOST, ROOT, BenchError
-from .load import Scenario, Wrk
-from .processes import Processes, Server
+from bench.common import HOST, ROOT, BenchError
+from bench.load import Scenario, Wrk
+from bench.processes import Processes, Server
 
 
 @dataclass

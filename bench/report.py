@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from app.services.password_hashing import ARGON2_MEMORY_KIB, ARGON2_PARALLELISM, ARGON2_TIME_COST
-
-from .common import ROOT
-from .load import WrkResult, wrk_seconds
-from .processes import RAISED_LIMIT
-from .profiles import Profile
-from .seed import Seeded
+from app.services.passwords.hashing import ARGON2_MEMORY_KIB, ARGON2_PARALLELISM, ARGON2_TIME_COST
+from bench.common import ROOT
+from bench.load import WrkResult, wrk_seconds
+from bench.processes import RAISED_LIMIT
+from bench.profiles import Profile
+from bench.seed import Seeded
 
 # The goals, as ratios measured in one run.
 GOAL_SIGNIN_GET = 0.50  # of the baseline's requests per second, in English and German

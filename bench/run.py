@@ -54,22 +54,29 @@ from urllib.parse import quote, quote_plus
 from alembic import command
 from alembic.config import Config
 
-from app.services.password_hashing import PasswordHasher
+from app.services.passwords.hashing import PasswordHasher
 from app.settings import ENVIRONMENT_OVERRIDES
-
-from .client import Client, open_form_session
-from .common import BENCH, ROOT, BenchError, log
-from .load import Scenario, Wrk, wrk_version
-from .processes import CpuMeter, Processes, Server, app_settings, start_server, stop_on_sigterm
-from .profiles import (
+from bench.client import Client, open_form_session
+from bench.common import BENCH, ROOT, BenchError, log
+from bench.load import Scenario, Wrk, wrk_version
+from bench.processes import CpuMeter, Processes, Server, app_settings, start_server, stop_on_sigterm
+from bench.profiles import (
     Profile,
     count_calls,
     profile_scenario,
     translation_cost,
     write_profile_report,
 )
-from .report import BackendResults, Run, evaluate, git_commit, machine_info, versions, write_results
-from .seed import (
+from bench.report import (
+    BackendResults,
+    Run,
+    evaluate,
+    git_commit,
+    machine_info,
+    versions,
+    write_results,
+)
+from bench.seed import (
     EMAIL_DOMAIN,
     KNOWN_LOCAL_PART,
     Seeded,
@@ -80,8 +87,8 @@ from .seed import (
     totp_email,
     unknown_email,
 )
-from .serve import WAITRESS_THREADS
-from .sessions import (
+from bench.serve import WAITRESS_THREADS
+from bench.sessions import (
     CookieFile,
     TotpAccount,
     TotpSignIns,

@@ -23,8 +23,8 @@ from sqlalchemy.dialects import sqlite
 
 from app.models import Account
 from app.models.meta import UTCDateTime
-from app.services.codes import digest, new_code
-from app.services.secret_keys import TOTP_SECRETS, fernet_for
+from app.services.kernel.codes import digest, new_code
+from app.services.kernel.secret_keys import TOTP_SECRETS, fernet_for
 
 BATCH_ROWS = 50_000
 EMAIL_DOMAIN = "bench.example.com"

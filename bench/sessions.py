@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pyotp
 
-from .client import Client, FormSession
-from .common import BenchError, log
-from .load import WrkResult
-from .processes import Server
+from bench.client import Client, FormSession
+from bench.common import BenchError, log
+from bench.load import WrkResult
+from bench.processes import Server
 
 SIGNIN = "/account/signin"
 TWO_FACTOR = "/account/signin/two_factor"

@@ -23,15 +23,14 @@ from sqlalchemy.orm import Session
 
 from app import make_app as make_wsgi_app
 from app.models import get_engine, get_session_factory
-from app.services.accounts import AccountService
-from app.services.audit import RequestOrigin
-from app.services.authentication import AuthenticationService
+from app.services.accounts.accounts import AccountService
 from app.services.composition import ServiceFactory, Services
-from app.services.password_hashing import PasswordHasher, make_crypt_context
+from app.services.kernel.audit import RequestOrigin
+from app.services.passwords.hashing import PasswordHasher, make_crypt_context
+from app.services.signin.authentication import AuthenticationService
 from app.settings import AppSettings
-
-from .postgres import PostgresServer, find_bin_dir
-from .support import UNLIMITED_RATES, FakeClock, SMTPServer
+from tests.postgres import PostgresServer, find_bin_dir
+from tests.support import UNLIMITED_RATES, FakeClock, SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-0123456789abcdef"

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from pytest_postgresql.janitor import DatabaseJanitor
 
-from .support import free_port
+from tests.support import free_port
 
 USER = "postgres"
 HOST = "127.0.0.1"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .support import free_port
+from tests.support import free_port
 
 
 def redis_server_binary() -> str | None:

@@ -14,7 +14,7 @@ from email.message import Message
 
 from aiosmtpd.controller import Controller
 
-from app.services.rate_limits import DEFAULT_LIMITS
+from app.settings.limits import DEFAULT_LIMITS
 
 # Settings that lift every rate limit, for tests where the limits are not the subject.
 UNLIMITED_RATES = {f"ratelimit.{name}": "1000000/minute" for name in DEFAULT_LIMITS}

@@ -9,8 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from app.models.meta import Base
-
-from .conftest import alembic_config
+from tests.conftest import alembic_config
 
 
 def test_migrations_give_exactly_the_models_schema(empty_db_url):

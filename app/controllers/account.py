@@ -9,10 +9,12 @@ from pyramid.response import Response
 from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
+from app.controllers.base import ControllerBase, see_other, start_session
+from app.controllers.second_factor import keep_pending_sign_in
 from app.i18n import translated
 from app.security import PERMISSION_SIGNED_IN
-from app.services import audit as events
-from app.services.errors import (
+from app.services.kernel import audit as events
+from app.services.kernel.errors import (
     EmailNotConfirmed,
     RateLimited,
     SecondFactorRequired,
@@ -20,9 +22,6 @@ from app.services.errors import (
 )
 from app.translation import _
 from app.viewmodels.account import PREFILL_KEY, SignInViewModel
-
-from .base import ControllerBase, see_other, start_session
-from .second_factor import keep_pending_sign_in
 
 
 @view_defaults(renderer="app:templates/account/index.pt")

@@ -10,22 +10,21 @@ from pyramid.response import Response
 from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
+from app.controllers.base import ControllerBase, see_other
 from app.security import PERMISSION_SIGNED_IN
-from app.services import audit as events
-from app.services.errors import (
+from app.services.kernel import audit as events
+from app.services.kernel.errors import (
     PasswordChangedMeanwhile,
     PasswordRejected,
     RateLimited,
     WrongCurrentPassword,
 )
-from app.services.user_agents import describe_user_agent
+from app.services.sessions.user_agents import describe_user_agent
 from app.translation import _
 from app.viewmodels.account import ChangePasswordViewModel
 from app.viewmodels.activity import ActivityViewModel
 from app.viewmodels.pages import page_number
 from app.viewmodels.sessions import SessionsViewModel
-
-from .base import ControllerBase, see_other
 
 
 @view_defaults(permission=PERMISSION_SIGNED_IN)

@@ -11,9 +11,10 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
+from app.controllers.base import ControllerBase, see_other
 from app.models import Account
 from app.security import PERMISSION_ADMIN, PERMISSION_ADMIN_ACTION
-from app.services.errors import AdminActionRefused, EmailTaken, InvalidEmail
+from app.services.kernel.errors import AdminActionRefused, EmailTaken, InvalidEmail
 from app.translation import _
 from app.viewmodels.admin import (
     AccountDetailViewModel,
@@ -23,8 +24,6 @@ from app.viewmodels.admin import (
     account_row,
 )
 from app.viewmodels.pages import page_number
-
-from .base import ControllerBase, see_other
 
 ACTION = "admin.account.action"
 

@@ -11,10 +11,10 @@ from pyramid.security import remember
 
 from app.i18n import translated
 from app.models import Account
-from app.request import AppRequest
 from app.services.composition import Services
-from app.services.errors import DomainError, RateLimited
+from app.services.kernel.errors import DomainError, RateLimited
 from app.viewmodels.base import ViewModelBase
+from app.web.request import AppRequest
 
 TOO_MANY_TEMPLATE = "app:templates/errors/too_many.pt"
 

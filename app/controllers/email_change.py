@@ -6,9 +6,11 @@ from typing import Any
 
 from pyramid.view import view_config
 
+from app.controllers.base import see_other
+from app.controllers.emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 from app.i18n import translated
 from app.security import PERMISSION_RECENTLY_SIGNED_IN, PERMISSION_SIGNED_IN
-from app.services.errors import (
+from app.services.kernel.errors import (
     CodeInvalid,
     EmailTaken,
     InvalidEmail,
@@ -18,9 +20,6 @@ from app.services.errors import (
 )
 from app.translation import _
 from app.viewmodels.account import ChangeEmailViewModel
-
-from .base import see_other
-from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 
 CHANGE_TEMPLATE = "app:templates/account/change_email.pt"
 CONFIRM_TEMPLATE = "app:templates/account/confirm_email.pt"

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from app.controllers.base import ControllerBase, see_other
 from app.i18n import translated
-from app.services.errors import CodeInvalid, RateLimited
+from app.services.kernel.errors import CodeInvalid, RateLimited
 from app.translation import _
-
-from .base import ControllerBase, see_other
 
 LINK_INVALID_TEMPLATE = "app:templates/account/link_invalid.pt"
 

@@ -11,13 +11,12 @@ from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from app.controllers.base import see_other, too_many_response
 from app.i18n import locale_without_account, translated
 from app.security import NeedsPasswordChange, NeedsReauthentication, NeedsSecondFactor
-from app.services.errors import RateLimited
+from app.services.kernel.errors import RateLimited
 from app.translation import _
 from app.viewmodels.base import safe_redirect_path
-
-from .base import see_other, too_many_response
 
 log = logging.getLogger(__name__)
 

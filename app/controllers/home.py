@@ -4,7 +4,7 @@ from typing import Any
 
 from pyramid.view import view_config
 
-from .base import ControllerBase
+from app.controllers.base import ControllerBase
 
 
 class HomeController(ControllerBase):

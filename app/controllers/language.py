@@ -6,10 +6,9 @@ from __future__ import annotations
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from app.controllers.base import ControllerBase, see_other
 from app.i18n import LOCALE_COOKIE, supported
 from app.viewmodels.base import safe_redirect_path
-
-from .base import ControllerBase, see_other
 
 # A year: the choice outlives sessions, like the device cookie.
 LOCALE_COOKIE_SECONDS = 365 * 86400

@@ -8,10 +8,9 @@ from typing import Any
 from pyramid.security import forget
 from pyramid.view import view_config
 
-from app.services.errors import CodeInvalid, RateLimited
+from app.controllers.emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
+from app.services.kernel.errors import CodeInvalid, RateLimited
 from app.translation import _
-
-from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 
 CONFIRM_TEMPLATE = "app:templates/account/not_me.pt"
 DONE_TEMPLATE = "app:templates/account/not_me_done.pt"

@@ -15,8 +15,8 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from app.client_ip import is_trusted
-from app.request import AppRequest
+from app.web.client_ip import is_trusted
+from app.web.request import AppRequest
 
 JSON = "application/json"
 

@@ -16,9 +16,9 @@ from pyramid.response import Response
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from app.i18n import translated
-from app.request import AppRequest
-from app.services.errors import DomainError, RateLimited
-from app.services.webauthn_protocol import CEREMONY_SECONDS, Ceremony
+from app.services.kernel.errors import DomainError, RateLimited
+from app.services.mfa.webauthn_protocol import CEREMONY_SECONDS, Ceremony
+from app.web.request import AppRequest
 
 # The ceremonies, each with its own place in the session.
 ADD = "passkey_add"

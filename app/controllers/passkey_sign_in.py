@@ -8,14 +8,13 @@ from typing import Any
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from app.controllers import passkey_ceremonies as ceremonies
+from app.controllers.base import ControllerBase, sign_in_headers
+from app.controllers.second_factor import PENDING_SIGN_IN_KEY, pending_sign_in
 from app.security import PERMISSION_SIGNED_IN
-from app.services.errors import EmailNotConfirmed, PasskeyRefused, RateLimited, SignInFailed
+from app.services.kernel.errors import EmailNotConfirmed, PasskeyRefused, RateLimited, SignInFailed
 from app.translation import _
 from app.viewmodels.passkeys import PasskeyAnswerViewModel
-
-from . import passkey_ceremonies as ceremonies
-from .base import ControllerBase, sign_in_headers
-from .second_factor import PENDING_SIGN_IN_KEY, pending_sign_in
 
 
 class PasskeySignInController(ControllerBase):

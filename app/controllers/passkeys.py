@@ -9,14 +9,13 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from app.controllers import passkey_ceremonies as ceremonies
+from app.controllers.base import ControllerBase, see_other
 from app.models import Account, WebAuthnCredential
 from app.security import PERMISSION_RECENTLY_SIGNED_IN, PERMISSION_SIGNED_IN
-from app.services.errors import PasskeyRefused
+from app.services.kernel.errors import PasskeyRefused
 from app.translation import _
 from app.viewmodels.passkeys import PasskeyAnswerViewModel, PasskeyNameViewModel
-
-from . import passkey_ceremonies as ceremonies
-from .base import ControllerBase, see_other
 
 LIST_TEMPLATE = "app:templates/account/passkeys.pt"
 

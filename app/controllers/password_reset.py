@@ -9,19 +9,18 @@ from typing import Any
 from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
+from app.controllers.base import see_other
+from app.controllers.emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 from app.i18n import translated
 from app.models import PURPOSE_INVITE
-from app.services.errors import CodeInvalid, PasswordRejected, RateLimited
-from app.services.one_time_codes import CodeState
+from app.services.kernel.errors import CodeInvalid, PasswordRejected, RateLimited
+from app.services.links.one_time_codes import CodeState
 from app.translation import _
 from app.viewmodels.account import (
     PREFILL_KEY,
     ForgotPasswordViewModel,
     ResetPasswordViewModel,
 )
-
-from .base import see_other
-from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 
 # Where opening the link keeps the code with its verdict.
 VERDICT_KEY = "reset_verdict"

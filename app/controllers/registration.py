@@ -7,7 +7,9 @@ from typing import Any
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
-from app.services.errors import (
+from app.controllers.base import see_other, start_session
+from app.controllers.emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
+from app.services.kernel.errors import (
     CodeInvalid,
     InvalidEmail,
     PasswordRejected,
@@ -16,9 +18,6 @@ from app.services.errors import (
 )
 from app.translation import _
 from app.viewmodels.account import RegisterViewModel, VerifyEmailViewModel
-
-from .base import see_other, start_session
-from .emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 
 VERIFY_TEMPLATE = "app:templates/account/verify_email.pt"
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from pyramid.view import view_config
 
+from app.controllers.base import ControllerBase, see_other, start_session
 from app.models import Account
 from app.security import PERMISSION_SIGNED_IN
-from app.services.errors import (
+from app.services.kernel.errors import (
     InvalidSecondFactorCode,
     RateLimited,
     SecondFactorRequired,
@@ -18,8 +19,6 @@ from app.services.errors import (
 )
 from app.translation import _
 from app.viewmodels.two_factor import ReauthenticateViewModel, SecondFactorViewModel
-
-from .base import ControllerBase, see_other, start_session
 
 PENDING_SIGN_IN_KEY = "pending_sign_in"
 # How long the second step may wait after the password was checked.

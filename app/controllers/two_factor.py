@@ -6,14 +6,13 @@ from typing import Any
 
 from pyramid.view import view_config, view_defaults
 
+from app.controllers.base import ControllerBase, see_other
 from app.i18n import translated
 from app.models import Account
 from app.security import PERMISSION_RECENTLY_SIGNED_IN, PERMISSION_SIGNED_IN
-from app.services.errors import InvalidSecondFactorCode
+from app.services.kernel.errors import InvalidSecondFactorCode
 from app.translation import _
 from app.viewmodels.two_factor import TotpSetupViewModel
-
-from .base import ControllerBase, see_other
 
 # The authenticator secret being set up, kept in this browser's session (encrypted)
 # between the page that shows it and the code that confirms it.

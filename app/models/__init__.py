@@ -12,12 +12,12 @@ from sqlalchemy import engine_from_config, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
-from .account_events import AccountEvent
-from .accounts import Account
-from .known_devices import KnownDevice
-from .login_sessions import LoginSession
-from .meta import Base
-from .one_time_codes import (
+from app.models.account_events import AccountEvent
+from app.models.accounts import Account
+from app.models.known_devices import KnownDevice
+from app.models.login_sessions import LoginSession
+from app.models.meta import Base
+from app.models.one_time_codes import (
     PURPOSE_CHANGE_EMAIL,
     PURPOSE_INVITE,
     PURPOSE_NOT_ME,
@@ -25,10 +25,10 @@ from .one_time_codes import (
     PURPOSE_VERIFY_EMAIL,
     OneTimeCode,
 )
-from .outgoing_emails import OutgoingEmail
-from .recovery_codes import RecoveryCode
-from .transactions import join_managed_transactions, managed_session
-from .webauthn_credentials import SpentChallenge, WebAuthnCredential
+from app.models.outgoing_emails import OutgoingEmail
+from app.models.recovery_codes import RecoveryCode
+from app.models.transactions import join_managed_transactions, managed_session
+from app.models.webauthn_credentials import SpentChallenge, WebAuthnCredential
 
 __all__ = [
     "Account",

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .meta import Base, UTCDateTime
+from app.models.meta import Base, UTCDateTime
 
 
 class AccountEvent(Base):

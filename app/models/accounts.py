@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .meta import Base, UTCDateTime
+from app.models.meta import Base, UTCDateTime
 
 
 class Account(Base):

@@ -5,9 +5,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .accounts import Account
-from .known_devices import KnownDevice
-from .meta import Base, UTCDateTime
+from app.models.accounts import Account
+from app.models.known_devices import KnownDevice
+from app.models.meta import Base, UTCDateTime
 
 
 class LoginSession(Base):

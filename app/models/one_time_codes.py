@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .accounts import Account
-from .meta import Base, UTCDateTime
+from app.models.accounts import Account
+from app.models.meta import Base, UTCDateTime
 
 # What a code lets its holder do; the emailed link says which page it opens.
 PURPOSE_RESET = "reset"

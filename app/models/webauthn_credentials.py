@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .meta import Base, UTCDateTime
+from app.models.meta import Base, UTCDateTime
 
 
 class WebAuthnCredential(Base):

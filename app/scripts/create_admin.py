@@ -10,10 +10,9 @@ import argparse
 from pyramid.scripting import prepare
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app.services.email_addresses import clean_email
-from app.services.errors import InvalidEmail
-
-from .common import fail, load_app
+from app.scripts.common import fail, load_app
+from app.services.kernel.email_addresses import clean_email
+from app.services.kernel.errors import InvalidEmail
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import signal
 import threading
 import time
 
-from .common import load_app
+from app.scripts.common import load_app
 
 log = logging.getLogger("app.mail_worker")
 PRUNE_INTERVAL_SECONDS = 3600

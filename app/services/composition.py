@@ -12,7 +12,7 @@ from datetime import timedelta
 from functools import cached_property
 
 from cryptography.fernet import Fernet
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from app.models import (
     PURPOSE_CHANGE_EMAIL,
@@ -21,35 +21,31 @@ from app.models import (
     PURPOSE_RESET,
     PURPOSE_VERIFY_EMAIL,
 )
+from app.services.accounts.accounts import AccountService
+from app.services.accounts.email_changes import EmailChangeService
+from app.services.accounts.registration import RegistrationService
+from app.services.admin.account_admin import AccountAdminService
+from app.services.kernel.audit import AuditLog, RequestOrigin
+from app.services.kernel.clock import Clock, SystemClock
+from app.services.kernel.context import ServiceContext
+from app.services.kernel.rate_limits import RateLimiter
+from app.services.kernel.secret_keys import TOTP_SECRETS, fernet_for
+from app.services.links.one_time_codes import CodePolicy, OneTimeCodeService
+from app.services.mfa.passkeys import PasskeyService
+from app.services.mfa.two_factor import TwoFactorService
+from app.services.mfa.webauthn_protocol import RelyingParty
+from app.services.notices.account_mail import AccountMail
+from app.services.notices.outbox import Outbox, outbox_cipher
+from app.services.passwords.breaches import BreachedPasswords
+from app.services.passwords.guesses import PasswordGuessLimits
+from app.services.passwords.hashing import PasswordHasher
+from app.services.passwords.passwords import Passwords
+from app.services.passwords.policy import PasswordPolicy
+from app.services.sessions.known_devices import KnownDeviceService
+from app.services.sessions.login_sessions import LoginSessionService, SessionPolicy
+from app.services.signin.authentication import AuthenticationService
+from app.services.signin.new_device_alerts import NOT_ME_LINK_LIFETIME, NewDeviceAlerts
 from app.settings import AppSettings
-
-from .account_mail import AccountMail
-from .accounts import AccountService
-from .admin import AccountAdminService
-from .audit import AuditLog, RequestOrigin
-from .authentication import AuthenticationService
-from .breached_passwords import BreachedPasswords
-from .clock import Clock, SystemClock
-from .context import ServiceContext
-from .email_changes import EmailChangeService
-from .known_devices import KnownDeviceService
-from .login_sessions import LoginSessionService, SessionPolicy
-from .mail_templates import MailTemplates
-from .new_device_alerts import NOT_ME_LINK_LIFETIME, NewDeviceAlerts
-from .one_time_codes import CodePolicy, OneTimeCodeService
-from .outbox import Outbox, outbox_cipher
-from .outbox_sender import OutboxSender, Transport
-from .passkeys import PasskeyService
-from .password_guesses import PasswordGuessLimits
-from .password_hashing import PasswordHasher
-from .password_policy import PasswordPolicy
-from .passwords import Passwords
-from .pruning import Pruner, RetentionPolicy
-from .rate_limits import RateLimiter
-from .registration import RegistrationService
-from .secret_keys import TOTP_SECRETS, fernet_for
-from .two_factor import TwoFactorService
-from .webauthn_protocol import RelyingParty
 
 
 class ServiceFactory:
@@ -83,7 +79,6 @@ class ServiceFactory:
             limits=settings.rate_limits,
             secret=settings.secret,
         )
-        self.mail_templates = MailTemplates(auto_reload=settings.reload_templates)
         self.cipher: Fernet = outbox_cipher(settings.secret)
         self.totp_cipher: Fernet = fernet_for(settings.secret, TOTP_SECRETS)
         # The name authenticator apps and passkeys show beside the account.
@@ -118,30 +113,6 @@ class ServiceFactory:
     ) -> Services:
         """The services of one unit of work on this database session."""
         return Services(self, dbsession, origin or RequestOrigin(), on_mail_queued, locale)
-
-    def outbox_sender(
-        self, session_factory: sessionmaker[Session], transport: Transport
-    ) -> OutboxSender:
-        settings = self.settings
-        return OutboxSender(
-            session_factory=session_factory,
-            cipher=self.cipher,
-            templates=self.mail_templates,
-            transport=transport,
-            clock=self.clock,
-            sender_address=settings.mail_sender,
-            retry_for=timedelta(hours=settings.mail_retry_hours),
-            retry_seconds=settings.mail_retry_seconds,
-        )
-
-    def pruner(self, session_factory: sessionmaker[Session]) -> Pruner:
-        retention = RetentionPolicy(
-            events=timedelta(days=self.settings.audit_retention_days),
-            unconfirmed_accounts=timedelta(days=self.settings.unverified_days),
-        )
-        return Pruner(
-            session_factory, self.clock, retention, session_absolute=self.session_policy.absolute
-        )
 
 
 class Services:

@@ -9,7 +9,7 @@ from typing import Any
 
 from pyramid.request import Request
 
-from app.services.errors import (
+from app.services.kernel.errors import (
     InvalidEmail,
     PasswordRejected,
     SameEmail,
@@ -17,8 +17,7 @@ from app.services.errors import (
     WrongRegistrationPassword,
 )
 from app.translation import _
-
-from .base import ViewModelBase, safe_redirect_path
+from app.viewmodels.base import ViewModelBase, safe_redirect_path
 
 # Where the address a reset or an invitation was for waits for the sign-in form.
 PREFILL_KEY = "signin_email"

@@ -7,11 +7,10 @@ from typing import Any
 from pyramid.request import Request
 
 from app.models import AccountEvent
-from app.services.pagination import Page
-
-from .base import ViewModelBase
-from .events import event_row
-from .pages import pager
+from app.services.kernel.pagination import Page
+from app.viewmodels.base import ViewModelBase
+from app.viewmodels.events import event_row
+from app.viewmodels.pages import pager
 
 
 class ActivityViewModel(ViewModelBase):

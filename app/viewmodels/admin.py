@@ -9,14 +9,13 @@ from typing import Any
 from pyramid.request import Request
 
 from app.models import Account, AccountEvent
-from app.services.admin import account_status
-from app.services.errors import EmailTaken, InvalidEmail
-from app.services.pagination import Page
+from app.services.admin.account_admin import account_status
+from app.services.kernel.errors import EmailTaken, InvalidEmail
+from app.services.kernel.pagination import Page
 from app.translation import _
-
-from .base import ViewModelBase
-from .events import event_row
-from .pages import page_number, pager
+from app.viewmodels.base import ViewModelBase
+from app.viewmodels.events import event_row
+from app.viewmodels.pages import page_number, pager
 
 STATUS_LABELS = {
     "active": _("Active"),

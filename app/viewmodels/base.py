@@ -7,7 +7,7 @@ from typing import Any
 from pyramid.request import Request
 
 from app.i18n import translated
-from app.services.email_addresses import InvalidEmail, clean_email
+from app.services.kernel.email_addresses import InvalidEmail, clean_email
 from app.translation import _
 
 # A form value longer than this is refused before any work is done with it. Passwords

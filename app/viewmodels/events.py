@@ -7,8 +7,8 @@ from datetime import datetime
 
 from app.i18n import Formats
 from app.models import AccountEvent
-from app.services import audit as events
-from app.services.user_agents import describe_user_agent
+from app.services.kernel import audit as events
+from app.services.sessions.user_agents import describe_user_agent
 from app.translation import _
 
 DESCRIPTIONS = {

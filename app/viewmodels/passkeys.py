@@ -8,10 +8,9 @@ from typing import Any
 
 from pyramid.request import Request
 
-from app.services.passkeys import MAX_NAME_LENGTH, PasskeyService
+from app.services.mfa.passkeys import MAX_NAME_LENGTH, PasskeyService
 from app.translation import _
-
-from .base import ViewModelBase, safe_redirect_path
+from app.viewmodels.base import ViewModelBase, safe_redirect_path
 
 # A passkey's answer is a few kilobytes; one with an attestation certificate chain stays
 # well under this. Anything larger is refused before it is parsed.

@@ -9,10 +9,9 @@ from typing import Any
 from pyramid.request import Request
 
 from app.models import LoginSession
-from app.services.user_agents import describe_user_agent
+from app.services.sessions.user_agents import describe_user_agent
 from app.translation import _
-
-from .base import ViewModelBase
+from app.viewmodels.base import ViewModelBase
 
 # A session started within this of its browser's first sign-in was that first sign-in.
 FIRST_SIGN_IN_SLACK = timedelta(seconds=5)

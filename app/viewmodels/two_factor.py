@@ -7,11 +7,10 @@ from typing import Any
 
 from pyramid.request import Request
 
-from app.services.errors import InvalidSecondFactorCode, WrongCurrentPassword
+from app.services.kernel.errors import InvalidSecondFactorCode, WrongCurrentPassword
 from app.translation import _
-
-from .account import MAX_PASSWORD_FIELD
-from .base import ViewModelBase, safe_redirect_path
+from app.viewmodels.account import MAX_PASSWORD_FIELD
+from app.viewmodels.base import ViewModelBase, safe_redirect_path
 
 # A 6-digit code or a recovery code, with room for spaces and dashes typed between.
 MAX_CODE_FIELD = 64

@@ -14,9 +14,8 @@ import pytest
 from waitress.server import create_server
 
 from app import main
-
-from ..conftest import SECRET
-from ..support import SMTPServer, free_port
+from tests.conftest import SECRET
+from tests.support import SMTPServer, free_port
 
 HERE = Path(__file__).resolve().parent
 AXE_SCRIPT = HERE / "node_modules" / "axe-core" / "axe.min.js"

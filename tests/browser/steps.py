@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from ..support import SMTPServer
-from .conftest import AXE_SCRIPT, SCREENSHOTS
+from tests.browser.conftest import AXE_SCRIPT, SCREENSHOTS
+from tests.support import SMTPServer
 
 
 def mail_for(server: SMTPServer, address: str, count: int = 1) -> Any:

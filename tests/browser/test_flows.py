@@ -8,8 +8,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD
-from .steps import check_accessibility, mail_for, register, screenshot, sign_in
+from tests.browser.steps import check_accessibility, mail_for, register, screenshot, sign_in
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
 
 ALICE = "alice@example.com"
 NEW_PASSWORD = "violet mango tractor 1987"

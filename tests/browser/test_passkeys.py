@@ -7,8 +7,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from ..conftest import STRONG_PASSWORD
-from .steps import check_accessibility, register, screenshot, sign_in
+from tests.browser.steps import check_accessibility, register, screenshot, sign_in
+from tests.conftest import STRONG_PASSWORD
 
 ALICE = "alice@example.com"
 

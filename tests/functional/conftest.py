@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..redis_server import start_redis
+from tests.redis_server import start_redis
 
 
 @pytest.fixture(scope="session")

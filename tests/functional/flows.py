@@ -7,10 +7,9 @@ from typing import Any
 import webtest
 from sqlalchemy.orm import Session
 
-from app.services.accounts import AccountService
+from app.services.accounts.accounts import AccountService
 from app.services.composition import Services
-
-from ..support import form_by_action
+from tests.support import form_by_action
 
 
 def register(client: webtest.TestApp, email: str, password: str, status: int = 303) -> Any:

@@ -8,8 +8,8 @@ from typing import Any
 
 import webtest
 
-from ..conftest import BASE_URL
-from ..passkey_authenticator import SoftAuthenticator
+from tests.conftest import BASE_URL
+from tests.passkey_authenticator import SoftAuthenticator
 
 
 @dataclass

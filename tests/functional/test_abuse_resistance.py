@@ -12,15 +12,13 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from app.headers import CONTENT_SECURITY_POLICY
+from app.mail.templates import MailTemplates
 from app.models import AccountEvent, LoginSession
-from app.services import audit as events
-from app.services.mail_templates import MailTemplates
+from app.services.kernel import audit as events
 from app.settings import AppSettings
-
-from ..conftest import BASE_URL, ROOT, STRONG_PASSWORD, new_client
-from ..support import UNLIMITED_RATES, form_by_action
-from .flows import (
+from app.web.headers import CONTENT_SECURITY_POLICY
+from tests.conftest import BASE_URL, ROOT, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     create_account,
     db,
     deliver_mail,
@@ -30,6 +28,7 @@ from .flows import (
     sign_in,
     sign_out,
 )
+from tests.support import UNLIMITED_RATES, form_by_action
 
 ALICE = "alice@example.com"
 
@@ -277,7 +276,7 @@ WORST_PASSWORD = ("!$%(+0123456789<@[{|" * 10)[:128]
 
 
 def test_the_strength_estimate_runs_only_after_the_current_password_is_right(wsgi_app, monkeypatch):
-    from app.services import password_policy
+    from app.services.passwords import policy as password_policy
 
     create_account(wsgi_app, ALICE, STRONG_PASSWORD)
     client = new_client(wsgi_app)
@@ -298,7 +297,7 @@ def test_the_strength_estimate_runs_only_after_the_current_password_is_right(wsg
 
 
 def test_registrations_over_the_limit_estimate_nothing(wsgi_app, monkeypatch):
-    from app.services import password_policy
+    from app.services.passwords import policy as password_policy
 
     estimates: list[str] = []
     real = password_policy.estimate_strength

@@ -8,10 +8,8 @@ from passlib.hash import pbkdf2_sha256
 from sqlalchemy import select, update
 
 from app.models import Account, LoginSession
-
-from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import (
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     change_password,
     choose_password,
     create_account,
@@ -21,6 +19,7 @@ from .flows import (
     open_link,
     sign_in,
 )
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

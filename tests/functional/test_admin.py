@@ -9,11 +9,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from app.models import Account, AccountEvent
-from app.services import audit as events
-
-from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import (
+from app.services.kernel import audit as events
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     choose_password,
     create_account,
     db,
@@ -23,6 +21,7 @@ from .flows import (
     services,
     sign_in,
 )
+from tests.support import form_by_action
 
 ADMIN = "admin@example.com"
 ALICE = "alice@example.com"

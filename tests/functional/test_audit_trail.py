@@ -7,11 +7,9 @@ from datetime import UTC
 from sqlalchemy import select
 
 from app.models import AccountEvent, LoginSession
-from app.services import audit as events
-
-from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import (
+from app.services.kernel import audit as events
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     choose_password,
     confirm_email,
     create_account,
@@ -23,6 +21,7 @@ from .flows import (
     sign_in,
     sign_out,
 )
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

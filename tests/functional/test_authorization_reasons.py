@@ -12,9 +12,8 @@ from pyramid.response import Response
 from sqlalchemy import update
 
 from app.models import Account
-
-from ..conftest import STRONG_PASSWORD, new_client
-from .flows import create_account, db, sign_in
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, db, sign_in
 
 ALICE = "alice@example.com"
 ROOT = "root@example.com"

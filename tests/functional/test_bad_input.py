@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Account, LoginSession
-
-from ..conftest import STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import create_account, db, deliver_mail, forgot_password
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, db, deliver_mail, forgot_password
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 MB = 1024 * 1024
@@ -227,7 +226,7 @@ def test_markup_is_escaped_where_it_is_shown_back(alice_app):
 @pytest.mark.parametrize("number", ["2147483648", "99999999999999999999", "1e3", "-1"])
 def test_ids_too_large_for_the_database_are_not_found(alice_app, number):
     client = new_client(alice_app)
-    from .flows import sign_in
+    from tests.functional.flows import sign_in
 
     sign_in(client, ALICE, STRONG_PASSWORD)
     token = form_by_action(client.get("/account/sessions"), "/account/logout")["csrf_token"].value
@@ -238,7 +237,7 @@ def test_ids_too_large_for_the_database_are_not_found(alice_app, number):
 
 def test_odd_page_numbers_fall_back_to_the_first_page(alice_app):
     client = new_client(alice_app)
-    from .flows import sign_in
+    from tests.functional.flows import sign_in
 
     sign_in(client, ALICE, STRONG_PASSWORD)
     for page in ("\u00b2", "\u0663", "-1", "1e9", "9" * 40, "%00"):

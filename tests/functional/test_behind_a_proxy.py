@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ..conftest import BASE_URL, STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import create_account
+from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account
+from tests.support import form_by_action
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 import pytest
 
-from ..conftest import STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import create_account
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 DEFAULT_LIMIT = 64 * 1024

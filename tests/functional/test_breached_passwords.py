@@ -13,13 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Account, AccountEvent
-from app.services import audit as events
-from app.services.breached_passwords import BreachedPasswords
-
-from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
-from ..pwned_range_fake import FakeRangeAPI, sha1_hex
-from ..support import form_by_action
-from .flows import (
+from app.services.kernel import audit as events
+from app.services.passwords.breaches import BreachedPasswords
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     change_password,
     choose_password,
     create_account,
@@ -31,6 +28,8 @@ from .flows import (
     register,
     sign_in,
 )
+from tests.pwned_range_fake import FakeRangeAPI, sha1_hex
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 # Strong by zxcvbn's measure, and "leaked" in the fake.

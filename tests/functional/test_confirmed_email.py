@@ -11,10 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Account, LoginSession
-
-from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
-from ..support import UNLIMITED_RATES, form_by_action
-from .flows import (
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     confirm_email,
     create_account,
     db,
@@ -25,7 +23,8 @@ from .flows import (
     register_and_confirm,
     sign_in,
 )
-from .test_responses import _comparable
+from tests.functional.test_responses import _comparable
+from tests.support import UNLIMITED_RATES, form_by_action
 
 ALICE = "alice@example.com"
 NEWCOMER = "newcomer@example.com"

@@ -16,10 +16,9 @@ from sqlalchemy import func, select
 from zope.interface.interfaces import IInterface
 
 from app.models import Account, LoginSession, OneTimeCode, OutgoingEmail
-
-from ..conftest import STRONG_PASSWORD, new_client
-from ..support import dump_database
-from .flows import account_service, create_account, db, form_by_action, sign_in
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import account_service, create_account, db, form_by_action, sign_in
+from tests.support import dump_database
 
 ALICE = "alice@example.com"
 

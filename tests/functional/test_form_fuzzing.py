@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ..conftest import STRONG_PASSWORD, new_client
-from ..support import UNLIMITED_RATES, form_by_action
-from .flows import create_account, sign_in
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, sign_in
+from tests.support import UNLIMITED_RATES, form_by_action
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 
@@ -83,7 +83,7 @@ def _check(response, route: str) -> None:
 def test_random_posts_to_anonymous_routes_never_fail(fuzz_app, route, smtp_server):
     client = new_client(fuzz_app)
     if route == "/account/reset_password":
-        from .flows import deliver_mail, forgot_password
+        from tests.functional.flows import deliver_mail, forgot_password
 
         forgot_password(client, "alice@example.com")
         deliver_mail(fuzz_app)

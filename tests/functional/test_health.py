@@ -9,11 +9,10 @@ import pytest
 from alembic import command
 
 from app import main
-
-from ..conftest import SECRET, STRONG_PASSWORD, alembic_config, new_client
-from ..postgres import PostgresServer
-from ..redis_server import RedisServer
-from .flows import create_account, deliver_mail, forgot_password
+from tests.conftest import SECRET, STRONG_PASSWORD, alembic_config, new_client
+from tests.functional.flows import create_account, deliver_mail, forgot_password
+from tests.postgres import PostgresServer
+from tests.redis_server import RedisServer
 
 ALICE = "alice@example.com"
 LOAD_BALANCER = "10.0.0.2"

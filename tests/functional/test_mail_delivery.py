@@ -9,10 +9,9 @@ import time
 from sqlalchemy import select
 
 from app.models import Account, OutgoingEmail
-
-from ..conftest import BASE_URL, STRONG_PASSWORD, new_client
-from ..support import SMTPServer
-from .flows import create_account, db, forgot_password, open_link
+from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, db, forgot_password, open_link
+from tests.support import SMTPServer
 
 ALICE = "alice@example.com"
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 import pytest
 
 from app.models import OutgoingEmail
-from app.services.outbox import Outbox, outbox_cipher
-
-from ..conftest import SECRET, STRONG_PASSWORD, new_client
-from ..metrics_reading import read_metrics
-from .flows import (
+from app.services.notices.outbox import Outbox, outbox_cipher
+from tests.conftest import SECRET, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     choose_password,
     create_account,
     db,
@@ -19,6 +17,7 @@ from .flows import (
     open_link,
     sign_in,
 )
+from tests.metrics_reading import read_metrics
 
 ALICE = "alice@example.com"
 OPERATOR = "127.0.0.1"

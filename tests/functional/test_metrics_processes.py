@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 
 from app import main
-
-from ..conftest import SECRET, STRONG_PASSWORD
-from ..metrics_reading import Samples
-from ..support import UNLIMITED_RATES, free_port
-from .flows import create_account
-from .test_production import Browser, _bin, _stop, _wait_for_http
-from .test_scripts import _write_config
+from tests.conftest import SECRET, STRONG_PASSWORD
+from tests.functional.flows import create_account
+from tests.functional.test_production import Browser, _bin, _stop, _wait_for_http
+from tests.functional.test_scripts import _write_config
+from tests.metrics_reading import Samples
+from tests.support import UNLIMITED_RATES, free_port
 
 ALICE = "alice@example.com"
 

@@ -9,11 +9,9 @@ import pyotp
 from sqlalchemy import select
 
 from app.models import Account, AccountEvent, KnownDevice, LoginSession, WebAuthnCredential
-from app.services import audit as events
-
-from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import (
+from app.services.kernel import audit as events
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     choose_password,
     create_account,
     db,
@@ -23,7 +21,8 @@ from .flows import (
     register_and_confirm,
     sign_in,
 )
-from .passkey_flows import add_passkey, authenticator
+from tests.functional.passkey_flows import add_passkey, authenticator
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -115,7 +114,7 @@ def test_a_passkey_sign_in_from_a_new_browser_is_told_too(wsgi_app, smtp_server)
     sign_in(laptop, ALICE, STRONG_PASSWORD)
     device = authenticator()
     add_passkey(laptop, device)
-    from .passkey_flows import sign_in_with_passkey
+    from tests.functional.passkey_flows import sign_in_with_passkey
 
     sign_in_with_passkey(_browser(wsgi_app, IPHONE), device)
     assert len(_alerts(wsgi_app, smtp_server)) == 1

@@ -9,11 +9,9 @@ from configparser import ConfigParser
 from pathlib import Path
 
 from app.logs import JSONFormatter, TextFormatter
-from app.services import codes
-
-from ..conftest import new_client
-from ..support import dump_database, form_by_action
-from .flows import (
+from app.services.kernel import codes
+from tests.conftest import new_client
+from tests.functional.flows import (
     choose_password,
     confirm_email,
     create_account,
@@ -25,6 +23,7 @@ from .flows import (
     sign_in,
     sign_out,
 )
+from tests.support import dump_database, form_by_action
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY_PASSWORD = "canary-password-7Hq2 lantern meadow"

@@ -10,10 +10,8 @@ import pytest
 from sqlalchemy import insert
 
 from app.models import Account
-
-from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import (
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     choose_password,
     create_account,
     db,
@@ -22,6 +20,7 @@ from .flows import (
     open_link,
     sign_in,
 )
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 

@@ -13,12 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.models import WebAuthnCredential
-
-from ..conftest import STRONG_PASSWORD, new_client
-from ..passkey_authenticator import b64url
-from ..support import UNLIMITED_RATES
-from .flows import create_account, db, sign_in
-from .passkey_flows import Started, add_passkey, authenticator, start
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, db, sign_in
+from tests.functional.passkey_flows import Started, add_passkey, authenticator, start
+from tests.passkey_authenticator import b64url
+from tests.support import UNLIMITED_RATES
 
 ALICE = "alice@example.com"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200")) // 2

@@ -11,13 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Account, AccountEvent, LoginSession, SpentChallenge, WebAuthnCredential
-from app.services import audit as events
-
-from ..conftest import BASE_URL, STRONG_PASSWORD, new_client
-from ..passkey_authenticator import NotAllowed, b64url
-from ..support import UNLIMITED_RATES, form_by_action
-from .flows import create_account, db, deliver_mail, sign_in
-from .passkey_flows import (
+from app.services.kernel import audit as events
+from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, db, deliver_mail, sign_in
+from tests.functional.passkey_flows import (
     add_passkey,
     answer,
     authenticator,
@@ -25,6 +22,8 @@ from .passkey_flows import (
     sign_in_with_passkey,
     start,
 )
+from tests.passkey_authenticator import NotAllowed, b64url
+from tests.support import UNLIMITED_RATES, form_by_action
 
 ALICE = "alice@example.com"
 

@@ -9,11 +9,9 @@ import webtest
 from sqlalchemy import event, select, text
 
 from app.models import Account, OneTimeCode, OutgoingEmail
-from app.services.codes import digest
-
-from ..conftest import BASE_URL, STRONG_PASSWORD, new_client
-from ..support import dump_database
-from .flows import (
+from app.services.kernel.codes import digest
+from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     choose_password,
     create_account,
     db,
@@ -22,6 +20,7 @@ from .flows import (
     open_link,
     sign_in,
 )
+from tests.support import dump_database
 
 ALICE = "alice@example.com"
 NEW_PASSWORD = "violet mango tractor 1987"

@@ -22,12 +22,11 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Account, get_engine, get_session_factory
-from app.services.outbox import Outbox, outbox_cipher
-from app.services.passwords import PasswordHasher
-
-from ..conftest import SECRET, STRONG_PASSWORD
-from ..support import UNLIMITED_RATES, Mailbox, SMTPServer, free_port
-from .test_scripts import _write_config
+from app.services.notices.outbox import Outbox, outbox_cipher
+from app.services.passwords.passwords import PasswordHasher
+from tests.conftest import SECRET, STRONG_PASSWORD
+from tests.functional.test_scripts import _write_config
+from tests.support import UNLIMITED_RATES, Mailbox, SMTPServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,7 +116,7 @@ def test_forty_clients_on_two_app_processes_race_one_code_and_one_wins(
 ):
     engine = get_engine({"sqlalchemy.url": postgresql_url})
     factory = get_session_factory(engine)
-    from .flows import account_service
+    from tests.functional.flows import account_service
 
     settings = {
         "sqlalchemy.url": postgresql_url,
@@ -216,7 +215,7 @@ def test_three_mail_workers_deliver_300_messages_exactly_once(postgresql_url, tm
     factory = get_session_factory(engine)
     workers: list[subprocess.Popen] = []
     try:
-        from app.services.clock import SystemClock
+        from app.services.kernel.clock import SystemClock
 
         with factory() as session, session.begin():
             outbox = Outbox(session, outbox_cipher(SECRET), SystemClock())
@@ -376,10 +375,9 @@ def test_a_request_that_hits_a_serialization_failure_is_retried(wsgi_app, monkey
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
-    from app.services.accounts import AccountService
-
-    from ..conftest import new_client
-    from .flows import forgot_password
+    from app.services.accounts.accounts import AccountService
+    from tests.conftest import new_client
+    from tests.functional.flows import forgot_password
 
     original = AccountService.request_password_reset
     calls: list[int] = []
@@ -403,9 +401,8 @@ def test_pages_answer_503_while_postgresql_is_down_and_recover_by_themselves(
     postgresql_server, tmp_path
 ):
     from app import main
-
-    from ..conftest import alembic_config
-    from ..postgres import PostgresServer
+    from tests.conftest import alembic_config
+    from tests.postgres import PostgresServer
 
     # A server of this test's own: stopping the shared one would disturb other tests.
     server = PostgresServer(postgresql_server.bin_dir)
@@ -425,8 +422,8 @@ def test_pages_answer_503_while_postgresql_is_down_and_recover_by_themselves(
                 "mail.delivery": "manual",
             },
         )
-        from ..conftest import new_client
-        from .flows import create_account, sign_in
+        from tests.conftest import new_client
+        from tests.functional.flows import create_account, sign_in
 
         create_account(app, "alice@example.com", STRONG_PASSWORD)
         client = new_client(app)

@@ -8,10 +8,9 @@ import transaction
 from sqlalchemy import func, select
 
 from app.models import Account, LoginSession
-
-from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import account_service, create_account, db, services, sign_in
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
+from tests.functional.flows import account_service, create_account, db, services, sign_in
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 

@@ -8,9 +8,8 @@ import secrets
 import pytest
 from limits.storage import storage_from_string
 
-from ..conftest import STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import (
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     choose_password,
     create_account,
     deliver_mail,
@@ -18,6 +17,7 @@ from .flows import (
     open_link,
     sign_in,
 )
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 
@@ -174,7 +174,7 @@ def test_forwarded_for_is_used_behind_a_trusted_proxy(make_app, app_settings):
 def test_the_limits_keep_holding_in_memory_when_redis_is_unreachable(
     make_app, app_settings, caplog
 ):
-    from ..support import free_port
+    from tests.support import free_port
 
     dead = f"redis://127.0.0.1:{free_port()}/0"
     wsgi_app = make_app({**app_settings, "ratelimit.storage_uri": dead})

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from ..conftest import SECRET, STRONG_PASSWORD, new_client
-from ..redis_server import RedisServer
-from .flows import create_account, deliver_mail, forgot_password, sign_in
+from tests.conftest import SECRET, STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, deliver_mail, forgot_password, sign_in
+from tests.redis_server import RedisServer
 
 ALICE = "alice@example.com"
 
@@ -65,7 +65,7 @@ def test_a_redis_fault_neither_stalls_requests_nor_lifts_the_limits(
 
 
 def test_limits_go_back_to_redis_when_it_returns(redis_app, redis_server, monkeypatch):
-    from app.services import rate_limits
+    from app.services.kernel import rate_limits
 
     monkeypatch.setattr(rate_limits, "RETRY_STORAGE_SECONDS", 0.2)
     redis_server.stop()

@@ -12,10 +12,9 @@ from sqlalchemy import event
 
 from app.controllers.home import HomeController
 from app.logs import JSONFormatter
-
-from ..conftest import STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import create_account, sign_in
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, sign_in
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 PROXY = "127.0.0.1"

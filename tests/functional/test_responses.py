@@ -9,11 +9,10 @@ import time
 import pyramid.session
 import pytest
 
-from app.headers import CONTENT_SECURITY_POLICY
-
-from ..conftest import STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import create_account, sign_in
+from app.web.headers import CONTENT_SECURITY_POLICY
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, sign_in
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 ANONYMOUS_PAGES = [

@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Account, OneTimeCode, OutgoingEmail
-
-from ..conftest import STRONG_PASSWORD, new_client
-from ..support import Mailbox, SMTPServer
-from .flows import choose_password, db, forgot_password, open_link, sign_in
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import choose_password, db, forgot_password, open_link, sign_in
+from tests.support import Mailbox, SMTPServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,7 +101,7 @@ def test_create_admin_refuses_bad_arguments_clearly(app_settings, tmp_path, argu
 
 
 def test_mail_worker_delivers_the_outbox(make_app, app_settings, tmp_path, smtp_server):
-    from .flows import create_account
+    from tests.functional.flows import create_account
 
     # The worker runs on the real clock; links made on the test's clock would have expired.
     wsgi_app = make_app(app_settings, use_fake_clock=False)
@@ -130,8 +129,7 @@ def test_promoting_an_account_grants_nothing_to_whoever_registered_it(
     app-create-admin for that address: the squatter's password, session and links all
     stop working, and only the printed link makes the account usable."""
     from app.scripts.create_admin import main as create_admin
-
-    from .flows import create_account
+    from tests.functional.flows import create_account
 
     create_account(wsgi_app, "ceo@example.com", "squatters own chosen passphrase")
     squatter = new_client(wsgi_app)
@@ -186,7 +184,7 @@ def test_a_mail_worker_told_to_stop_finishes_the_message_in_hand_and_no_other(
 ):
     """SECURITY.md item 52: SIGTERM while a message is being sent: that one is delivered
     and recorded, the others wait for the next worker, and the worker exits at once."""
-    from .flows import services
+    from tests.functional.flows import services
 
     slow = SMTPServer()
     slow.mailbox = SlowMailbox()
@@ -221,8 +219,7 @@ def test_create_admin_restores_a_disabled_account_through_its_link(
     """SECURITY.md item 50: with every administrator disabled, app-create-admin still
     gives access back, with the guarantees of a promotion."""
     from app.scripts.create_admin import main as create_admin
-
-    from .flows import create_account
+    from tests.functional.flows import create_account
 
     create_account(wsgi_app, "boss@example.com", "the old password of the boss")
     with db(wsgi_app) as session, session.begin():
@@ -237,7 +234,7 @@ def test_create_admin_restores_a_disabled_account_through_its_link(
 
 
 def test_create_admin_says_clearly_when_the_database_cannot_be_reached(tmp_path):
-    from ..support import free_port
+    from tests.support import free_port
 
     unreachable = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/accounts"
     config = _write_config(

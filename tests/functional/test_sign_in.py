@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Account, LoginSession
-
-from ..conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, new_client
-from ..support import form_by_action
-from .flows import create_account, db, deliver_mail, register, sign_in, sign_out
+from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, db, deliver_mail, register, sign_in, sign_out
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 

@@ -16,14 +16,13 @@ import pytest
 from pyramid_mailer.message import Message
 from sqlalchemy import select
 
+from app.mail.smtp_transport import SMTPTransport
 from app.models import OutgoingEmail
-from app.services.smtp_transport import SMTPTransport
 from app.settings import AppSettings, SettingsError, SmtpSettings
-
-from ..conftest import SECRET, STRONG_PASSWORD, new_client
-from ..support import RefusingRecipients, SMTPServer
-from ..tls_certificates import Certificates, make_certificates
-from .flows import create_account, db, deliver_mail, forgot_password
+from tests.conftest import SECRET, STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, db, deliver_mail, forgot_password
+from tests.support import RefusingRecipients, SMTPServer
+from tests.tls_certificates import Certificates, make_certificates
 
 ALICE = "alice@example.com"
 USER, PASSWORD = "accounts-mailer", "smtp-canary-password-9Qx"
@@ -206,7 +205,7 @@ def test_the_smtp_password_is_kept_out_of_the_settings_repr():
 
 
 def test_an_address_with_a_non_ascii_local_part_is_refused_with_the_reason(wsgi_app):
-    from .flows import register
+    from tests.functional.flows import register
 
     page = register(new_client(wsgi_app), "j\u00fcrgen@example.com", STRONG_PASSWORD, status=400)
     assert "before the @" in page.text
@@ -247,7 +246,7 @@ def test_a_temporary_failure_is_retried_for_retry_hours_then_given_up(
     wsgi_app = make_app({**app_settings, "mail.port": str(down.port), "mail.retry_hours": "48"})
     create_account(wsgi_app, ALICE, STRONG_PASSWORD)
     with db(wsgi_app) as session, session.begin():
-        from .flows import services
+        from tests.functional.flows import services
 
         services(wsgi_app, session).mail.password_changed(ALICE, clock.now(), None)
     for _ in range(60):  # an hour apart: the backoff is capped at an hour

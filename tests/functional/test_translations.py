@@ -22,9 +22,15 @@ import app.i18n
 from app.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 from app.models import Account
 from app.scripts.translations import untranslated
-
-from ..conftest import STRONG_PASSWORD, new_client
-from .flows import create_account, db, deliver_mail, forgot_password, open_link, sign_in
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import (
+    create_account,
+    db,
+    deliver_mail,
+    forgot_password,
+    open_link,
+    sign_in,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ALICE = "alice@example.com"
@@ -330,7 +336,7 @@ def test_a_reset_email_goes_out_in_the_accounts_language(wsgi_app, smtp_server):
 def test_an_email_to_someone_without_a_language_follows_the_request(wsgi_app, smtp_server):
     client = new_client(wsgi_app)
     client.extra_environ["HTTP_ACCEPT_LANGUAGE"] = "es"
-    from .flows import register
+    from tests.functional.flows import register
 
     register(client, ALICE, STRONG_PASSWORD)
     deliver_mail(wsgi_app)

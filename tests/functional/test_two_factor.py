@@ -13,11 +13,9 @@ import pytest
 from sqlalchemy import event, select
 
 from app.models import Account, AccountEvent, LoginSession
-from app.services import audit as events
-
-from ..conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
-from ..support import UNLIMITED_RATES, dump_database, form_by_action
-from .flows import (
+from app.services.kernel import audit as events
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
     choose_password,
     create_account,
     db,
@@ -26,6 +24,7 @@ from .flows import (
     open_link,
     sign_in,
 )
+from tests.support import UNLIMITED_RATES, dump_database, form_by_action
 
 ALICE = "alice@example.com"
 
@@ -215,7 +214,7 @@ def test_a_reset_password_still_asks_for_the_second_factor(
 def test_disabling_and_enabling_an_account_keeps_its_second_factor(
     wsgi_app, alice_with_totp, clock
 ):
-    from .flows import services
+    from tests.functional.flows import services
 
     with db(wsgi_app) as session, session.begin():
         admin = services(wsgi_app, session).accounts.create_account(

@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.mail.templates import MailTemplates
 from app.models import Account, OutgoingEmail, get_engine, get_session_factory
-from app.services.accounts import AccountService
+from app.services.accounts.accounts import AccountService
 from app.services.composition import Services
-from app.services.mail_templates import MailTemplates
-from app.services.outbox import outbox_cipher
+from app.services.notices.outbox import outbox_cipher
 from tests.conftest import SECRET, STRONG_PASSWORD
 
 EMAIL = "alice@example.com"

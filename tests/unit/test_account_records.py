@@ -11,14 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import PURPOSE_INVITE, PURPOSE_RESET, Account, AccountEvent, OneTimeCode
-from app.services import audit as events
 from app.services.composition import Services
-from app.services.errors import AccountNotFound, PasswordRejected
-from app.services.password_hashing import PasswordHasher
+from app.services.kernel import audit as events
+from app.services.kernel.errors import AccountNotFound, PasswordRejected
+from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
 from tests.support import FakeClock
-
-from .conftest import EMAIL, IP, SignsIn
+from tests.unit.conftest import EMAIL, IP, SignsIn
 
 
 @pytest.fixture

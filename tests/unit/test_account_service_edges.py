@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from app.models import Account, AccountEvent
-from app.services import audit as events
 from app.services.composition import Services
-from app.services.errors import RateLimited
+from app.services.kernel import audit as events
+from app.services.kernel.errors import RateLimited
 from tests.conftest import STRONG_PASSWORD
 from tests.support import FakeClock
 

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import PURPOSE_INVITE, Account, LoginSession, OneTimeCode, OutgoingEmail
-from app.services.accounts import AccountService
-from app.services.errors import (
+from app.services.accounts.accounts import AccountService
+from app.services.kernel.errors import (
     CodeUsed,
     EmailTaken,
     InvalidEmail,
@@ -17,8 +17,7 @@ from app.services.errors import (
 )
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
 from tests.support import FakeClock
-
-from .conftest import EMAIL, IP, THIRD_PASSWORD, SignsIn, body_text, count, emails_to
+from tests.unit.conftest import EMAIL, IP, THIRD_PASSWORD, SignsIn, body_text, count, emails_to
 
 
 def test_email_is_stored_lower_cased_and_trimmed(

@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.models import Account
-from app.services.errors import CodeUsed
-from app.services.password_hashing import PasswordHasher
+from app.services.kernel.errors import CodeUsed
+from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import STRONG_PASSWORD, make_services
 from tests.support import LINK_PATTERN, FakeClock
-
-from .conftest import EMAIL, IP, body_text, emails_to
+from tests.unit.conftest import EMAIL, IP, body_text, emails_to
 
 NEW = "new.address@example.org"
 BOB = "bob@example.com"

@@ -9,21 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent, OneTimeCode
-from app.services.account_mail import masked
-from app.services.audit import RequestOrigin
 from app.services.composition import ServiceFactory, Services
-from app.services.errors import (
+from app.services.kernel.audit import RequestOrigin
+from app.services.kernel.errors import (
     CodeUnknown,
     EmailTaken,
     RateLimited,
     WrongCurrentPassword,
     WrongRegistrationPassword,
 )
-from app.services.password_hashing import PasswordHasher
+from app.services.notices.account_mail import masked
+from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import STRONG_PASSWORD, make_services, unit_settings
 from tests.support import LINK_PATTERN, FakeClock
-
-from .conftest import EMAIL, IP, body_text, emails_to
+from tests.unit.conftest import EMAIL, IP, body_text, emails_to
 
 NEW = "new.address@example.org"
 

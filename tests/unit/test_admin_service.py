@@ -11,14 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent, KnownDevice, LoginSession, OneTimeCode
-from app.services import audit as events
-from app.services.admin import AccountAdminService
+from app.services.admin.account_admin import AccountAdminService
 from app.services.composition import Services
-from app.services.errors import AdminActionRefused
+from app.services.kernel import audit as events
+from app.services.kernel.errors import AdminActionRefused
 from tests.conftest import STRONG_PASSWORD
 from tests.support import FakeClock
-
-from .conftest import EMAIL, body_text, emails_to
+from tests.unit.conftest import EMAIL, body_text, emails_to
 
 BOB = "bob@example.com"
 

@@ -13,7 +13,7 @@ from pyramid.config import Configurator
 from pyramid.testing import DummyRequest
 
 from app.models import Account, AccountEvent
-from app.services.pagination import Page
+from app.services.kernel.pagination import Page
 from app.viewmodels.admin import AccountDetailViewModel, AccountListViewModel, AccountSearch
 
 CREATED = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)

@@ -13,11 +13,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent
-from app.services import audit as events
-from app.services.accounts import AccountService
-from app.services.authentication import AuthenticationService, password_fingerprint
-from app.services.errors import AccountDisabled, EmailNotConfirmed, SignInFailed
-from app.services.password_hashing import PasswordHasher, make_crypt_context
+from app.services.accounts.accounts import AccountService
+from app.services.kernel import audit as events
+from app.services.kernel.errors import AccountDisabled, EmailNotConfirmed, SignInFailed
+from app.services.passwords.hashing import PasswordHasher, make_crypt_context
+from app.services.signin.authentication import AuthenticationService, password_fingerprint
 from tests.conftest import (
     BASE_URL,
     CHEAP_ARGON2,
@@ -27,8 +27,7 @@ from tests.conftest import (
 )
 from tests.passkey_authenticator import SoftAuthenticator
 from tests.support import FakeClock
-
-from .conftest import EMAIL, SignsIn
+from tests.unit.conftest import EMAIL, SignsIn
 
 
 class CountingContext:

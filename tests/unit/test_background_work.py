@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from app.mail import thread as outbox_thread
+from app.mail.thread import OutboxThread
 from app.models import Account
-from app.services import outbox_sender
 from app.services.composition import Services
-from app.services.outbox_sender import OutboxThread
 from tests.support import FakeClock
 
 
@@ -56,7 +56,7 @@ def test_housekeeping_runs_on_the_first_pass_then_once_an_hour(
     monkeypatch: pytest.MonkeyPatch, boot: float
 ) -> None:
     clock = Monotonic(boot)
-    monkeypatch.setattr(outbox_sender, "time", clock)
+    monkeypatch.setattr(outbox_thread, "time", clock)
     runs: list[float] = []
     thread = OutboxThread(RecordingSender(), housekeeping=lambda: runs.append(clock.now))  # type: ignore[arg-type]
 
@@ -139,7 +139,7 @@ class FailingOnceSender(RecordingSender):
 def test_a_failing_pass_is_logged_and_the_thread_goes_on(caplog: pytest.LogCaptureFixture) -> None:
     sender = FailingOnceSender()
     thread = OutboxThread(sender, poll_seconds=0.01)  # type: ignore[arg-type]
-    with caplog.at_level(logging.ERROR, logger="app.services.outbox_sender"):
+    with caplog.at_level(logging.ERROR, logger="app.mail.sender"):
         thread.start()
         try:
             assert sender.delivered.wait(5)

@@ -12,8 +12,8 @@ from pyramid.testing import DummyRequest
 from webob.multidict import MultiDict
 
 from app.i18n import Formats
-from app.services import audit as events
-from app.services.passkeys import MAX_NAME_LENGTH
+from app.services.kernel import audit as events
+from app.services.mfa.passkeys import MAX_NAME_LENGTH
 from app.viewmodels.account import (
     ChangePasswordViewModel,
     ForgotPasswordViewModel,

@@ -13,10 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from app.services import breached_passwords
-from app.services.breached_passwords import MAX_CONCURRENT_CHECKS, BreachedPasswords
-
-from ..pwned_range_fake import FakeRangeAPI, sha1_hex
+from app.services.passwords import breaches as breached_passwords
+from app.services.passwords.breaches import MAX_CONCURRENT_CHECKS, BreachedPasswords
+from tests.pwned_range_fake import FakeRangeAPI, sha1_hex
 
 LEAKED = "velvet hurricane pocket 1999"
 SKIPPED = "Breached-password check skipped"

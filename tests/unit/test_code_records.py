@@ -12,14 +12,13 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent, LoginSession, OneTimeCode
-from app.services import audit as events
 from app.services.composition import Services
-from app.services.errors import CodeUnknown, CodeUsed, PasswordRejected
-from app.services.one_time_codes import MAX_CODE_LENGTH
+from app.services.kernel import audit as events
+from app.services.kernel.errors import CodeUnknown, CodeUsed, PasswordRejected
+from app.services.links.one_time_codes import MAX_CODE_LENGTH
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
 from tests.support import FakeClock
-
-from .conftest import EMAIL
+from tests.unit.conftest import EMAIL
 
 
 def _recorded(dbsession: Session) -> list[tuple[str, int | None, dict[str, Any]]]:

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import re
 
-from app.services.codes import digest, new_code
+from app.services.kernel.codes import digest, new_code
 
 URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 

@@ -10,6 +10,7 @@ import pytest
 from cryptography.fernet import InvalidToken
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.mail.sender import make_outbox_sender
 from app.models import (
     PURPOSE_CHANGE_EMAIL,
     PURPOSE_INVITE,
@@ -17,13 +18,14 @@ from app.models import (
     PURPOSE_RESET,
     PURPOSE_VERIFY_EMAIL,
 )
-from app.services.audit import RequestOrigin
-from app.services.clock import SystemClock
+from app.operations.pruning import make_pruner
 from app.services.composition import ServiceFactory
-from app.services.new_device_alerts import NOT_ME_LINK_LIFETIME
-from app.services.password_hashing import PasswordHasher
-from app.services.rate_limits import RateLimiter
-from app.services.secret_keys import OUTBOX, TOTP_SECRETS, fernet_for
+from app.services.kernel.audit import RequestOrigin
+from app.services.kernel.clock import SystemClock
+from app.services.kernel.rate_limits import RateLimiter
+from app.services.kernel.secret_keys import OUTBOX, TOTP_SECRETS, fernet_for
+from app.services.passwords.hashing import PasswordHasher
+from app.services.signin.new_device_alerts import NOT_ME_LINK_LIFETIME
 from tests.conftest import unit_settings
 from tests.support import FakeClock
 
@@ -103,10 +105,13 @@ def test_the_site_is_named_by_its_host_to_authenticators_and_passkeys(
     assert party.origin == "https://login.shop.example:8443"
 
 
-def test_templates_are_read_again_when_they_change_only_if_the_settings_say_so() -> None:
+def test_templates_are_read_again_when_they_change_only_if_the_settings_say_so(
+    session_factory: sessionmaker[Session],
+) -> None:
     for reload in (True, False):
-        templates = ServiceFactory(unit_settings(reload_templates=reload)).mail_templates
-        assert templates._loader.kwargs["auto_reload"] is reload
+        factory = ServiceFactory(unit_settings(reload_templates=reload))
+        sender = make_outbox_sender(factory, session_factory, object())  # type: ignore[arg-type]
+        assert sender.templates._loader.kwargs["auto_reload"] is reload
 
 
 def test_each_purpose_has_its_own_key_made_from_the_sites_secret(
@@ -157,7 +162,7 @@ def test_the_outbox_sender_takes_its_address_and_retries_from_the_settings(
     factory: ServiceFactory, session_factory: sessionmaker[Session]
 ) -> None:
     transport = object()
-    sender = factory.outbox_sender(session_factory, transport)  # type: ignore[arg-type]
+    sender = make_outbox_sender(factory, session_factory, transport)  # type: ignore[arg-type]
     assert sender.session_factory is session_factory
     assert sender.transport is transport
     assert sender.sender_address == "Shop <accounts@shop.example>"
@@ -166,17 +171,13 @@ def test_the_outbox_sender_takes_its_address_and_retries_from_the_settings(
     # Not settings: waits between tries stop growing at an hour, and a claimed
     # message is someone else's for five minutes.
     assert (sender.max_backoff_seconds, sender.lease_seconds) == (3600.0, 300.0)
-    assert (sender.cipher, sender.templates, sender.clock) == (
-        factory.cipher,
-        factory.mail_templates,
-        factory.clock,
-    )
+    assert (sender.cipher, sender.clock) == (factory.cipher, factory.clock)
 
 
 def test_the_pruner_keeps_records_as_long_as_the_settings_say(
     factory: ServiceFactory, session_factory: sessionmaker[Session]
 ) -> None:
-    pruner = factory.pruner(session_factory)
+    pruner = make_pruner(factory, session_factory)
     assert pruner.session_factory is session_factory
     assert pruner.clock is factory.clock
     assert pruner.retention.events == timedelta(days=99)

@@ -9,14 +9,14 @@ import time
 
 import pytest
 
-from app.services import rate_limits
-from app.services.rate_limits import (
+from app.mail.smtp_transport import PermanentFailure, SMTPTransport
+from app.services.kernel import rate_limits
+from app.services.kernel.rate_limits import (
     ERROR_INTERVAL_SECONDS,
     RETRY_STORAGE_SECONDS,
-    SIGNIN_PER_IP,
     RateLimiter,
 )
-from app.services.smtp_transport import PermanentFailure, SMTPTransport
+from app.settings.limits import SIGNIN_PER_IP
 from tests.support import free_port
 
 
@@ -87,7 +87,7 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_a_failing_storage_is_counted_and_left_alone_until_the_retry_time(
     stepped: SteppedClock, unreachable: RateLimiter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="app.services.rate_limits"):
+    with caplog.at_level(logging.ERROR, logger="app.services.kernel.rate_limits"):
         unreachable.hit(SIGNIN_PER_IP, "198.51.100.1")
         assert unreachable.storage_failures == 1
 
@@ -105,7 +105,7 @@ def test_a_failing_storage_is_counted_and_left_alone_until_the_retry_time(
 def test_a_storage_failing_while_a_limit_is_cleared_is_logged_with_its_error(
     stepped: SteppedClock, unreachable: RateLimiter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="app.services.rate_limits"):
+    with caplog.at_level(logging.ERROR, logger="app.services.kernel.rate_limits"):
         unreachable.clear(SIGNIN_PER_IP, "198.51.100.1")
 
     assert unreachable.storage_failures == 1
@@ -115,7 +115,7 @@ def test_a_storage_failing_while_a_limit_is_cleared_is_logged_with_its_error(
 def test_the_storage_error_is_logged_again_after_exactly_a_minute(
     stepped: SteppedClock, unreachable: RateLimiter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="app.services.rate_limits"):
+    with caplog.at_level(logging.ERROR, logger="app.services.kernel.rate_limits"):
         unreachable.hit(SIGNIN_PER_IP, "198.51.100.1")
         stepped.now += ERROR_INTERVAL_SECONDS - RETRY_STORAGE_SECONDS
         unreachable.hit(SIGNIN_PER_IP, "198.51.100.1")

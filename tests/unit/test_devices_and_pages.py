@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Account
 from app.services.composition import Services
-from app.services.known_devices import MAX_TOKEN_LENGTH
-from app.services.pagination import paginate
+from app.services.kernel.pagination import paginate
+from app.services.sessions.known_devices import MAX_TOKEN_LENGTH
 from tests.conftest import STRONG_PASSWORD
 from tests.support import FakeClock
 

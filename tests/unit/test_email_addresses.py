@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.email_addresses import MAX_EMAIL_LENGTH, InvalidEmail, clean_email
+from app.services.kernel.email_addresses import MAX_EMAIL_LENGTH, InvalidEmail, clean_email
 
 
 def address_of_length(length: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.services.email_text import html_to_text
+from app.mail.text import html_to_text
 
 HTML = """<!DOCTYPE html><html lang="en"><head><title>Subject</title></head><body>
 <p>Hello,</p>

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from app.services import audit as events
-from app.services.breached_passwords import BreachCheckCounts
-from app.services.errors import RateLimited
-from app.services.rate_limits import RateLimiter
+from app.services.kernel import audit as events
+from app.services.kernel.errors import RateLimited
+from app.services.kernel.rate_limits import RateLimiter
+from app.services.passwords.breaches import BreachCheckCounts
 
 
 def _value(name: str, **labels: str) -> float:

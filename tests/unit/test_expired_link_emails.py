@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.models import OutgoingEmail
-from app.services.account_mail import AccountMail
-from app.services.outbox import Outbox, outbox_cipher
+from app.services.notices.account_mail import AccountMail
+from app.services.notices.outbox import Outbox, outbox_cipher
 from tests.conftest import SECRET
 from tests.support import FakeClock
-
-from .test_outbox import FakeTransport, make_sender
+from tests.unit.test_outbox import FakeTransport, make_sender
 
 ALICE = "alice@example.com"
 

@@ -8,7 +8,7 @@ from email import message_from_string
 
 from pyramid_mailer.message import Message
 
-from app.services.file_transport import FileTransport
+from app.mail.file_transport import FileTransport
 
 LINK = "http://localhost:6543/account/reset_password/" + "Ab3-_x" * 8
 

@@ -9,7 +9,7 @@ from typing import Any
 from pyramid.testing import DummyRequest
 from webob.multidict import MultiDict
 
-from app.services.errors import SignInFailed
+from app.services.kernel.errors import SignInFailed
 from app.viewmodels.account import RegisterViewModel, SignInViewModel
 from app.viewmodels.base import ViewModelBase
 from app.viewmodels.two_factor import ReauthenticateViewModel

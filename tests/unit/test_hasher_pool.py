@@ -10,7 +10,7 @@ import warnings
 
 from passlib.hash import pbkdf2_sha256
 
-from app.services.password_hashing import PasswordHasher, make_crypt_context
+from app.services.passwords.hashing import PasswordHasher, make_crypt_context
 from tests.conftest import CHEAP_ARGON2, STRONG_PASSWORD
 
 

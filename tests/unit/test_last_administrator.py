@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Account, get_engine, get_session_factory
-from app.services.errors import AdminActionRefused
+from app.services.kernel.errors import AdminActionRefused
 from tests.conftest import STRONG_PASSWORD, make_services
 
 

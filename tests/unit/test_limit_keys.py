@@ -6,15 +6,14 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.models import OneTimeCode
-from app.services.audit import RequestOrigin
 from app.services.composition import ServiceFactory
-from app.services.errors import RateLimited, SignInFailed
-from app.services.password_hashing import PasswordHasher
-from app.services.rate_limits import address_key
+from app.services.kernel.audit import RequestOrigin
+from app.services.kernel.errors import RateLimited, SignInFailed
+from app.services.kernel.rate_limits import address_key
+from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
 from tests.support import FakeClock
-
-from .conftest import count
+from tests.unit.conftest import count
 
 
 @pytest.mark.parametrize(

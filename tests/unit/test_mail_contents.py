@@ -10,16 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.mail.smtp_transport import PermanentFailure
+from app.mail.templates import MailTemplates, describe_minutes
 from app.models import OutgoingEmail
-from app.services.account_mail import AccountMail
-from app.services.mail_templates import MailTemplates, describe_minutes
-from app.services.outbox import Outbox, outbox_cipher
-from app.services.smtp_transport import PermanentFailure
+from app.services.notices.account_mail import AccountMail
+from app.services.notices.outbox import Outbox, outbox_cipher
 from tests.conftest import BASE_URL, SECRET
 from tests.support import FakeClock
-
-from .conftest import body_text, emails_to
-from .test_outbox import FakeTransport, make_sender, stored
+from tests.unit.conftest import body_text, emails_to
+from tests.unit.test_outbox import FakeTransport, make_sender, stored
 
 WHEN = datetime(2026, 3, 7, 14, 5, 59, tzinfo=UTC)
 
@@ -165,7 +164,7 @@ def test_the_log_says_which_email_failed_how_and_when_it_is_tried_again(
     down = RefusingTransport(ConnectionRefusedError("smtp server down " + "x" * 2000))
     sender = make_sender(session_factory, down, clock, retry_for=timedelta(minutes=1))
 
-    with caplog.at_level(logging.WARNING, logger="app.services.outbox_sender"):
+    with caplog.at_level(logging.WARNING, logger="app.mail.sender"):
         sender.deliver_due()
         clock.advance(minutes=2)
         sender.deliver_due()
@@ -192,7 +191,7 @@ def test_a_permanent_refusal_is_logged_with_the_servers_answer(
     message_id = _queue(dbsession, clock)
     refused = RefusingTransport(PermanentFailure("recipient refused (550)"))
 
-    with caplog.at_level(logging.WARNING, logger="app.services.outbox_sender"):
+    with caplog.at_level(logging.WARNING, logger="app.mail.sender"):
         make_sender(session_factory, refused, clock).deliver_due()
 
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import PURPOSE_NOT_ME, Account, AccountEvent, OneTimeCode, OutgoingEmail
-from app.services import audit as events
-from app.services.audit import RequestOrigin
 from app.services.composition import ServiceFactory, Services
-from app.services.outbox import outbox_cipher
-from app.services.password_hashing import PasswordHasher
-from app.services.user_agents import MAX_LENGTH
+from app.services.kernel import audit as events
+from app.services.kernel.audit import RequestOrigin
+from app.services.notices.outbox import outbox_cipher
+from app.services.passwords.hashing import PasswordHasher
+from app.services.sessions.user_agents import MAX_LENGTH
 from tests.conftest import SECRET, STRONG_PASSWORD, unit_settings
 from tests.support import FakeClock
 

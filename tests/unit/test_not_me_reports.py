@@ -10,16 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import PURPOSE_CHANGE_EMAIL, PURPOSE_NOT_ME, Account, AccountEvent, OneTimeCode
-from app.services import audit as events
-from app.services.admin import account_status
+from app.services.admin.account_admin import account_status
 from app.services.composition import Services
-from app.services.errors import CodeUsed
-from app.services.password_hashing import PasswordHasher
+from app.services.kernel import audit as events
+from app.services.kernel.errors import CodeUsed
+from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import BASE_URL, STRONG_PASSWORD, make_services
 from tests.passkey_authenticator import SoftAuthenticator
 from tests.support import FakeClock
-
-from .conftest import IP, emails_to
+from tests.unit.conftest import IP, emails_to
 
 OWNER = "owner@example.com"
 NEW = "intruder@example.net"

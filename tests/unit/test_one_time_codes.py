@@ -10,20 +10,19 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.orm import Session
 
 from app.models import PURPOSE_INVITE, Account, OneTimeCode
-from app.services.accounts import AccountService
-from app.services.codes import digest
-from app.services.errors import (
+from app.services.accounts.accounts import AccountService
+from app.services.kernel.codes import digest
+from app.services.kernel.errors import (
     CodeExpired,
     CodeInvalid,
     CodeUnknown,
     CodeUsed,
     PasswordRejected,
 )
-from app.services.password_hashing import PasswordHasher, make_crypt_context
+from app.services.passwords.hashing import PasswordHasher, make_crypt_context
 from tests.conftest import CHEAP_ARGON2, OTHER_PASSWORD, STRONG_PASSWORD, make_services
 from tests.support import LINK_PATTERN, FakeClock
-
-from .conftest import EMAIL, IP, THIRD_PASSWORD, SignsIn, body_text, count, emails_to
+from tests.unit.conftest import EMAIL, IP, THIRD_PASSWORD, SignsIn, body_text, count, emails_to
 
 
 class InterruptedHasher(PasswordHasher):

@@ -14,10 +14,10 @@ from prometheus_client import REGISTRY
 from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.mail.sender import OutboxSender
+from app.mail.templates import MailTemplates
 from app.models import OutgoingEmail, get_engine, get_session_factory
-from app.services.mail_templates import MailTemplates
-from app.services.outbox import Outbox, outbox_cipher
-from app.services.outbox_sender import OutboxSender
+from app.services.notices.outbox import Outbox, outbox_cipher
 from tests.conftest import SECRET
 from tests.support import FakeClock
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pyramid import testing
 from pyramid.testing import DummyRequest
 
-from app.services.pagination import Page
+from app.services.kernel.pagination import Page
 from app.viewmodels.activity import ActivityViewModel
 from app.viewmodels.pages import page_numbers, pager
 

@@ -7,7 +7,11 @@ import json
 
 import pytest
 
-from app.services.webauthn_protocol import CEREMONY_SECONDS, RelyingParty, authentication_options
+from app.services.mfa.webauthn_protocol import (
+    CEREMONY_SECONDS,
+    RelyingParty,
+    authentication_options,
+)
 from tests.passkey_authenticator import b64url
 
 RP = RelyingParty(

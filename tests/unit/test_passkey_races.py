@@ -10,7 +10,7 @@ import threading
 import pytest
 from sqlalchemy.orm import Session
 
-from app.services.errors import PasskeyRefused
+from app.services.kernel.errors import PasskeyRefused
 from tests.conftest import BASE_URL, make_services
 from tests.passkey_authenticator import SoftAuthenticator
 

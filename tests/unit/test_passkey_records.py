@@ -13,22 +13,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent, RecoveryCode
-from app.services import audit as events
-from app.services.authentication import password_fingerprint
 from app.services.composition import ServiceFactory, Services
-from app.services.errors import (
+from app.services.kernel import audit as events
+from app.services.kernel.errors import (
     AccountDisabled,
     EmailNotConfirmed,
     PasskeyRefused,
     RateLimited,
     SignInFailed,
 )
-from app.services.password_hashing import PasswordHasher
+from app.services.passwords.hashing import PasswordHasher
+from app.services.signin.authentication import password_fingerprint
 from tests.conftest import BASE_URL, STRONG_PASSWORD, unit_settings
 from tests.passkey_authenticator import SoftAuthenticator, b64url
 from tests.support import FakeClock
-
-from .conftest import EMAIL, body_text, emails_to
+from tests.unit.conftest import EMAIL, body_text, emails_to
 
 EXPIRED = "Your sign-in has expired. Sign in again."
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent
-from app.services import audit as events
 from app.services.composition import Services
-from app.services.errors import PasskeyRefused
-from app.services.webauthn_protocol import CEREMONY_SECONDS
+from app.services.kernel import audit as events
+from app.services.kernel.errors import PasskeyRefused
+from app.services.mfa.webauthn_protocol import CEREMONY_SECONDS
 from tests.conftest import BASE_URL
 from tests.passkey_authenticator import SoftAuthenticator
 

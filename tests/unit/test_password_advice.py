@@ -6,7 +6,7 @@ import pytest
 from pyramid.i18n import TranslationString, make_localizer
 
 from app.i18n import translate_with, translation_directory
-from app.services.password_feedback import FEEDBACK, advice, translatable
+from app.services.passwords.feedback import FEEDBACK, advice, translatable
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Account, LoginSession
-from app.services.errors import PasswordChangedMeanwhile
-from app.services.password_hashing import PasswordHasher, make_crypt_context
+from app.services.kernel.errors import PasswordChangedMeanwhile
+from app.services.passwords.hashing import PasswordHasher, make_crypt_context
 from tests.conftest import CHEAP_ARGON2, OTHER_PASSWORD, STRONG_PASSWORD, make_services
 from tests.support import FakeClock
-
-from .conftest import EMAIL, THIRD_PASSWORD, SignsIn
+from tests.unit.conftest import EMAIL, THIRD_PASSWORD, SignsIn
 
 ATTACKERS_PASSWORD = "attacker chosen quartz meadow"
 

@@ -11,14 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent
-from app.services import audit as events
-from app.services.errors import PasswordChangedMeanwhile, PasswordRejected, WrongCurrentPassword
-from app.services.password_hashing import PasswordHasher
+from app.services.kernel import audit as events
+from app.services.kernel.errors import (
+    PasswordChangedMeanwhile,
+    PasswordRejected,
+    WrongCurrentPassword,
+)
+from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
 from tests.support import FakeClock
-
-from .conftest import EMAIL, IP, SignsIn, body_text, emails_to
-from .test_password_change_races import HashingWhile
+from tests.unit.conftest import EMAIL, IP, SignsIn, body_text, emails_to
+from tests.unit.test_password_change_races import HashingWhile
 
 
 def _recorded(dbsession: Session) -> list[tuple[str, int | None, dict[str, Any]]]:

@@ -10,8 +10,8 @@ import threading
 import pytest
 from zxcvbn_rs_py import zxcvbn
 
-from app.services import password_strength
-from app.services.password_strength import (
+from app.services.passwords import strength as password_strength
+from app.services.passwords.strength import (
     BUDGET,
     ESTIMATED_LENGTH,
     FALLBACK_WARNING,

@@ -9,7 +9,7 @@ from typing import Any
 
 from passlib.context import CryptContext
 
-from app.services.password_hashing import MAX_VERIFIED_LENGTH, PasswordHasher, make_crypt_context
+from app.services.passwords.hashing import MAX_VERIFIED_LENGTH, PasswordHasher, make_crypt_context
 from tests.conftest import CHEAP_ARGON2, STRONG_PASSWORD
 
 

@@ -7,10 +7,10 @@ import re
 import pytest
 from passlib.hash import pbkdf2_sha256
 
-from app.services import password_policy
-from app.services.errors import PasswordRejected
-from app.services.password_hashing import PasswordHasher, make_crypt_context
-from app.services.password_policy import PasswordPolicy
+from app.services.kernel.errors import PasswordRejected
+from app.services.passwords import policy as password_policy
+from app.services.passwords.hashing import PasswordHasher, make_crypt_context
+from app.services.passwords.policy import PasswordPolicy
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
 
 OWASP_ARGON2_PREFIX = "$argon2id$v=19$m=19456,t=2,p=1$"

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import time
 
-from app.pending_codes import MAX_AGE_SECONDS, PendingCodes
-
-from ..conftest import SECRET
+from app.web.pending_codes import MAX_AGE_SECONDS, PendingCodes
+from tests.conftest import SECRET
 
 CODE = "e3Z0uM9Qvq2zX8hL1mT0aQ7sK4fYb6Wd5nR2cV9pJ1g"
 

@@ -15,11 +15,11 @@ from app.models import (
     OutgoingEmail,
     SpentChallenge,
 )
-from app.services import audit as events
-from app.services.accounts import AccountService
-from app.services.audit import AuditLog
-from app.services.outbox import Outbox, outbox_cipher
-from app.services.pruning import Pruner, RetentionPolicy
+from app.operations.pruning import Pruner, RetentionPolicy
+from app.services.accounts.accounts import AccountService
+from app.services.kernel import audit as events
+from app.services.kernel.audit import AuditLog
+from app.services.notices.outbox import Outbox, outbox_cipher
 from tests.conftest import SECRET, STRONG_PASSWORD
 from tests.support import FakeClock
 

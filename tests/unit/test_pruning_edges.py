@@ -19,7 +19,7 @@ from app.models import (
     OutgoingEmail,
     SpentChallenge,
 )
-from app.services.pruning import Pruner, RetentionPolicy
+from app.operations.pruning import Pruner, RetentionPolicy
 from tests.support import FakeClock
 
 SECOND = timedelta(seconds=1)
@@ -129,7 +129,7 @@ def test_each_kind_of_row_is_kept_to_the_second_of_its_retention_and_no_longer(
     _rows(dbsession, now)
     pruner = Pruner(session_factory, clock, RETENTION, session_absolute=ABSOLUTE)
 
-    with caplog.at_level(logging.INFO, logger="app.services.pruning"):
+    with caplog.at_level(logging.INFO, logger="app.operations.pruning"):
         counts = pruner.prune()
 
     assert counts == {
@@ -168,7 +168,7 @@ def test_each_kind_of_row_is_kept_to_the_second_of_its_retention_and_no_longer(
 def test_nothing_to_prune_logs_nothing(
     session_factory: sessionmaker[Session], clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="app.services.pruning"):
+    with caplog.at_level(logging.INFO, logger="app.operations.pruning"):
         counts = Pruner(session_factory, clock).prune()
 
     assert set(counts.values()) == {0}

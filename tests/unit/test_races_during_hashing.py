@@ -14,13 +14,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent, OneTimeCode, OutgoingEmail
-from app.services import audit as events
-from app.services.errors import CodeExpired, SignInFailed
-from app.services.password_hashing import PasswordHasher, make_crypt_context
+from app.services.kernel import audit as events
+from app.services.kernel.errors import CodeExpired, SignInFailed
+from app.services.passwords.hashing import PasswordHasher, make_crypt_context
 from tests.conftest import CHEAP_ARGON2, OTHER_PASSWORD, STRONG_PASSWORD, make_services
 from tests.support import FakeClock
-
-from .conftest import EMAIL, IP, SignsIn
+from tests.unit.conftest import EMAIL, IP, SignsIn
 
 Meanwhile = Callable[[], None]
 

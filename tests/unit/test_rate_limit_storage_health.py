@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from limits.storage import MemoryStorage
 
-from app.services.rate_limits import REDIS_TIMEOUT_SECONDS, RateLimiter
+from app.services.kernel.rate_limits import REDIS_TIMEOUT_SECONDS, RateLimiter
 from tests.redis_server import RedisServer
 from tests.support import free_port
 

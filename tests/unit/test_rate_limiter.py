@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from app.services.errors import RateLimited
-from app.services.rate_limits import RateLimiter
+from app.services.kernel.errors import RateLimited
+from app.services.kernel.rate_limits import RateLimiter
 
 START = 1_800_000_000.0
 

@@ -17,14 +17,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app.models import get_engine
-from app.services.outbox import Outbox, outbox_cipher
-from app.services.rate_limits import RateLimiter
-from app.services.readiness import ReadinessProbe
+from app.operations.readiness import ReadinessProbe
+from app.services.kernel.rate_limits import RateLimiter
+from app.services.notices.outbox import Outbox, outbox_cipher
 from tests.conftest import SECRET
 from tests.support import FakeClock
 
 OUTBOX_MAX_AGE = timedelta(minutes=15)
-LOGGER = "app.services.readiness"
+LOGGER = "app.operations.readiness"
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.services.rate_limits import RateLimiter
-from app.services.readiness import ReadinessProbe
+from app.operations.readiness import ReadinessProbe
+from app.services.kernel.rate_limits import RateLimiter
 from tests.support import FakeClock
 
-LOGGER = "app.services.readiness"
+LOGGER = "app.operations.readiness"
 
 
 def test_a_process_that_has_always_been_ready_logs_nothing(

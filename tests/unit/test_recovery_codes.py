@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.services.two_factor import (
+from app.services.mfa.two_factor import (
     RECOVERY_CODE_LENGTH,
     RECOVERY_CODES_PER_SET,
     new_recovery_code,

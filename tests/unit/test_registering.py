@@ -11,12 +11,11 @@ from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent
-from app.services import audit as events
 from app.services.composition import Services
-from app.services.errors import PasswordRejected
+from app.services.kernel import audit as events
+from app.services.kernel.errors import PasswordRejected
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
-
-from .conftest import emails_to
+from tests.unit.conftest import emails_to
 
 ADDRESS = "violet.harbor.mosaic@example.com"
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AccountEvent
-from app.services import audit as events
-from app.services.accounts import AccountService
-from app.services.audit import AuditLog, RequestOrigin
+from app.services.accounts.accounts import AccountService
+from app.services.kernel import audit as events
+from app.services.kernel.audit import AuditLog, RequestOrigin
 from tests.conftest import STRONG_PASSWORD
 from tests.support import FakeClock
 

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from app.mail.templates import MailTemplates
 from app.models import Account, AccountEvent, RecoveryCode
-from app.services import audit as events
-from app.services.audit import RequestOrigin
-from app.services.authentication import password_fingerprint
-from app.services.codes import digest
 from app.services.composition import ServiceFactory, Services
-from app.services.errors import (
+from app.services.kernel import audit as events
+from app.services.kernel.audit import RequestOrigin
+from app.services.kernel.codes import digest
+from app.services.kernel.errors import (
     AdminActionRefused,
     InvalidSecondFactorCode,
     PasskeyRefused,
@@ -26,13 +26,12 @@ from app.services.errors import (
     SignInFailed,
     WrongCurrentPassword,
 )
-from app.services.mail_templates import MailTemplates
-from app.services.password_hashing import PasswordHasher
-from app.services.two_factor import normalize_recovery_code
+from app.services.mfa.two_factor import normalize_recovery_code
+from app.services.passwords.hashing import PasswordHasher
+from app.services.signin.authentication import password_fingerprint
 from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
 from tests.support import FakeClock
-
-from .conftest import EMAIL, body_text, emails_to
+from tests.unit.conftest import EMAIL, body_text, emails_to
 
 
 def _recorded(dbsession: Session, kind: str) -> list[tuple[int | None, int | None, Any]]:

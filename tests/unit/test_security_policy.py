@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from app.cookies import Cookies
 from app.security import PERMISSION_ADMIN, PERMISSION_SIGNED_IN, SecurityPolicy
+from app.web.cookies import Cookies
 
 POLICY = SecurityPolicy(Cookies(secure=False), max_age_seconds=60, admins_need_second_factor=False)
 

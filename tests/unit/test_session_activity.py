@@ -10,11 +10,14 @@ from sqlalchemy.orm import Session
 
 from app.models import Account
 from app.services.composition import Services
-from app.services.login_sessions import LAST_SEEN_RESOLUTION, LoginSessionService, SessionPolicy
+from app.services.sessions.login_sessions import (
+    LAST_SEEN_RESOLUTION,
+    LoginSessionService,
+    SessionPolicy,
+)
 from tests.conftest import STRONG_PASSWORD
 from tests.support import FakeClock
-
-from .conftest import IP
+from tests.unit.conftest import IP
 
 
 def test_last_seen_moves_once_the_resolution_has_passed_and_not_before(

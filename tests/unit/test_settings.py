@@ -8,8 +8,7 @@ import ipaddress
 import pytest
 
 from app.settings import AppSettings, SettingsError
-
-from ..conftest import BASE_URL, SECRET
+from tests.conftest import BASE_URL, SECRET
 
 REQUIRED = {"app.secret": SECRET, "app.base_url": BASE_URL}
 

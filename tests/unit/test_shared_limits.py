@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.services.errors import RateLimited
-from app.services.rate_limits import RateLimiter
+from app.services.kernel.errors import RateLimited
+from app.services.kernel.rate_limits import RateLimiter
 from tests.redis_server import RedisServer
 from tests.support import free_port
 
@@ -53,7 +53,7 @@ def test_a_limit_cleared_in_one_process_is_cleared_for_all(redis_url: str) -> No
 def test_without_redis_a_process_counts_alone_and_logs_the_failure_once(caplog) -> None:
     unreachable = RateLimiter(f"redis://127.0.0.1:{free_port()}/0", LIMITS, secret="s")
 
-    with caplog.at_level(logging.ERROR, logger="app.services.rate_limits"):
+    with caplog.at_level(logging.ERROR, logger="app.services.kernel.rate_limits"):
         unreachable.hit("guesses", "dave@example.com")
         unreachable.hit("guesses", "dave@example.com")
         with pytest.raises(RateLimited):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pyramid.testing import DummyRequest
 from webob.multidict import MultiDict
 
-from app.pending_codes import PendingCodes
 from app.viewmodels.account import MAX_PASSWORD_FIELD, PREFILL_KEY, SignInViewModel
+from app.web.pending_codes import PendingCodes
 from tests.conftest import SECRET
 
 ALICE = "alice@example.com"

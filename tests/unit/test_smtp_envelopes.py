@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 import pytest
 from pyramid_mailer.message import Message
 
-from app.services.smtp_transport import PermanentFailure, SMTPTransport, envelope_address
+from app.mail.smtp_transport import PermanentFailure, SMTPTransport, envelope_address
 from app.settings import SmtpSettings
-
-from ..support import RefusingRecipients, SMTPServer
+from tests.support import RefusingRecipients, SMTPServer
 
 SENDER = "no-reply@example.test"
 JURGEN = "j\u00fcrgen@example.com"

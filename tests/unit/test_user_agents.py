@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.user_agents import describe_user_agent
+from app.services.sessions.user_agents import describe_user_agent
 from app.translation import english
 
 CASES = {

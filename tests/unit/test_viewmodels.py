@@ -16,8 +16,8 @@ from pyramid.testing import DummyRequest
 from webob.multidict import MultiDict
 
 from app.i18n import Formats
-from app.services import audit as events
-from app.services.user_agents import describe_user_agent
+from app.services.kernel import audit as events
+from app.services.sessions.user_agents import describe_user_agent
 from app.translation import english
 from app.viewmodels.account import (
     MAX_PASSWORD_FIELD,

@@ -1,0 +1,2 @@
+"""Second factors: the authenticator app (TOTP) with its recovery codes, and passkeys
+(WebAuthn)."""

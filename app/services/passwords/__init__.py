@@ -1,0 +1,1 @@
+"""Passwords: hashing, the policy (length, strength, breaches) and the limits on guessing."""

@@ -1,0 +1,281 @@
+"""Signing in with an email address and a password, and the limits on guessing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, TypeGuard
+
+from sqlalchemy import update
+
+from app.models import Account
+from app.services.accounts.accounts import AccountService
+from app.services.kernel import audit as events
+from app.services.kernel.codes import digest
+from app.services.kernel.context import ServiceContext
+from app.services.kernel.errors import (
+    AccountDisabled,
+    EmailNotConfirmed,
+    RateLimited,
+    SecondFactorRequired,
+    SignInFailed,
+    WrongCurrentPassword,
+)
+from app.services.kernel.statements import rows_changed
+from app.services.mfa.passkeys import PasskeyService
+from app.services.mfa.two_factor import TwoFactorService
+from app.services.passwords.guesses import PasswordGuessLimits
+from app.services.passwords.passwords import Passwords
+from app.settings.limits import SECOND_FACTOR_PER_ACCOUNT, SIGNIN_PER_IP
+from app.translation import _
+
+# The columns record_sign_in() updates or depends on.
+_SIGN_IN_CHECKED_COLUMNS = [
+    "password_hash",
+    "is_disabled",
+    "last_login_at",
+    "last_login_ip",
+    "login_count",
+]
+
+
+# A flood of blocked attempts is one event per account in this window, not one each.
+BLOCKED_EVENT_WINDOW = timedelta(minutes=5)
+
+
+def password_fingerprint(account: Account) -> str:
+    """A digest of the stored password hash: what a pending sign-in is tied to."""
+    return digest(account.password_hash or "")
+
+
+class AuthenticationService:
+    def __init__(
+        self,
+        context: ServiceContext,
+        passwords: Passwords,
+        accounts: AccountService,
+        guesses: PasswordGuessLimits,
+        two_factor: TwoFactorService,
+        passkeys: PasskeyService,
+        *,
+        require_confirmed_email: bool,
+        support_contact: str,
+    ) -> None:
+        self.context = context
+        self.dbsession = context.dbsession
+        self.clock = context.clock
+        self.audit = context.audit
+        self.rate_limiter = context.rate_limiter
+        self.passwords = passwords
+        self.accounts = accounts
+        self.guesses = guesses
+        self.two_factor = two_factor
+        self.passkeys = passkeys
+        self.require_confirmed_email = require_confirmed_email
+        self.support_contact = support_contact
+
+    def sign_in(self, email: str, plain_text_password: str) -> Account:
+        """The account, if the password is right and the account may sign in; else
+        raises SignInFailed, the same for every reason, or RateLimited; or, with the right
+        password on an account whose address is not confirmed yet, EmailNotConfirmed.
+
+        Every attempt counts against the client's per-IP limit, the right ones too; a
+        wrong password counts against this browser's allowance for the account (see
+        password_guesses.py), before it is checked, and the right one clears it."""
+        account = self.accounts.find_account_by_email(email)
+        try:
+            self.rate_limiter.hit(SIGNIN_PER_IP, self.context.address_key)
+            allowance = self.guesses.allowance(email, account)
+            self.guesses.count(allowance)
+        except RateLimited:
+            self.audit.record_once_per_window(
+                events.SIGN_IN_BLOCKED, account.id if account else None, BLOCKED_EVENT_WINDOW
+            )
+            raise
+        if not self._authenticate(account, plain_text_password, tell_disabled=True):
+            raise SignInFailed()
+        if self.require_confirmed_email and account.email_verified_at is None:
+            # The right password: saying so reveals nothing to someone without it.
+            self.guesses.succeeded(allowance)
+            self.audit.record(events.SIGN_IN_UNCONFIRMED, account.id)
+            raise EmailNotConfirmed(account)
+        self._note_if_breached(account, plain_text_password)
+        if self.two_factor.has_second_factor(account):
+            # No session, nor a counted sign-in, until the second factor passes.
+            self.guesses.succeeded(allowance)
+            raise SecondFactorRequired(account, password_fingerprint(account))
+        if not self.record_sign_in(account):
+            raise SignInFailed()
+        self.guesses.succeeded(allowance)
+        return account
+
+    def _note_if_breached(self, account: Account, plain_text_password: str) -> None:
+        """A right password that is known from a breach still signs in, but the account
+        must change it before anything else (see the security policy). Checked at each
+        sign-in until then: a password can turn up in a breach at any time."""
+        if account.password_breached_at is not None:
+            return
+        if self.passwords.policy.is_breached(plain_text_password):
+            account.password_breached_at = self.clock.now()
+            self.audit.record(events.PASSWORD_BREACHED, account.id)
+            self.dbsession.flush()
+
+    def complete_sign_in(self, account_id: int, fingerprint: str, code: str) -> tuple[Account, str]:
+        """The second step: the code of a second factor, for the sign-in whose password
+        was checked (the fingerprint says which password; a reset or a change since then
+        voids the pending sign-in). Returns the account and the factor used; raises
+        SignInFailed, InvalidSecondFactorCode or RateLimited."""
+        account = self._pending_account(account_id, fingerprint)
+        method = self.two_factor.verify(account, code)
+        if not self.record_sign_in(account, method=f"password+{method}"):
+            raise SignInFailed(_("Your sign-in has expired. Sign in again."))
+        return account, method
+
+    def _pending_account(self, account_id: int, fingerprint: str) -> Account:
+        """The account of a sign-in waiting for its second factor, if it still may: the
+        password checked is still the password, and the account is enabled."""
+        account = self.accounts.find_account_by_id(account_id)
+        if (
+            account is None
+            or account.is_disabled
+            or password_fingerprint(account) != fingerprint
+            or not self.two_factor.has_second_factor(account)
+        ):
+            raise SignInFailed(_("Your sign-in has expired. Sign in again."))
+        return account
+
+    def sign_in_with_passkey(self, response: Any, challenge: bytes | None) -> Account:
+        """Sign in with a passkey alone, which verified its user: two factors in one.
+        The per-IP limit counts it like any sign-in; raises PasskeyRefused (recorded),
+        SignInFailed, EmailNotConfirmed or RateLimited."""
+        self.rate_limiter.hit(SIGNIN_PER_IP, self.context.address_key)
+        passkey = self.passkeys.verify(response, challenge, require_user_verification=True)
+        account = self.accounts.find_account_by_id(passkey.account_id)
+        if account is None or account.is_disabled:
+            self.audit.record(events.SIGN_IN_FAILED, passkey.account_id, reason="disabled")
+            raise AccountDisabled(self.support_contact)
+        if self.require_confirmed_email and account.email_verified_at is None:
+            raise EmailNotConfirmed(account)
+        if not self.record_sign_in(account, method="passkey"):
+            raise SignInFailed()
+        return account
+
+    def complete_sign_in_with_passkey(
+        self, account_id: int, fingerprint: str, response: Any, challenge: bytes | None
+    ) -> Account:
+        """The second step with a passkey of the account instead of a code."""
+        account = self._pending_account(account_id, fingerprint)
+        self.rate_limiter.hit(SECOND_FACTOR_PER_ACCOUNT, str(account.id))
+        self.passkeys.verify(response, challenge, account, require_user_verification=False)
+        if not self.record_sign_in(account, method="password+passkey"):
+            raise SignInFailed(_("Your sign-in has expired. Sign in again."))
+        return account
+
+    def reauthenticate_with_passkey(
+        self, account: Account, response: Any, challenge: bytes | None
+    ) -> None:
+        """Prove again who is at the keyboard with one of the account's passkeys, which
+        verifies its user: worth the password and a second factor."""
+        self.rate_limiter.hit(SECOND_FACTOR_PER_ACCOUNT, str(account.id))
+        self.passkeys.verify(response, challenge, account, require_user_verification=True)
+        self.audit.record(events.REAUTHENTICATED, account.id, factor="passkey")
+
+    def reauthenticate(self, account: Account, plain_text_password: str, code: str) -> None:
+        """Prove again who is at the keyboard before a sensitive change: the password, and
+        the second factor if the account has one. Raises WrongCurrentPassword,
+        InvalidSecondFactorCode or RateLimited."""
+        allowance = self.guesses.allowance(account.email, account)
+        self.guesses.count(allowance)
+        matches, _ = self.passwords.verify(plain_text_password, account.password_hash)
+        if not matches:
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="reauthentication")
+            raise WrongCurrentPassword()
+        self.guesses.succeeded(allowance)
+        if self.two_factor.has_second_factor(account):
+            self.two_factor.verify(account, code)
+        self.audit.record(events.REAUTHENTICATED, account.id)
+
+    def get_authenticated_account(self, email: str, plain_text_password: str) -> Account | None:
+        """The account if the password is right, else None, with the same cost either way
+        (no limits counted: sign_in() is what the app calls)."""
+        account = self.accounts.find_account_by_email(email)
+        return account if self._authenticate(account, plain_text_password) else None
+
+    def _authenticate(
+        self, account: Account | None, plain_text_password: str, tell_disabled: bool = False
+    ) -> TypeGuard[Account]:
+        """Whether the password is the account's and the account may sign in.
+
+        Unknown emails, accounts without a password and disabled accounts still cost one
+        hash verification, so timing does not reveal which addresses have accounts. An
+        outdated hash is upgraded on success."""
+        if self.passwords.is_too_long_to_check(plain_text_password):
+            return False
+        if account is None or account.password_hash is None:
+            self.passwords.dummy_verify()
+            self.audit.record(
+                events.SIGN_IN_FAILED, account.id if account else None, reason="no_account"
+            )
+            return False
+        matches, new_hash = self.passwords.verify(plain_text_password, account.password_hash)
+        if not matches:
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="wrong_password")
+            return False
+        if account.is_disabled:
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="disabled")
+            if tell_disabled:
+                # The right password: the owner learns why, and whom to ask.
+                raise AccountDisabled(self.support_contact)
+            return False
+        if new_hash is not None and not self._replace_hash(
+            account, account.password_hash, new_hash
+        ):
+            # The password changed while this one was being checked: it is not valid now.
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="password_changed")
+            return False
+        return True
+
+    def _replace_hash(self, account: Account, old_hash: str, new_hash: str) -> bool:
+        """Store an upgraded hash only if the stored one is still the one that was checked,
+        so that an upgrade can never undo a reset that committed in the meantime."""
+        changed = rows_changed(
+            self.dbsession,
+            update(Account)
+            .where(Account.id == account.id, Account.password_hash == old_hash)
+            .values(password_hash=new_hash)
+            .execution_options(synchronize_session=False),
+        )
+        # Reloaded only if something reads it again (a SELECT saved on every sign-in).
+        self.dbsession.expire(account, ["password_hash"])
+        return changed == 1
+
+    def record_sign_in(self, account: Account, method: str = "password") -> bool:
+        """Count the sign-in, if the password checked is still the account's password
+        and the account is still enabled; False if not.
+
+        A reset or a password change that commits while a sign-in is checking the old
+        password would otherwise let that sign-in start a session after every session
+        was ended. The conditional UPDATE waits for such a change to commit (it locks the
+        same row) and then finds the hash different."""
+        changed = rows_changed(
+            self.dbsession,
+            update(Account)
+            .where(
+                Account.id == account.id,
+                Account.password_hash == account.password_hash,
+                Account.is_disabled.is_(False),
+            )
+            .values(
+                last_login_at=self.clock.now(),
+                last_login_ip=self.context.ip,
+                login_count=Account.login_count + 1,
+            )
+            .execution_options(synchronize_session=False),
+        )
+        # What the UPDATE counted or found changed is reloaded only if something reads
+        # it again; a sign-in answers with a redirect, so it usually costs no SELECT.
+        self.dbsession.expire(account, _SIGN_IN_CHECKED_COLUMNS)
+        if changed != 1:
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="password_changed")
+            return False
+        self.audit.record(events.SIGN_IN, account.id, method=method)
+        return True

@@ -1,0 +1,125 @@
+"""Telling the owner about a sign-in from a browser new to the account, and the
+"this wasn't me" answer to it.
+
+A browser is known to an account by its device cookie (known_devices.py). A sign-in
+from one the account has not seen emails the owner when, which browser, from where, and
+a one-time link (seven days) to say it was not them. No email for an account's first
+browser (the sign-in that ends registration or an invitation, or the first after every
+browser was forgotten), and at most one a minute per account: a burst of sign-ins from
+new browsers is one email. Opening the link changes nothing; confirming on the page it
+leads to replaces the password with one nobody knows, signs every device out, forgets
+every browser, voids the account's open links, removes the second factors added since
+that sign-in, and emails a reset link."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from app.models import PURPOSE_NOT_ME, Account, WebAuthnCredential
+from app.services.accounts.accounts import AccountService
+from app.services.kernel import audit as events
+from app.services.kernel.context import ServiceContext
+from app.services.links.one_time_codes import OneTimeCodeService
+from app.services.mfa.passkeys import PasskeyService
+from app.services.mfa.two_factor import TwoFactorService
+from app.services.notices.account_mail import AccountMail
+from app.services.sessions.known_devices import KnownDeviceService, RememberedDevice
+from app.services.sessions.login_sessions import LoginSessionService
+
+NOT_ME_LINK_LIFETIME = timedelta(days=7)
+# At most one new-device email per account in this window.
+ALERT_WINDOW = timedelta(minutes=1)
+
+
+class NewDeviceAlerts:
+    def __init__(
+        self,
+        context: ServiceContext,
+        devices: KnownDeviceService,
+        codes: OneTimeCodeService,
+        mail: AccountMail,
+        accounts: AccountService,
+        login_sessions: LoginSessionService,
+        two_factor: TwoFactorService,
+        passkeys: PasskeyService,
+    ) -> None:
+        self.context = context
+        self.clock = context.clock
+        self.audit = context.audit
+        self.devices = devices
+        self.codes = codes
+        self.mail = mail
+        self.accounts = accounts
+        self.login_sessions = login_sessions
+        self.two_factor = two_factor
+        self.passkeys = passkeys
+
+    def signed_in(self, account: Account) -> RememberedDevice:
+        """Remember the browser that signed in (the token for its device cookie) and, if
+        it is new to an account that knew others, tell the owner."""
+        origin = self.context.origin
+        knew_others = self.devices.knows_any(account.id)
+        device = self.devices.remember(account, origin.device_token)
+        if device.is_new and knew_others:
+            self._alert(account)
+        return device
+
+    def _alert(self, account: Account) -> None:
+        event = self.audit.record_once_per_window(
+            events.NEW_DEVICE_SIGN_IN, account.id, ALERT_WINDOW
+        )
+        if event.details.get("repeats"):
+            return  # the owner was emailed about this burst already
+        now = self.clock.now()
+        origin = self.context.origin
+        code = self.codes.create(account, PURPOSE_NOT_ME, origin.ip)
+        self.mail.new_device(
+            account.email,
+            when=now,
+            user_agent=origin.user_agent,
+            ip=origin.ip,
+            not_me_link=self.codes.link(PURPOSE_NOT_ME, code),
+            expires_at=now + NOT_ME_LINK_LIFETIME,
+        )
+
+    # "This wasn't me"
+
+    def check_link(self, code: str) -> None:
+        self.codes.check_link(code, (PURPOSE_NOT_ME,))
+
+    def check_code(self, code: str) -> Account:
+        """The account a "this wasn't me" code is for, if it can still be used."""
+        return self.codes.check(code, (PURPOSE_NOT_ME,)).account
+
+    def report(self, code: str) -> Account:
+        """The owner says the sign-in was not them: lock the intruder out and send the
+        owner a link to choose a new password. Raises CodeInvalid (or RateLimited)."""
+        record = self.codes.check(code, (PURPOSE_NOT_ME,))
+        account = record.account
+        since = record.created_at
+        self.codes.spend(record, self.context.ip)
+        self.accounts.void_password(account)
+        self.login_sessions.revoke_all(account.id)
+        self.devices.forget_all(account.id)
+        # Links the intruder may have asked for (a change of address) stop working.
+        self.codes.spend_open(account.id)
+        removed = self._remove_factors_added_since(account, since)
+        self.accounts.send_reset_link(account)
+        self.audit.record(events.NOT_ME_REPORTED, account.id, factors_removed=removed)
+        return account
+
+    def _remove_factors_added_since(self, account: Account, since: datetime) -> int:
+        """Second factors set up after the reported sign-in were set up by the intruder,
+        who could otherwise keep signing in (a passkey) or lock the owner out (an
+        authenticator app)."""
+        removed = 0
+        added: list[WebAuthnCredential] = [
+            p for p in self.passkeys.for_account(account.id) if p.created_at >= since
+        ]
+        for passkey in added:
+            self.passkeys.remove(account, passkey)
+            removed += 1
+        if account.totp_enabled_at is not None and account.totp_enabled_at >= since:
+            self.two_factor.disable_totp(account)
+            removed += 1
+        return removed

@@ -1,0 +1,66 @@
+"""Security headers on every response, added by the outermost tween.
+
+A tween rather than a NewResponse subscriber: with no subscribers registered, Pyramid
+skips its five per-request event notifications altogether."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pyramid.config import Configurator
+from pyramid.registry import Registry
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.tweens import INGRESS
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; frame-ancestors 'none'; form-action 'self'; object-src 'none'; "
+    "base-uri 'none'"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(secure: bool) -> list[tuple[str, str]]:
+    headers = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    if secure:
+        headers.append(("Strict-Transport-Security", HSTS))
+    return headers
+
+
+def security_headers_tween_factory(
+    handler: Callable[[Request], Response], registry: Registry
+) -> Callable[[Request], Response]:
+    common = security_headers(registry["app_settings"].secure_cookies)
+    # Account pages show personal data and forms with one-time state; only the static
+    # files (CSS) may be cached.
+    pages = [*common, ("Cache-Control", "no-store")]
+    # Static files keep the Cache-Control of the static view (max-age).
+    static = (common, {name.lower() for name, _ in common})
+    page = (pages, {name.lower() for name, _ in pages})
+
+    def security_headers_tween(request: Request) -> Response:
+        response = handler(request)
+        # Only a static file that was found may be cached; anything else under /static/
+        # (a 404 page shows who is signed in) is no-store like every page. The raw
+        # PATH_INFO: request.path_info would fail to decode a malformed path.
+        is_static = response.status_code < 400 and request.environ.get("PATH_INFO", "").startswith(
+            "/static/"
+        )
+        added, names = static if is_static else page
+        headerlist = response.headerlist
+        if any(name.lower() in names for name, _ in headerlist):
+            # Rare: a response that set one of these already; ours replace it.
+            headerlist[:] = [(n, v) for n, v in headerlist if n.lower() not in names]
+        headerlist.extend(added)
+        return response
+
+    return security_headers_tween
+
+
+def includeme(config: Configurator) -> None:
+    config.add_tween("app.web.headers.security_headers_tween_factory", under=INGRESS)
