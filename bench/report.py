@@ -37,7 +37,7 @@ GOAL_TIMING_GAP_MS = 10.0  # known vs unknown email, median difference
 # Translations' share of the German sign-in page, in-process (with / English as is - 1).
 GOAL_TRANSLATION_COST = 0.10
 GOAL_PEAK_RSS_MB = 160.0  # one app process, VmHWM, in MB of 1,000,000 bytes
-# POST register with the worst password found for the strength check (SECURITY.md 28):
+# POST register with the worst password found for the strength check (docs/security.md 28):
 # its 99th percentile stays below this (it took 7 to 14 s before the check was bounded).
 GOAL_WORST_PASSWORD_P99_MS = 250.0
 

@@ -47,7 +47,7 @@ def test_migrations_go_down_to_nothing_and_up_again(empty_db_url):
 
 
 def test_a_downgrade_does_not_drop_the_audit_trail_without_being_asked(empty_db_url):
-    """SECURITY.md item 52: going below the revision that made account_events stops when
+    """docs/security.md 52: going below the revision that made account_events stops when
     events are recorded, unless the operator says so."""
     import pytest
     from sqlalchemy import text

@@ -1,4 +1,4 @@
-"""Abuse resistance, second round (SECURITY.md items 29-31, 36-38): what an outside
+"""Abuse resistance, second round (docs/security.md 29-31, 36-38): what an outside
 attacker tried, each shown to fail."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SECURITY.md's bad inputs, each against the routes it targets: a clear 4xx or the
+"""docs/security.md's bad inputs, each against the routes it targets: a clear 4xx or the
 generic answer, never a 500, and never a changed account."""
 
 from __future__ import annotations

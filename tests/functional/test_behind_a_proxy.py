@@ -1,4 +1,4 @@
-"""SECURITY.md item 52: behind a reverse proxy that does not pass the public Host on,
+"""docs/security.md 52: behind a reverse proxy that does not pass the public Host on,
 forms still work, because the CSRF origin check follows app.base_url; a form from
 another site gets the app's own 400 page."""
 

@@ -1,4 +1,4 @@
-"""SECURITY.md item 46: passwords known from breaches, checked against a local fake of
+"""docs/security.md 46: passwords known from breaches, checked against a local fake of
 the Pwned Passwords range API that speaks its protocol over real HTTP."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Confirmed email addresses (SECURITY.md items 33-35): registration that reveals
+"""Confirmed email addresses (docs/security.md 33-35): registration that reveals
 nothing, confirmation that needs the registrant's password, and changing the address."""
 
 from __future__ import annotations

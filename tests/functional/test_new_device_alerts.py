@@ -1,4 +1,4 @@
-"""SECURITY.md item 45: a sign-in from a browser new to the account emails the owner,
+"""docs/security.md 45: a sign-in from a browser new to the account emails the owner,
 with a "this wasn't me" link that, after a confirming POST, locks whoever it was out."""
 
 from __future__ import annotations

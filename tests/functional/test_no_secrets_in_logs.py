@@ -1,4 +1,4 @@
-"""SECURITY.md item 25: run every flow with canary secrets, then look for them in all log
+"""docs/security.md 25: run every flow with canary secrets, then look for them in all log
 output (the access log's lines too, written as production and development write them)
 and in every row of the database."""
 

@@ -1,4 +1,4 @@
-"""Passkeys (SECURITY.md item 43): adding one, signing in with it alone, as the second
+"""Passkeys (docs/security.md 43): adding one, signing in with it alone, as the second
 factor and to confirm it is you; and every way a ceremony can be refused, each with a
 4xx and an event, never a 500."""
 

@@ -200,7 +200,7 @@ def test_asking_for_resets_changes_nothing_on_the_account(wsgi_app, client):
     with db(wsgi_app) as session:
         before = session.scalars(select(Account)).one()
     statuses = [forgot_password(client, ALICE, status="*").status_int for _ in range(50)]
-    # The first few are answered; the rest are rate limited (SECURITY.md item 12).
+    # The first few are answered; the rest are rate limited (docs/security.md 12).
     assert set(statuses) == {303, 429}
     with db(wsgi_app) as session:
         after = session.scalars(select(Account)).one()

@@ -344,7 +344,7 @@ def test_pserve_production_ini_serves_the_sign_in_page(db_url, tmp_path):
 
 
 def _answer_to_a_huge_upload_before_sending_it(port: int) -> bytes:
-    """SECURITY.md item 37: announce a 100 MB body and send none of it. A server that
+    """docs/security.md 37: announce a 100 MB body and send none of it. A server that
     means to read it first would wait here for the body, and the read times out."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         connection.sendall(

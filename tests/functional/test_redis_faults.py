@@ -1,4 +1,4 @@
-"""SECURITY.md item 49: a Redis that hangs or stops never stalls a request, the limits
+"""docs/security.md 49: a Redis that hangs or stops never stalls a request, the limits
 keep holding in memory meanwhile, and Redis holds no address or email in a form that
 can be recovered. A real redis-server is paused (SIGSTOP) and stopped by the tests."""
 

@@ -159,7 +159,7 @@ def test_an_unknown_email_costs_one_password_hash_check(wsgi_app, monkeypatch):
 
 @pytest.mark.parametrize("form_url", ["/account/forgot_password", "/account/signin"])
 def test_known_and_unknown_emails_take_the_same_time(owasp_app, form_url):
-    """SECURITY.md item 11: medians of 50 interleaved requests each differ by < 10 ms,
+    """docs/security.md 11: medians of 50 interleaved requests each differ by < 10 ms,
     with the real hashing cost (a missing dummy verification would show as ~30 ms)."""
     create_account(owasp_app, ALICE, STRONG_PASSWORD)
     client = new_client(owasp_app)

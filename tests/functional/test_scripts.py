@@ -124,7 +124,7 @@ def test_mail_worker_delivers_the_outbox(make_app, app_settings, tmp_path, smtp_
 def test_promoting_an_account_grants_nothing_to_whoever_registered_it(
     wsgi_app, app_settings, tmp_path, capsys
 ):
-    """SECURITY.md item 32: someone registers the future administrator's address first,
+    """docs/security.md 32: someone registers the future administrator's address first,
     with a password of their own, and stays signed in. The operator then runs
     app-create-admin for that address: the squatter's password, session and links all
     stop working, and only the printed link makes the account usable."""
@@ -182,7 +182,7 @@ class SlowMailbox(Mailbox):
 def test_a_mail_worker_told_to_stop_finishes_the_message_in_hand_and_no_other(
     wsgi_app, app_settings, tmp_path
 ):
-    """SECURITY.md item 52: SIGTERM while a message is being sent: that one is delivered
+    """docs/security.md 52: SIGTERM while a message is being sent: that one is delivered
     and recorded, the others wait for the next worker, and the worker exits at once."""
     from tests.functional.flows import services
 
@@ -216,7 +216,7 @@ def test_a_mail_worker_told_to_stop_finishes_the_message_in_hand_and_no_other(
 def test_create_admin_restores_a_disabled_account_through_its_link(
     wsgi_app, app_settings, tmp_path, capsys
 ):
-    """SECURITY.md item 50: with every administrator disabled, app-create-admin still
+    """docs/security.md 50: with every administrator disabled, app-create-admin still
     gives access back, with the guarantees of a promotion."""
     from app.scripts.create_admin import main as create_admin
     from tests.functional.flows import create_account

@@ -1,4 +1,4 @@
-"""SECURITY.md items 47 and 51: mail goes to the SMTP server over verified TLS,
+"""docs/security.md 47 and 51: mail goes to the SMTP server over verified TLS,
 credentials never travel in clear, and what cannot be delivered is told apart from what
 can be later. Against a real SMTP server (aiosmtpd) with STARTTLS and certificates made
 by the test: one signed by a CA of its own, and a self-signed one for another name."""

@@ -1,4 +1,4 @@
-"""Two-factor sign-in (SECURITY.md items 39-42 and 44): authenticator apps, recovery
+"""Two-factor sign-in (docs/security.md 39-42 and 44): authenticator apps, recovery
 codes, and re-authentication before sensitive changes."""
 
 from __future__ import annotations

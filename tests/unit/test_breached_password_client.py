@@ -1,4 +1,4 @@
-"""The client of the Pwned Passwords range API (SECURITY.md item 46) on its own: what it
+"""The client of the Pwned Passwords range API (docs/security.md 46) on its own: what it
 sends, how long it lets a check wait, and what it tells the operator when it gives up.
 The service is the local fake of tests/pwned_range_fake.py, over real HTTP."""
 

@@ -112,7 +112,7 @@ def test_combining_accent_and_precomposed_letter_give_the_same_address() -> None
 
 
 def test_a_local_part_that_is_not_ascii_is_refused_because_it_may_not_be_deliverable() -> None:
-    """SECURITY.md item 51: it would need SMTPUTF8, which many servers lack."""
+    """docs/security.md 51: it would need SMTPUTF8, which many servers lack."""
     for address in ("j\u00fcrgen@example.com", "e\u0301@x.com", "\u0430lice@example.com"):
         with pytest.raises(InvalidEmail, match="before the @"):
             clean_email(address)

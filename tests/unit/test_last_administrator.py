@@ -1,4 +1,4 @@
-"""SECURITY.md item 50: the last active administrator cannot be disabled, even by two
+"""docs/security.md 50: the last active administrator cannot be disabled, even by two
 administrators disabling each other at the same moment (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The keys the limits count a client or an address under (SECURITY.md items 12, 13, 29)."""
+"""The keys the limits count a client or an address under (docs/security.md 12, 13, 29)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SECURITY.md item 43 under races: one answer to one challenge, sent twice at the same
+"""docs/security.md 43 under races: one answer to one challenge, sent twice at the same
 moment from two requests, signs in once (on SQLite and PostgreSQL). For a synced passkey,
 whose counter never moves, the answered challenge is all that stops the second."""
 

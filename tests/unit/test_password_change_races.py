@@ -1,4 +1,4 @@
-"""SECURITY.md item 48: a password change is conditional on the hash it checked and on
+"""docs/security.md 48: a password change is conditional on the hash it checked and on
 the session asking being live, so it cannot silently undo a reset or outlive a
 revocation that happened while it was hashing (on SQLite and PostgreSQL)."""
 

@@ -1,4 +1,4 @@
-"""The strength estimate has a bounded cost whatever the password (SECURITY.md item 28),
+"""The strength estimate has a bounded cost whatever the password (docs/security.md 28),
 and the bound never turns a weak password into an accepted one."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A code waiting in the session is unreadable, tamper-evident and short-lived
-(SECURITY.md item 38)."""
+(docs/security.md 38)."""
 
 from __future__ import annotations
 

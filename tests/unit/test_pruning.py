@@ -85,7 +85,7 @@ def test_an_unsent_email_is_never_pruned(dbsession: Session, clock: FakeClock, s
 def test_events_older_than_the_retention_are_pruned(
     dbsession: Session, clock: FakeClock, session_factory
 ):
-    """SECURITY.md item 36: the audit trail keeps audit.retention_days (365 by default)."""
+    """docs/security.md 36: the audit trail keeps audit.retention_days (365 by default)."""
     audit = AuditLog(dbsession, clock)
     audit.record(events.SIGN_IN)
     dbsession.commit()

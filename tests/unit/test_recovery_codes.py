@@ -1,4 +1,4 @@
-"""Recovery codes: how they are made and compared (SECURITY.md item 41)."""
+"""Recovery codes: how they are made and compared (docs/security.md 41)."""
 
 from __future__ import annotations
 
