@@ -18,8 +18,7 @@ def test_every_test_the_security_model_names_exists() -> None:
     missing = [
         f"{path}::{name}"
         for path, name in cited
-        if not (ROOT / path).exists()
-        or not re.search(rf"def {name}\(", (ROOT / path).read_text())
+        if not (ROOT / path).exists() or not re.search(rf"def {name}\(", (ROOT / path).read_text())
     ]
     assert missing == []
 
