@@ -88,34 +88,16 @@ class SecurityPolicy:
         return NeedsReauthentication("signed in too long ago for this")
 
     def remember(self, request: Request, userid: Any, **kw: Any) -> list[tuple[str, str]]:
-        """Start a new server-side session for the account and set its cookie, and mark
-        this browser as known to the account (its long-lived device cookie). Takes the
-        keywords account, method (how the person signed in) and persistent ("remember
-        me"); controllers/base.py:sign_in_headers() passes them.
+        """The cookies of a session the sign-in flow started: keywords token,
+        device_token and persistent (controllers/signin_steps.py passes them).
 
-        Always a new session token: a cookie planted before sign-in is never promoted."""
-        account = kw["account"]
-        services = request.services
-        current = request.login_session
-        if current is not None:
-            services.login_sessions.revoke(current)
-        # A browser new to the account is told to its owner.
-        device = services.new_device_alerts.signed_in(account)
-        token, login_session = services.login_sessions.start(
-            account,
-            ip=request.client_ip,
-            user_agent=request.user_agent,
-            method=kw["method"],
-            device_id=device.id,
-        )
-        request.login_session = login_session
-        # "Remember me" unchecked: the cookie ends with the browser (the session still
-        # ends after the idle limit on the server); checked: it lasts as long as the
-        # session may.
+        "Remember me" unchecked: the cookie ends with the browser (the session still
+        ends after the idle limit on the server); checked: it lasts as long as the
+        session may. The device cookie marks this browser as known to the account."""
         max_age = self.max_age_seconds if kw["persistent"] else None
         return [
-            self.cookies.header(cookies.AUTH, token, max_age),
-            self.cookies.header(cookies.DEVICE, device.token, cookies.DEVICE_MAX_AGE_SECONDS),
+            self.cookies.header(cookies.AUTH, kw["token"], max_age),
+            self.cookies.header(cookies.DEVICE, kw["device_token"], cookies.DEVICE_MAX_AGE_SECONDS),
         ]
 
     def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:

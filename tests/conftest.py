@@ -28,6 +28,7 @@ from app.services.composition import ServiceFactory, Services
 from app.services.kernel.audit import RequestOrigin
 from app.services.passwords.hashing import PasswordHasher, make_crypt_context
 from app.services.signin.authentication import AuthenticationService
+from app.services.signin.flow import SignInFlow
 from app.settings import AppSettings
 from tests.postgres import PostgresServer, find_bin_dir
 from tests.support import UNLIMITED_RATES, FakeClock, SMTPServer
@@ -329,3 +330,8 @@ def account_service(services: Services) -> AccountService:
 @pytest.fixture
 def authentication(services: Services) -> AuthenticationService:
     return services.authentication
+
+
+@pytest.fixture
+def signin(services: Services) -> SignInFlow:
+    return services.signin

@@ -14,6 +14,7 @@ from email.message import Message
 
 from aiosmtpd.controller import Controller
 
+from app.services.signin.stages import PendingSignIn
 from app.settings.limits import DEFAULT_LIMITS
 
 # Settings that lift every rate limit, for tests where the limits are not the subject.
@@ -24,6 +25,18 @@ LINK_PATTERN = re.compile(
     r"https?://[^\s\"<>]+/account/(?:reset_password|verify_email|confirm_email|not_me)/"
     r"([A-Za-z0-9_\-]+)"
 )
+
+
+def waiting_sign_in(account_id: int, fingerprint: str, started_at: datetime) -> PendingSignIn:
+    """A sign-in whose password (of this fingerprint) was checked at started_at, waiting
+    for its second factor, as the flow's first step leaves it."""
+    return PendingSignIn(
+        account_id=account_id,
+        password_fingerprint=fingerprint,
+        started_at=started_at,
+        use_code=True,
+        use_passkey=True,
+    )
 
 
 class FakeClock:

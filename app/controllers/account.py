@@ -9,17 +9,13 @@ from pyramid.response import Response
 from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
-from app.controllers.base import ControllerBase, see_other, start_session
-from app.controllers.second_factor import keep_pending_sign_in
+from app.controllers.base import ControllerBase, see_other
+from app.controllers.signin_steps import keep_pending, signed_in
 from app.i18n import translated
 from app.security import PERMISSION_SIGNED_IN
 from app.services.kernel import audit as events
-from app.services.kernel.errors import (
-    EmailNotConfirmed,
-    RateLimited,
-    SecondFactorRequired,
-    SignInFailed,
-)
+from app.services.kernel.errors import RateLimited, SignInFailed
+from app.services.signin.stages import AddressUnconfirmed, SecondFactorNeeded
 from app.translation import _
 from app.viewmodels.account import PREFILL_KEY, SignInViewModel
 
@@ -55,20 +51,25 @@ class AccountController(ControllerBase):
         if not vm.validate():
             return self.form_error(vm)
         try:
-            account = self.services.authentication.sign_in(vm.email, vm.password)
+            step = self.services.signin.with_password(
+                vm.email,
+                vm.password,
+                came_from=vm.came_from,
+                remember=vm.remember_me,
+                replacing=self.request.login_session,
+            )
         except RateLimited as exc:
             return self.too_many(exc)
         except SignInFailed as exc:
             return self.form_error(vm, exc)
-        except SecondFactorRequired as exc:
-            return keep_pending_sign_in(self.request, exc, vm.came_from, vm.remember_me)
-        except EmailNotConfirmed as exc:
+        if isinstance(step, SecondFactorNeeded):
+            return keep_pending(self.request, step)
+        if isinstance(step, AddressUnconfirmed):
             # Only the right password gets here: this says nothing to anyone else.
-            self.services.registration.send_another_link(exc.account)
             self.request.override_renderer = "app:templates/account/confirm_first.pt"
-            return {"email": exc.account.email}
+            return {"email": step.account.email}
         self.request.pending_codes.drop(self.request.session, PREFILL_KEY)
-        return start_session(self.request, account, vm.came_from, persistent=vm.remember_me)
+        return signed_in(self.request, step)
 
     @view_config(route_name="account.logout", request_method="POST")
     def logout_post(self) -> Response:

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.csrf import new_csrf_token
 from pyramid.response import Response
-from pyramid.security import remember
 
 from app.i18n import translated
-from app.models import Account
 from app.services.composition import Services
 from app.services.kernel.errors import DomainError, RateLimited
 from app.viewmodels.base import ViewModelBase
@@ -64,28 +61,3 @@ def see_other(
     if headers:
         response.headerlist.extend(headers)
     return response
-
-
-def start_session(
-    request: AppRequest,
-    account: Account,
-    destination: str,
-    method: str = "password",
-    persistent: bool = True,
-) -> Response:
-    """Sign the browser in (a new server-side session and its cookie) and redirect."""
-    return see_other(request, destination, sign_in_headers(request, account, method, persistent))
-
-
-def sign_in_headers(
-    request: AppRequest, account: Account, method: str = "password", persistent: bool = True
-) -> list[tuple[str, str]]:
-    """Start a new server-side session for the account: the cookies to set (a cookie
-    that outlives the browser only if `persistent`, "remember me"). A fresh CSRF token
-    too: nothing an attacker saw before sign-in stays valid. An account that has no
-    language yet takes the one this browser is shown, for the emails it will get (so
-    that a stranger's request cannot choose the language of the owner's mail)."""
-    if account.locale is None:
-        account.locale = request.locale_name
-    new_csrf_token(request)
-    return remember(request, account.id, account=account, method=method, persistent=persistent)

@@ -19,6 +19,7 @@ LINK_INVALID_TEMPLATE = "app:templates/account/link_invalid.pt"
 class NoPendingCode(CodeInvalid):
     """No code in the session: the page was opened without the emailed link."""
 
+    code = "link_not_opened"
     message = _("Open the link from your email. If it has expired, ask for a new one.")
 
 

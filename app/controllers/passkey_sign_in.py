@@ -9,10 +9,11 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from app.controllers import passkey_ceremonies as ceremonies
-from app.controllers.base import ControllerBase, sign_in_headers
-from app.controllers.second_factor import PENDING_SIGN_IN_KEY, pending_sign_in
+from app.controllers.base import ControllerBase
+from app.controllers.signin_steps import drop_pending, read_pending, session_headers
 from app.security import PERMISSION_SIGNED_IN
-from app.services.kernel.errors import EmailNotConfirmed, PasskeyRefused, RateLimited, SignInFailed
+from app.services.kernel.errors import PasskeyRefused, RateLimited, SignInExpired, SignInFailed
+from app.services.signin.stages import AddressUnconfirmed
 from app.translation import _
 from app.viewmodels.passkeys import PasskeyAnswerViewModel
 
@@ -31,33 +32,34 @@ class PasskeySignInController(ControllerBase):
         challenge = ceremonies.take_challenge(self.request, ceremonies.SIGN_IN, None)
         if not vm.validate():
             return ceremonies.refusal(self.request, vm.error or "")
-        authentication = self.services.authentication
         try:
-            account = authentication.sign_in_with_passkey(vm.credential, challenge)
+            step = self.services.signin.with_passkey(
+                vm.credential,
+                challenge,
+                came_from=vm.next,
+                remember=vm.remember_me,
+                replacing=self.request.login_session,
+            )
         except RateLimited as exc:
             return ceremonies.refusal(self.request, exc, 429)
         except (PasskeyRefused, SignInFailed) as exc:
             return ceremonies.refusal(self.request, exc)
-        except EmailNotConfirmed as exc:
-            self.services.registration.send_another_link(exc.account)
+        if isinstance(step, AddressUnconfirmed):
             return ceremonies.refusal(
                 self.request,
                 _("Confirm your email address first: we have sent you a new link."),
                 403,
             )
-        headers = sign_in_headers(
-            self.request, account, method="passkey", persistent=vm.remember_me
-        )
-        return ceremonies.go_to(self.request, vm.next, headers)
+        return ceremonies.go_to(self.request, step.came_from, session_headers(self.request, step))
 
     # The second step, after the right password.
 
     @view_config(route_name="account.signin.two_factor_passkey_options", request_method="POST")
     def second_factor_options(self) -> Response:
-        pending = pending_sign_in(self.request)
+        pending = read_pending(self.request)
         if pending is None:
             return self._expired()
-        account = self.services.accounts.find_account_by_id(pending["account"])
+        account = self.services.accounts.find_account_by_id(pending.account_id)
         if account is None:
             return self._expired()
         if not self.services.passkeys.has_passkeys(account):
@@ -67,18 +69,18 @@ class PasskeySignInController(ControllerBase):
 
     @view_config(route_name="account.signin.two_factor_passkey", request_method="POST")
     def second_factor(self) -> Response:
-        pending = pending_sign_in(self.request)
+        pending = read_pending(self.request)
         if pending is None:
             return self._expired()
         vm = PasskeyAnswerViewModel.from_request(self.request)
         challenge = ceremonies.take_challenge(
-            self.request, ceremonies.SECOND_FACTOR, pending["account"]
+            self.request, ceremonies.SECOND_FACTOR, pending.account_id
         )
         if not vm.validate():
             return ceremonies.refusal(self.request, vm.error or "")
         try:
-            account = self.services.authentication.complete_sign_in_with_passkey(
-                pending["account"], pending["password"], vm.credential, challenge
+            result = self.services.signin.with_second_passkey(
+                pending, vm.credential, challenge, replacing=self.request.login_session
             )
         except RateLimited as exc:
             return ceremonies.refusal(self.request, exc, 429)
@@ -86,18 +88,12 @@ class PasskeySignInController(ControllerBase):
             return ceremonies.refusal(self.request, exc)
         except SignInFailed:
             return self._expired()
-        self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
-        headers = sign_in_headers(
-            self.request,
-            account,
-            method="password+passkey",
-            persistent=bool(pending.get("remember")),
-        )
-        return ceremonies.go_to(self.request, pending["next"], headers)
+        headers = session_headers(self.request, result)
+        return ceremonies.go_to(self.request, result.came_from, headers)
 
     def _expired(self) -> Response:
-        self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
-        self.flash(_("Your sign-in has expired. Sign in again."), queue="error")
+        drop_pending(self.request)
+        self.flash(SignInExpired.message, queue="error")
         return ceremonies.go_to(self.request, self.request.page_path("account.signin"))
 
     # Re-authentication: a passkey that verifies its user is worth password and code.

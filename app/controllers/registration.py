@@ -7,8 +7,9 @@ from typing import Any
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
-from app.controllers.base import see_other, start_session
+from app.controllers.base import see_other
 from app.controllers.emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
+from app.controllers.signin_steps import keep_pending, signed_in
 from app.services.kernel.errors import (
     CodeInvalid,
     InvalidEmail,
@@ -16,6 +17,7 @@ from app.services.kernel.errors import (
     RateLimited,
     WrongRegistrationPassword,
 )
+from app.services.signin.stages import SecondFactorNeeded
 from app.translation import _
 from app.viewmodels.account import RegisterViewModel, VerifyEmailViewModel
 
@@ -104,9 +106,11 @@ class RegistrationController(EmailedLinkController):
         except WrongRegistrationPassword as exc:
             return self.form_error(vm, exc)
         self.forget_pending_code()
-        self.services.authentication.record_sign_in(account)
         self.flash(_("Your email address is confirmed. Welcome!"))
-        return start_session(self.request, account, self.request.page_path("account"))
+        step = self.services.signin.after_confirmation(account, self.request.login_session)
+        if isinstance(step, SecondFactorNeeded):
+            return keep_pending(self.request, step)
+        return signed_in(self.request, step)
 
     def _pending_form(self) -> VerifyEmailViewModel:
         code = self.pending_code()

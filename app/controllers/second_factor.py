@@ -2,58 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pyramid.view import view_config
 
-from app.controllers.base import ControllerBase, see_other, start_session
+from app.controllers.base import ControllerBase, see_other
+from app.controllers.signin_steps import drop_pending, read_pending, signed_in
 from app.models import Account
 from app.security import PERMISSION_SIGNED_IN
 from app.services.kernel.errors import (
     InvalidSecondFactorCode,
     RateLimited,
-    SecondFactorRequired,
+    SignInExpired,
     SignInFailed,
     WrongCurrentPassword,
 )
-from app.translation import _
+from app.services.signin.stages import PendingSignIn
 from app.viewmodels.two_factor import ReauthenticateViewModel, SecondFactorViewModel
 
-PENDING_SIGN_IN_KEY = "pending_sign_in"
-# How long the second step may wait after the password was checked.
-PENDING_SIGN_IN_SECONDS = 300
 SECOND_FACTOR_TEMPLATE = "app:templates/account/signin_two_factor.pt"
 REAUTHENTICATE_TEMPLATE = "app:templates/account/reauthenticate.pt"
-
-
-def keep_pending_sign_in(
-    request: Any, pending: SecondFactorRequired, came_from: str, remember_me: bool = False
-) -> Any:
-    """After the right password on an account with a second factor: no session yet, only
-    this browser's encrypted note of whose password was checked, for five minutes, and
-    which factors the second step offers (so that its page needs no lookup: the factor
-    given is checked against the account when it is sent)."""
-    use_code, use_passkey = second_factors(request.services, pending.account)
-    note = {
-        "account": pending.account.id,
-        "password": pending.fingerprint,
-        "next": came_from,
-        "remember": remember_me,
-        "code": use_code,
-        "passkey": use_passkey,
-    }
-    request.pending_codes.keep(request.session, PENDING_SIGN_IN_KEY, json.dumps(note))
-    return see_other(request, request.page_path("account.signin.two_factor"))
-
-
-def pending_sign_in(request: Any) -> dict[str, Any] | None:
-    """This browser's sign-in waiting for its second factor: the account, the password
-    fingerprint, the page to go to next; None if there is none (or it is too old)."""
-    note = request.pending_codes.read(
-        request.session, PENDING_SIGN_IN_KEY, max_age=PENDING_SIGN_IN_SECONDS
-    )
-    return json.loads(note) if note else None
 
 
 def second_factors(services: Any, account: Account) -> tuple[bool, bool]:
@@ -65,22 +33,15 @@ def second_factors(services: Any, account: Account) -> tuple[bool, bool]:
 
 
 class SecondFactorController(ControllerBase):
-    def _pending(self) -> dict[str, Any] | None:
-        return pending_sign_in(self.request)
-
-    def _form(self, pending: dict[str, Any], posted: bool = False) -> SecondFactorViewModel:
-        use_code, use_passkey = pending.get("code"), pending.get("passkey")
-        if not isinstance(use_code, bool) or not isinstance(use_passkey, bool):
-            account = self.services.accounts.find_account_by_id(pending["account"])
-            use_code, use_passkey = True, False
-            if account is not None:
-                use_code, use_passkey = second_factors(self.services, account)
+    def _form(self, pending: PendingSignIn, posted: bool = False) -> SecondFactorViewModel:
         if posted:
-            return SecondFactorViewModel.from_request(self.request, use_code, use_passkey)
-        return SecondFactorViewModel(self.request, use_code, use_passkey)
+            return SecondFactorViewModel.from_request(
+                self.request, pending.use_code, pending.use_passkey
+            )
+        return SecondFactorViewModel(self.request, pending.use_code, pending.use_passkey)
 
     def _start_again(self, message: str) -> Any:
-        self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
+        drop_pending(self.request)
         self.flash(message, queue="error")
         return see_other(self.request, self.request.page_path("account.signin"))
 
@@ -90,9 +51,9 @@ class SecondFactorController(ControllerBase):
         renderer=SECOND_FACTOR_TEMPLATE,
     )
     def second_factor_get(self) -> Any:
-        pending = self._pending()
+        pending = read_pending(self.request)
         if pending is None:
-            return self._start_again(_("Your sign-in has expired. Sign in again."))
+            return self._start_again(SignInExpired.message)
         return self._form(pending).to_dict()
 
     @view_config(
@@ -101,15 +62,15 @@ class SecondFactorController(ControllerBase):
         renderer=SECOND_FACTOR_TEMPLATE,
     )
     def second_factor_post(self) -> Any:
-        pending = self._pending()
+        pending = read_pending(self.request)
         if pending is None:
-            return self._start_again(_("Your sign-in has expired. Sign in again."))
+            return self._start_again(SignInExpired.message)
         vm = self._form(pending, posted=True)
         if not vm.validate():
             return self.form_error(vm)
         try:
-            account, factor = self.services.authentication.complete_sign_in(
-                pending["account"], pending["password"], vm.code
+            result = self.services.signin.with_code(
+                pending, vm.code, replacing=self.request.login_session
             )
         except RateLimited as exc:
             return self.too_many(exc)
@@ -117,14 +78,7 @@ class SecondFactorController(ControllerBase):
             return self.form_error(vm, exc)
         except SignInFailed as exc:
             return self._start_again(exc.message)
-        self.request.pending_codes.drop(self.request.session, PENDING_SIGN_IN_KEY)
-        return start_session(
-            self.request,
-            account,
-            pending["next"],
-            method=f"password+{factor}",
-            persistent=bool(pending.get("remember")),
-        )
+        return signed_in(self.request, result)
 
     # Re-authentication
 

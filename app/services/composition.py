@@ -29,7 +29,7 @@ from app.services.kernel.audit import AuditLog, RequestOrigin
 from app.services.kernel.clock import Clock, SystemClock
 from app.services.kernel.context import ServiceContext
 from app.services.kernel.rate_limits import RateLimiter
-from app.services.kernel.secret_keys import TOTP_SECRETS, fernet_for
+from app.services.kernel.secret_keys import PENDING_SIGN_INS, TOTP_SECRETS, fernet_for
 from app.services.links.one_time_codes import CodePolicy, OneTimeCodeService
 from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
@@ -44,6 +44,7 @@ from app.services.passwords.policy import PasswordPolicy
 from app.services.sessions.known_devices import KnownDeviceService
 from app.services.sessions.login_sessions import LoginSessionService, SessionPolicy
 from app.services.signin.authentication import AuthenticationService
+from app.services.signin.flow import SignInFlow
 from app.services.signin.new_device_alerts import NOT_ME_LINK_LIFETIME, NewDeviceAlerts
 from app.settings import AppSettings
 
@@ -81,6 +82,7 @@ class ServiceFactory:
         )
         self.cipher: Fernet = outbox_cipher(settings.secret)
         self.totp_cipher: Fernet = fernet_for(settings.secret, TOTP_SECRETS)
+        self.pending_sign_in_cipher: Fernet = fernet_for(settings.secret, PENDING_SIGN_INS)
         # The name authenticator apps and passkeys show beside the account.
         self.site_name = settings.host
         self.relying_party = RelyingParty(
@@ -200,8 +202,21 @@ class Services:
             self.guesses,
             self.two_factor,
             self.passkeys,
-            require_confirmed_email=self.factory.settings.require_verified_email,
             support_contact=self.factory.settings.support_contact,
+        )
+
+    @cached_property
+    def signin(self) -> SignInFlow:
+        return SignInFlow(
+            self.context,
+            self.authentication,
+            self.two_factor,
+            self.passkeys,
+            self.login_sessions,
+            self.new_device_alerts,
+            self.registration.send_another_link,
+            self.factory.pending_sign_in_cipher,
+            require_confirmed_email=self.factory.settings.require_verified_email,
         )
 
     @cached_property

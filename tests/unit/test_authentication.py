@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 from app.models import Account, AccountEvent
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
-from app.services.kernel.errors import AccountDisabled, EmailNotConfirmed, SignInFailed
+from app.services.kernel.errors import AccountDisabled, SignInFailed
 from app.services.passwords.hashing import PasswordHasher, make_crypt_context
 from app.services.signin.authentication import AuthenticationService, password_fingerprint
+from app.services.signin.flow import SignInFlow
+from app.services.signin.stages import AddressUnconfirmed
 from tests.conftest import (
     BASE_URL,
     CHEAP_ARGON2,
@@ -26,7 +28,7 @@ from tests.conftest import (
     make_services,
 )
 from tests.passkey_authenticator import SoftAuthenticator
-from tests.support import FakeClock
+from tests.support import FakeClock, waiting_sign_in
 from tests.unit.conftest import EMAIL, SignsIn
 
 
@@ -56,9 +58,9 @@ def test_right_password_signs_in(
 
 
 def test_a_password_sign_in_is_recorded_as_one(
-    alice: Account, authentication: AuthenticationService, dbsession: Session
+    alice: Account, signin: SignInFlow, dbsession: Session
 ) -> None:
-    authentication.sign_in(EMAIL, STRONG_PASSWORD)
+    signin.with_password(EMAIL, STRONG_PASSWORD)
 
     signed_in = dbsession.scalars(select(AccountEvent).where(AccountEvent.kind == events.SIGN_IN))
     assert [(e.account_id, e.details) for e in signed_in] == [(alice.id, {"method": "password"})]
@@ -67,7 +69,7 @@ def test_a_password_sign_in_is_recorded_as_one(
 def test_a_sign_in_is_counted_on_its_own_account_only(
     account_service: AccountService,
     alice: Account,
-    authentication: AuthenticationService,
+    signin: SignInFlow,
     dbsession: Session,
 ) -> None:
     # Another account with the very same stored hash, as an import of another
@@ -76,7 +78,7 @@ def test_a_sign_in_is_counted_on_its_own_account_only(
     bob.password_hash = alice.password_hash
     dbsession.flush()
 
-    authentication.sign_in(EMAIL, STRONG_PASSWORD)
+    signin.with_password(EMAIL, STRONG_PASSWORD)
 
     dbsession.expire_all()
     assert (alice.login_count, bob.login_count) == (1, 0)
@@ -86,8 +88,6 @@ def test_a_sign_in_is_counted_on_its_own_account_only(
 @pytest.mark.parametrize(
     ("password", "disabled", "refused", "recorded"),
     [
-        # The right password, on an address not confirmed yet.
-        (STRONG_PASSWORD, False, EmailNotConfirmed, (events.SIGN_IN_UNCONFIRMED, {})),
         # An invited account, which has no password yet.
         (None, False, SignInFailed, (events.SIGN_IN_FAILED, {"reason": "no_account"})),
         # The right password, on a disabled account.
@@ -96,7 +96,7 @@ def test_a_sign_in_is_counted_on_its_own_account_only(
 )
 def test_a_refused_sign_in_is_recorded_on_its_account(
     account_service: AccountService,
-    authentication: AuthenticationService,
+    signin: SignInFlow,
     dbsession: Session,
     password: str | None,
     disabled: bool,
@@ -107,10 +107,24 @@ def test_a_refused_sign_in_is_recorded_on_its_account(
     carol.is_disabled = disabled
 
     with pytest.raises(refused):
-        authentication.sign_in("carol@example.com", STRONG_PASSWORD)
+        signin.with_password("carol@example.com", STRONG_PASSWORD)
 
     rows = dbsession.scalars(select(AccountEvent).where(AccountEvent.account_id == carol.id))
     assert [(e.kind, e.details) for e in rows] == [recorded]
+
+
+def test_the_right_password_on_an_address_not_confirmed_yet_asks_for_the_confirmation(
+    account_service: AccountService, signin: SignInFlow, dbsession: Session
+) -> None:
+    carol = account_service.create_account("carol@example.com", STRONG_PASSWORD)
+
+    step = signin.with_password("carol@example.com", STRONG_PASSWORD)
+
+    assert isinstance(step, AddressUnconfirmed)
+    assert (step.account, step.link_sent) == (carol, True)
+    rows = dbsession.scalars(select(AccountEvent).where(AccountEvent.account_id == carol.id))
+    assert [(e.kind, e.details) for e in rows] == [(events.SIGN_IN_UNCONFIRMED, {})]
+    assert carol.login_count == 0
 
 
 def test_wrong_password_does_not_sign_in(
@@ -191,10 +205,10 @@ def test_only_a_password_up_to_four_times_the_longest_accepted_is_checked(
     context.verifications = 0
 
     if signs_in:
-        assert services.authentication.sign_in(EMAIL, long_password) is account
+        assert services.signin.with_password(EMAIL, long_password).account is account
     else:
         with pytest.raises(SignInFailed):
-            services.authentication.sign_in(EMAIL, long_password)
+            services.signin.with_password(EMAIL, long_password)
     assert context.verifications == (1 if signs_in else 0)
 
 
@@ -285,8 +299,8 @@ def test_an_account_disabled_while_its_passkey_answer_is_checked_gets_no_session
     _disabled_while_it_runs(monkeypatch, services.passkeys, "verify", other_dbsession)
 
     with pytest.raises(SignInFailed) as refused:
-        services.authentication.complete_sign_in_with_passkey(
-            alice.id, fingerprint, answer, signing_in.challenge
+        services.signin.with_second_passkey(
+            waiting_sign_in(alice.id, fingerprint, clock.now()), answer, signing_in.challenge
         )
 
     assert str(refused.value) == "Your sign-in has expired. Sign in again."
@@ -320,7 +334,7 @@ def test_an_account_disabled_while_its_second_factor_code_is_checked_gets_no_ses
     _disabled_while_it_runs(monkeypatch, services.two_factor, "verify", other_dbsession)
 
     with pytest.raises(SignInFailed) as refused:
-        services.authentication.complete_sign_in(alice.id, fingerprint, code)
+        services.signin.with_code(waiting_sign_in(alice.id, fingerprint, clock.now()), code)
 
     assert str(refused.value) == "Your sign-in has expired. Sign in again."
     assert events.SIGN_IN not in list(dbsession.scalars(select(AccountEvent.kind)))

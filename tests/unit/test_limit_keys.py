@@ -59,12 +59,12 @@ def test_failed_sign_ins_count_against_one_allowance_whatever_the_spelling_of_th
         services.accounts.create_account(SPELLINGS[0], STRONG_PASSWORD)
     for spelling in SPELLINGS:
         with pytest.raises(SignInFailed):
-            services.authentication.sign_in(spelling, "a wrong password guess")
+            services.signin.with_password(spelling, "a wrong password guess")
 
     for spelling in SPELLINGS:
         other_browser = factory.services(dbsession, RequestOrigin(ip="192.0.2.9"))
         with pytest.raises(RateLimited):
-            other_browser.authentication.sign_in(spelling, STRONG_PASSWORD)
+            other_browser.signin.with_password(spelling, STRONG_PASSWORD)
 
 
 def test_a_reset_clears_the_failures_typed_in_any_spelling_of_the_address(
@@ -74,13 +74,13 @@ def test_a_reset_clears_the_failures_typed_in_any_spelling_of_the_address(
     services.accounts.create_account(SPELLINGS[0], STRONG_PASSWORD)
     for spelling in SPELLINGS[1:3]:
         with pytest.raises(SignInFailed):
-            services.authentication.sign_in(spelling, "a wrong password guess")
+            services.signin.with_password(spelling, "a wrong password guess")
     code = services.accounts.create_reset_code(SPELLINGS[3], None)
     assert code is not None
 
     services.accounts.reset_password(code, OTHER_PASSWORD)
 
-    assert services.authentication.sign_in(SPELLINGS[2], OTHER_PASSWORD).email == SPELLINGS[0]
+    assert services.signin.with_password(SPELLINGS[2], OTHER_PASSWORD).account.email == SPELLINGS[0]
 
 
 def test_reset_requests_count_against_one_allowance_whatever_the_spelling_of_the_address(

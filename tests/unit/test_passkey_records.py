@@ -17,16 +17,16 @@ from app.services.composition import ServiceFactory, Services
 from app.services.kernel import audit as events
 from app.services.kernel.errors import (
     AccountDisabled,
-    EmailNotConfirmed,
     PasskeyRefused,
     RateLimited,
     SignInFailed,
 )
 from app.services.passwords.hashing import PasswordHasher
 from app.services.signin.authentication import password_fingerprint
+from app.services.signin.stages import AddressUnconfirmed
 from tests.conftest import BASE_URL, STRONG_PASSWORD, unit_settings
 from tests.passkey_authenticator import SoftAuthenticator, b64url
-from tests.support import FakeClock
+from tests.support import FakeClock, waiting_sign_in
 from tests.unit.conftest import EMAIL, body_text, emails_to
 
 EXPIRED = "Your sign-in has expired. Sign in again."
@@ -128,16 +128,15 @@ def test_a_passkey_that_does_not_verify_its_user_cannot_stand_for_a_reauthentica
 
 
 def test_a_passkey_as_second_step_signs_in_even_without_user_verification(
-    services: Services, alice: Account, dbsession: Session
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
 ) -> None:
     key = _add_passkey(services, alice, "Key", user_verifying=False)
-    fingerprint = password_fingerprint(alice)
+    pending = waiting_sign_in(alice.id, password_fingerprint(alice), clock.now())
 
-    account = services.authentication.complete_sign_in_with_passkey(
-        alice.id, fingerprint, *_answer(services, key)
-    )
+    signed_in = services.signin.with_second_passkey(pending, *_answer(services, key))
 
-    assert account is alice
+    assert signed_in.account is alice
+    assert signed_in.method.factors == ("password", "passkey")
     assert _recorded(dbsession, events.SIGN_IN) == [
         (alice.id, None, {"method": "password+passkey"})
     ]
@@ -145,7 +144,7 @@ def test_a_passkey_as_second_step_signs_in_even_without_user_verification(
 
 @pytest.mark.parametrize("why", ["disabled", "password changed", "no second factor", "no account"])
 def test_a_pending_sign_in_expires_when_the_account_changed_under_it(
-    services: Services, alice: Account, dbsession: Session, why: str
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock, why: str
 ) -> None:
     key = _add_passkey(services, alice, "Phone")
     fingerprint = password_fingerprint(alice)
@@ -162,8 +161,8 @@ def test_a_pending_sign_in_expires_when_the_account_changed_under_it(
     dbsession.flush()
 
     with pytest.raises(SignInFailed) as refused:
-        services.authentication.complete_sign_in_with_passkey(
-            account_id, fingerprint, *_answer(services, key)
+        services.signin.with_second_passkey(
+            waiting_sign_in(account_id, fingerprint, clock.now()), *_answer(services, key)
         )
     assert str(refused.value) == EXPIRED
 
@@ -184,8 +183,9 @@ def test_passkey_answers_are_limited_per_account(
         services.authentication.reauthenticate_with_passkey(alice, *_answer(services, alices))
     services.authentication.reauthenticate_with_passkey(bob, *_answer(services, bobs))
     with pytest.raises(RateLimited):
-        services.authentication.complete_sign_in_with_passkey(
-            alice.id, password_fingerprint(alice), *_answer(services, alices)
+        services.signin.with_second_passkey(
+            waiting_sign_in(alice.id, password_fingerprint(alice), clock.now()),
+            *_answer(services, alices),
         )
 
 
@@ -236,10 +236,10 @@ def test_a_passkey_that_does_not_verify_its_user_cannot_sign_in_without_a_passwo
     presence_only = _add_passkey(services, alice, "Key", user_verifying=False)
 
     with pytest.raises(PasskeyRefused):
-        services.authentication.sign_in_with_passkey(*_answer(services, presence_only))
+        services.signin.with_passkey(*_answer(services, presence_only))
     assert _recorded(dbsession, events.SIGN_IN) == []
 
-    assert services.authentication.sign_in_with_passkey(*_answer(services, verifying)) is alice
+    assert services.signin.with_passkey(*_answer(services, verifying)).account is alice
     assert _recorded(dbsession, events.SIGN_IN) == [(alice.id, None, {"method": "passkey"})]
 
 
@@ -271,7 +271,7 @@ def test_a_passkey_of_a_disabled_account_is_refused_with_whom_to_ask(
     dbsession.flush()
 
     with pytest.raises(AccountDisabled) as refused:
-        services.authentication.sign_in_with_passkey(*_answer(services, key))
+        services.signin.with_passkey(*_answer(services, key))
 
     assert str(refused.value) == (
         "This account is disabled, so it cannot sign in. To use it again, contact help@example.com."
@@ -286,11 +286,12 @@ def test_a_passkey_sign_in_before_the_address_is_confirmed_names_the_account_to_
     alice = services.accounts.create_account(EMAIL, STRONG_PASSWORD)
     key = _add_passkey(services, alice, "Phone")
 
-    with pytest.raises(EmailNotConfirmed) as refused:
-        services.authentication.sign_in_with_passkey(*_answer(services, key))
+    step = services.signin.with_passkey(*_answer(services, key))
 
-    assert refused.value.account is alice
+    assert isinstance(step, AddressUnconfirmed)
+    assert (step.account, step.link_sent) == (alice, True)
     assert _recorded(dbsession, events.SIGN_IN) == []
+    assert _recorded(dbsession, events.SIGN_IN_UNCONFIRMED) == [(alice.id, None, {})]
 
 
 def test_a_refused_answer_is_recorded_for_its_account_with_the_reason_cut_short(

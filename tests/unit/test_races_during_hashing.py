@@ -105,7 +105,7 @@ def test_an_account_disabled_while_a_sign_in_checks_its_password_gets_no_session
     services = make_services(dbsession, clock, HasherWithAGap(before_verify=disable))
 
     with pytest.raises(SignInFailed):
-        services.authentication.sign_in(EMAIL, STRONG_PASSWORD)
+        services.signin.with_password(EMAIL, STRONG_PASSWORD)
 
     [failed] = _events(dbsession, events.SIGN_IN_FAILED)
     assert (failed.account_id, failed.details) == (alice.id, {"reason": "password_changed"})
@@ -131,7 +131,7 @@ def test_a_password_changed_while_a_sign_in_checks_the_old_one_gets_no_session(
     services = make_services(dbsession, clock, HasherWithAGap(before_verify=change))
 
     with pytest.raises(SignInFailed):
-        services.authentication.sign_in(EMAIL, STRONG_PASSWORD)
+        services.signin.with_password(EMAIL, STRONG_PASSWORD)
 
     dbsession.commit()
     dbsession.expire_all()
@@ -159,7 +159,7 @@ def test_an_old_hash_upgraded_at_sign_in_never_undoes_a_reset_made_meanwhile(
     services = make_services(dbsession, clock, HasherWithAGap(before_verify=reset))
 
     with pytest.raises(SignInFailed):
-        services.authentication.sign_in(EMAIL, STRONG_PASSWORD)
+        services.signin.with_password(EMAIL, STRONG_PASSWORD)
 
     [failed] = _events(dbsession, events.SIGN_IN_FAILED)
     assert (failed.account_id, failed.details) == (alice.id, {"reason": "password_changed"})
@@ -179,7 +179,7 @@ def test_upgrading_one_accounts_old_hash_leaves_another_account_with_the_same_ha
     dbsession.commit()
 
     services = make_services(dbsession, clock, hasher)
-    assert services.authentication.sign_in(EMAIL, STRONG_PASSWORD) is alice
+    assert services.signin.with_password(EMAIL, STRONG_PASSWORD).account is alice
     dbsession.commit()
     dbsession.expire_all()
 

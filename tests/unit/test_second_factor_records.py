@@ -30,7 +30,7 @@ from app.services.mfa.two_factor import normalize_recovery_code
 from app.services.passwords.hashing import PasswordHasher
 from app.services.signin.authentication import password_fingerprint
 from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
-from tests.support import FakeClock
+from tests.support import FakeClock, waiting_sign_in
 from tests.unit.conftest import EMAIL, body_text, emails_to
 
 
@@ -124,10 +124,10 @@ def test_failed_reauthentications_use_up_the_browsers_own_allowance(
 
     stranger = _browser(factory, dbsession, None)
     if known:
-        assert stranger.authentication.sign_in(EMAIL, STRONG_PASSWORD) is alice
+        assert stranger.signin.with_password(EMAIL, STRONG_PASSWORD).account is alice
     else:
         with pytest.raises(RateLimited):
-            stranger.authentication.sign_in(EMAIL, STRONG_PASSWORD)
+            stranger.signin.with_password(EMAIL, STRONG_PASSWORD)
 
 
 def test_the_email_about_a_new_address_says_when_in_utc() -> None:
@@ -229,15 +229,11 @@ def test_the_second_step_records_which_factor_signed_in(
     clock.advance(seconds=60)
     typed = _code_now(services, alice, clock)
 
-    assert services.authentication.complete_sign_in(
-        alice.id, fingerprint, typed[:3] + " " + typed[3:]
-    ) == (
-        alice,
-        "totp",
-    )
-    assert (
-        services.authentication.complete_sign_in(alice.id, fingerprint, recovery)[1] == "recovery"
-    )
+    pending = waiting_sign_in(alice.id, fingerprint, clock.now())
+    with_app = services.signin.with_code(pending, typed[:3] + " " + typed[3:])
+    assert (with_app.account, with_app.method.factors) == (alice, ("password", "totp"))
+    with_recovery = services.signin.with_code(pending, recovery)
+    assert with_recovery.method.factors == ("password", "recovery")
     methods = [d["method"] for _, _, d in _recorded(dbsession, events.SIGN_IN)]
     assert methods == ["password+totp", "password+recovery"]
 
@@ -293,7 +289,7 @@ def test_a_pending_sign_in_with_a_code_expires_like_one_with_a_passkey(
     dbsession.flush()
 
     with pytest.raises(SignInFailed) as refused:
-        services.authentication.complete_sign_in(alice.id, fingerprint, "123456")
+        services.signin.with_code(waiting_sign_in(alice.id, fingerprint, clock.now()), "123456")
     assert str(refused.value) == "Your sign-in has expired. Sign in again."
 
 

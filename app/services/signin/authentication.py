@@ -14,9 +14,8 @@ from app.services.kernel.codes import digest
 from app.services.kernel.context import ServiceContext
 from app.services.kernel.errors import (
     AccountDisabled,
-    EmailNotConfirmed,
     RateLimited,
-    SecondFactorRequired,
+    SignInExpired,
     SignInFailed,
     WrongCurrentPassword,
 )
@@ -26,7 +25,6 @@ from app.services.mfa.two_factor import TwoFactorService
 from app.services.passwords.guesses import PasswordGuessLimits
 from app.services.passwords.passwords import Passwords
 from app.settings.limits import SECOND_FACTOR_PER_ACCOUNT, SIGNIN_PER_IP
-from app.translation import _
 
 # The columns record_sign_in() updates or depends on.
 _SIGN_IN_CHECKED_COLUMNS = [
@@ -57,7 +55,6 @@ class AuthenticationService:
         two_factor: TwoFactorService,
         passkeys: PasskeyService,
         *,
-        require_confirmed_email: bool,
         support_contact: str,
     ) -> None:
         self.context = context
@@ -70,17 +67,16 @@ class AuthenticationService:
         self.guesses = guesses
         self.two_factor = two_factor
         self.passkeys = passkeys
-        self.require_confirmed_email = require_confirmed_email
         self.support_contact = support_contact
 
-    def sign_in(self, email: str, plain_text_password: str) -> Account:
-        """The account, if the password is right and the account may sign in; else
-        raises SignInFailed, the same for every reason, or RateLimited; or, with the right
-        password on an account whose address is not confirmed yet, EmailNotConfirmed.
+    def check_password(self, email: str, plain_text_password: str) -> Account:
+        """The first factor of a sign-in (flow.py runs the rest): the account, if the
+        password is right and the account may sign in; else raises SignInFailed, the
+        same for every reason, or RateLimited, or AccountDisabled to the right password.
 
         Every attempt counts against the client's per-IP limit, the right ones too; a
         wrong password counts against this browser's allowance for the account (see
-        password_guesses.py), before it is checked, and the right one clears it."""
+        passwords/guesses.py), before it is checked, and the right one clears it."""
         account = self.accounts.find_account_by_email(email)
         try:
             self.rate_limiter.hit(SIGNIN_PER_IP, self.context.address_key)
@@ -93,22 +89,10 @@ class AuthenticationService:
             raise
         if not self._authenticate(account, plain_text_password, tell_disabled=True):
             raise SignInFailed()
-        if self.require_confirmed_email and account.email_verified_at is None:
-            # The right password: saying so reveals nothing to someone without it.
-            self.guesses.succeeded(allowance)
-            self.audit.record(events.SIGN_IN_UNCONFIRMED, account.id)
-            raise EmailNotConfirmed(account)
-        self._note_if_breached(account, plain_text_password)
-        if self.two_factor.has_second_factor(account):
-            # No session, nor a counted sign-in, until the second factor passes.
-            self.guesses.succeeded(allowance)
-            raise SecondFactorRequired(account, password_fingerprint(account))
-        if not self.record_sign_in(account):
-            raise SignInFailed()
         self.guesses.succeeded(allowance)
         return account
 
-    def _note_if_breached(self, account: Account, plain_text_password: str) -> None:
+    def note_if_breached(self, account: Account, plain_text_password: str) -> None:
         """A right password that is known from a breach still signs in, but the account
         must change it before anything else (see the security policy). Checked at each
         sign-in until then: a password can turn up in a breach at any time."""
@@ -119,20 +103,10 @@ class AuthenticationService:
             self.audit.record(events.PASSWORD_BREACHED, account.id)
             self.dbsession.flush()
 
-    def complete_sign_in(self, account_id: int, fingerprint: str, code: str) -> tuple[Account, str]:
-        """The second step: the code of a second factor, for the sign-in whose password
-        was checked (the fingerprint says which password; a reset or a change since then
-        voids the pending sign-in). Returns the account and the factor used; raises
-        SignInFailed, InvalidSecondFactorCode or RateLimited."""
-        account = self._pending_account(account_id, fingerprint)
-        method = self.two_factor.verify(account, code)
-        if not self.record_sign_in(account, method=f"password+{method}"):
-            raise SignInFailed(_("Your sign-in has expired. Sign in again."))
-        return account, method
-
-    def _pending_account(self, account_id: int, fingerprint: str) -> Account:
+    def pending_account(self, account_id: int, fingerprint: str) -> Account:
         """The account of a sign-in waiting for its second factor, if it still may: the
-        password checked is still the password, and the account is enabled."""
+        password checked is still the password, and the account is enabled. Raises
+        SignInFailed (the sign-in expired) if not."""
         account = self.accounts.find_account_by_id(account_id)
         if (
             account is None
@@ -140,35 +114,28 @@ class AuthenticationService:
             or password_fingerprint(account) != fingerprint
             or not self.two_factor.has_second_factor(account)
         ):
-            raise SignInFailed(_("Your sign-in has expired. Sign in again."))
+            raise SignInExpired()
         return account
 
-    def sign_in_with_passkey(self, response: Any, challenge: bytes | None) -> Account:
-        """Sign in with a passkey alone, which verified its user: two factors in one.
-        The per-IP limit counts it like any sign-in; raises PasskeyRefused (recorded),
-        SignInFailed, EmailNotConfirmed or RateLimited."""
+    def check_passkey(self, response: Any, challenge: bytes | None) -> Account:
+        """A passkey alone, which verified its user: two factors in one. The per-IP
+        limit counts it like any sign-in; raises PasskeyRefused (recorded),
+        AccountDisabled or RateLimited."""
         self.rate_limiter.hit(SIGNIN_PER_IP, self.context.address_key)
         passkey = self.passkeys.verify(response, challenge, require_user_verification=True)
         account = self.accounts.find_account_by_id(passkey.account_id)
         if account is None or account.is_disabled:
             self.audit.record(events.SIGN_IN_FAILED, passkey.account_id, reason="disabled")
             raise AccountDisabled(self.support_contact)
-        if self.require_confirmed_email and account.email_verified_at is None:
-            raise EmailNotConfirmed(account)
-        if not self.record_sign_in(account, method="passkey"):
-            raise SignInFailed()
         return account
 
-    def complete_sign_in_with_passkey(
-        self, account_id: int, fingerprint: str, response: Any, challenge: bytes | None
-    ) -> Account:
-        """The second step with a passkey of the account instead of a code."""
-        account = self._pending_account(account_id, fingerprint)
+    def check_second_passkey(
+        self, account: Account, response: Any, challenge: bytes | None
+    ) -> None:
+        """A passkey of the account as the second step after its password: user
+        verification is not required. Raises PasskeyRefused or RateLimited."""
         self.rate_limiter.hit(SECOND_FACTOR_PER_ACCOUNT, str(account.id))
         self.passkeys.verify(response, challenge, account, require_user_verification=False)
-        if not self.record_sign_in(account, method="password+passkey"):
-            raise SignInFailed(_("Your sign-in has expired. Sign in again."))
-        return account
 
     def reauthenticate_with_passkey(
         self, account: Account, response: Any, challenge: bytes | None

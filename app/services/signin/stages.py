@@ -1,0 +1,163 @@
+"""What a sign-in passes through, as typed values: the factors given, the sign-in
+waiting for its second factor (sealed between two requests), and what each step of
+the flow (flow.py) answers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from app.models import Account, LoginSession
+
+# How long the second step may wait after the first.
+PENDING_LIFETIME = timedelta(minutes=5)
+# The shape of the sealed PendingSignIn; a value of another version is not read.
+PENDING_VERSION = 2
+
+
+class Factor(StrEnum):
+    """What a person proved at sign-in, as the login session records it."""
+
+    PASSWORD = "password"  # noqa: S105 (the factor's name, not a password)
+    TOTP = "totp"
+    RECOVERY_CODE = "recovery"
+    PASSKEY = "passkey"
+
+
+# RFC 8176's names for each factor, for the identity provider's `amr`.
+AMR = {
+    Factor.PASSWORD: "pwd",
+    Factor.TOTP: "otp",
+    Factor.RECOVERY_CODE: "otp",
+    Factor.PASSKEY: "hwk",
+}
+
+
+@dataclass(frozen=True)
+class SignInMethod:
+    """The factors of one sign-in, in the order they were given. A passkey that
+    verified its user is two factors in one (something held, and a PIN or a body)."""
+
+    factors: tuple[Factor, ...]
+
+    @property
+    def label(self) -> str:
+        """How login_sessions.sign_in_method and the audit trail name it."""
+        return "+".join(self.factors)
+
+    @classmethod
+    def parse(cls, label: str | None) -> SignInMethod:
+        known = {factor.value for factor in Factor}
+        return cls(tuple(Factor(part) for part in (label or "").split("+") if part in known))
+
+    @property
+    def is_multi_factor(self) -> bool:
+        return len(self.factors) > 1 or self.factors == (Factor.PASSKEY,)
+
+    @property
+    def amr(self) -> list[str]:
+        names = list(dict.fromkeys(AMR[factor] for factor in self.factors))
+        return [*names, "mfa"] if self.is_multi_factor else names
+
+    @property
+    def acr(self) -> str:
+        return "mfa" if self.is_multi_factor else "pwd"
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """A sign-in whose first factor passed, waiting for its second: whose, tied to the
+    password that was checked (a reset or a change since voids it), which factors the
+    next step offers, and what the face asked to do afterwards."""
+
+    account_id: int
+    password_fingerprint: str
+    started_at: datetime
+    use_code: bool
+    use_passkey: bool
+    came_from: str = "/account"
+    remember: bool = False
+
+    def seal(self, fernet: Fernet) -> str:
+        """The one writer: this sign-in as an encrypted, versioned token."""
+        payload = {
+            "v": PENDING_VERSION,
+            "account": self.account_id,
+            "fingerprint": self.password_fingerprint,
+            "started": self.started_at.timestamp(),
+            "code": self.use_code,
+            "passkey": self.use_passkey,
+            "next": self.came_from,
+            "remember": self.remember,
+        }
+        return fernet.encrypt(json.dumps(payload).encode("utf-8")).decode("ascii")
+
+    @classmethod
+    def unseal(cls, fernet: Fernet, token: Any, now: datetime) -> PendingSignIn | None:
+        """The one reader: the sign-in sealed in `token`, or None if there is none, it
+        was not made here, is of another version, or is older than its lifetime."""
+        if not isinstance(token, str) or not token:
+            return None
+        lifetime = int(PENDING_LIFETIME.total_seconds())
+        try:
+            payload = json.loads(fernet.decrypt(token.encode("ascii"), ttl=lifetime))
+            if payload.get("v") != PENDING_VERSION:
+                return None
+            pending = cls(
+                account_id=int(payload["account"]),
+                password_fingerprint=str(payload["fingerprint"]),
+                started_at=datetime.fromtimestamp(float(payload["started"]), now.tzinfo),
+                use_code=bool(payload["code"]),
+                use_passkey=bool(payload["passkey"]),
+                came_from=str(payload["next"]),
+                remember=bool(payload["remember"]),
+            )
+        except (InvalidToken, UnicodeError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if now - pending.started_at > PENDING_LIFETIME:
+            return None
+        return pending
+
+
+@dataclass(frozen=True)
+class SecondFactorNeeded:
+    """The next stage: a second factor, of the kinds the pending sign-in offers."""
+
+    pending: PendingSignIn
+    token: str
+
+
+@dataclass(frozen=True)
+class AddressUnconfirmed:
+    """The right first factor on an account whose address is not confirmed yet: no
+    session; a new confirmation link went out if the hourly limit allowed."""
+
+    account: Account
+    link_sent: bool
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The end of the flow: a new server-side session, and what the face hands the
+    browser or the client (the session token, the device token)."""
+
+    account: Account
+    method: SignInMethod
+    session_token: str
+    login_session: LoginSession
+    device_token: str
+    came_from: str
+    remember: bool
+
+    @property
+    def password_change_required(self) -> bool:
+        """The password is known from a breach: it is changed before anything else."""
+        return self.account.password_breached_at is not None
+
+
+Step = SecondFactorNeeded | AddressUnconfirmed | SignedIn
