@@ -151,9 +151,13 @@ class AccountAdminService:
 
     def resend_invitation(self, account: Account, actor: Account) -> None:
         if account.password_hash is not None:
-            raise AdminActionRefused(_("This account has already chosen a password."))
+            raise AdminActionRefused(
+                _("This account has already chosen a password."), code="already_has_password"
+            )
         if account.is_disabled:
-            raise AdminActionRefused(_("Enable the account before inviting it again."))
+            raise AdminActionRefused(
+                _("Enable the account before inviting it again."), code="enable_first"
+            )
         self.accounts.send_invitation(account)
         self.audit.record(events.ADMIN_SENT_INVITATION, account.id, actor_id=actor.id)
 
@@ -165,7 +169,9 @@ class AccountAdminService:
         locked first (PostgreSQL; SQLite has one writer at a time), and the UPDATE counts
         the others again under that lock, so the second of the two finds none left."""
         if account.id == actor.id:
-            raise AdminActionRefused(_("You cannot disable your own account."))
+            raise AdminActionRefused(
+                _("You cannot disable your own account."), code="cannot_disable_yourself"
+            )
         active_admin = (Account.is_admin.is_(True), Account.is_disabled.is_(False))
         self.dbsession.execute(
             select(Account.id).where(*active_admin).order_by(Account.id).with_for_update()
@@ -185,7 +191,9 @@ class AccountAdminService:
         )
         self.dbsession.expire(account, ["is_disabled"])
         if changed != 1:
-            raise AdminActionRefused(_("The last active administrator cannot be disabled."))
+            raise AdminActionRefused(
+                _("The last active administrator cannot be disabled."), code="last_administrator"
+            )
         self.accounts.spend_open_codes(account.id)
         self.login_sessions.revoke_all(account.id)
         self.audit.record(events.ADMIN_DISABLED, account.id, actor_id=actor.id)
@@ -199,14 +207,18 @@ class AccountAdminService:
         """Turn off an account's second factors (the authenticator app and its passkeys),
         for an owner who lost them: recorded as the administrator's, emailed to the owner."""
         if not self.two_factor.has_second_factor(account):
-            raise AdminActionRefused(_("This account has no second factor to remove."))
+            raise AdminActionRefused(
+                _("This account has no second factor to remove."), code="no_second_factor"
+            )
         if self.two_factor.has_totp(account):
             self.two_factor.disable_totp(account, by_admin_id=actor.id)
         self.passkeys.remove_all(account, by_admin_id=actor.id)
 
     def send_reset(self, account: Account, actor: Account) -> None:
         if account.is_disabled:
-            raise AdminActionRefused(_("Enable the account before sending it a reset link."))
+            raise AdminActionRefused(
+                _("Enable the account before sending it a reset link."), code="enable_first"
+            )
         if account.password_hash is None:
             self.resend_invitation(account, actor)
             return

@@ -26,13 +26,14 @@ def clean_email(raw: str) -> str:
     """Normalize and validate; raises InvalidEmail with a message for the user."""
     email = normalize_email(raw)
     if not email:
-        raise InvalidEmail(_("Enter your email address."))
+        raise InvalidEmail(_("Enter your email address."), code="email_missing")
     if len(email) > MAX_EMAIL_LENGTH:
         raise InvalidEmail(
             _(
                 "An email address has at most ${n} characters.",
                 mapping={"n": MAX_EMAIL_LENGTH},
-            )
+            ),
+            code="email_too_long",
         )
     if any(unicodedata.category(ch)[0] in ("C", "Z") for ch in email):
         # Control, format (zero-width, direction overrides), unassigned and separator
@@ -45,7 +46,8 @@ def clean_email(raw: str) -> str:
             _(
                 "Use an address whose part before the @ has only plain letters, digits and"
                 " punctuation: mail to other addresses cannot be delivered everywhere."
-            )
+            ),
+            code="email_local_part_not_ascii",
         )
     try:
         checked = validate_email(

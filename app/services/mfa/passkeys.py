@@ -126,7 +126,10 @@ class PasskeyService:
         ).first()
         if passkey is None or (account is not None and passkey.account_id != account.id):
             self.audit.record(events.PASSKEY_REFUSED, account_id, reason="unknown passkey")
-            raise PasskeyRefused(_("This passkey is not known here. It may have been removed."))
+            raise PasskeyRefused(
+                _("This passkey is not known here. It may have been removed."),
+                code="passkey_unknown",
+            )
         owner = self.dbsession.get(Account, passkey.account_id)
         assert owner is not None
         # A passkey found without an account named must say whose it is, and the
@@ -136,7 +139,10 @@ class PasskeyService:
             handle is not None and handle != owner.webauthn_user_handle
         ):
             self.audit.record(events.PASSKEY_REFUSED, owner.id, reason="user handle")
-            raise PasskeyRefused(_("This passkey does not belong to this account."))
+            raise PasskeyRefused(
+                _("This passkey does not belong to this account."),
+                code="passkey_of_another_account",
+            )
         stored = passkey.sign_count
         try:
             new = webauthn.check_assertion(
@@ -152,7 +158,9 @@ class PasskeyService:
         cookie sent again) or the browser has none (expired, or already answered)."""
         if challenge is None:
             self.audit.record(events.PASSKEY_REFUSED, account_id, reason="no challenge")
-            raise PasskeyRefused(_("The passkey request has expired. Try again."))
+            raise PasskeyRefused(
+                _("The passkey request has expired. Try again."), code="passkey_request_expired"
+            )
         digest = hashlib.sha256(challenge).hexdigest()
         spent = insert_unless_present(
             self.dbsession,
@@ -163,7 +171,10 @@ class PasskeyService:
         )
         if spent is None:
             self.audit.record(events.PASSKEY_REFUSED, account_id, reason="challenge replayed")
-            raise PasskeyRefused(_("The passkey request was already answered. Try again."))
+            raise PasskeyRefused(
+                _("The passkey request was already answered. Try again."),
+                code="passkey_request_answered",
+            )
         return challenge
 
     def _count(self, passkey: WebAuthnCredential, stored: int, new: int) -> None:
@@ -176,7 +187,8 @@ class PasskeyService:
                 _(
                     "This passkey's counter went backwards, so it may have been copied; it was"
                     " refused. If it is yours, remove it and add it again."
-                )
+                ),
+                code="passkey_copied",
             )
         changed = rows_changed(
             self.dbsession,
@@ -187,7 +199,9 @@ class PasskeyService:
         )
         self.dbsession.expire(passkey, ["sign_count", "last_used_at"])
         if changed != 1:
-            raise PasskeyRefused(_("This passkey was just used. Try again."))
+            raise PasskeyRefused(
+                _("This passkey was just used. Try again."), code="passkey_just_used"
+            )
 
     def _refused(self, account_id: int | None, exc: Exception) -> NoReturn:
         # The library's message says which check failed (origin, challenge, ...), and
@@ -211,7 +225,7 @@ class PasskeyService:
     def rename(self, passkey: WebAuthnCredential, name: str) -> None:
         cleaned = self.clean_name(name)
         if not cleaned:
-            raise PasskeyRefused(_("Give the passkey a name."))
+            raise PasskeyRefused(_("Give the passkey a name."), code="passkey_name_missing")
         passkey.name = cleaned
         self.dbsession.flush()
 

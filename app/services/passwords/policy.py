@@ -29,30 +29,41 @@ class PasswordPolicy:
         breach check last, as it waits on another service (at most its timeout)."""
         if len(password) > self.max_length * 4:
             raise PasswordRejected(
-                _("Use at most ${n} characters.", mapping={"n": self.max_length})
+                _("Use at most ${n} characters.", mapping={"n": self.max_length}),
+                code="password_too_long",
             )
         normalized = normalize_password(password)
         length = len(normalized)
         if length < self.min_length:
             raise PasswordRejected(
-                _("Use at least ${n} characters.", mapping={"n": self.min_length})
+                _("Use at least ${n} characters.", mapping={"n": self.min_length}),
+                code="password_too_short",
             )
         if length > self.max_length:
             raise PasswordRejected(
-                _("Use at most ${n} characters.", mapping={"n": self.max_length})
+                _("Use at most ${n} characters.", mapping={"n": self.max_length}),
+                code="password_too_long",
             )
         if "\x00" in normalized:
-            raise PasswordRejected(_("The password contains a character that cannot be used."))
+            raise PasswordRejected(
+                _("The password contains a character that cannot be used."),
+                code="password_bad_character",
+            )
         if email and normalized.strip().lower() == email.strip().lower():
-            raise PasswordRejected(_("Do not use your email address as your password."))
+            raise PasswordRejected(
+                _("Do not use your email address as your password."),
+                code="password_is_the_email",
+            )
         if self.min_strength > 0:
             inputs = [email, email.split("@")[0]] if email else []
             estimate = estimate_strength(normalized, inputs)
             if estimate.score < self.min_strength:
                 warning = estimate.warning or FALLBACK_WARNING
-                raise PasswordRejected(advice(warning, list(estimate.suggestions)))
+                raise PasswordRejected(
+                    advice(warning, list(estimate.suggestions)), code="password_too_weak"
+                )
         if self.is_breached(normalized):
-            raise PasswordRejected(BREACHED_MESSAGE)
+            raise PasswordRejected(BREACHED_MESSAGE, code="password_breached")
 
     def is_breached(self, password: str) -> bool:
         """Whether the password is known from a breach; False when the check is off or
