@@ -21,7 +21,7 @@ from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
 from tests.support import FakeClock
 from tests.unit.conftest import EMAIL, IP, SignsIn, body_text, emails_to
-from tests.unit.test_password_change_races import HashingWhile
+from tests.unit.services.accounts.test_password_change_races import HashingWhile
 
 
 def _recorded(dbsession: Session) -> list[tuple[str, int | None, dict[str, Any]]]:
