@@ -7,9 +7,11 @@ from typing import Any
 import webtest
 from sqlalchemy.orm import Session
 
+from app.models import AccountEvent
 from app.services.accounts.accounts import AccountService
 from app.services.composition import Services
 from tests.support import form_by_action
+from tests.support.records import account_events
 
 
 def register(client: webtest.TestApp, email: str, password: str, status: int = 303) -> Any:
@@ -111,6 +113,12 @@ def create_account(wsgi_app: Any, email: str, password: str | None, confirmed: b
 def db(wsgi_app: Any) -> Session:
     """A fresh session on the app's database, for looking at what a request did."""
     return wsgi_app.registry["dbsession_factory"]()
+
+
+def recorded_events(wsgi_app: Any, kind: str | None = None) -> list[AccountEvent]:
+    """The account events the app recorded, oldest first (of this kind, if given)."""
+    with db(wsgi_app) as session:
+        return account_events(session, kind)
 
 
 def invitation_code(wsgi_app: Any, email: str) -> str:

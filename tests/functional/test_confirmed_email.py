@@ -23,8 +23,7 @@ from tests.functional.flows import (
     register_and_confirm,
     sign_in,
 )
-from tests.functional.test_responses import _comparable
-from tests.support import UNLIMITED_RATES, form_by_action
+from tests.support import UNLIMITED_RATES, comparable, form_by_action
 
 ALICE = "alice@example.com"
 NEWCOMER = "newcomer@example.com"
@@ -42,7 +41,7 @@ def _is_signed_in(client) -> bool:
 def test_registering_a_new_and_an_existing_address_gives_identical_answers(wsgi_app, smtp_server):
     create_account(wsgi_app, ALICE, STRONG_PASSWORD)
     answers = [
-        _comparable(register(new_client(wsgi_app), email, OTHER_PASSWORD), email)
+        comparable(register(new_client(wsgi_app), email, OTHER_PASSWORD), email)
         for email in (ALICE, NEWCOMER)
     ]
     assert answers[0] == answers[1]

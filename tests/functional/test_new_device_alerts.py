@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pyotp
 from sqlalchemy import select
 
-from app.models import Account, AccountEvent, KnownDevice, LoginSession, WebAuthnCredential
+from app.models import Account, KnownDevice, LoginSession, WebAuthnCredential
 from app.services.kernel import audit as events
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
 from tests.functional.flows import (
@@ -18,6 +18,7 @@ from tests.functional.flows import (
     deliver_mail,
     invitation_code,
     open_link,
+    recorded_events,
     register_and_confirm,
     sign_in,
 )
@@ -49,11 +50,6 @@ def _signed_in(client) -> bool:
     return client.get("/account", status="*").status_int == 200
 
 
-def _events(wsgi_app, kind: str) -> list[AccountEvent]:
-    with db(wsgi_app) as session:
-        return list(session.scalars(select(AccountEvent).where(AccountEvent.kind == kind)))
-
-
 def test_a_new_browser_gets_one_email_and_a_known_one_none(wsgi_app, smtp_server, clock):
     create_account(wsgi_app, ALICE, STRONG_PASSWORD)
     laptop = _browser(wsgi_app)
@@ -76,7 +72,7 @@ def test_a_new_browser_gets_one_email_and_a_known_one_none(wsgi_app, smtp_server
     sign_in(laptop, ALICE, STRONG_PASSWORD)
     sign_in(phone, ALICE, STRONG_PASSWORD)
     assert len(_alerts(wsgi_app, smtp_server)) == 1
-    assert len(_events(wsgi_app, events.NEW_DEVICE_SIGN_IN)) == 1
+    assert len(recorded_events(wsgi_app, events.NEW_DEVICE_SIGN_IN)) == 1
 
 
 def test_no_email_for_the_sign_in_that_ends_registration(wsgi_app, smtp_server):
@@ -101,7 +97,7 @@ def test_a_burst_of_new_browsers_sends_one_email_a_minute(wsgi_app, smtp_server,
     for _ in range(5):
         sign_in(_browser(wsgi_app, IPHONE), ALICE, STRONG_PASSWORD)
     assert len(_alerts(wsgi_app, smtp_server)) == 1
-    (event,) = _events(wsgi_app, events.NEW_DEVICE_SIGN_IN)
+    (event,) = recorded_events(wsgi_app, events.NEW_DEVICE_SIGN_IN)
     assert event.details["repeats"] == 4
     clock.advance(seconds=61)
     sign_in(_browser(wsgi_app, IPHONE), ALICE, STRONG_PASSWORD)
@@ -159,7 +155,7 @@ def test_opening_the_link_changes_nothing(wsgi_app, smtp_server):
     page = owner.get("/account/not_me")
     assert ALICE in page.text
     assert _signed_in(laptop) and _signed_in(intruder)
-    assert _events(wsgi_app, events.NOT_ME_REPORTED) == []
+    assert recorded_events(wsgi_app, events.NOT_ME_REPORTED) == []
     # A scanner that follows the link twice still leaves it usable.
     new_client(wsgi_app).get(f"/account/not_me/{code}", status=303)
     form_by_action(owner.get("/account/not_me"), "/account/not_me").submit(status=200)
@@ -191,7 +187,7 @@ def test_confirming_locks_the_intruder_out_and_sends_a_reset_link(wsgi_app, smtp
         assert session.scalars(select(KnownDevice)).all() == []
         live = session.scalars(select(LoginSession).where(LoginSession.revoked_at.is_(None)))
         assert live.all() == []
-    (reported,) = _events(wsgi_app, events.NOT_ME_REPORTED)
+    (reported,) = recorded_events(wsgi_app, events.NOT_ME_REPORTED)
     assert reported.details == {"factors_removed": 2}
 
     # The reset link lets the owner back in, without any second factor of the intruder.
@@ -223,7 +219,7 @@ def test_the_link_lapses_after_seven_days(wsgi_app, smtp_server, clock):
     _, _, code = _intrusion(wsgi_app, smtp_server)
     clock.advance(days=7, seconds=1)
     new_client(wsgi_app).get(f"/account/not_me/{code}", status=400)
-    assert _events(wsgi_app, events.NOT_ME_REPORTED) == []
+    assert recorded_events(wsgi_app, events.NOT_ME_REPORTED) == []
 
 
 def test_the_confirmation_page_without_a_link_changes_nothing(wsgi_app, smtp_server):

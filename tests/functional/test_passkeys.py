@@ -10,10 +10,10 @@ import cryptography.fernet
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Account, AccountEvent, LoginSession, SpentChallenge, WebAuthnCredential
+from app.models import Account, LoginSession, SpentChallenge, WebAuthnCredential
 from app.services.kernel import audit as events
 from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
-from tests.functional.flows import create_account, db, deliver_mail, sign_in
+from tests.functional.flows import create_account, db, deliver_mail, recorded_events, sign_in
 from tests.functional.passkey_flows import (
     add_passkey,
     answer,
@@ -40,15 +40,6 @@ def alice(wsgi_app):
     return client, device
 
 
-def _events(wsgi_app, kind: str) -> list[AccountEvent]:
-    with db(wsgi_app) as session:
-        return list(
-            session.scalars(
-                select(AccountEvent).where(AccountEvent.kind == kind).order_by(AccountEvent.id)
-            )
-        )
-
-
 def _signed_in(client) -> bool:
     return client.get("/account", status="*").status_int == 200
 
@@ -69,7 +60,7 @@ def test_an_added_passkey_is_listed_and_the_owner_is_told(wsgi_app, alice, smtp_
     assert "added" in page.html.find(class_="notice-success").text
     (passkey,) = _passkeys(wsgi_app)
     assert passkey.transports == "internal"
-    assert len(_events(wsgi_app, events.PASSKEY_ADDED)) == 1
+    assert len(recorded_events(wsgi_app, events.PASSKEY_ADDED)) == 1
     deliver_mail(wsgi_app)
     (mail,) = [m for m in smtp_server.mailbox.to(ALICE) if "passkey" in m.message["Subject"]]
     assert "Laptop" in mail.text
@@ -84,7 +75,7 @@ def test_a_passkey_alone_signs_in_without_an_email_or_a_password(wsgi_app, alice
     assert "auth=" in cookies and "device=" in cookies
     assert _signed_in(browser)
     (sign_in_event,) = [
-        e for e in _events(wsgi_app, events.SIGN_IN) if e.details.get("method") == "passkey"
+        e for e in recorded_events(wsgi_app, events.SIGN_IN) if e.details.get("method") == "passkey"
     ]
     assert sign_in_event.ip is not None
     with db(wsgi_app) as session:
@@ -182,7 +173,9 @@ def test_the_second_step_takes_only_a_passkey_of_that_account(wsgi_app, alice):
     )
     answer(browser, started, mallorys_answer, status=400)
     assert not _signed_in(browser)
-    assert _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "unknown passkey"
+    assert (
+        recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "unknown passkey"
+    )
 
 
 def test_without_a_pending_sign_in_the_second_step_sends_back_to_sign_in(wsgi_app, alice):
@@ -205,7 +198,7 @@ def test_a_passkey_confirms_it_is_you_before_a_sensitive_change(wsgi_app, alice,
     done = answer(client, started, device.get(started.options))
     assert done.json == {"redirect": BASE_URL + "/account/change_email"}
     client.get("/account/change_email", status=200)
-    assert _events(wsgi_app, events.REAUTHENTICATED)[-1].details == {"factor": "passkey"}
+    assert recorded_events(wsgi_app, events.REAUTHENTICATED)[-1].details == {"factor": "passkey"}
 
 
 def test_adding_and_removing_a_passkey_need_a_recent_sign_in(wsgi_app, alice, clock):
@@ -237,7 +230,7 @@ def test_a_removed_passkey_stops_working_at_once(wsgi_app, alice, smtp_server):
     refused = sign_in_with_passkey(browser, device, status=400)
     assert "not known" in refused.json["error"]
     assert not _signed_in(browser)
-    assert _events(wsgi_app, events.PASSKEY_REMOVED)
+    assert recorded_events(wsgi_app, events.PASSKEY_REMOVED)
     deliver_mail(wsgi_app)
     assert any("removed" in m.message["Subject"] for m in smtp_server.mailbox.to(ALICE))
     # Without a second factor left, the password alone signs in again.
@@ -294,7 +287,7 @@ def test_an_administrators_remove_two_factor_removes_the_passkeys(wsgi_app, alic
     form_by_action(page, f"/admin/accounts/{alice_id}/remove_two_factor").submit(status=303)
     assert _passkeys(wsgi_app) == []
     sign_in_with_passkey(new_client(wsgi_app), device, status=400)
-    (removed,) = _events(wsgi_app, events.PASSKEY_REMOVED)
+    (removed,) = recorded_events(wsgi_app, events.PASSKEY_REMOVED)
     assert removed.actor_id is not None
 
 
@@ -334,8 +327,8 @@ def test_a_registration_answer_for_another_site_or_challenge_is_refused(wsgi_app
     refused = answer(client, started, credential, status=400)
     assert refused.json["error"]
     assert _passkeys(wsgi_app) == []
-    assert len(_events(wsgi_app, events.PASSKEY_REFUSED)) == 1
-    assert not _events(wsgi_app, events.PASSKEY_ADDED)
+    assert len(recorded_events(wsgi_app, events.PASSKEY_REFUSED)) == 1
+    assert not recorded_events(wsgi_app, events.PASSKEY_ADDED)
 
 
 SIGN_IN_FAULTS = {
@@ -354,7 +347,7 @@ def test_a_sign_in_answer_for_another_site_or_challenge_is_refused(wsgi_app, ali
     refused = sign_in_with_passkey(browser, device, status=400, **overrides)
     assert refused.json["error"]
     assert not _signed_in(browser)
-    (event,) = _events(wsgi_app, events.PASSKEY_REFUSED)
+    (event,) = recorded_events(wsgi_app, events.PASSKEY_REFUSED)
     assert reason in event.details["reason"]
 
 
@@ -370,7 +363,9 @@ def test_an_unknown_passkey_is_refused(wsgi_app, alice):
     browser = new_client(wsgi_app)
     refused = sign_in_with_passkey(browser, stranger, status=400)
     assert "not known" in refused.json["error"]
-    assert _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "unknown passkey"
+    assert (
+        recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "unknown passkey"
+    )
 
 
 def test_a_user_handle_that_is_not_the_owners_is_refused(wsgi_app, alice):
@@ -379,7 +374,7 @@ def test_a_user_handle_that_is_not_the_owners_is_refused(wsgi_app, alice):
     credential.user_handle = b"someone else"
     refused = sign_in_with_passkey(new_client(wsgi_app), device, status=400)
     assert refused.json["error"]
-    assert _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "user handle"
+    assert recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "user handle"
 
 
 def test_an_answer_sent_twice_is_refused_the_second_time(wsgi_app, alice):
@@ -391,7 +386,7 @@ def test_an_answer_sent_twice_is_refused_the_second_time(wsgi_app, alice):
     # Signing in gave the browser a new CSRF token; with it, the same answer again.
     started.csrf = browser.get("/account/signin").html.find(id="passkey-signin")["data-csrf"]
     answer(browser, started, credential, status=400)
-    assert _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "no challenge"
+    assert recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "no challenge"
 
 
 def test_a_challenge_replayed_with_an_old_session_cookie_is_refused(wsgi_app, alice):
@@ -408,7 +403,10 @@ def test_a_challenge_replayed_with_an_old_session_cookie_is_refused(wsgi_app, al
     attacker.set_cookie("session", cookie_with_challenge)
     refused = answer(attacker, started, credential, status=400)
     assert "already answered" in refused.json["error"]
-    assert _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "challenge replayed"
+    assert (
+        recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"]
+        == "challenge replayed"
+    )
     assert not _signed_in(attacker)
 
 
@@ -421,7 +419,7 @@ def test_a_challenge_given_to_one_browser_cannot_be_answered_from_another(wsgi_a
     attacker_started = start(attacker, "/account/signin", "passkey-signin")
     answer(attacker, attacker_started, credential, status=400)
     assert not _signed_in(attacker)
-    assert "challenge" in _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"]
+    assert "challenge" in recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"]
 
 
 def test_a_challenge_expires_after_five_minutes(wsgi_app, alice, monkeypatch):
@@ -454,7 +452,7 @@ def test_a_counter_that_goes_backwards_is_refused_as_a_possible_copy(wsgi_app, a
     refused = answer(browser, started, device.get(started.options, credential=copy), status=400)
     assert "copied" in refused.json["error"]
     assert not _signed_in(browser)
-    (suspected,) = _events(wsgi_app, events.PASSKEY_CLONE_SUSPECTED)
+    (suspected,) = recorded_events(wsgi_app, events.PASSKEY_CLONE_SUSPECTED)
     assert suspected.details == {"name": "Laptop"}
     with db(wsgi_app) as session:
         assert session.scalars(select(WebAuthnCredential.sign_count)).one() == 2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -20,32 +19,16 @@ from app.models import OutgoingEmail, get_engine, get_session_factory
 from app.services.notices.outbox import Outbox, outbox_cipher
 from tests.conftest import SECRET
 from tests.support import FakeClock
+from tests.support.outbox import (
+    LEASE_SECONDS,
+    RETRY_SECONDS,
+    SENDER,
+    FakeTransport,
+    make_sender,
+    stored,
+)
 
-SENDER = "Accounts <no-reply@example.test>"
 CANARY = "https://accounts.example.test/account/reset_password/canary-code-0123456789"
-RETRY_SECONDS = 30.0
-LEASE_SECONDS = 300.0
-
-
-class FakeTransport:
-    """Records what it is asked to send; fails while `failures` is positive."""
-
-    def __init__(self, failures: int = 0, delay: float = 0.0) -> None:
-        self.failures = failures
-        self.delay = delay
-        self.sent: list[Any] = []
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def send_immediately(self, message: Any) -> None:
-        # A short pause, as an SMTP conversation would take, lets concurrent senders overlap.
-        time.sleep(self.delay)
-        with self._lock:
-            self.calls += 1
-            if self.failures > 0:
-                self.failures -= 1
-                raise ConnectionRefusedError("smtp server down")
-            self.sent.append(message)
 
 
 class ProcessDied(BaseException):
@@ -62,26 +45,6 @@ def outbox(dbsession: Session, clock: FakeClock) -> Outbox:
     return Outbox(dbsession, outbox_cipher(SECRET), clock)
 
 
-def make_sender(
-    session_factory: sessionmaker[Session],
-    transport: Any,
-    clock: FakeClock,
-    retry_for: timedelta = timedelta(hours=48),
-) -> OutboxSender:
-    return OutboxSender(
-        session_factory,
-        outbox_cipher(SECRET),
-        MailTemplates(),
-        transport,
-        clock,
-        SENDER,
-        retry_for=retry_for,
-        retry_seconds=RETRY_SECONDS,
-        max_backoff_seconds=3600.0,
-        lease_seconds=LEASE_SECONDS,
-    )
-
-
 def content(n: int = 0) -> tuple[str, dict[str, Any]]:
     """A reset email as it is queued: the email's name and its parameters."""
     return "password_reset", {
@@ -96,13 +59,6 @@ def _queue_resets(outbox: Outbox, dbsession: Session, count: int) -> None:
     for n in range(count):
         outbox.queue(f"user{n}@example.com", *content(n))
     dbsession.commit()
-
-
-def stored(session_factory: sessionmaker[Session], message_id: int) -> OutgoingEmail:
-    with session_factory() as session:
-        message = session.get(OutgoingEmail, message_id)
-        assert message is not None
-        return message
 
 
 # Queueing

@@ -5,7 +5,6 @@ revocation that happened while it was hashing (on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
@@ -13,27 +12,13 @@ from sqlalchemy.orm import Session
 
 from app.models import Account, LoginSession
 from app.services.kernel.errors import PasswordChangedMeanwhile
-from app.services.passwords.hashing import PasswordHasher, make_crypt_context
-from tests.conftest import CHEAP_ARGON2, OTHER_PASSWORD, STRONG_PASSWORD, make_services
+from app.services.passwords.hashing import PasswordHasher
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
 from tests.support import FakeClock
+from tests.support.hashers import HasherWithAGap
 from tests.unit.conftest import EMAIL, THIRD_PASSWORD, SignsIn
 
 ATTACKERS_PASSWORD = "attacker chosen quartz meadow"
-
-
-class HashingWhile(PasswordHasher):
-    """Runs `meanwhile` at the start of the first hash: the moment a change has checked
-    the current password and is hashing the new one."""
-
-    def __init__(self, meanwhile: Callable[[], None]) -> None:
-        super().__init__(context=make_crypt_context(**CHEAP_ARGON2))
-        self.meanwhile: Callable[[], None] | None = meanwhile
-
-    def hash(self, password: str) -> str:
-        meanwhile, self.meanwhile = self.meanwhile, None
-        if meanwhile is not None:
-            meanwhile()
-        return super().hash(password)
 
 
 @pytest.fixture
@@ -61,7 +46,7 @@ def test_a_change_racing_a_reset_fails_and_the_reset_stands(
         owner.reset_password(code, OTHER_PASSWORD)
         other_dbsession.commit()
 
-    attacker = make_services(dbsession, clock, HashingWhile(owner_resets)).accounts
+    attacker = make_services(dbsession, clock, HasherWithAGap(before_hash=owner_resets)).accounts
     with pytest.raises(PasswordChangedMeanwhile):
         attacker.change_password(account, STRONG_PASSWORD, ATTACKERS_PASSWORD, session_id)
     dbsession.rollback()
@@ -85,7 +70,9 @@ def test_a_change_from_a_session_revoked_meanwhile_fails(
         assert owner.login_sessions.revoke_by_id(account.id, session_id)
         other_dbsession.commit()
 
-    attacker = make_services(dbsession, clock, HashingWhile(owner_signs_the_device_out))
+    attacker = make_services(
+        dbsession, clock, HasherWithAGap(before_hash=owner_signs_the_device_out)
+    )
     with pytest.raises(PasswordChangedMeanwhile):
         attacker.accounts.change_password(account, STRONG_PASSWORD, ATTACKERS_PASSWORD, session_id)
     dbsession.rollback()

@@ -4,13 +4,10 @@ test runs on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Account, AccountEvent
+from app.models import Account
 from app.services.kernel import audit as events
 from app.services.kernel.errors import (
     PasswordChangedMeanwhile,
@@ -20,15 +17,9 @@ from app.services.kernel.errors import (
 from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
 from tests.support import FakeClock
+from tests.support.hashers import HasherWithAGap
+from tests.support.records import recorded
 from tests.unit.conftest import EMAIL, IP, SignsIn, body_text, emails_to
-from tests.unit.services.accounts.test_password_change_races import HashingWhile
-
-
-def _recorded(dbsession: Session) -> list[tuple[str, int | None, dict[str, Any]]]:
-    return [
-        (e.kind, e.account_id, e.details)
-        for e in dbsession.scalars(select(AccountEvent).order_by(AccountEvent.id))
-    ]
 
 
 def test_a_change_is_recorded_stamped_and_notified_from_the_requests_address(
@@ -43,7 +34,7 @@ def test_a_change_is_recorded_stamped_and_notified_from_the_requests_address(
     dbsession.commit()
     dbsession.expire_all()
     assert alice.password_changed_at == clock.now()
-    assert _recorded(dbsession) == [(events.PASSWORD_CHANGED, alice.id, {})]
+    assert recorded(dbsession) == [(events.PASSWORD_CHANGED, alice.id, {})]
     [notice] = emails_to(dbsession, EMAIL)
     assert notice.template == "password_changed"
     assert f"from {IP}." in " ".join(body_text(notice).split())
@@ -57,7 +48,7 @@ def test_a_wrong_current_password_is_recorded_against_the_account(
     with pytest.raises(WrongCurrentPassword):
         services.accounts.change_password(alice, "not the password", OTHER_PASSWORD, None)
 
-    assert _recorded(dbsession) == [(events.PASSWORD_CHANGE_FAILED, alice.id, {})]
+    assert recorded(dbsession) == [(events.PASSWORD_CHANGE_FAILED, alice.id, {})]
 
 
 def test_the_new_password_may_not_be_the_address(
@@ -88,11 +79,13 @@ def test_a_change_from_a_signed_out_device_fails_while_the_owners_devices_stay_s
         assert owner.login_sessions.revoke_by_id(alice.id, stolen_id)
         other_dbsession.commit()
 
-    attacker = make_services(dbsession, clock, HashingWhile(owner_signs_the_device_out))
+    attacker = make_services(
+        dbsession, clock, HasherWithAGap(before_hash=owner_signs_the_device_out)
+    )
     with pytest.raises(PasswordChangedMeanwhile):
         attacker.accounts.change_password(alice, STRONG_PASSWORD, OTHER_PASSWORD, stolen_id)
 
-    assert _recorded(dbsession)[-1] == (
+    assert recorded(dbsession)[-1] == (
         events.PASSWORD_CHANGE_FAILED,
         alice.id,
         {"reason": "changed_meanwhile"},

@@ -10,21 +10,19 @@ import pytest
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
-from app.models import Account, AccountEvent
+from app.models import Account
 from app.services.composition import Services
 from app.services.kernel import audit as events
 from app.services.kernel.errors import PasswordRejected
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
+from tests.support.records import account_events
 from tests.unit.conftest import emails_to
 
 ADDRESS = "violet.harbor.mosaic@example.com"
 
 
-def _recorded(dbsession: Session) -> list[tuple[str, int | None]]:
-    return [
-        (e.kind, e.account_id)
-        for e in dbsession.scalars(select(AccountEvent).order_by(AccountEvent.id))
-    ]
+def _kinds_and_accounts(dbsession: Session) -> list[tuple[str, int | None]]:
+    return [(e.kind, e.account_id) for e in account_events(dbsession)]
 
 
 def test_a_registered_account_is_a_plain_unconfirmed_one_that_never_signed_in(
@@ -57,7 +55,7 @@ def test_registering_an_address_that_has_an_account_is_recorded_on_that_account(
 
     services.registration.register(ADDRESS, OTHER_PASSWORD)
 
-    assert _recorded(dbsession) == [(events.REGISTRATION_ATTEMPT, existing.id)]
+    assert _kinds_and_accounts(dbsession) == [(events.REGISTRATION_ATTEMPT, existing.id)]
     assert [m.template for m in emails_to(dbsession, ADDRESS)] == ["registration_attempt"]
     assert services.authentication.get_authenticated_account(ADDRESS, STRONG_PASSWORD) is existing
 
@@ -89,5 +87,5 @@ def test_an_address_whose_account_is_deleted_while_it_is_registered_again_is_tol
 
     assert pruned == [1]
 
-    assert _recorded(dbsession) == [(events.REGISTRATION_ATTEMPT, None)]
+    assert _kinds_and_accounts(dbsession) == [(events.REGISTRATION_ATTEMPT, None)]
     assert [m.template for m in emails_to(dbsession, ADDRESS)] == ["registration_attempt"]

@@ -16,14 +16,14 @@ from app.services.kernel import audit as events
 from app.services.kernel.audit import AuditLog, RequestOrigin
 from tests.conftest import STRONG_PASSWORD
 from tests.support import FakeClock
+from tests.support.records import account_events
 
 WINDOW = timedelta(minutes=10)
 BLOCKED = events.SIGN_IN_BLOCKED
 
 
-def _events(dbsession: Session) -> list[tuple[int | None, dict]]:
-    rows = dbsession.scalars(select(AccountEvent).order_by(AccountEvent.id))
-    return [(row.account_id, row.details) for row in rows]
+def _accounts_and_details(dbsession: Session) -> list[tuple[int | None, dict]]:
+    return [(row.account_id, row.details) for row in account_events(dbsession)]
 
 
 def _two_accounts(account_service: AccountService, dbsession: Session) -> tuple[int, int]:
@@ -45,7 +45,7 @@ def test_a_repeat_for_the_same_account_is_counted_on_the_first_event(
     again = audit.record_once_per_window(BLOCKED, alice, WINDOW)
 
     assert again is first
-    assert _events(dbsession) == [(alice, {"repeats": 1})]
+    assert _accounts_and_details(dbsession) == [(alice, {"repeats": 1})]
 
 
 def test_the_same_event_for_another_account_is_its_own(
@@ -58,7 +58,7 @@ def test_the_same_event_for_another_account_is_its_own(
     audit.record_once_per_window(BLOCKED, bob, WINDOW)
     audit.record_once_per_window(BLOCKED, None, WINDOW)
 
-    assert _events(dbsession) == [(alice, {}), (bob, {}), (None, {})]
+    assert _accounts_and_details(dbsession) == [(alice, {}), (bob, {}), (None, {})]
 
 
 def test_without_an_account_only_a_repeat_from_the_same_address_is_counted(
@@ -71,7 +71,7 @@ def test_without_an_account_only_a_repeat_from_the_same_address_is_counted(
     here.record_once_per_window(BLOCKED, None, WINDOW)
     there.record_once_per_window(BLOCKED, None, WINDOW)
 
-    assert _events(dbsession) == [(None, {"repeats": 1}), (None, {})]
+    assert _accounts_and_details(dbsession) == [(None, {"repeats": 1}), (None, {})]
 
 
 def test_the_window_includes_its_last_instant_and_not_one_after(
@@ -86,7 +86,7 @@ def test_the_window_includes_its_last_instant_and_not_one_after(
     clock.advance(microseconds=1)
     audit.record_once_per_window(BLOCKED, alice, WINDOW)  # just past it
 
-    assert _events(dbsession) == [(alice, {"repeats": 1}), (alice, {})]
+    assert _accounts_and_details(dbsession) == [(alice, {"repeats": 1}), (alice, {})]
 
 
 def test_a_repeat_is_still_counted_in_the_metrics(dbsession: Session, clock: FakeClock) -> None:
@@ -98,7 +98,7 @@ def test_a_repeat_is_still_counted_in_the_metrics(dbsession: Session, clock: Fak
     audit.record_once_per_window(BLOCKED, None, WINDOW)
 
     assert REGISTRY.get_sample_value("accounts_sign_ins_total", labels) == before + 2
-    assert _events(dbsession) == [(None, {"repeats": 1})]
+    assert _accounts_and_details(dbsession) == [(None, {"repeats": 1})]
 
 
 def test_a_repeat_is_counted_on_the_latest_such_event(
@@ -114,7 +114,7 @@ def test_a_repeat_is_counted_on_the_latest_such_event(
     clock.advance(minutes=1)
     audit.record_once_per_window(events.CODE_USED, alice, WINDOW)
 
-    assert _events(dbsession) == [(alice, {}), (alice, {"repeats": 1})]
+    assert _accounts_and_details(dbsession) == [(alice, {}), (alice, {"repeats": 1})]
 
 
 def test_an_events_user_agent_is_kept_printable_and_cut_to_its_column(

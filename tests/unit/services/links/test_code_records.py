@@ -11,21 +11,15 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from app.models import Account, AccountEvent, LoginSession, OneTimeCode
+from app.models import Account, LoginSession, OneTimeCode
 from app.services.composition import Services
 from app.services.kernel import audit as events
 from app.services.kernel.errors import CodeUnknown, CodeUsed, PasswordRejected
 from app.services.links.one_time_codes import MAX_CODE_LENGTH
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
 from tests.support import FakeClock
+from tests.support.records import recorded
 from tests.unit.conftest import EMAIL
-
-
-def _recorded(dbsession: Session) -> list[tuple[str, int | None, dict[str, Any]]]:
-    return [
-        (e.kind, e.account_id, e.details)
-        for e in dbsession.scalars(select(AccountEvent).order_by(AccountEvent.id))
-    ]
 
 
 @pytest.fixture
@@ -54,7 +48,7 @@ def test_a_reset_and_an_invitation_each_record_their_own_event(
     services.accounts.reset_password(reset, OTHER_PASSWORD)
     services.accounts.reset_password(invitation, STRONG_PASSWORD)
 
-    assert [e for e in _recorded(dbsession) if e[0] != events.SIGN_IN] == [
+    assert [e for e in recorded(dbsession) if e[0] != events.SIGN_IN] == [
         (events.RESET_DONE, alice.id, {}),
         (events.INVITATION_ACCEPTED, invited.id, {}),
     ]
@@ -80,13 +74,11 @@ def test_a_code_used_once_is_recorded_against_its_account_when_shown_again(
 
     with pytest.raises(CodeUsed):
         services.codes.spend(record, None)
-    assert _recorded(dbsession) == [(events.CODE_USED, alice.id, {"purpose": "reset"})]
+    assert recorded(dbsession) == [(events.CODE_USED, alice.id, {"purpose": "reset"})]
 
     with pytest.raises(CodeUsed):
         services.accounts.check_reset_code(code)
-    assert _recorded(dbsession) == [
-        (events.CODE_USED, alice.id, {"purpose": "reset", "repeats": 1})
-    ]
+    assert recorded(dbsession) == [(events.CODE_USED, alice.id, {"purpose": "reset", "repeats": 1})]
 
 
 def test_spending_open_codes_leaves_a_used_code_as_it_was(
@@ -173,7 +165,7 @@ def test_opening_a_link_that_cannot_be_used_is_recorded_with_what_is_known_of_it
     with pytest.raises(CodeUnknown):
         services.accounts.check_reset_link("no-such-code")
 
-    assert _recorded(dbsession) == [
+    assert recorded(dbsession) == [
         (events.CODE_USED, alice.id, {"purpose": "reset"}),
         (events.CODE_UNKNOWN, None, {}),
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,25 +18,11 @@ from app.services.kernel.errors import (
     CodeUsed,
     PasswordRejected,
 )
-from app.services.passwords.hashing import PasswordHasher, make_crypt_context
-from tests.conftest import CHEAP_ARGON2, OTHER_PASSWORD, STRONG_PASSWORD, make_services
+from app.services.passwords.hashing import PasswordHasher
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
 from tests.support import LINK_PATTERN, FakeClock
+from tests.support.hashers import HasherWithAGap
 from tests.unit.conftest import EMAIL, IP, THIRD_PASSWORD, SignsIn, body_text, count, emails_to
-
-
-class InterruptedHasher(PasswordHasher):
-    """Runs `meanwhile` once, at the start of the first hash: the moment a reset has
-    checked its code but not yet spent it."""
-
-    def __init__(self, meanwhile: Callable[[], None]) -> None:
-        super().__init__(context=make_crypt_context(**CHEAP_ARGON2))
-        self.meanwhile: Callable[[], None] | None = meanwhile
-
-    def hash(self, password: str) -> str:
-        meanwhile, self.meanwhile = self.meanwhile, None
-        if meanwhile is not None:
-            meanwhile()
-        return super().hash(password)
 
 
 def test_no_code_for_an_unknown_email(account_service: AccountService, dbsession: Session) -> None:
@@ -189,7 +174,9 @@ def test_code_spent_by_another_request_during_our_reset_is_refused(
         other_service.reset_password(code, OTHER_PASSWORD)
         other_dbsession.commit()
 
-    service = make_services(dbsession, clock, InterruptedHasher(competing_request)).accounts
+    service = make_services(
+        dbsession, clock, HasherWithAGap(before_hash=competing_request)
+    ).accounts
     with pytest.raises(CodeUsed):
         service.reset_password(code, THIRD_PASSWORD)
     dbsession.rollback()

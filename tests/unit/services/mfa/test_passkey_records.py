@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Account, AccountEvent, RecoveryCode
+from app.models import Account, RecoveryCode
 from app.services.composition import ServiceFactory, Services
 from app.services.kernel import audit as events
 from app.services.kernel.errors import (
@@ -27,16 +27,10 @@ from app.services.signin.authentication import password_fingerprint
 from tests.conftest import BASE_URL, STRONG_PASSWORD, unit_settings
 from tests.passkey_authenticator import SoftAuthenticator, b64url
 from tests.support import FakeClock
+from tests.support.records import recorded_as
 from tests.unit.conftest import EMAIL, body_text, emails_to
 
 EXPIRED = "Your sign-in has expired. Sign in again."
-
-
-def _recorded(dbsession: Session, kind: str) -> list[tuple[int | None, int | None, Any]]:
-    return [
-        (e.account_id, e.actor_id, e.details)
-        for e in dbsession.scalars(select(AccountEvent).where(AccountEvent.kind == kind))
-    ]
 
 
 def _add_passkey(
@@ -76,7 +70,9 @@ def test_removing_the_last_second_factor_takes_its_recovery_codes_and_no_one_els
     services.passkeys.remove(alice, passkey, by_admin_id=admin.id)
 
     assert (_codes(dbsession, alice), _codes(dbsession, bob)) == (0, 10)
-    assert _recorded(dbsession, events.PASSKEY_REMOVED) == [(alice.id, admin.id, {"name": "Phone"})]
+    assert recorded_as(dbsession, events.PASSKEY_REMOVED) == [
+        (alice.id, admin.id, {"name": "Phone"})
+    ]
     removed = [m for m in emails_to(dbsession, EMAIL) if "removed" in body_text(m)]
     assert removed and "Phone" in body_text(removed[-1])
 
@@ -124,7 +120,9 @@ def test_a_passkey_that_does_not_verify_its_user_cannot_stand_for_a_reauthentica
         )
     services.authentication.reauthenticate_with_passkey(alice, *_answer(services, verifying))
 
-    assert _recorded(dbsession, events.REAUTHENTICATED) == [(alice.id, None, {"factor": "passkey"})]
+    assert recorded_as(dbsession, events.REAUTHENTICATED) == [
+        (alice.id, None, {"factor": "passkey"})
+    ]
 
 
 def test_a_passkey_as_second_step_signs_in_even_without_user_verification(
@@ -138,7 +136,7 @@ def test_a_passkey_as_second_step_signs_in_even_without_user_verification(
     )
 
     assert account is alice
-    assert _recorded(dbsession, events.SIGN_IN) == [
+    assert recorded_as(dbsession, events.SIGN_IN) == [
         (alice.id, None, {"method": "password+passkey"})
     ]
 
@@ -209,7 +207,7 @@ def test_a_counter_that_does_not_move_forward_is_refused_as_a_copy(
         services.passkeys.verify(copied, ceremony.challenge, require_user_verification=True)
 
     assert str(refused.value) == COPIED
-    assert _recorded(dbsession, events.PASSKEY_CLONE_SUSPECTED) == [
+    assert recorded_as(dbsession, events.PASSKEY_CLONE_SUSPECTED) == [
         (alice.id, None, {"name": "Key"})
     ]
 
@@ -237,10 +235,10 @@ def test_a_passkey_that_does_not_verify_its_user_cannot_sign_in_without_a_passwo
 
     with pytest.raises(PasskeyRefused):
         services.authentication.sign_in_with_passkey(*_answer(services, presence_only))
-    assert _recorded(dbsession, events.SIGN_IN) == []
+    assert recorded_as(dbsession, events.SIGN_IN) == []
 
     assert services.authentication.sign_in_with_passkey(*_answer(services, verifying)) is alice
-    assert _recorded(dbsession, events.SIGN_IN) == [(alice.id, None, {"method": "passkey"})]
+    assert recorded_as(dbsession, events.SIGN_IN) == [(alice.id, None, {"method": "passkey"})]
 
 
 def test_another_accounts_passkey_cannot_stand_for_a_reauthentication(
@@ -253,8 +251,8 @@ def test_another_accounts_passkey_cannot_stand_for_a_reauthentication(
     with pytest.raises(PasskeyRefused):
         services.authentication.reauthenticate_with_passkey(alice, *_answer(services, bobs))
 
-    assert _recorded(dbsession, events.REAUTHENTICATED) == []
-    assert _recorded(dbsession, events.PASSKEY_REFUSED) == [
+    assert recorded_as(dbsession, events.REAUTHENTICATED) == []
+    assert recorded_as(dbsession, events.PASSKEY_REFUSED) == [
         (alice.id, None, {"reason": "unknown passkey"})
     ]
 
@@ -276,8 +274,10 @@ def test_a_passkey_of_a_disabled_account_is_refused_with_whom_to_ask(
     assert str(refused.value) == (
         "This account is disabled, so it cannot sign in. To use it again, contact help@example.com."
     )
-    assert _recorded(dbsession, events.SIGN_IN_FAILED) == [(alice.id, None, {"reason": "disabled"})]
-    assert _recorded(dbsession, events.SIGN_IN) == []
+    assert recorded_as(dbsession, events.SIGN_IN_FAILED) == [
+        (alice.id, None, {"reason": "disabled"})
+    ]
+    assert recorded_as(dbsession, events.SIGN_IN) == []
 
 
 def test_a_passkey_sign_in_before_the_address_is_confirmed_names_the_account_to_confirm(
@@ -290,7 +290,7 @@ def test_a_passkey_sign_in_before_the_address_is_confirmed_names_the_account_to_
         services.authentication.sign_in_with_passkey(*_answer(services, key))
 
     assert refused.value.account is alice
-    assert _recorded(dbsession, events.SIGN_IN) == []
+    assert recorded_as(dbsession, events.SIGN_IN) == []
 
 
 def test_a_refused_answer_is_recorded_for_its_account_with_the_reason_cut_short(
@@ -304,7 +304,7 @@ def test_a_refused_answer_is_recorded_for_its_account_with_the_reason_cut_short(
     with pytest.raises(PasskeyRefused):
         services.authentication.reauthenticate_with_passkey(alice, answer, ceremony.challenge)
 
-    [(account_id, _, details)] = _recorded(dbsession, events.PASSKEY_REFUSED)
+    [(account_id, _, details)] = recorded_as(dbsession, events.PASSKEY_REFUSED)
     assert account_id == alice.id
     assert details["reason"].startswith(f'Unexpected client data origin "{elsewhere[:100]}')
     assert len(details["reason"]) == 200

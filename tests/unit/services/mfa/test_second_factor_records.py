@@ -13,7 +13,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from app.mail.templates import MailTemplates
-from app.models import Account, AccountEvent, RecoveryCode
+from app.models import Account, RecoveryCode
 from app.services.composition import ServiceFactory, Services
 from app.services.kernel import audit as events
 from app.services.kernel.audit import RequestOrigin
@@ -31,14 +31,8 @@ from app.services.passwords.hashing import PasswordHasher
 from app.services.signin.authentication import password_fingerprint
 from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
 from tests.support import FakeClock
+from tests.support.records import recorded_as
 from tests.unit.conftest import EMAIL, body_text, emails_to
-
-
-def _recorded(dbsession: Session, kind: str) -> list[tuple[int | None, int | None, Any]]:
-    return [
-        (e.account_id, e.actor_id, e.details)
-        for e in dbsession.scalars(select(AccountEvent).where(AccountEvent.kind == kind))
-    ]
 
 
 def _with_an_app(services: Services, account: Account, clock: FakeClock) -> None:
@@ -59,7 +53,7 @@ def test_new_recovery_codes_are_recorded_and_the_owner_told_when_and_where_to_ac
 
     services.two_factor.new_recovery_codes(alice)
 
-    assert _recorded(dbsession, events.RECOVERY_CODES_RENEWED) == [(alice.id, None, {})]
+    assert recorded_as(dbsession, events.RECOVERY_CODES_RENEWED) == [(alice.id, None, {})]
     [mail] = [m for m in emails_to(dbsession, EMAIL) if m.template == "recovery_codes_renewed"]
     text = " ".join(body_text(mail).split())
     assert f"account {EMAIL} on Jan 15, 2026, 9:00 AM UTC." in text
@@ -80,7 +74,7 @@ def test_turning_the_app_off_for_a_lost_phone_leaves_nothing_of_it_and_touches_n
     dbsession.expire_all()
     assert (alice.totp_secret, alice.totp_last_step, alice.totp_enabled_at) == (None, None, None)
     assert (_codes_of(dbsession, alice), _codes_of(dbsession, bob)) == (0, 10)
-    assert _recorded(dbsession, events.SECOND_FACTOR_REMOVED) == [
+    assert recorded_as(dbsession, events.SECOND_FACTOR_REMOVED) == [
         (alice.id, admin.id, {"factor": "totp"})
     ]
     with pytest.raises(AdminActionRefused) as refused:
@@ -95,10 +89,10 @@ def test_a_reauthentication_is_recorded_either_way(
         services.authentication.reauthenticate(alice, OTHER_PASSWORD, "")
     services.authentication.reauthenticate(alice, STRONG_PASSWORD, "")
 
-    assert _recorded(dbsession, events.SIGN_IN_FAILED) == [
+    assert recorded_as(dbsession, events.SIGN_IN_FAILED) == [
         (alice.id, None, {"reason": "reauthentication"})
     ]
-    assert _recorded(dbsession, events.REAUTHENTICATED) == [(alice.id, None, {})]
+    assert recorded_as(dbsession, events.REAUTHENTICATED) == [(alice.id, None, {})]
 
 
 def _browser(factory: ServiceFactory, dbsession: Session, token: str | None) -> Services:
@@ -153,7 +147,7 @@ def test_a_recovery_code_works_once_for_its_own_account_and_is_recorded_with_tho
     assert services.two_factor.use_recovery_code(alice, codes[0]) is True
     assert services.two_factor.use_recovery_code(alice, codes[0]) is False
 
-    assert _recorded(dbsession, events.RECOVERY_CODE_USED) == [(alice.id, None, {"left": 9})]
+    assert recorded_as(dbsession, events.RECOVERY_CODE_USED) == [(alice.id, None, {"left": 9})]
 
 
 def test_a_passkey_cannot_be_renamed_to_nothing(services: Services) -> None:
@@ -238,7 +232,7 @@ def test_the_second_step_records_which_factor_signed_in(
     assert (
         services.authentication.complete_sign_in(alice.id, fingerprint, recovery)[1] == "recovery"
     )
-    methods = [d["method"] for _, _, d in _recorded(dbsession, events.SIGN_IN)]
+    methods = [d["method"] for _, _, d in recorded_as(dbsession, events.SIGN_IN)]
     assert methods == ["password+totp", "password+recovery"]
 
 
@@ -278,7 +272,7 @@ def test_a_wrong_second_factor_code_is_recorded_and_limited_per_account(
     with pytest.raises(InvalidSecondFactorCode):
         services.two_factor.verify(bob, "000000")
 
-    assert [a for a, _, _ in _recorded(dbsession, events.SECOND_FACTOR_FAILED)] == [
+    assert [a for a, _, _ in recorded_as(dbsession, events.SECOND_FACTOR_FAILED)] == [
         alice.id,
         bob.id,
     ]
@@ -383,7 +377,7 @@ def test_turning_the_app_on_is_recorded_and_its_code_cannot_be_used_again(
 
     services.two_factor.enable_totp(alice, secret, code)
 
-    assert _recorded(dbsession, events.SECOND_FACTOR_ADDED) == [
+    assert recorded_as(dbsession, events.SECOND_FACTOR_ADDED) == [
         (alice.id, None, {"factor": "totp"})
     ]
     assert services.two_factor.use_totp_code(alice, code) is False

@@ -13,7 +13,7 @@ from app.services.notices.account_mail import AccountMail
 from app.services.notices.outbox import Outbox, outbox_cipher
 from tests.conftest import SECRET
 from tests.support import FakeClock
-from tests.unit.mail.test_outbox import FakeTransport, make_sender
+from tests.support.outbox import FakeTransport, make_sender
 
 ALICE = "alice@example.com"
 

@@ -13,40 +13,15 @@ from passlib.hash import pbkdf2_sha256
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import Account, AccountEvent, OneTimeCode, OutgoingEmail
+from app.models import Account, OneTimeCode, OutgoingEmail
 from app.services.kernel import audit as events
 from app.services.kernel.errors import CodeExpired, SignInFailed
-from app.services.passwords.hashing import PasswordHasher, make_crypt_context
-from tests.conftest import CHEAP_ARGON2, OTHER_PASSWORD, STRONG_PASSWORD, make_services
+from app.services.passwords.hashing import PasswordHasher
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
 from tests.support import FakeClock
+from tests.support.hashers import HasherWithAGap, Meanwhile
+from tests.support.records import account_events
 from tests.unit.conftest import EMAIL, IP, SignsIn
-
-Meanwhile = Callable[[], None]
-
-
-class HasherWithAGap(PasswordHasher):
-    """A real (cheap) hasher that runs `meanwhile` once, just before its first hash or
-    its first verification: the moment a request has read the account or the code and
-    not yet written anything."""
-
-    def __init__(
-        self, before_hash: Meanwhile | None = None, before_verify: Meanwhile | None = None
-    ):
-        super().__init__(context=make_crypt_context(**CHEAP_ARGON2))
-        self.before_hash = before_hash
-        self.before_verify = before_verify
-
-    def hash(self, password: str) -> str:
-        meanwhile, self.before_hash = self.before_hash, None
-        if meanwhile is not None:
-            meanwhile()
-        return super().hash(password)
-
-    def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
-        meanwhile, self.before_verify = self.before_verify, None
-        if meanwhile is not None:
-            meanwhile()
-        return super().verify(password, password_hash)
 
 
 def _committed_elsewhere(session: Session, change: Callable[[Session], None]) -> Meanwhile:
@@ -55,10 +30,6 @@ def _committed_elsewhere(session: Session, change: Callable[[Session], None]) ->
         session.commit()
 
     return act
-
-
-def _events(dbsession: Session, kind: str) -> list[AccountEvent]:
-    return list(dbsession.scalars(select(AccountEvent).where(AccountEvent.kind == kind)))
 
 
 @pytest.mark.parametrize("hashing_seconds", [1, 2], ids=["to the expiry", "past it"])
@@ -84,7 +55,7 @@ def test_a_code_that_expires_while_the_new_password_is_hashed_is_refused(
         services.accounts.reset_password(code, OTHER_PASSWORD)
 
     assert dbsession.scalars(select(OneTimeCode.used_at)).one() is None
-    [expired] = _events(dbsession, events.CODE_EXPIRED)
+    [expired] = account_events(dbsession, events.CODE_EXPIRED)
     assert (expired.account_id, expired.details) == (alice.id, {"purpose": "reset"})
     dbsession.rollback()
     assert signs_in(EMAIL, STRONG_PASSWORD)
@@ -107,9 +78,9 @@ def test_an_account_disabled_while_a_sign_in_checks_its_password_gets_no_session
     with pytest.raises(SignInFailed):
         services.authentication.sign_in(EMAIL, STRONG_PASSWORD)
 
-    [failed] = _events(dbsession, events.SIGN_IN_FAILED)
+    [failed] = account_events(dbsession, events.SIGN_IN_FAILED)
     assert (failed.account_id, failed.details) == (alice.id, {"reason": "password_changed"})
-    assert _events(dbsession, events.SIGN_IN) == []
+    assert account_events(dbsession, events.SIGN_IN) == []
     dbsession.commit()
     dbsession.expire_all()
     assert (alice.login_count, alice.last_login_at) == (0, None)
@@ -161,7 +132,7 @@ def test_an_old_hash_upgraded_at_sign_in_never_undoes_a_reset_made_meanwhile(
     with pytest.raises(SignInFailed):
         services.authentication.sign_in(EMAIL, STRONG_PASSWORD)
 
-    [failed] = _events(dbsession, events.SIGN_IN_FAILED)
+    [failed] = account_events(dbsession, events.SIGN_IN_FAILED)
     assert (failed.account_id, failed.details) == (alice.id, {"reason": "password_changed"})
     dbsession.commit()
     dbsession.expire_all()

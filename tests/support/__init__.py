@@ -179,6 +179,30 @@ def form_by_action(response, action: str):
     raise AssertionError(f"no form posting to {action} on this page")
 
 
+def comparable(response, email: str) -> dict:
+    """Everything a client can see, with the random CSRF, cookie and request-id values
+    blanked and the address the visitor typed (which the form shows back) replaced by a
+    placeholder."""
+    body = re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token" value=""', response.text)
+    body = re.sub(r'data-csrf="[^"]*"', 'data-csrf=""', body)
+    body = body.replace(email, "EMAIL")
+    headers = sorted(
+        (
+            name,
+            ""
+            if name.lower() in ("set-cookie", "content-length", "date", "x-request-id")
+            else value,
+        )
+        for name, value in response.headerlist
+    )
+    cookies = sorted(
+        (value.split("=", 1)[0], ";".join(sorted(value.split(";")[1:])))
+        for name, value in response.headerlist
+        if name.lower() == "set-cookie"
+    )
+    return {"status": response.status, "body": body, "headers": headers, "cookies": cookies}
+
+
 def dump_database(session) -> str:
     """Every row of every table as text, on SQLite or PostgreSQL, for checking that a
     secret appears nowhere. Binary columns are shown both raw and decoded."""
