@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.mail.templates import MailTemplates
 from app.models import Account, OutgoingEmail, get_engine, get_session_factory
-from app.services.accounts.accounts import AccountService
 from app.services.composition import Services
 from app.services.notices.outbox import outbox_cipher
-from tests.conftest import SECRET, STRONG_PASSWORD
+from tests.conftest import SECRET
+from tests.factories import EMAIL, make_account
 
-EMAIL = "alice@example.com"
 IP = "198.51.100.23"
 THIRD_PASSWORD = "violet harbor mosaic drifting"
 
@@ -51,8 +50,8 @@ def other_dbsession(db_url: str) -> Iterator[Session]:
 
 
 @pytest.fixture
-def alice(account_service: AccountService) -> Account:
-    return account_service.create_account(EMAIL, STRONG_PASSWORD, email_verified=True)
+def alice(services: Services) -> Account:
+    return make_account(services, EMAIL)
 
 
 @pytest.fixture

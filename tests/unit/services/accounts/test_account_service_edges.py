@@ -15,7 +15,7 @@ from app.models import Account, AccountEvent
 from app.services.composition import Services
 from app.services.kernel import audit as events
 from app.services.kernel.errors import RateLimited
-from tests.conftest import STRONG_PASSWORD
+from tests.factories import add_recovery_codes, make_account
 from tests.support import FakeClock
 
 
@@ -35,9 +35,8 @@ def test_a_sign_in_is_recent_up_to_the_limit_and_not_a_second_after(
 
 
 def test_each_account_counts_only_its_own_recovery_codes_left(services: Services, alice) -> None:
-    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD, email_verified=True)
-    codes = services.two_factor.new_recovery_codes(alice)
-    services.two_factor.new_recovery_codes(bob)
+    codes = add_recovery_codes(services, alice)
+    bob = make_account(services, "bob@example.com", recovery_codes=True)
 
     assert services.two_factor.recovery_codes_left(alice.id) == len(codes)
     assert services.two_factor.recovery_codes_left(bob.id) == len(codes)

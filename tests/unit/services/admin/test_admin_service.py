@@ -16,6 +16,7 @@ from app.services.composition import Services
 from app.services.kernel import audit as events
 from app.services.kernel.errors import AdminActionRefused
 from tests.conftest import STRONG_PASSWORD
+from tests.factories import make_account
 from tests.support import FakeClock
 from tests.unit.conftest import EMAIL, body_text, emails_to
 
@@ -85,8 +86,7 @@ def test_appointing_a_new_address_makes_an_administrator_without_a_password(
 def test_appointing_an_existing_account_takes_everything_from_its_holder_and_nothing_from_others(
     services: Services, dbsession: Session
 ) -> None:
-    squatted = services.accounts.create_account(EMAIL, STRONG_PASSWORD)
-    squatted.is_disabled = True
+    squatted = make_account(services, EMAIL, confirmed=False, disabled=True)
     bystander = services.accounts.create_account(BOB, STRONG_PASSWORD)
     for account in (squatted, bystander):
         _with_a_code_a_session_and_a_device(services, account)
@@ -137,8 +137,7 @@ def test_the_last_active_administrator_cannot_be_disabled(
 ) -> None:
     # A disabled administrator does not count as active, and a plain account may not be
     # the one left: the only active administrator stays.
-    retired = services.accounts.create_account("old@example.com", None, is_admin=True)
-    retired.is_disabled = True
+    make_account(services, "old@example.com", None, confirmed=False, admin=True, disabled=True)
     bob = services.accounts.create_account(BOB, STRONG_PASSWORD)
     dbsession.flush()
 
@@ -206,8 +205,7 @@ def test_an_invitation_is_sent_again_only_to_an_enabled_account_without_a_passwo
 def test_a_reset_link_is_not_sent_to_a_disabled_account(
     services: Services, dbsession: Session, root: Account
 ) -> None:
-    account = services.accounts.create_account(BOB, STRONG_PASSWORD)
-    account.is_disabled = True
+    account = make_account(services, BOB, confirmed=False, disabled=True)
     dbsession.flush()
 
     with pytest.raises(AdminActionRefused) as refused:
@@ -241,8 +239,9 @@ def test_an_account_that_is_not_an_administrator_can_be_disabled_with_no_adminis
 ) -> None:
     # The rule protects the last administrator only: a script acting while every
     # administrator is disabled can still disable anyone else.
-    retired = services.accounts.create_account("old@example.com", None, is_admin=True)
-    retired.is_disabled = True
+    retired = make_account(
+        services, "old@example.com", None, confirmed=False, admin=True, disabled=True
+    )
     alice = services.accounts.create_account(EMAIL, STRONG_PASSWORD)
     dbsession.flush()
 

@@ -11,19 +11,15 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.services.kernel.errors import PasskeyRefused
-from tests.conftest import BASE_URL, make_services
-from tests.passkey_authenticator import SoftAuthenticator
+from tests.conftest import make_services
+from tests.factories import add_passkey
 
 
 @pytest.mark.parametrize("counter_step", [0, 1], ids=["synced passkey", "counting key"])
 def test_one_answer_sent_twice_at_once_is_accepted_once(
     services, alice, dbsession: Session, other_dbsession: Session, clock, hasher, counter_step
 ):
-    device = SoftAuthenticator(origin=BASE_URL, counter_step=counter_step)
-    adding = services.passkeys.registration_ceremony(alice)
-    services.passkeys.add(
-        alice, device.create(json.loads(adding.options_json)), adding.challenge, "Phone"
-    )
+    device = add_passkey(services, alice, counter_step=counter_step)
     dbsession.commit()
     signing_in = services.passkeys.authentication_ceremony()
     answer = device.get(json.loads(signing_in.options_json))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pyotp
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,26 +23,14 @@ from app.services.kernel.errors import (
 )
 from app.services.passwords.hashing import PasswordHasher
 from app.services.signin.authentication import password_fingerprint
-from tests.conftest import BASE_URL, STRONG_PASSWORD, unit_settings
+from tests.conftest import STRONG_PASSWORD, unit_settings
+from tests.factories import add_passkey, add_recovery_codes, add_totp
 from tests.passkey_authenticator import SoftAuthenticator, b64url
 from tests.support import FakeClock
 from tests.support.records import recorded_as
 from tests.unit.conftest import EMAIL, body_text, emails_to
 
 EXPIRED = "Your sign-in has expired. Sign in again."
-
-
-def _add_passkey(
-    services: Services, account: Account, name: str = "Phone", user_verifying: bool = True
-) -> SoftAuthenticator:
-    """A passkey added as the app requires (verifying its user); then, if asked, one that
-    from now on only shows the user is present (a plain security key)."""
-    authenticator = SoftAuthenticator(origin=BASE_URL)
-    ceremony = services.passkeys.registration_ceremony(account)
-    created = authenticator.create(json.loads(ceremony.options_json))
-    services.passkeys.add(account, created, ceremony.challenge, name)
-    authenticator.user_verifying = user_verifying
-    return authenticator
 
 
 def _answer(services: Services, authenticator: SoftAuthenticator) -> tuple[Any, bytes]:
@@ -63,8 +50,8 @@ def test_removing_the_last_second_factor_takes_its_recovery_codes_and_no_one_els
     bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
     admin = services.accounts.create_account("root@example.com", STRONG_PASSWORD, is_admin=True)
     for account in (alice, bob):
-        _add_passkey(services, account)
-        services.two_factor.new_recovery_codes(account)
+        add_passkey(services, account)
+        add_recovery_codes(services, account)
     [passkey] = services.passkeys.for_account(alice.id)
 
     services.passkeys.remove(alice, passkey, by_admin_id=admin.id)
@@ -81,13 +68,12 @@ def test_removing_the_last_second_factor_takes_its_recovery_codes_and_no_one_els
 def test_recovery_codes_stay_while_another_second_factor_remains(
     services: Services, alice: Account, dbsession: Session, clock: FakeClock, remaining: str
 ) -> None:
-    _add_passkey(services, alice, "Phone")
+    add_passkey(services, alice, "Phone")
     if remaining == "a second passkey":
-        _add_passkey(services, alice, "Laptop")
-        services.two_factor.new_recovery_codes(alice)
+        add_passkey(services, alice, "Laptop")
+        add_recovery_codes(services, alice)
     else:
-        secret = services.two_factor.new_totp_secret()
-        services.two_factor.enable_totp(alice, secret, pyotp.TOTP(secret).at(clock.now()))
+        add_totp(services, alice)
     phone = next(p for p in services.passkeys.for_account(alice.id) if p.name == "Phone")
 
     services.passkeys.remove(alice, phone)
@@ -99,9 +85,9 @@ def test_a_passkey_is_found_by_its_id_within_its_own_account_only(
     services: Services, alice: Account
 ) -> None:
     bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
-    _add_passkey(services, alice, "Phone")
-    _add_passkey(services, alice, "Laptop")
-    _add_passkey(services, bob, "Bob's")
+    add_passkey(services, alice, "Phone")
+    add_passkey(services, alice, "Laptop")
+    add_passkey(services, bob, "Bob's")
     phone, laptop = sorted(services.passkeys.for_account(alice.id), key=lambda p: p.id)
 
     assert services.passkeys.find(alice, laptop.id) is laptop
@@ -111,8 +97,8 @@ def test_a_passkey_is_found_by_its_id_within_its_own_account_only(
 def test_a_passkey_that_does_not_verify_its_user_cannot_stand_for_a_reauthentication(
     services: Services, alice: Account, dbsession: Session
 ) -> None:
-    verifying = _add_passkey(services, alice, "Phone")
-    presence_only = _add_passkey(services, alice, "Key", user_verifying=False)
+    verifying = add_passkey(services, alice, "Phone")
+    presence_only = add_passkey(services, alice, "Key", user_verifying=False)
 
     with pytest.raises(PasskeyRefused):
         services.authentication.reauthenticate_with_passkey(
@@ -128,7 +114,7 @@ def test_a_passkey_that_does_not_verify_its_user_cannot_stand_for_a_reauthentica
 def test_a_passkey_as_second_step_signs_in_even_without_user_verification(
     services: Services, alice: Account, dbsession: Session
 ) -> None:
-    key = _add_passkey(services, alice, "Key", user_verifying=False)
+    key = add_passkey(services, alice, "Key", user_verifying=False)
     fingerprint = password_fingerprint(alice)
 
     account = services.authentication.complete_sign_in_with_passkey(
@@ -145,7 +131,7 @@ def test_a_passkey_as_second_step_signs_in_even_without_user_verification(
 def test_a_pending_sign_in_expires_when_the_account_changed_under_it(
     services: Services, alice: Account, dbsession: Session, why: str
 ) -> None:
-    key = _add_passkey(services, alice, "Phone")
+    key = add_passkey(services, alice, "Phone")
     fingerprint = password_fingerprint(alice)
     account_id = alice.id
     if why == "disabled":
@@ -175,7 +161,7 @@ def test_passkey_answers_are_limited_per_account(
     ).services(dbsession)
     alice = services.accounts.create_account(EMAIL, STRONG_PASSWORD, email_verified=True)
     bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD, email_verified=True)
-    alices, bobs = _add_passkey(services, alice), _add_passkey(services, bob)
+    alices, bobs = add_passkey(services, alice), add_passkey(services, bob)
 
     services.authentication.reauthenticate_with_passkey(alice, *_answer(services, alices))
     with pytest.raises(RateLimited):
@@ -197,7 +183,7 @@ COPIED = (
 def test_a_counter_that_does_not_move_forward_is_refused_as_a_copy(
     services: Services, alice: Account, dbsession: Session, counter: int
 ) -> None:
-    key = _add_passkey(services, alice, "Key")
+    key = add_passkey(services, alice, "Key")
     for _ in range(4):  # the counter stands at 4 or more now
         services.authentication.reauthenticate_with_passkey(alice, *_answer(services, key))
     ceremony = services.passkeys.authentication_ceremony()
@@ -215,8 +201,8 @@ def test_a_counter_that_does_not_move_forward_is_refused_as_a_copy(
 def test_using_one_passkey_moves_its_own_counter_only(
     services: Services, alice: Account, dbsession: Session
 ) -> None:
-    phone = _add_passkey(services, alice, "Phone")
-    _add_passkey(services, alice, "Laptop")
+    phone = add_passkey(services, alice, "Phone")
+    add_passkey(services, alice, "Laptop")
     before = {p.name: p.sign_count for p in services.passkeys.for_account(alice.id)}
 
     services.passkeys.verify(*_answer(services, phone), require_user_verification=True)
@@ -230,8 +216,8 @@ def test_using_one_passkey_moves_its_own_counter_only(
 def test_a_passkey_that_does_not_verify_its_user_cannot_sign_in_without_a_password(
     services: Services, alice: Account, dbsession: Session
 ) -> None:
-    verifying = _add_passkey(services, alice, "Phone")
-    presence_only = _add_passkey(services, alice, "Key", user_verifying=False)
+    verifying = add_passkey(services, alice, "Phone")
+    presence_only = add_passkey(services, alice, "Key", user_verifying=False)
 
     with pytest.raises(PasskeyRefused):
         services.authentication.sign_in_with_passkey(*_answer(services, presence_only))
@@ -244,9 +230,9 @@ def test_a_passkey_that_does_not_verify_its_user_cannot_sign_in_without_a_passwo
 def test_another_accounts_passkey_cannot_stand_for_a_reauthentication(
     services: Services, alice: Account, dbsession: Session
 ) -> None:
-    _add_passkey(services, alice, "Phone")
+    add_passkey(services, alice, "Phone")
     bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
-    bobs = _add_passkey(services, bob, "Bob's")
+    bobs = add_passkey(services, bob, "Bob's")
 
     with pytest.raises(PasskeyRefused):
         services.authentication.reauthenticate_with_passkey(alice, *_answer(services, bobs))
@@ -264,7 +250,7 @@ def test_a_passkey_of_a_disabled_account_is_refused_with_whom_to_ask(
         unit_settings(support_contact="help@example.com"), clock=clock, hasher=hasher
     ).services(dbsession)
     alice = services.accounts.create_account(EMAIL, STRONG_PASSWORD, email_verified=True)
-    key = _add_passkey(services, alice, "Phone")
+    key = add_passkey(services, alice, "Phone")
     alice.is_disabled = True
     dbsession.flush()
 
@@ -284,7 +270,7 @@ def test_a_passkey_sign_in_before_the_address_is_confirmed_names_the_account_to_
     services: Services, dbsession: Session
 ) -> None:
     alice = services.accounts.create_account(EMAIL, STRONG_PASSWORD)
-    key = _add_passkey(services, alice, "Phone")
+    key = add_passkey(services, alice, "Phone")
 
     with pytest.raises(EmailNotConfirmed) as refused:
         services.authentication.sign_in_with_passkey(*_answer(services, key))
@@ -296,7 +282,7 @@ def test_a_passkey_sign_in_before_the_address_is_confirmed_names_the_account_to_
 def test_a_refused_answer_is_recorded_for_its_account_with_the_reason_cut_short(
     services: Services, alice: Account, dbsession: Session
 ) -> None:
-    key = _add_passkey(services, alice, "Phone")
+    key = add_passkey(services, alice, "Phone")
     ceremony = services.passkeys.authentication_ceremony(alice)
     elsewhere = "https://" + "a" * 300 + ".example"
     answer = key.get(json.loads(ceremony.options_json), origin=elsewhere)
@@ -313,10 +299,10 @@ def test_a_refused_answer_is_recorded_for_its_account_with_the_reason_cut_short(
 def test_the_ceremony_for_an_account_offers_its_own_passkeys_only(
     services: Services, alice: Account
 ) -> None:
-    _add_passkey(services, alice, "Phone")
-    _add_passkey(services, alice, "Laptop")
+    add_passkey(services, alice, "Phone")
+    add_passkey(services, alice, "Laptop")
     bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
-    _add_passkey(services, bob, "Bob's")
+    add_passkey(services, bob, "Bob's")
     alices_ids = {b64url(p.credential_id) for p in services.passkeys.for_account(alice.id)}
 
     for_alice = json.loads(services.passkeys.authentication_ceremony(alice).options_json)

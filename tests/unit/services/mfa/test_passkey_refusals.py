@@ -16,17 +16,14 @@ from app.services.kernel import audit as events
 from app.services.kernel.errors import PasskeyRefused
 from app.services.mfa.webauthn_protocol import CEREMONY_SECONDS
 from tests.conftest import BASE_URL
+from tests.factories import add_passkey
 from tests.passkey_authenticator import SoftAuthenticator
+from tests.support.records import account_events
 
 
 @pytest.fixture
 def key(services: Services, alice: Account) -> SoftAuthenticator:
-    key = SoftAuthenticator(origin=BASE_URL)
-    adding = services.passkeys.registration_ceremony(alice)
-    services.passkeys.add(
-        alice, key.create(json.loads(adding.options_json)), adding.challenge, "Key"
-    )
-    return key
+    return add_passkey(services, alice, "Key")
 
 
 def _answer_for(services: Services, account: Account | None, key: SoftAuthenticator):
@@ -37,9 +34,7 @@ def _answer_for(services: Services, account: Account | None, key: SoftAuthentica
 def _refusals(dbsession: Session) -> list[tuple[int | None, Any]]:
     return [
         (e.account_id, (e.details or {}).get("reason"))
-        for e in dbsession.scalars(
-            select(AccountEvent).where(AccountEvent.kind == events.PASSKEY_REFUSED)
-        )
+        for e in account_events(dbsession, events.PASSKEY_REFUSED)
     ]
 
 

@@ -30,14 +30,10 @@ from app.services.mfa.two_factor import normalize_recovery_code
 from app.services.passwords.hashing import PasswordHasher
 from app.services.signin.authentication import password_fingerprint
 from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
+from tests.factories import add_totp
 from tests.support import FakeClock
 from tests.support.records import recorded_as
 from tests.unit.conftest import EMAIL, body_text, emails_to
-
-
-def _with_an_app(services: Services, account: Account, clock: FakeClock) -> None:
-    secret = services.two_factor.new_totp_secret()
-    services.two_factor.enable_totp(account, secret, pyotp.TOTP(secret).at(clock.now()))
 
 
 def _codes_of(dbsession: Session, account: Account) -> int:
@@ -49,7 +45,7 @@ def _codes_of(dbsession: Session, account: Account) -> int:
 def test_new_recovery_codes_are_recorded_and_the_owner_told_when_and_where_to_act(
     services: Services, alice: Account, dbsession: Session, clock: FakeClock
 ) -> None:
-    _with_an_app(services, alice, clock)
+    add_totp(services, alice)
 
     services.two_factor.new_recovery_codes(alice)
 
@@ -66,7 +62,7 @@ def test_turning_the_app_off_for_a_lost_phone_leaves_nothing_of_it_and_touches_n
     bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
     admin = services.accounts.create_account("root@example.com", STRONG_PASSWORD, is_admin=True)
     for account in (alice, bob):
-        _with_an_app(services, account, clock)
+        add_totp(services, account)
 
     services.admin.remove_two_factor(alice, actor=admin)
 
@@ -139,7 +135,7 @@ def test_a_recovery_code_works_once_for_its_own_account_and_is_recorded_with_tho
     services: Services, alice: Account, dbsession: Session, clock: FakeClock
 ) -> None:
     bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
-    _with_an_app(services, alice, clock)
+    add_totp(services, alice)
     codes = services.two_factor.new_recovery_codes(alice)
 
     assert services.two_factor.use_recovery_code(bob, codes[0]) is False
@@ -167,8 +163,8 @@ def test_a_code_used_by_one_account_leaves_the_others_last_step_alone(
     services: Services, alice: Account, dbsession: Session, clock: FakeClock
 ) -> None:
     bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
-    _with_an_app(services, alice, clock)
-    _with_an_app(services, bob, clock)
+    add_totp(services, alice)
+    add_totp(services, bob)
     dbsession.commit()
     bobs_step = bob.totp_last_step
     clock.advance(seconds=60)
@@ -188,7 +184,7 @@ def test_a_code_checked_while_the_app_is_turned_off_elsewhere_is_refused(
     other_dbsession: Session,
     clock: FakeClock,
 ) -> None:
-    _with_an_app(services, alice, clock)
+    add_totp(services, alice)
     dbsession.commit()
     clock.advance(seconds=60)
     secret = services.two_factor.cipher.decrypt(alice.totp_secret).decode("ascii")
@@ -217,7 +213,7 @@ def _code_now(services: Services, account: Account, clock: FakeClock) -> str:
 def test_the_second_step_records_which_factor_signed_in(
     services: Services, alice: Account, dbsession: Session, clock: FakeClock
 ) -> None:
-    _with_an_app(services, alice, clock)
+    add_totp(services, alice)
     [recovery, *_] = services.two_factor.new_recovery_codes(alice)
     fingerprint = password_fingerprint(alice)
     clock.advance(seconds=60)
@@ -242,7 +238,7 @@ def test_the_second_step_records_which_factor_signed_in(
 def test_a_recovery_code_of_digits_only_is_still_taken_as_a_recovery_code(
     services: Services, alice: Account, dbsession: Session, clock: FakeClock, typed: str
 ) -> None:
-    _with_an_app(services, alice, clock)
+    add_totp(services, alice)
     dbsession.add(
         RecoveryCode(
             account_id=alice.id,
@@ -281,7 +277,7 @@ def test_a_wrong_second_factor_code_is_recorded_and_limited_per_account(
 def test_a_pending_sign_in_with_a_code_expires_like_one_with_a_passkey(
     services: Services, alice: Account, dbsession: Session, clock: FakeClock
 ) -> None:
-    _with_an_app(services, alice, clock)
+    add_totp(services, alice)
     fingerprint = password_fingerprint(alice)
     alice.is_disabled = True
     dbsession.flush()
@@ -387,7 +383,7 @@ def test_turning_the_app_on_is_recorded_and_its_code_cannot_be_used_again(
 def test_an_authenticator_code_is_accepted_one_step_either_side_of_now_and_no_further(
     services: Services, alice: Account, clock: FakeClock, steps: int, accepted: bool
 ) -> None:
-    _with_an_app(services, alice, clock)
+    add_totp(services, alice)
     clock.advance(minutes=10)
     secret = services.two_factor.cipher.decrypt(alice.totp_secret).decode("ascii")
     code = pyotp.TOTP(secret).at(clock.now(), counter_offset=steps)

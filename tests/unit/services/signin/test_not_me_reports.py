@@ -3,8 +3,6 @@ what it takes from whoever signed in, what it leaves the owner, and what it reco
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,19 +13,13 @@ from app.services.composition import Services
 from app.services.kernel import audit as events
 from app.services.kernel.errors import CodeUsed
 from app.services.passwords.hashing import PasswordHasher
-from tests.conftest import BASE_URL, STRONG_PASSWORD, make_services
-from tests.passkey_authenticator import SoftAuthenticator
+from tests.conftest import STRONG_PASSWORD, make_services
+from tests.factories import add_passkey
 from tests.support import FakeClock
 from tests.unit.conftest import IP, emails_to
 
 OWNER = "owner@example.com"
 NEW = "intruder@example.net"
-
-
-def _add_passkey(services: Services, account: Account, name: str) -> None:
-    ceremony = services.passkeys.registration_ceremony(account)
-    created = SoftAuthenticator(origin=BASE_URL).create(json.loads(ceremony.options_json))
-    services.passkeys.add(account, created, ceremony.challenge, name)
 
 
 @pytest.fixture
@@ -38,12 +30,12 @@ def owner(services: Services) -> Account:
 def test_a_report_removes_every_passkey_added_since_the_sign_in_and_keeps_older_ones(
     services: Services, owner: Account, dbsession: Session, clock: FakeClock
 ) -> None:
-    _add_passkey(services, owner, "Owner's laptop")
+    add_passkey(services, owner, "Owner's laptop")
     clock.advance(minutes=1)
     code = services.codes.create(owner, PURPOSE_NOT_ME, None)
     clock.advance(minutes=1)
-    _add_passkey(services, owner, "Intruder's phone")
-    _add_passkey(services, owner, "Intruder's key")
+    add_passkey(services, owner, "Intruder's phone")
+    add_passkey(services, owner, "Intruder's key")
 
     services.new_device_alerts.report(code)
 
