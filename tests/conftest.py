@@ -39,6 +39,7 @@ BASE_URL = "https://accounts.example.test"
 CLIENT_IP = "203.0.113.7"
 STRONG_PASSWORD = "correct horse battery staple"
 OTHER_PASSWORD = "plum orbit canvas thunder 42"
+THIRD_PASSWORD = "violet harbor mosaic drifting"
 
 
 def alembic_config(url: str) -> Config:

@@ -8,6 +8,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -15,6 +16,12 @@ from email.message import Message
 from aiosmtpd.controller import Controller
 
 from app.settings.limits import DEFAULT_LIMITS
+
+# The address the unit tests' requests come from.
+IP = "198.51.100.23"
+
+# The signs_in fixture: whether this email and password would sign in now.
+SignsIn = Callable[[str, str], bool]
 
 # Settings that lift every rate limit, for tests where the limits are not the subject.
 UNLIMITED_RATES = {f"ratelimit.{name}": "1000000/minute" for name in DEFAULT_LIMITS}

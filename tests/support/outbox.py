@@ -1,13 +1,16 @@
-"""Sending the outbox in a test: a transport that records (or fails), and a sender
-built as the app builds one, with short retries and leases."""
+"""The outbox in a test: the emails queued for an address and their text, a transport
+that records (or fails), and a sender built as the app builds one, with short retries
+and leases."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.mail.sender import OutboxSender
@@ -69,3 +72,21 @@ def stored(session_factory: sessionmaker[Session], message_id: int) -> OutgoingE
         message = session.get(OutgoingEmail, message_id)
         assert message is not None
         return message
+
+
+def emails_to(dbsession: Session, recipient: str) -> list[OutgoingEmail]:
+    """The emails queued for this address, oldest first."""
+    return list(
+        dbsession.scalars(
+            select(OutgoingEmail)
+            .where(OutgoingEmail.recipient == recipient)
+            .order_by(OutgoingEmail.id)
+        )
+    )
+
+
+def body_text(message: OutgoingEmail) -> str:
+    """The text of a queued email, rendered as the sender will render it."""
+    assert message.template is not None and message.payload is not None
+    params = json.loads(outbox_cipher(SECRET).decrypt(message.payload))
+    return MailTemplates().render(message.template, params).text

@@ -1,10 +1,11 @@
-"""What the services wrote down: the account events, oldest first."""
+"""What the services wrote down: the account events, oldest first, and how many rows
+a table holds."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import AccountEvent
@@ -26,3 +27,8 @@ def recorded(session: Session) -> list[tuple[str, int | None, dict[str, Any]]]:
 def recorded_as(session: Session, kind: str) -> list[tuple[int | None, int | None, Any]]:
     """The events of one kind, oldest first: whose account, who acted, and the details."""
     return [(e.account_id, e.actor_id, e.details) for e in account_events(session, kind)]
+
+
+def count(session: Session, model: Any) -> int:
+    """How many rows the table of this model holds."""
+    return session.scalar(select(func.count()).select_from(model))

@@ -16,8 +16,8 @@ from app.services.kernel import audit as events
 from app.services.kernel.errors import AccountNotFound, PasswordRejected
 from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
-from tests.support import FakeClock
-from tests.unit.conftest import EMAIL, IP, SignsIn
+from tests.factories import EMAIL
+from tests.support import IP, FakeClock, SignsIn
 
 
 @pytest.fixture

@@ -15,9 +15,11 @@ from app.services.kernel.errors import (
     PasswordRejected,
     WrongCurrentPassword,
 )
-from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
-from tests.support import FakeClock
-from tests.unit.conftest import EMAIL, IP, THIRD_PASSWORD, SignsIn, body_text, count, emails_to
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, THIRD_PASSWORD
+from tests.factories import EMAIL
+from tests.support import IP, FakeClock, SignsIn
+from tests.support.outbox import body_text, emails_to
+from tests.support.records import count
 
 
 def test_email_is_stored_lower_cased_and_trimmed(

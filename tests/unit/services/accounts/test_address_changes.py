@@ -21,8 +21,9 @@ from app.services.kernel.errors import (
 from app.services.notices.account_mail import masked
 from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import STRONG_PASSWORD, make_services, unit_settings
-from tests.support import LINK_PATTERN, FakeClock
-from tests.unit.conftest import EMAIL, IP, body_text, emails_to
+from tests.factories import EMAIL
+from tests.support import IP, LINK_PATTERN, FakeClock
+from tests.support.outbox import body_text, emails_to
 
 NEW = "new.address@example.org"
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from app.models import Account, LoginSession
 from app.services.kernel.errors import PasswordChangedMeanwhile
 from app.services.passwords.hashing import PasswordHasher
-from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
-from tests.support import FakeClock
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, THIRD_PASSWORD, make_services
+from tests.factories import EMAIL
+from tests.support import FakeClock, SignsIn
 from tests.support.hashers import HasherWithAGap
-from tests.unit.conftest import EMAIL, THIRD_PASSWORD, SignsIn
 
 ATTACKERS_PASSWORD = "attacker chosen quartz meadow"
 

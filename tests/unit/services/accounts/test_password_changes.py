@@ -16,10 +16,11 @@ from app.services.kernel.errors import (
 )
 from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
-from tests.support import FakeClock
+from tests.factories import EMAIL
+from tests.support import IP, FakeClock, SignsIn
 from tests.support.hashers import HasherWithAGap
+from tests.support.outbox import body_text, emails_to
 from tests.support.records import recorded
-from tests.unit.conftest import EMAIL, IP, SignsIn, body_text, emails_to
 
 
 def test_a_change_is_recorded_stamped_and_notified_from_the_requests_address(

@@ -15,8 +15,8 @@ from app.services.composition import Services
 from app.services.kernel import audit as events
 from app.services.kernel.errors import PasswordRejected
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
+from tests.support.outbox import emails_to
 from tests.support.records import account_events
-from tests.unit.conftest import emails_to
 
 ADDRESS = "violet.harbor.mosaic@example.com"
 

@@ -16,9 +16,9 @@ from app.services.composition import Services
 from app.services.kernel import audit as events
 from app.services.kernel.errors import AdminActionRefused
 from tests.conftest import STRONG_PASSWORD
-from tests.factories import make_account
+from tests.factories import EMAIL, make_account
 from tests.support import FakeClock
-from tests.unit.conftest import EMAIL, body_text, emails_to
+from tests.support.outbox import body_text, emails_to
 
 BOB = "bob@example.com"
 

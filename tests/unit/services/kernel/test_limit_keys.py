@@ -13,7 +13,7 @@ from app.services.kernel.rate_limits import address_key
 from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
 from tests.support import FakeClock
-from tests.unit.conftest import count
+from tests.support.records import count
 
 
 @pytest.mark.parametrize(

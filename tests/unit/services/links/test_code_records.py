@@ -17,9 +17,9 @@ from app.services.kernel import audit as events
 from app.services.kernel.errors import CodeUnknown, CodeUsed, PasswordRejected
 from app.services.links.one_time_codes import MAX_CODE_LENGTH
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
+from tests.factories import EMAIL
 from tests.support import FakeClock
 from tests.support.records import recorded
-from tests.unit.conftest import EMAIL
 
 
 @pytest.fixture

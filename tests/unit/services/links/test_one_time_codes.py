@@ -19,10 +19,12 @@ from app.services.kernel.errors import (
     PasswordRejected,
 )
 from app.services.passwords.hashing import PasswordHasher
-from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
-from tests.support import LINK_PATTERN, FakeClock
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, THIRD_PASSWORD, make_services
+from tests.factories import EMAIL
+from tests.support import IP, LINK_PATTERN, FakeClock, SignsIn
 from tests.support.hashers import HasherWithAGap
-from tests.unit.conftest import EMAIL, IP, THIRD_PASSWORD, SignsIn, body_text, count, emails_to
+from tests.support.outbox import body_text, emails_to
+from tests.support.records import count
 
 
 def test_no_code_for_an_unknown_email(account_service: AccountService, dbsession: Session) -> None:

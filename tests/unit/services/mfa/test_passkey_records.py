@@ -24,11 +24,11 @@ from app.services.kernel.errors import (
 from app.services.passwords.hashing import PasswordHasher
 from app.services.signin.authentication import password_fingerprint
 from tests.conftest import STRONG_PASSWORD, unit_settings
-from tests.factories import add_passkey, add_recovery_codes, add_totp
+from tests.factories import EMAIL, add_passkey, add_recovery_codes, add_totp
 from tests.passkey_authenticator import SoftAuthenticator, b64url
 from tests.support import FakeClock
+from tests.support.outbox import body_text, emails_to
 from tests.support.records import recorded_as
-from tests.unit.conftest import EMAIL, body_text, emails_to
 
 EXPIRED = "Your sign-in has expired. Sign in again."
 

@@ -30,10 +30,10 @@ from app.services.mfa.two_factor import normalize_recovery_code
 from app.services.passwords.hashing import PasswordHasher
 from app.services.signin.authentication import password_fingerprint
 from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
-from tests.factories import add_totp
+from tests.factories import EMAIL, add_totp
 from tests.support import FakeClock
+from tests.support.outbox import body_text, emails_to
 from tests.support.records import recorded_as
-from tests.unit.conftest import EMAIL, body_text, emails_to
 
 
 def _codes_of(dbsession: Session, account: Account) -> int:

@@ -17,8 +17,7 @@ from app.services.notices.account_mail import AccountMail
 from app.services.notices.outbox import Outbox, outbox_cipher
 from tests.conftest import BASE_URL, SECRET
 from tests.support import FakeClock
-from tests.support.outbox import FakeTransport, make_sender, stored
-from tests.unit.conftest import body_text, emails_to
+from tests.support.outbox import FakeTransport, body_text, emails_to, make_sender, stored
 
 WHEN = datetime(2026, 3, 7, 14, 5, 59, tzinfo=UTC)
 

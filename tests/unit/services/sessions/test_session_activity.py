@@ -16,8 +16,7 @@ from app.services.sessions.login_sessions import (
     SessionPolicy,
 )
 from tests.conftest import STRONG_PASSWORD
-from tests.support import FakeClock
-from tests.unit.conftest import IP
+from tests.support import IP, FakeClock
 
 
 def test_last_seen_moves_once_the_resolution_has_passed_and_not_before(

@@ -8,8 +8,7 @@ from datetime import timedelta
 from app.models import Account
 from app.services.composition import Services
 from tests.conftest import STRONG_PASSWORD
-from tests.support import FakeClock
-from tests.unit.conftest import IP
+from tests.support import IP, FakeClock
 
 
 def test_a_live_session_of_the_account_is_found_for_signing_out(

@@ -25,9 +25,9 @@ from tests.conftest import (
     STRONG_PASSWORD,
     make_services,
 )
+from tests.factories import EMAIL
 from tests.passkey_authenticator import SoftAuthenticator
-from tests.support import FakeClock
-from tests.unit.conftest import EMAIL, SignsIn
+from tests.support import FakeClock, SignsIn
 
 
 class CountingContext:

@@ -15,8 +15,8 @@ from app.services.kernel.errors import CodeUsed
 from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import STRONG_PASSWORD, make_services
 from tests.factories import add_passkey
-from tests.support import FakeClock
-from tests.unit.conftest import IP, emails_to
+from tests.support import IP, FakeClock
+from tests.support.outbox import emails_to
 
 OWNER = "owner@example.com"
 NEW = "intruder@example.net"

@@ -18,10 +18,10 @@ from app.services.kernel import audit as events
 from app.services.kernel.errors import CodeExpired, SignInFailed
 from app.services.passwords.hashing import PasswordHasher
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, make_services
-from tests.support import FakeClock
+from tests.factories import EMAIL
+from tests.support import IP, FakeClock, SignsIn
 from tests.support.hashers import HasherWithAGap, Meanwhile
 from tests.support.records import account_events
-from tests.unit.conftest import EMAIL, IP, SignsIn
 
 
 def _committed_elsewhere(session: Session, change: Callable[[Session], None]) -> Meanwhile:
