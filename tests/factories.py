@@ -3,11 +3,13 @@ requests make: confirmed or not, an administrator, disabled, with an authenticat
 a passkey or recovery codes.
 
 make_account returns the account; the add_* traits return what a test goes on to use
-(the TOTP secret, the passkey's authenticator, the recovery codes)."""
+(the TOTP secret, the passkey's authenticator, the recovery codes); passkey_answer
+answers a ceremony with that authenticator."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pyotp
 
@@ -75,6 +77,15 @@ def add_passkey(
     services.passkeys.add(account, created, ceremony.challenge, name)
     authenticator.user_verifying = user_verifying
     return authenticator
+
+
+def passkey_answer(
+    services: Services, authenticator: SoftAuthenticator, account: Account | None = None
+) -> tuple[Any, bytes]:
+    """The authenticator's answer to a new passkey ceremony (for this account's second
+    step, if given, else for a sign-in), and the ceremony's challenge."""
+    ceremony = services.passkeys.authentication_ceremony(account)
+    return authenticator.get(json.loads(ceremony.options_json)), ceremony.challenge
 
 
 def add_recovery_codes(services: Services, account: Account) -> list[str]:

@@ -17,6 +17,7 @@ from tests.functional.flows import (
     db,
     deliver_mail,
     invitation_code,
+    is_signed_in,
     open_link,
     recorded_events,
     register_and_confirm,
@@ -44,10 +45,6 @@ def _browser(wsgi_app, user_agent: str = FIREFOX, ip: str = "203.0.113.7"):
 def _alerts(wsgi_app, smtp_server):
     deliver_mail(wsgi_app)
     return smtp_server.mailbox.to(ALICE, about=NEW_SIGN_IN)
-
-
-def _signed_in(client) -> bool:
-    return client.get("/account", status="*").status_int == 200
 
 
 def test_a_new_browser_gets_one_email_and_a_known_one_none(wsgi_app, smtp_server, clock):
@@ -78,7 +75,7 @@ def test_a_new_browser_gets_one_email_and_a_known_one_none(wsgi_app, smtp_server
 def test_no_email_for_the_sign_in_that_ends_registration(wsgi_app, smtp_server):
     client = new_client(wsgi_app)
     register_and_confirm(client, wsgi_app, smtp_server.mailbox, ALICE, STRONG_PASSWORD)
-    assert _signed_in(client)
+    assert is_signed_in(client)
     assert _alerts(wsgi_app, smtp_server) == []
 
 
@@ -154,7 +151,7 @@ def test_opening_the_link_changes_nothing(wsgi_app, smtp_server):
     assert code not in opened.location
     page = owner.get("/account/not_me")
     assert ALICE in page.text
-    assert _signed_in(laptop) and _signed_in(intruder)
+    assert is_signed_in(laptop) and is_signed_in(intruder)
     assert recorded_events(wsgi_app, events.NOT_ME_REPORTED) == []
     # A scanner that follows the link twice still leaves it usable.
     new_client(wsgi_app).get(f"/account/not_me/{code}", status=303)
@@ -177,7 +174,7 @@ def test_confirming_locks_the_intruder_out_and_sends_a_reset_link(wsgi_app, smtp
     done = form_by_action(owner.get("/account/not_me"), "/account/not_me").submit(status=200)
     assert "Everyone is signed out" in done.text
 
-    assert not _signed_in(laptop) and not _signed_in(intruder)
+    assert not is_signed_in(laptop) and not is_signed_in(intruder)
     # The password the intruder knows no longer works, nor do the factors they added.
     sign_in(new_client(wsgi_app), ALICE, STRONG_PASSWORD, status=400)
     with db(wsgi_app) as session:
@@ -211,7 +208,7 @@ def test_the_link_outlives_a_password_change_by_the_intruder(wsgi_app, smtp_serv
     owner = new_client(wsgi_app)
     owner.get(f"/account/not_me/{code}", status=303)
     form_by_action(owner.get("/account/not_me"), "/account/not_me").submit(status=200)
-    assert not _signed_in(intruder)
+    assert not is_signed_in(intruder)
     sign_in(new_client(wsgi_app), ALICE, INTRUDERS_PASSWORD, status=400)
 
 
@@ -228,4 +225,4 @@ def test_the_confirmation_page_without_a_link_changes_nothing(wsgi_app, smtp_ser
     page = stranger.get("/account/not_me", status=400)
     token = page.html.find("input", attrs={"name": "csrf_token"})
     assert token is None  # no form to send
-    assert _signed_in(intruder)
+    assert is_signed_in(intruder)

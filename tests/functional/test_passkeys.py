@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from app.models import Account, LoginSession, SpentChallenge, WebAuthnCredential
 from app.services.kernel import audit as events
 from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
-from tests.functional.flows import create_account, db, deliver_mail, recorded_events, sign_in
+from tests.functional.flows import (
+    create_account,
+    db,
+    deliver_mail,
+    is_signed_in,
+    recorded_events,
+    sign_in,
+)
 from tests.functional.passkey_flows import (
     add_passkey,
     answer,
@@ -38,10 +45,6 @@ def alice(wsgi_app):
     added = add_passkey(client, device, name="Laptop")
     assert added.json == {"redirect": BASE_URL + "/account/passkeys"}
     return client, device
-
-
-def _signed_in(client) -> bool:
-    return client.get("/account", status="*").status_int == 200
 
 
 def _passkeys(wsgi_app) -> list[WebAuthnCredential]:
@@ -73,7 +76,7 @@ def test_a_passkey_alone_signs_in_without_an_email_or_a_password(wsgi_app, alice
     assert done.json == {"redirect": BASE_URL + "/account/activity"}
     cookies = " ".join(done.headers.getall("Set-Cookie"))
     assert "auth=" in cookies and "device=" in cookies
-    assert _signed_in(browser)
+    assert is_signed_in(browser)
     (sign_in_event,) = [
         e for e in recorded_events(wsgi_app, events.SIGN_IN) if e.details.get("method") == "passkey"
     ]
@@ -121,7 +124,7 @@ def test_a_disabled_account_cannot_sign_in_with_its_passkey(wsgi_app, alice):
     browser = new_client(wsgi_app)
     refused = sign_in_with_passkey(browser, device, status=400)
     assert "cannot sign in" in refused.json["error"]
-    assert not _signed_in(browser)
+    assert not is_signed_in(browser)
 
 
 def test_passkey_sign_ins_count_against_the_per_ip_limit(make_app, app_settings):
@@ -146,14 +149,14 @@ def test_after_the_password_a_passkey_is_the_second_factor(wsgi_app, alice):
     browser = new_client(wsgi_app)
     response = sign_in(browser, ALICE, STRONG_PASSWORD, came_from="/account/sessions")
     assert urlsplit(response.location).path == "/account/signin/two_factor"
-    assert not _signed_in(browser)
+    assert not is_signed_in(browser)
     page = browser.get("/account/signin/two_factor")
     # No authenticator app and no recovery codes: the passkey is the only way on.
     assert page.html.find(id="passkey-verify") is not None
     assert page.html.find("input", attrs={"name": "code"}) is None
     done = second_step_with_passkey(browser, device)
     assert done.json == {"redirect": BASE_URL + "/account/sessions"}
-    assert _signed_in(browser)
+    assert is_signed_in(browser)
     with db(wsgi_app) as session:
         assert "password+passkey" in set(session.scalars(select(LoginSession.sign_in_method)))
 
@@ -172,7 +175,7 @@ def test_the_second_step_takes_only_a_passkey_of_that_account(wsgi_app, alice):
         started.options, credential=next(iter(malloys_device.credentials.values()))
     )
     answer(browser, started, mallorys_answer, status=400)
-    assert not _signed_in(browser)
+    assert not is_signed_in(browser)
     assert (
         recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "unknown passkey"
     )
@@ -229,7 +232,7 @@ def test_a_removed_passkey_stops_working_at_once(wsgi_app, alice, smtp_server):
     browser = new_client(wsgi_app)
     refused = sign_in_with_passkey(browser, device, status=400)
     assert "not known" in refused.json["error"]
-    assert not _signed_in(browser)
+    assert not is_signed_in(browser)
     assert recorded_events(wsgi_app, events.PASSKEY_REMOVED)
     deliver_mail(wsgi_app)
     assert any("removed" in m.message["Subject"] for m in smtp_server.mailbox.to(ALICE))
@@ -304,7 +307,7 @@ def test_recovery_codes_for_an_account_with_only_a_passkey(wsgi_app, alice):
     form = form_by_action(second_step, "/account/signin/two_factor")
     form["code"] = codes[0]
     form.submit(status=303)
-    assert _signed_in(browser)
+    assert is_signed_in(browser)
 
 
 # Item 43 and the refusals: each a 4xx and an event, never a 500.
@@ -346,7 +349,7 @@ def test_a_sign_in_answer_for_another_site_or_challenge_is_refused(wsgi_app, ali
     browser = new_client(wsgi_app)
     refused = sign_in_with_passkey(browser, device, status=400, **overrides)
     assert refused.json["error"]
-    assert not _signed_in(browser)
+    assert not is_signed_in(browser)
     (event,) = recorded_events(wsgi_app, events.PASSKEY_REFUSED)
     assert reason in event.details["reason"]
 
@@ -407,7 +410,7 @@ def test_a_challenge_replayed_with_an_old_session_cookie_is_refused(wsgi_app, al
         recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"]
         == "challenge replayed"
     )
-    assert not _signed_in(attacker)
+    assert not is_signed_in(attacker)
 
 
 def test_a_challenge_given_to_one_browser_cannot_be_answered_from_another(wsgi_app, alice):
@@ -418,7 +421,7 @@ def test_a_challenge_given_to_one_browser_cannot_be_answered_from_another(wsgi_a
     attacker = new_client(wsgi_app)
     attacker_started = start(attacker, "/account/signin", "passkey-signin")
     answer(attacker, attacker_started, credential, status=400)
-    assert not _signed_in(attacker)
+    assert not is_signed_in(attacker)
     assert "challenge" in recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"]
 
 
@@ -431,7 +434,7 @@ def test_a_challenge_expires_after_five_minutes(wsgi_app, alice, monkeypatch):
     monkeypatch.setattr(cryptography.fernet.time, "time", lambda: real_time() + 301)
     refused = answer(browser, started, credential, status=400)
     assert "expired" in refused.json["error"]
-    assert not _signed_in(browser)
+    assert not is_signed_in(browser)
 
 
 def test_a_challenge_for_adding_cannot_be_answered_to_sign_in(wsgi_app, alice):
@@ -451,7 +454,7 @@ def test_a_counter_that_goes_backwards_is_refused_as_a_possible_copy(wsgi_app, a
     started = start(browser, "/account/signin", "passkey-signin")
     refused = answer(browser, started, device.get(started.options, credential=copy), status=400)
     assert "copied" in refused.json["error"]
-    assert not _signed_in(browser)
+    assert not is_signed_in(browser)
     (suspected,) = recorded_events(wsgi_app, events.PASSKEY_CLONE_SUSPECTED)
     assert suspected.details == {"name": "Laptop"}
     with db(wsgi_app) as session:

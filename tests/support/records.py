@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import AccountEvent
+from app.models import Account, AccountEvent, RecoveryCode
 
 
 def account_events(session: Session, kind: str | None = None) -> list[AccountEvent]:
@@ -32,3 +32,10 @@ def recorded_as(session: Session, kind: str) -> list[tuple[int | None, int | Non
 def count(session: Session, model: Any) -> int:
     """How many rows the table of this model holds."""
     return session.scalar(select(func.count()).select_from(model))
+
+
+def recovery_codes_of(session: Session, account: Account) -> int:
+    """How many recovery codes this account holds, spent or not."""
+    return len(
+        session.scalars(select(RecoveryCode).where(RecoveryCode.account_id == account.id)).all()
+    )

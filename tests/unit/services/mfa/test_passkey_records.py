@@ -5,13 +5,11 @@ SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Account, RecoveryCode
+from app.models import Account
 from app.services.composition import ServiceFactory, Services
 from app.services.kernel import audit as events
 from app.services.kernel.errors import (
@@ -24,24 +22,13 @@ from app.services.kernel.errors import (
 from app.services.passwords.hashing import PasswordHasher
 from app.services.signin.authentication import password_fingerprint
 from tests.conftest import STRONG_PASSWORD, unit_settings
-from tests.factories import EMAIL, add_passkey, add_recovery_codes, add_totp
-from tests.passkey_authenticator import SoftAuthenticator, b64url
+from tests.factories import EMAIL, add_passkey, add_recovery_codes, add_totp, passkey_answer
+from tests.passkey_authenticator import b64url
 from tests.support import FakeClock
 from tests.support.outbox import body_text, emails_to
-from tests.support.records import recorded_as
+from tests.support.records import recorded_as, recovery_codes_of
 
 EXPIRED = "Your sign-in has expired. Sign in again."
-
-
-def _answer(services: Services, authenticator: SoftAuthenticator) -> tuple[Any, bytes]:
-    ceremony = services.passkeys.authentication_ceremony()
-    return authenticator.get(json.loads(ceremony.options_json)), ceremony.challenge
-
-
-def _codes(dbsession: Session, account: Account) -> int:
-    return len(
-        dbsession.scalars(select(RecoveryCode).where(RecoveryCode.account_id == account.id)).all()
-    )
 
 
 def test_removing_the_last_second_factor_takes_its_recovery_codes_and_no_one_elses(
@@ -56,7 +43,7 @@ def test_removing_the_last_second_factor_takes_its_recovery_codes_and_no_one_els
 
     services.passkeys.remove(alice, passkey, by_admin_id=admin.id)
 
-    assert (_codes(dbsession, alice), _codes(dbsession, bob)) == (0, 10)
+    assert (recovery_codes_of(dbsession, alice), recovery_codes_of(dbsession, bob)) == (0, 10)
     assert recorded_as(dbsession, events.PASSKEY_REMOVED) == [
         (alice.id, admin.id, {"name": "Phone"})
     ]
@@ -78,7 +65,7 @@ def test_recovery_codes_stay_while_another_second_factor_remains(
 
     services.passkeys.remove(alice, phone)
 
-    assert _codes(dbsession, alice) == 10
+    assert recovery_codes_of(dbsession, alice) == 10
 
 
 def test_a_passkey_is_found_by_its_id_within_its_own_account_only(
@@ -102,9 +89,9 @@ def test_a_passkey_that_does_not_verify_its_user_cannot_stand_for_a_reauthentica
 
     with pytest.raises(PasskeyRefused):
         services.authentication.reauthenticate_with_passkey(
-            alice, *_answer(services, presence_only)
+            alice, *passkey_answer(services, presence_only)
         )
-    services.authentication.reauthenticate_with_passkey(alice, *_answer(services, verifying))
+    services.authentication.reauthenticate_with_passkey(alice, *passkey_answer(services, verifying))
 
     assert recorded_as(dbsession, events.REAUTHENTICATED) == [
         (alice.id, None, {"factor": "passkey"})
@@ -118,7 +105,7 @@ def test_a_passkey_as_second_step_signs_in_even_without_user_verification(
     fingerprint = password_fingerprint(alice)
 
     account = services.authentication.complete_sign_in_with_passkey(
-        alice.id, fingerprint, *_answer(services, key)
+        alice.id, fingerprint, *passkey_answer(services, key)
     )
 
     assert account is alice
@@ -147,7 +134,7 @@ def test_a_pending_sign_in_expires_when_the_account_changed_under_it(
 
     with pytest.raises(SignInFailed) as refused:
         services.authentication.complete_sign_in_with_passkey(
-            account_id, fingerprint, *_answer(services, key)
+            account_id, fingerprint, *passkey_answer(services, key)
         )
     assert str(refused.value) == EXPIRED
 
@@ -163,13 +150,15 @@ def test_passkey_answers_are_limited_per_account(
     bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD, email_verified=True)
     alices, bobs = add_passkey(services, alice), add_passkey(services, bob)
 
-    services.authentication.reauthenticate_with_passkey(alice, *_answer(services, alices))
+    services.authentication.reauthenticate_with_passkey(alice, *passkey_answer(services, alices))
     with pytest.raises(RateLimited):
-        services.authentication.reauthenticate_with_passkey(alice, *_answer(services, alices))
-    services.authentication.reauthenticate_with_passkey(bob, *_answer(services, bobs))
+        services.authentication.reauthenticate_with_passkey(
+            alice, *passkey_answer(services, alices)
+        )
+    services.authentication.reauthenticate_with_passkey(bob, *passkey_answer(services, bobs))
     with pytest.raises(RateLimited):
         services.authentication.complete_sign_in_with_passkey(
-            alice.id, password_fingerprint(alice), *_answer(services, alices)
+            alice.id, password_fingerprint(alice), *passkey_answer(services, alices)
         )
 
 
@@ -185,7 +174,7 @@ def test_a_counter_that_does_not_move_forward_is_refused_as_a_copy(
 ) -> None:
     key = add_passkey(services, alice, "Key")
     for _ in range(4):  # the counter stands at 4 or more now
-        services.authentication.reauthenticate_with_passkey(alice, *_answer(services, key))
+        services.authentication.reauthenticate_with_passkey(alice, *passkey_answer(services, key))
     ceremony = services.passkeys.authentication_ceremony()
     copied = key.get(json.loads(ceremony.options_json), sign_count=counter)
 
@@ -205,7 +194,7 @@ def test_using_one_passkey_moves_its_own_counter_only(
     add_passkey(services, alice, "Laptop")
     before = {p.name: p.sign_count for p in services.passkeys.for_account(alice.id)}
 
-    services.passkeys.verify(*_answer(services, phone), require_user_verification=True)
+    services.passkeys.verify(*passkey_answer(services, phone), require_user_verification=True)
 
     dbsession.expire_all()
     after = {p.name: p.sign_count for p in services.passkeys.for_account(alice.id)}
@@ -220,10 +209,12 @@ def test_a_passkey_that_does_not_verify_its_user_cannot_sign_in_without_a_passwo
     presence_only = add_passkey(services, alice, "Key", user_verifying=False)
 
     with pytest.raises(PasskeyRefused):
-        services.authentication.sign_in_with_passkey(*_answer(services, presence_only))
+        services.authentication.sign_in_with_passkey(*passkey_answer(services, presence_only))
     assert recorded_as(dbsession, events.SIGN_IN) == []
 
-    assert services.authentication.sign_in_with_passkey(*_answer(services, verifying)) is alice
+    assert (
+        services.authentication.sign_in_with_passkey(*passkey_answer(services, verifying)) is alice
+    )
     assert recorded_as(dbsession, events.SIGN_IN) == [(alice.id, None, {"method": "passkey"})]
 
 
@@ -235,7 +226,7 @@ def test_another_accounts_passkey_cannot_stand_for_a_reauthentication(
     bobs = add_passkey(services, bob, "Bob's")
 
     with pytest.raises(PasskeyRefused):
-        services.authentication.reauthenticate_with_passkey(alice, *_answer(services, bobs))
+        services.authentication.reauthenticate_with_passkey(alice, *passkey_answer(services, bobs))
 
     assert recorded_as(dbsession, events.REAUTHENTICATED) == []
     assert recorded_as(dbsession, events.PASSKEY_REFUSED) == [
@@ -255,7 +246,7 @@ def test_a_passkey_of_a_disabled_account_is_refused_with_whom_to_ask(
     dbsession.flush()
 
     with pytest.raises(AccountDisabled) as refused:
-        services.authentication.sign_in_with_passkey(*_answer(services, key))
+        services.authentication.sign_in_with_passkey(*passkey_answer(services, key))
 
     assert str(refused.value) == (
         "This account is disabled, so it cannot sign in. To use it again, contact help@example.com."
@@ -273,7 +264,7 @@ def test_a_passkey_sign_in_before_the_address_is_confirmed_names_the_account_to_
     key = add_passkey(services, alice, "Phone")
 
     with pytest.raises(EmailNotConfirmed) as refused:
-        services.authentication.sign_in_with_passkey(*_answer(services, key))
+        services.authentication.sign_in_with_passkey(*passkey_answer(services, key))
 
     assert refused.value.account is alice
     assert recorded_as(dbsession, events.SIGN_IN) == []

@@ -16,7 +16,7 @@ from app.services.kernel import audit as events
 from app.services.kernel.errors import PasskeyRefused
 from app.services.mfa.webauthn_protocol import CEREMONY_SECONDS
 from tests.conftest import BASE_URL
-from tests.factories import add_passkey
+from tests.factories import add_passkey, passkey_answer
 from tests.passkey_authenticator import SoftAuthenticator
 from tests.support.records import account_events
 
@@ -24,11 +24,6 @@ from tests.support.records import account_events
 @pytest.fixture
 def key(services: Services, alice: Account) -> SoftAuthenticator:
     return add_passkey(services, alice, "Key")
-
-
-def _answer_for(services: Services, account: Account | None, key: SoftAuthenticator):
-    ceremony = services.passkeys.authentication_ceremony(account)
-    return key.get(json.loads(ceremony.options_json)), ceremony.challenge
 
 
 def _refusals(dbsession: Session) -> list[tuple[int | None, Any]]:
@@ -46,7 +41,7 @@ def _refused(services: Services, *args: Any) -> str:
 
 def test_a_second_factor_answer_without_a_user_handle_is_accepted(services, alice, key) -> None:
     # Security keys used as a second factor need not say whose they are.
-    answer, challenge = _answer_for(services, alice, key)
+    answer, challenge = passkey_answer(services, key, alice)
     answer["response"].pop("userHandle")
 
     passkey = services.passkeys.verify(answer, challenge, alice, require_user_verification=False)
@@ -57,7 +52,7 @@ def test_a_second_factor_answer_without_a_user_handle_is_accepted(services, alic
 def test_a_passkey_that_names_another_user_is_refused_and_recorded_on_its_owner(
     services, alice, key, dbsession
 ) -> None:
-    answer, challenge = _answer_for(services, None, key)
+    answer, challenge = passkey_answer(services, key, None)
     answer["response"]["userHandle"] = "c29tZW9uZSBlbHNl"
 
     assert _refused(services, answer, challenge) == "This passkey does not belong to this account."
@@ -65,7 +60,7 @@ def test_a_passkey_that_names_another_user_is_refused_and_recorded_on_its_owner(
 
 
 def test_a_removed_passkey_is_said_to_be_unknown_here(services, alice, key, dbsession) -> None:
-    answer, challenge = _answer_for(services, alice, key)
+    answer, challenge = passkey_answer(services, key, alice)
     [passkey] = services.passkeys.for_account(alice.id)
     services.passkeys.remove(alice, passkey)
 
@@ -88,7 +83,7 @@ def test_a_removed_passkey_is_said_to_be_unknown_here(services, alice, key, dbse
 def test_a_refused_second_factor_answer_is_recorded_on_the_account_it_was_for(
     services, alice, key, dbsession, what, message
 ) -> None:
-    answer, challenge = _answer_for(services, alice, key)
+    answer, challenge = passkey_answer(services, key, alice)
     if what == "no challenge":
         challenge = None
     elif what == "challenge replayed":
@@ -109,7 +104,7 @@ def test_a_refused_second_factor_answer_is_recorded_on_the_account_it_was_for(
 def test_an_answer_that_is_not_a_json_object_is_refused_and_the_reason_recorded(
     services, alice, key, dbsession, answer, reason
 ) -> None:
-    _, challenge = _answer_for(services, alice, key)
+    _, challenge = passkey_answer(services, key, alice)
 
     _refused(services, answer, challenge, alice)
 
@@ -119,7 +114,7 @@ def test_an_answer_that_is_not_a_json_object_is_refused_and_the_reason_recorded(
 def test_an_answer_sent_as_json_text_is_read_like_one_sent_as_an_object(
     services, alice, key
 ) -> None:
-    answer, challenge = _answer_for(services, alice, key)
+    answer, challenge = passkey_answer(services, key, alice)
 
     passkey = services.passkeys.verify(
         json.dumps(answer), challenge, alice, require_user_verification=False

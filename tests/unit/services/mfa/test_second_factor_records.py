@@ -9,7 +9,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from app.mail.templates import MailTemplates
@@ -33,13 +33,7 @@ from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, unit_setti
 from tests.factories import EMAIL, add_totp
 from tests.support import FakeClock
 from tests.support.outbox import body_text, emails_to
-from tests.support.records import recorded_as
-
-
-def _codes_of(dbsession: Session, account: Account) -> int:
-    return len(
-        dbsession.scalars(select(RecoveryCode).where(RecoveryCode.account_id == account.id)).all()
-    )
+from tests.support.records import recorded_as, recovery_codes_of
 
 
 def test_new_recovery_codes_are_recorded_and_the_owner_told_when_and_where_to_act(
@@ -69,7 +63,7 @@ def test_turning_the_app_off_for_a_lost_phone_leaves_nothing_of_it_and_touches_n
     dbsession.commit()
     dbsession.expire_all()
     assert (alice.totp_secret, alice.totp_last_step, alice.totp_enabled_at) == (None, None, None)
-    assert (_codes_of(dbsession, alice), _codes_of(dbsession, bob)) == (0, 10)
+    assert (recovery_codes_of(dbsession, alice), recovery_codes_of(dbsession, bob)) == (0, 10)
     assert recorded_as(dbsession, events.SECOND_FACTOR_REMOVED) == [
         (alice.id, admin.id, {"factor": "totp"})
     ]
