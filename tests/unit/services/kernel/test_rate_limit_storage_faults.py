@@ -1,15 +1,13 @@
-"""How faults are sorted: an SMTP refusal that retrying cannot change, and a rate-limit
-storage that stops answering (counted, left alone for a while, logged once a minute)."""
+"""A rate-limit storage that stops answering: counted, left alone for a while, logged
+once a minute."""
 
 from __future__ import annotations
 
 import logging
-import smtplib
 import time
 
 import pytest
 
-from app.mail.smtp_transport import PermanentFailure, SMTPTransport
 from app.services.kernel import rate_limits
 from app.services.kernel.rate_limits import (
     ERROR_INTERVAL_SECONDS,
@@ -18,34 +16,6 @@ from app.services.kernel.rate_limits import (
 )
 from app.settings.limits import SIGNIN_PER_IP
 from tests.support import free_port
-
-
-@pytest.mark.parametrize(
-    ("codes", "permanent"),
-    [
-        ([550], True),
-        ([500], True),
-        ([599], True),
-        ([550, 553], True),
-        ([499], False),
-        ([600], False),
-        ([550, 450], False),
-        ([], False),
-    ],
-)
-def test_only_a_refusal_of_every_recipient_with_a_5xx_answer_is_permanent(
-    codes: list[int], permanent: bool
-) -> None:
-    refused = {f"r{n}@example.com": (code, b"no") for n, code in enumerate(codes)}
-    original = smtplib.SMTPRecipientsRefused(refused)
-
-    verdict = SMTPTransport._classified(original, refused)
-
-    if permanent:
-        assert isinstance(verdict, PermanentFailure)
-        assert str(verdict) == f"recipient refused ({', '.join(map(str, codes))})"
-    else:
-        assert verdict is original
 
 
 class SteppedClock:
