@@ -11,7 +11,7 @@ requires = [
     "pyramid_retry",
     "pyramid_mailer",
     # app/models/transactions.py subclasses ZopeTransactionEvents and registers its
-    # listeners itself (tests/unit/test_transactions.py checks they still match).
+    # listeners itself (tests/unit/models/test_transactions.py checks they still match).
     "zope.sqlalchemy>=3.1,<5",
     "transaction",
     "SQLAlchemy>=2.0,<3",

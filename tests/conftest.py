@@ -32,6 +32,7 @@ from app.services.signin.flow import SignInFlow
 from app.settings import AppSettings
 from tests.postgres import PostgresServer, find_bin_dir
 from tests.support import UNLIMITED_RATES, FakeClock, SMTPServer
+from tests.support.hashers import CHEAP_ARGON2
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-0123456789abcdef"
@@ -39,6 +40,7 @@ BASE_URL = "https://accounts.example.test"
 CLIENT_IP = "203.0.113.7"
 STRONG_PASSWORD = "correct horse battery staple"
 OTHER_PASSWORD = "plum orbit canvas thunder 42"
+THIRD_PASSWORD = "violet harbor mosaic drifting"
 
 
 def alembic_config(url: str) -> Config:
@@ -282,12 +284,6 @@ def dbsession(db_url: str) -> Iterator[Session]:
     yield session
     session.close()
     engine.dispose()
-
-
-# Hashing with OWASP's argon2id parameters costs about 30 ms a password; the tests that
-# are not about hashing use the same algorithm with the smallest parameters argon2
-# allows, and the tests of hashing itself (and of timing) ask for owasp_hasher.
-CHEAP_ARGON2 = {"memory_kib": 8, "time_cost": 1}
 
 
 @pytest.fixture(scope="session")

@@ -60,3 +60,12 @@ def sign_in(page: Any, url: str, email: str, password: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def make_admin(app: Any, email: str) -> None:
+    from sqlalchemy import update
+
+    from app.models import Account
+
+    with app.registry["dbsession_factory"]() as session, session.begin():
+        session.execute(update(Account).where(Account.email == email).values(is_admin=True))

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.steps import check_accessibility, mail_for, register, screenshot, sign_in
+from tests.browser.steps import (
+    check_accessibility,
+    mail_for,
+    make_admin,
+    register,
+    screenshot,
+    sign_in,
+)
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
 
 ALICE = "alice@example.com"
@@ -75,7 +81,7 @@ def test_admin_invites_a_user_who_chooses_a_password_and_signs_in(
     url = live_server.url
     admin = context_factory().new_page()
     register(admin, url, mail_server, "admin@example.com", STRONG_PASSWORD)
-    _make_admin(live_server.app, "admin@example.com")
+    make_admin(live_server.app, "admin@example.com")
     admin.goto(f"{url}/admin/accounts")
     admin.get_by_role("link", name="Invite someone").click()
     admin.get_by_label("Email address").fill(ALICE)
@@ -94,15 +100,6 @@ def test_admin_invites_a_user_who_chooses_a_password_and_signs_in(
 
     admin.goto(f"{url}/admin/accounts")
     expect(admin.locator("tr", has_text=ALICE)).to_contain_text("Active")
-
-
-def _make_admin(app: Any, email: str) -> None:
-    from sqlalchemy import update
-
-    from app.models import Account
-
-    with app.registry["dbsession_factory"]() as session, session.begin():
-        session.execute(update(Account).where(Account.email == email).values(is_admin=True))
 
 
 def test_sign_in_works_with_the_keyboard_alone(live_server, context_factory, mail_server):

@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import check_accessibility, mail_for, register, screenshot, sign_in
+from tests.browser.steps import (
+    check_accessibility,
+    mail_for,
+    make_admin,
+    register,
+    screenshot,
+    sign_in,
+)
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
 
 ALICE = "alice@example.com"
@@ -22,15 +29,6 @@ WIDTHS = {
     "desktop": {"width": 1280, "height": 900},
     "phone": {"width": 390, "height": 844},
 }
-
-
-def _make_admin(app: Any, email: str) -> None:
-    from sqlalchemy import update
-
-    from app.models import Account
-
-    with app.registry["dbsession_factory"]() as session, session.begin():
-        session.execute(update(Account).where(Account.email == email).values(is_admin=True))
 
 
 def _check(page: Any, name: str, width: str) -> None:
@@ -69,7 +67,7 @@ def test_every_page_is_accessible_at_both_widths(live_server, context_factory, m
     _check(page, "sign-in-refused", width)
 
     register(page, url, mail_server, ALICE, STRONG_PASSWORD)
-    _make_admin(live_server.app, ALICE)
+    make_admin(live_server.app, ALICE)
 
     # The page behind a reset link, in another browser.
     stranger = context_factory(viewport=WIDTHS[width], bypass_csp=True).new_page()
@@ -129,7 +127,7 @@ def test_pages_keep_a_margin_from_the_phones_edge(live_server, context_factory, 
     url = live_server.url
     page = context_factory(viewport=WIDTHS["phone"]).new_page()
     register(page, url, mail_server, ALICE, STRONG_PASSWORD)
-    _make_admin(live_server.app, ALICE)
+    make_admin(live_server.app, ALICE)
     for path in ("/", "/account", "/account/sessions", "/account/activity", "/admin/accounts"):
         page.goto(url + path)
         left = page.locator("h1").bounding_box()["x"]
@@ -195,7 +193,7 @@ def test_a_disabled_account_is_told_why_and_whom_to_ask(live_server, context_fac
     url = live_server.url
     admin = context_factory().new_page()
     register(admin, url, mail_server, ALICE, STRONG_PASSWORD)
-    _make_admin(live_server.app, ALICE)
+    make_admin(live_server.app, ALICE)
     bob = context_factory().new_page()
     register(bob, url, mail_server, BOB, OTHER_PASSWORD)
     bob_id = _account_id(live_server.app, BOB)

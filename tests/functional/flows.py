@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import webtest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.models import AccountEvent, OutgoingEmail
 from app.services.accounts.accounts import AccountService
 from app.services.composition import Services
 from tests.support import form_by_action
+from tests.support.records import account_events
 
 
 def register(client: webtest.TestApp, email: str, password: str, status: int = 303) -> Any:
@@ -111,6 +114,23 @@ def create_account(wsgi_app: Any, email: str, password: str | None, confirmed: b
 def db(wsgi_app: Any) -> Session:
     """A fresh session on the app's database, for looking at what a request did."""
     return wsgi_app.registry["dbsession_factory"]()
+
+
+def is_signed_in(client: webtest.TestApp) -> bool:
+    """Whether this client's session opens the account page."""
+    return client.get("/account", status="*").status_int == 200
+
+
+def queued_emails(wsgi_app: Any) -> list[OutgoingEmail]:
+    """Every email in the outbox."""
+    with db(wsgi_app) as session:
+        return list(session.scalars(select(OutgoingEmail)))
+
+
+def recorded_events(wsgi_app: Any, kind: str | None = None) -> list[AccountEvent]:
+    """The account events the app recorded, oldest first (of this kind, if given)."""
+    with db(wsgi_app) as session:
+        return account_events(session, kind)
 
 
 def invitation_code(wsgi_app: Any, email: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.mail.templates import MailTemplates
-from app.models import AccountEvent, LoginSession
+from app.models import LoginSession
 from app.services.kernel import audit as events
 from app.settings import AppSettings
 from app.web.headers import CONTENT_SECURITY_POLICY
@@ -24,6 +24,7 @@ from tests.functional.flows import (
     deliver_mail,
     forgot_password,
     open_link,
+    recorded_events,
     register,
     sign_in,
     sign_out,
@@ -31,11 +32,6 @@ from tests.functional.flows import (
 from tests.support import UNLIMITED_RATES, form_by_action
 
 ALICE = "alice@example.com"
-
-
-def _events(wsgi_app, kind: str) -> list[AccountEvent]:
-    with db(wsgi_app) as session:
-        return list(session.scalars(select(AccountEvent).where(AccountEvent.kind == kind)))
 
 
 # Item 31: device cookies
@@ -151,9 +147,9 @@ def test_a_flood_of_blocked_sign_ins_is_one_event_with_a_count(wsgi_app):
     create_account(wsgi_app, ALICE, STRONG_PASSWORD)
     for n in range(40):
         sign_in(new_client(wsgi_app, ip=f"198.51.100.{n + 1}"), ALICE, "guess", status="*")
-    [blocked] = _events(wsgi_app, events.SIGN_IN_BLOCKED)
+    [blocked] = recorded_events(wsgi_app, events.SIGN_IN_BLOCKED)
     assert blocked.details["repeats"] == 29
-    assert len(_events(wsgi_app, events.SIGN_IN_FAILED)) == 10
+    assert len(recorded_events(wsgi_app, events.SIGN_IN_FAILED)) == 10
 
 
 def test_a_flood_of_bad_codes_is_one_event_per_window(make_app, app_settings, clock):
@@ -161,10 +157,10 @@ def test_a_flood_of_bad_codes_is_one_event_per_window(make_app, app_settings, cl
     guesser = new_client(wsgi_app)
     for _ in range(30):
         guesser.get(f"/account/reset_password/{secrets.token_urlsafe(32)}", status=400)
-    assert len(_events(wsgi_app, events.CODE_UNKNOWN)) == 1
+    assert len(recorded_events(wsgi_app, events.CODE_UNKNOWN)) == 1
     clock.advance(minutes=6)
     guesser.get(f"/account/reset_password/{secrets.token_urlsafe(32)}", status=400)
-    assert len(_events(wsgi_app, events.CODE_UNKNOWN)) == 2
+    assert len(recorded_events(wsgi_app, events.CODE_UNKNOWN)) == 2
 
 
 # Item 11's margin: the email is rendered by the sender, not in the request

@@ -6,7 +6,7 @@ from datetime import UTC
 
 from sqlalchemy import select
 
-from app.models import AccountEvent, LoginSession
+from app.models import LoginSession
 from app.services.kernel import audit as events
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
 from tests.functional.flows import (
@@ -17,6 +17,7 @@ from tests.functional.flows import (
     deliver_mail,
     forgot_password,
     open_link,
+    recorded_events,
     register,
     sign_in,
     sign_out,
@@ -27,13 +28,8 @@ ALICE = "alice@example.com"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
-def _events(wsgi_app) -> list[AccountEvent]:
-    with db(wsgi_app) as session:
-        return list(session.scalars(select(AccountEvent).order_by(AccountEvent.id)))
-
-
 def _kinds_since(wsgi_app, seen: int) -> list[str]:
-    return [event.kind for event in _events(wsgi_app)[seen:]]
+    return [event.kind for event in recorded_events(wsgi_app)[seen:]]
 
 
 def _client(wsgi_app):
@@ -47,7 +43,7 @@ def test_each_action_records_exactly_one_event(wsgi_app, smtp_server):
     steps = []
 
     def step(expected: list[str], action) -> None:
-        before = len(_events(wsgi_app))
+        before = len(recorded_events(wsgi_app))
         action()
         steps.append((expected, _kinds_since(wsgi_app, before)))
 
@@ -95,7 +91,7 @@ def test_each_action_records_exactly_one_event(wsgi_app, smtp_server):
 def test_events_carry_utc_time_account_ip_and_device_but_no_secret(wsgi_app, clock):
     create_account(wsgi_app, ALICE, STRONG_PASSWORD)
     sign_in(_client(wsgi_app), ALICE, STRONG_PASSWORD)
-    [event] = _events(wsgi_app)
+    [event] = recorded_events(wsgi_app)
     assert event.kind == events.SIGN_IN
     assert event.created_at == clock.now() and event.created_at.tzinfo == UTC
     assert event.ip == "198.51.100.23"
@@ -109,7 +105,7 @@ def test_expired_codes_are_recorded(wsgi_app, clock, smtp_server):
     forgot_password(_client(wsgi_app), ALICE)
     deliver_mail(wsgi_app)
     clock.advance(hours=2)
-    before = len(_events(wsgi_app))
+    before = len(recorded_events(wsgi_app))
     open_link(_client(wsgi_app), smtp_server.mailbox.to(ALICE)[0].link_code, status=400)
     assert _kinds_since(wsgi_app, before) == [events.CODE_EXPIRED]
 

@@ -18,22 +18,18 @@ from tests.functional.flows import (
     db,
     deliver_mail,
     forgot_password,
+    is_signed_in,
     open_link,
     register,
     register_and_confirm,
     sign_in,
 )
-from tests.functional.test_responses import _comparable
-from tests.support import UNLIMITED_RATES, form_by_action
+from tests.support import UNLIMITED_RATES, comparable, form_by_action
 
 ALICE = "alice@example.com"
 NEWCOMER = "newcomer@example.com"
 VICTIM = "victim@example.com"
 ATTACKERS_PASSWORD = "attacker picked this one 77"
-
-
-def _is_signed_in(client) -> bool:
-    return client.get("/account", status="*").status_int == 200
 
 
 # Item 33: registration answers the same for new and existing addresses
@@ -42,7 +38,7 @@ def _is_signed_in(client) -> bool:
 def test_registering_a_new_and_an_existing_address_gives_identical_answers(wsgi_app, smtp_server):
     create_account(wsgi_app, ALICE, STRONG_PASSWORD)
     answers = [
-        _comparable(register(new_client(wsgi_app), email, OTHER_PASSWORD), email)
+        comparable(register(new_client(wsgi_app), email, OTHER_PASSWORD), email)
         for email in (ALICE, NEWCOMER)
     ]
     assert answers[0] == answers[1]
@@ -92,7 +88,7 @@ def test_an_unconfirmed_account_gets_no_session_and_a_new_link(wsgi_app, smtp_se
     register(client, NEWCOMER, STRONG_PASSWORD)
     page = sign_in(client, NEWCOMER, STRONG_PASSWORD, status=200)
     assert "Confirm your email address first" in page.text
-    assert not _is_signed_in(client)
+    assert not is_signed_in(client)
     with db(wsgi_app) as session:
         assert session.scalars(select(LoginSession)).all() == []
     deliver_mail(wsgi_app)
@@ -117,10 +113,10 @@ def test_confirming_needs_the_password_chosen_at_registration(wsgi_app, smtp_ser
     code = smtp_server.mailbox.to(NEWCOMER)[0].link_code
     refused = confirm_email(client, code, OTHER_PASSWORD, status=400)
     assert "registered with" in refused.text
-    assert not _is_signed_in(client)
+    assert not is_signed_in(client)
     done = confirm_email(client, code, STRONG_PASSWORD)
     assert urlsplit(done.location).path == "/account"
-    assert _is_signed_in(client)
+    assert is_signed_in(client)
     # The link works once.
     client.get(f"/account/verify_email/{code}", status=400)
 
@@ -158,7 +154,7 @@ def test_an_account_registered_in_someone_elses_name_never_works_for_the_registr
     confirm_email(victim, code, STRONG_PASSWORD, status=400)
     # The attacker's password opens nothing while the address is unconfirmed...
     sign_in(attacker, VICTIM, ATTACKERS_PASSWORD, status=200)
-    assert not _is_signed_in(attacker)
+    assert not is_signed_in(attacker)
     # ...and once the victim takes the account over with a reset, it never will.
     forgot_password(victim, VICTIM)
     deliver_mail(wsgi_app)
@@ -199,7 +195,7 @@ def test_changing_the_email_end_to_end(wsgi_app, smtp_server):
     form_by_action(page, "/account/confirm_email").submit(status=303)
 
     assert "alice@new.example" in laptop.get("/account").text
-    assert not _is_signed_in(phone)
+    assert not is_signed_in(phone)
     sign_in(new_client(wsgi_app), ALICE, STRONG_PASSWORD, status=400)
     sign_in(new_client(wsgi_app), "alice@new.example", STRONG_PASSWORD)
     open_link(new_client(wsgi_app), old_reset, status=400)
@@ -268,7 +264,7 @@ def test_two_accounts_moving_to_one_address_one_wins_the_other_is_told(wsgi_app,
 def test_register_confirm_reset_and_sign_in_with_the_new_password(wsgi_app, smtp_server, password):
     client = new_client(wsgi_app)
     register_and_confirm(client, wsgi_app, smtp_server.mailbox, NEWCOMER, password)
-    assert _is_signed_in(client)
+    assert is_signed_in(client)
     forgot_password(new_client(wsgi_app), NEWCOMER)
     deliver_mail(wsgi_app)
     open_link(client, smtp_server.mailbox.to(NEWCOMER)[-1].link_code)

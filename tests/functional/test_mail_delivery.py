@@ -8,9 +8,9 @@ import time
 
 from sqlalchemy import select
 
-from app.models import Account, OutgoingEmail
+from app.models import Account
 from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
-from tests.functional.flows import create_account, db, forgot_password, open_link
+from tests.functional.flows import create_account, db, forgot_password, open_link, queued_emails
 from tests.support import SMTPServer
 
 ALICE = "alice@example.com"
@@ -23,11 +23,6 @@ def _wait_until(predicate, timeout: float = 15.0) -> bool:
             return True
         time.sleep(0.05)
     return False
-
-
-def _outbox(wsgi_app) -> list[OutgoingEmail]:
-    with db(wsgi_app) as session:
-        return list(session.scalars(select(OutgoingEmail)))
 
 
 def test_background_sender_delivers_the_reset_email_after_commit(make_app, app_settings):
@@ -60,8 +55,8 @@ def test_email_survives_smtp_being_down_and_arrives_exactly_once(make_app, app_s
 
     response = forgot_password(new_client(wsgi_app), ALICE)
     assert response.status_int == 303
-    assert _wait_until(lambda: any(m.attempts >= 2 for m in _outbox(wsgi_app)))
-    [pending] = _outbox(wsgi_app)
+    assert _wait_until(lambda: any(m.attempts >= 2 for m in queued_emails(wsgi_app)))
+    [pending] = queued_emails(wsgi_app)
     assert pending.sent_at is None and pending.last_error
 
     smtp.start()
@@ -69,7 +64,7 @@ def test_email_survives_smtp_being_down_and_arrives_exactly_once(make_app, app_s
         assert _wait_until(lambda: len(smtp.mailbox.messages) >= 1)
         time.sleep(1.0)  # time for any duplicate to show up
         assert [m.recipients for m in smtp.mailbox.messages] == [[ALICE]]
-        [sent] = _outbox(wsgi_app)
+        [sent] = queued_emails(wsgi_app)
         assert sent.sent_at is not None
         assert sent.payload is None
     finally:

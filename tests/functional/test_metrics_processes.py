@@ -15,10 +15,9 @@ import pytest
 from app import main
 from tests.conftest import SECRET, STRONG_PASSWORD
 from tests.functional.flows import create_account
-from tests.functional.test_production import Browser, _bin, _stop, _wait_for_http
-from tests.functional.test_scripts import _write_config
 from tests.metrics_reading import Samples
 from tests.support import UNLIMITED_RATES, free_port
+from tests.support.processes import Browser, program, stop, wait_for_http, write_config
 
 ALICE = "alice@example.com"
 
@@ -38,7 +37,7 @@ def _serve(config: Path, port: int, environment: dict[str, str]) -> subprocess.P
         + f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\nthreads = 4\n"
     )
     return subprocess.Popen(
-        [_bin("pserve"), str(served)],
+        [program("pserve"), str(served)],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -72,7 +71,7 @@ def test_a_sign_in_a_reset_and_a_429_each_count_once_across_processes(
         # The second request for the same address is refused (in the process counting it).
         "ratelimit.forgot_per_email": "1/hour",
     }
-    config = _write_config(tmp_path, settings)
+    config = write_config(tmp_path, settings)
     helper = main({}, **settings)
     try:
         create_account(helper, ALICE, STRONG_PASSWORD)
@@ -87,7 +86,7 @@ def test_a_sign_in_a_reset_and_a_429_each_count_once_across_processes(
     first, second = (f"http://127.0.0.1:{port}" for port in ports)
     try:
         for base, server in zip((first, second), servers, strict=True):
-            _wait_for_http(f"{base}/healthz", server)
+            wait_for_http(f"{base}/healthz", server)
         before = _metrics(first)
 
         # A sign-in on the first process.
@@ -110,7 +109,7 @@ def test_a_sign_in_a_reset_and_a_429_each_count_once_across_processes(
 
         # A mail worker, a third process, sends the link; it is used on the first.
         worker = subprocess.run(
-            [_bin("app-mail-worker"), str(config), "--once"],
+            [program("app-mail-worker"), str(config), "--once"],
             env=environment,
             capture_output=True,
             text=True,
@@ -127,7 +126,7 @@ def test_a_sign_in_a_reset_and_a_429_each_count_once_across_processes(
         after_first, after_second = _metrics(first), _metrics(second)
     finally:
         for server in servers:
-            _stop(server)
+            stop(server)
     for server in servers:
         output = server.stdout.read()
         assert "Traceback" not in output, output

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pyotp
 from sqlalchemy import select
 
-from app.models import Account, AccountEvent, KnownDevice, LoginSession, WebAuthnCredential
+from app.models import Account, KnownDevice, LoginSession, WebAuthnCredential
 from app.services.kernel import audit as events
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
 from tests.functional.flows import (
@@ -17,7 +17,9 @@ from tests.functional.flows import (
     db,
     deliver_mail,
     invitation_code,
+    is_signed_in,
     open_link,
+    recorded_events,
     register_and_confirm,
     sign_in,
 )
@@ -45,15 +47,6 @@ def _alerts(wsgi_app, smtp_server):
     return smtp_server.mailbox.to(ALICE, about=NEW_SIGN_IN)
 
 
-def _signed_in(client) -> bool:
-    return client.get("/account", status="*").status_int == 200
-
-
-def _events(wsgi_app, kind: str) -> list[AccountEvent]:
-    with db(wsgi_app) as session:
-        return list(session.scalars(select(AccountEvent).where(AccountEvent.kind == kind)))
-
-
 def test_a_new_browser_gets_one_email_and_a_known_one_none(wsgi_app, smtp_server, clock):
     create_account(wsgi_app, ALICE, STRONG_PASSWORD)
     laptop = _browser(wsgi_app)
@@ -76,13 +69,13 @@ def test_a_new_browser_gets_one_email_and_a_known_one_none(wsgi_app, smtp_server
     sign_in(laptop, ALICE, STRONG_PASSWORD)
     sign_in(phone, ALICE, STRONG_PASSWORD)
     assert len(_alerts(wsgi_app, smtp_server)) == 1
-    assert len(_events(wsgi_app, events.NEW_DEVICE_SIGN_IN)) == 1
+    assert len(recorded_events(wsgi_app, events.NEW_DEVICE_SIGN_IN)) == 1
 
 
 def test_no_email_for_the_sign_in_that_ends_registration(wsgi_app, smtp_server):
     client = new_client(wsgi_app)
     register_and_confirm(client, wsgi_app, smtp_server.mailbox, ALICE, STRONG_PASSWORD)
-    assert _signed_in(client)
+    assert is_signed_in(client)
     assert _alerts(wsgi_app, smtp_server) == []
 
 
@@ -101,7 +94,7 @@ def test_a_burst_of_new_browsers_sends_one_email_a_minute(wsgi_app, smtp_server,
     for _ in range(5):
         sign_in(_browser(wsgi_app, IPHONE), ALICE, STRONG_PASSWORD)
     assert len(_alerts(wsgi_app, smtp_server)) == 1
-    (event,) = _events(wsgi_app, events.NEW_DEVICE_SIGN_IN)
+    (event,) = recorded_events(wsgi_app, events.NEW_DEVICE_SIGN_IN)
     assert event.details["repeats"] == 4
     clock.advance(seconds=61)
     sign_in(_browser(wsgi_app, IPHONE), ALICE, STRONG_PASSWORD)
@@ -158,8 +151,8 @@ def test_opening_the_link_changes_nothing(wsgi_app, smtp_server):
     assert code not in opened.location
     page = owner.get("/account/not_me")
     assert ALICE in page.text
-    assert _signed_in(laptop) and _signed_in(intruder)
-    assert _events(wsgi_app, events.NOT_ME_REPORTED) == []
+    assert is_signed_in(laptop) and is_signed_in(intruder)
+    assert recorded_events(wsgi_app, events.NOT_ME_REPORTED) == []
     # A scanner that follows the link twice still leaves it usable.
     new_client(wsgi_app).get(f"/account/not_me/{code}", status=303)
     form_by_action(owner.get("/account/not_me"), "/account/not_me").submit(status=200)
@@ -181,7 +174,7 @@ def test_confirming_locks_the_intruder_out_and_sends_a_reset_link(wsgi_app, smtp
     done = form_by_action(owner.get("/account/not_me"), "/account/not_me").submit(status=200)
     assert "Everyone is signed out" in done.text
 
-    assert not _signed_in(laptop) and not _signed_in(intruder)
+    assert not is_signed_in(laptop) and not is_signed_in(intruder)
     # The password the intruder knows no longer works, nor do the factors they added.
     sign_in(new_client(wsgi_app), ALICE, STRONG_PASSWORD, status=400)
     with db(wsgi_app) as session:
@@ -191,7 +184,7 @@ def test_confirming_locks_the_intruder_out_and_sends_a_reset_link(wsgi_app, smtp
         assert session.scalars(select(KnownDevice)).all() == []
         live = session.scalars(select(LoginSession).where(LoginSession.revoked_at.is_(None)))
         assert live.all() == []
-    (reported,) = _events(wsgi_app, events.NOT_ME_REPORTED)
+    (reported,) = recorded_events(wsgi_app, events.NOT_ME_REPORTED)
     assert reported.details == {"factors_removed": 2}
 
     # The reset link lets the owner back in, without any second factor of the intruder.
@@ -215,7 +208,7 @@ def test_the_link_outlives_a_password_change_by_the_intruder(wsgi_app, smtp_serv
     owner = new_client(wsgi_app)
     owner.get(f"/account/not_me/{code}", status=303)
     form_by_action(owner.get("/account/not_me"), "/account/not_me").submit(status=200)
-    assert not _signed_in(intruder)
+    assert not is_signed_in(intruder)
     sign_in(new_client(wsgi_app), ALICE, INTRUDERS_PASSWORD, status=400)
 
 
@@ -223,7 +216,7 @@ def test_the_link_lapses_after_seven_days(wsgi_app, smtp_server, clock):
     _, _, code = _intrusion(wsgi_app, smtp_server)
     clock.advance(days=7, seconds=1)
     new_client(wsgi_app).get(f"/account/not_me/{code}", status=400)
-    assert _events(wsgi_app, events.NOT_ME_REPORTED) == []
+    assert recorded_events(wsgi_app, events.NOT_ME_REPORTED) == []
 
 
 def test_the_confirmation_page_without_a_link_changes_nothing(wsgi_app, smtp_server):
@@ -232,4 +225,4 @@ def test_the_confirmation_page_without_a_link_changes_nothing(wsgi_app, smtp_ser
     page = stranger.get("/account/not_me", status=400)
     token = page.html.find("input", attrs={"name": "csrf_token"})
     assert token is None  # no form to send
-    assert _signed_in(intruder)
+    assert is_signed_in(intruder)

@@ -10,10 +10,17 @@ import cryptography.fernet
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Account, AccountEvent, LoginSession, SpentChallenge, WebAuthnCredential
+from app.models import Account, LoginSession, SpentChallenge, WebAuthnCredential
 from app.services.kernel import audit as events
 from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
-from tests.functional.flows import create_account, db, deliver_mail, sign_in
+from tests.functional.flows import (
+    create_account,
+    db,
+    deliver_mail,
+    is_signed_in,
+    recorded_events,
+    sign_in,
+)
 from tests.functional.passkey_flows import (
     add_passkey,
     answer,
@@ -40,19 +47,6 @@ def alice(wsgi_app):
     return client, device
 
 
-def _events(wsgi_app, kind: str) -> list[AccountEvent]:
-    with db(wsgi_app) as session:
-        return list(
-            session.scalars(
-                select(AccountEvent).where(AccountEvent.kind == kind).order_by(AccountEvent.id)
-            )
-        )
-
-
-def _signed_in(client) -> bool:
-    return client.get("/account", status="*").status_int == 200
-
-
 def _passkeys(wsgi_app) -> list[WebAuthnCredential]:
     with db(wsgi_app) as session:
         return list(session.scalars(select(WebAuthnCredential)))
@@ -69,7 +63,7 @@ def test_an_added_passkey_is_listed_and_the_owner_is_told(wsgi_app, alice, smtp_
     assert "added" in page.html.find(class_="notice-success").text
     (passkey,) = _passkeys(wsgi_app)
     assert passkey.transports == "internal"
-    assert len(_events(wsgi_app, events.PASSKEY_ADDED)) == 1
+    assert len(recorded_events(wsgi_app, events.PASSKEY_ADDED)) == 1
     deliver_mail(wsgi_app)
     (mail,) = [m for m in smtp_server.mailbox.to(ALICE) if "passkey" in m.message["Subject"]]
     assert "Laptop" in mail.text
@@ -82,9 +76,9 @@ def test_a_passkey_alone_signs_in_without_an_email_or_a_password(wsgi_app, alice
     assert done.json == {"redirect": BASE_URL + "/account/activity"}
     cookies = " ".join(done.headers.getall("Set-Cookie"))
     assert "auth=" in cookies and "device=" in cookies
-    assert _signed_in(browser)
+    assert is_signed_in(browser)
     (sign_in_event,) = [
-        e for e in _events(wsgi_app, events.SIGN_IN) if e.details.get("method") == "passkey"
+        e for e in recorded_events(wsgi_app, events.SIGN_IN) if e.details.get("method") == "passkey"
     ]
     assert sign_in_event.ip is not None
     with db(wsgi_app) as session:
@@ -130,7 +124,7 @@ def test_a_disabled_account_cannot_sign_in_with_its_passkey(wsgi_app, alice):
     browser = new_client(wsgi_app)
     refused = sign_in_with_passkey(browser, device, status=400)
     assert "cannot sign in" in refused.json["error"]
-    assert not _signed_in(browser)
+    assert not is_signed_in(browser)
 
 
 def test_passkey_sign_ins_count_against_the_per_ip_limit(make_app, app_settings):
@@ -155,14 +149,14 @@ def test_after_the_password_a_passkey_is_the_second_factor(wsgi_app, alice):
     browser = new_client(wsgi_app)
     response = sign_in(browser, ALICE, STRONG_PASSWORD, came_from="/account/sessions")
     assert urlsplit(response.location).path == "/account/signin/two_factor"
-    assert not _signed_in(browser)
+    assert not is_signed_in(browser)
     page = browser.get("/account/signin/two_factor")
     # No authenticator app and no recovery codes: the passkey is the only way on.
     assert page.html.find(id="passkey-verify") is not None
     assert page.html.find("input", attrs={"name": "code"}) is None
     done = second_step_with_passkey(browser, device)
     assert done.json == {"redirect": BASE_URL + "/account/sessions"}
-    assert _signed_in(browser)
+    assert is_signed_in(browser)
     with db(wsgi_app) as session:
         assert "password+passkey" in set(session.scalars(select(LoginSession.sign_in_method)))
 
@@ -181,8 +175,10 @@ def test_the_second_step_takes_only_a_passkey_of_that_account(wsgi_app, alice):
         started.options, credential=next(iter(malloys_device.credentials.values()))
     )
     answer(browser, started, mallorys_answer, status=400)
-    assert not _signed_in(browser)
-    assert _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "unknown passkey"
+    assert not is_signed_in(browser)
+    assert (
+        recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "unknown passkey"
+    )
 
 
 def test_without_a_pending_sign_in_the_second_step_sends_back_to_sign_in(wsgi_app, alice):
@@ -205,7 +201,7 @@ def test_a_passkey_confirms_it_is_you_before_a_sensitive_change(wsgi_app, alice,
     done = answer(client, started, device.get(started.options))
     assert done.json == {"redirect": BASE_URL + "/account/change_email"}
     client.get("/account/change_email", status=200)
-    assert _events(wsgi_app, events.REAUTHENTICATED)[-1].details == {"factor": "passkey"}
+    assert recorded_events(wsgi_app, events.REAUTHENTICATED)[-1].details == {"factor": "passkey"}
 
 
 def test_adding_and_removing_a_passkey_need_a_recent_sign_in(wsgi_app, alice, clock):
@@ -236,8 +232,8 @@ def test_a_removed_passkey_stops_working_at_once(wsgi_app, alice, smtp_server):
     browser = new_client(wsgi_app)
     refused = sign_in_with_passkey(browser, device, status=400)
     assert "not known" in refused.json["error"]
-    assert not _signed_in(browser)
-    assert _events(wsgi_app, events.PASSKEY_REMOVED)
+    assert not is_signed_in(browser)
+    assert recorded_events(wsgi_app, events.PASSKEY_REMOVED)
     deliver_mail(wsgi_app)
     assert any("removed" in m.message["Subject"] for m in smtp_server.mailbox.to(ALICE))
     # Without a second factor left, the password alone signs in again.
@@ -294,7 +290,7 @@ def test_an_administrators_remove_two_factor_removes_the_passkeys(wsgi_app, alic
     form_by_action(page, f"/admin/accounts/{alice_id}/remove_two_factor").submit(status=303)
     assert _passkeys(wsgi_app) == []
     sign_in_with_passkey(new_client(wsgi_app), device, status=400)
-    (removed,) = _events(wsgi_app, events.PASSKEY_REMOVED)
+    (removed,) = recorded_events(wsgi_app, events.PASSKEY_REMOVED)
     assert removed.actor_id is not None
 
 
@@ -311,7 +307,7 @@ def test_recovery_codes_for_an_account_with_only_a_passkey(wsgi_app, alice):
     form = form_by_action(second_step, "/account/signin/two_factor")
     form["code"] = codes[0]
     form.submit(status=303)
-    assert _signed_in(browser)
+    assert is_signed_in(browser)
 
 
 # Item 43 and the refusals: each a 4xx and an event, never a 500.
@@ -334,8 +330,8 @@ def test_a_registration_answer_for_another_site_or_challenge_is_refused(wsgi_app
     refused = answer(client, started, credential, status=400)
     assert refused.json["error"]
     assert _passkeys(wsgi_app) == []
-    assert len(_events(wsgi_app, events.PASSKEY_REFUSED)) == 1
-    assert not _events(wsgi_app, events.PASSKEY_ADDED)
+    assert len(recorded_events(wsgi_app, events.PASSKEY_REFUSED)) == 1
+    assert not recorded_events(wsgi_app, events.PASSKEY_ADDED)
 
 
 SIGN_IN_FAULTS = {
@@ -353,8 +349,8 @@ def test_a_sign_in_answer_for_another_site_or_challenge_is_refused(wsgi_app, ali
     browser = new_client(wsgi_app)
     refused = sign_in_with_passkey(browser, device, status=400, **overrides)
     assert refused.json["error"]
-    assert not _signed_in(browser)
-    (event,) = _events(wsgi_app, events.PASSKEY_REFUSED)
+    assert not is_signed_in(browser)
+    (event,) = recorded_events(wsgi_app, events.PASSKEY_REFUSED)
     assert reason in event.details["reason"]
 
 
@@ -370,7 +366,9 @@ def test_an_unknown_passkey_is_refused(wsgi_app, alice):
     browser = new_client(wsgi_app)
     refused = sign_in_with_passkey(browser, stranger, status=400)
     assert "not known" in refused.json["error"]
-    assert _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "unknown passkey"
+    assert (
+        recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "unknown passkey"
+    )
 
 
 def test_a_user_handle_that_is_not_the_owners_is_refused(wsgi_app, alice):
@@ -379,7 +377,7 @@ def test_a_user_handle_that_is_not_the_owners_is_refused(wsgi_app, alice):
     credential.user_handle = b"someone else"
     refused = sign_in_with_passkey(new_client(wsgi_app), device, status=400)
     assert refused.json["error"]
-    assert _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "user handle"
+    assert recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "user handle"
 
 
 def test_an_answer_sent_twice_is_refused_the_second_time(wsgi_app, alice):
@@ -391,7 +389,7 @@ def test_an_answer_sent_twice_is_refused_the_second_time(wsgi_app, alice):
     # Signing in gave the browser a new CSRF token; with it, the same answer again.
     started.csrf = browser.get("/account/signin").html.find(id="passkey-signin")["data-csrf"]
     answer(browser, started, credential, status=400)
-    assert _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "no challenge"
+    assert recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "no challenge"
 
 
 def test_a_challenge_replayed_with_an_old_session_cookie_is_refused(wsgi_app, alice):
@@ -408,8 +406,11 @@ def test_a_challenge_replayed_with_an_old_session_cookie_is_refused(wsgi_app, al
     attacker.set_cookie("session", cookie_with_challenge)
     refused = answer(attacker, started, credential, status=400)
     assert "already answered" in refused.json["error"]
-    assert _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"] == "challenge replayed"
-    assert not _signed_in(attacker)
+    assert (
+        recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"]
+        == "challenge replayed"
+    )
+    assert not is_signed_in(attacker)
 
 
 def test_a_challenge_given_to_one_browser_cannot_be_answered_from_another(wsgi_app, alice):
@@ -420,8 +421,8 @@ def test_a_challenge_given_to_one_browser_cannot_be_answered_from_another(wsgi_a
     attacker = new_client(wsgi_app)
     attacker_started = start(attacker, "/account/signin", "passkey-signin")
     answer(attacker, attacker_started, credential, status=400)
-    assert not _signed_in(attacker)
-    assert "challenge" in _events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"]
+    assert not is_signed_in(attacker)
+    assert "challenge" in recorded_events(wsgi_app, events.PASSKEY_REFUSED)[-1].details["reason"]
 
 
 def test_a_challenge_expires_after_five_minutes(wsgi_app, alice, monkeypatch):
@@ -433,7 +434,7 @@ def test_a_challenge_expires_after_five_minutes(wsgi_app, alice, monkeypatch):
     monkeypatch.setattr(cryptography.fernet.time, "time", lambda: real_time() + 301)
     refused = answer(browser, started, credential, status=400)
     assert "expired" in refused.json["error"]
-    assert not _signed_in(browser)
+    assert not is_signed_in(browser)
 
 
 def test_a_challenge_for_adding_cannot_be_answered_to_sign_in(wsgi_app, alice):
@@ -453,8 +454,8 @@ def test_a_counter_that_goes_backwards_is_refused_as_a_possible_copy(wsgi_app, a
     started = start(browser, "/account/signin", "passkey-signin")
     refused = answer(browser, started, device.get(started.options, credential=copy), status=400)
     assert "copied" in refused.json["error"]
-    assert not _signed_in(browser)
-    (suspected,) = _events(wsgi_app, events.PASSKEY_CLONE_SUSPECTED)
+    assert not is_signed_in(browser)
+    (suspected,) = recorded_events(wsgi_app, events.PASSKEY_CLONE_SUSPECTED)
     assert suspected.details == {"name": "Laptop"}
     with db(wsgi_app) as session:
         assert session.scalars(select(WebAuthnCredential.sign_count)).one() == 2

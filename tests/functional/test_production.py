@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -25,38 +22,10 @@ from app.models import Account, get_engine, get_session_factory
 from app.services.notices.outbox import Outbox, outbox_cipher
 from app.services.passwords.passwords import PasswordHasher
 from tests.conftest import SECRET, STRONG_PASSWORD
-from tests.functional.test_scripts import _write_config
 from tests.support import UNLIMITED_RATES, Mailbox, SMTPServer, free_port
+from tests.support.processes import Browser, program, stop, wait_for_http, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _bin(name: str) -> str:
-    return str(Path(sys.executable).with_name(name))
-
-
-def _wait_for_http(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early: {process.stdout.read()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer in {timeout} s")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 @pytest.fixture
@@ -71,44 +40,11 @@ def _serve(config: Path, port: int) -> subprocess.Popen:
     served = config.with_name(f"serve-{port}.ini")
     served.write_text(text)
     return subprocess.Popen(
-        [_bin("pserve"), str(served)],
+        [program("pserve"), str(served)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-
-
-class _SameServer(urllib.request.HTTPRedirectHandler):
-    """Follows a redirect on the server it came from, as the reverse proxy in front of
-    several app processes would: the app's redirects name its one public address."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        target, origin = urllib.parse.urlsplit(newurl), urllib.parse.urlsplit(req.full_url)
-        newurl = urllib.parse.urlunsplit(
-            (origin.scheme, origin.netloc, target.path, target.query, "")
-        )
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-class Browser:
-    """A cookie-keeping HTTP client for the servers above."""
-
-    def __init__(self) -> None:
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _SameServer()
-        )
-
-    def get(self, url: str) -> str:
-        with self.opener.open(url, timeout=30) as response:
-            return response.read().decode()
-
-    def post(self, url: str, fields: dict[str, str]) -> int:
-        data = urllib.parse.urlencode(fields).encode()
-        try:
-            with self.opener.open(url, data=data, timeout=60) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
 
 
 def test_forty_clients_on_two_app_processes_race_one_code_and_one_wins(
@@ -127,12 +63,12 @@ def test_forty_clients_on_two_app_processes_race_one_code_and_one_wins(
         "mail.tls": "none",
         **UNLIMITED_RATES,
     }
-    config = _write_config(tmp_path, settings)
+    config = write_config(tmp_path, settings)
     ports = [free_port(), free_port()]
     servers = [_serve(config, port) for port in ports]
     try:
         for port, server in zip(ports, servers, strict=True):
-            _wait_for_http(f"http://127.0.0.1:{port}/account/signin", server)
+            wait_for_http(f"http://127.0.0.1:{port}/account/signin", server)
 
         from app import main
 
@@ -180,7 +116,7 @@ def test_forty_clients_on_two_app_processes_race_one_code_and_one_wins(
         assert [p for p in passwords if hasher.verify(p, stored)[0]] == [winner]
     finally:
         for server in servers:
-            _stop(server)
+            stop(server)
         engine.dispose()
         for server in servers:
             output = server.stdout.read()
@@ -225,7 +161,7 @@ def test_three_mail_workers_deliver_300_messages_exactly_once(postgresql_url, tm
                 outbox.queue(
                     recipient, "password_reset", {"email": recipient, "link": link, "minutes": 60}
                 )
-        config = _write_config(
+        config = write_config(
             tmp_path,
             {
                 "sqlalchemy.url": postgresql_url,
@@ -242,7 +178,7 @@ def test_three_mail_workers_deliver_300_messages_exactly_once(postgresql_url, tm
         )
         workers = [
             subprocess.Popen(
-                [_bin("app-mail-worker"), str(config)],
+                [program("app-mail-worker"), str(config)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -259,7 +195,7 @@ def test_three_mail_workers_deliver_300_messages_exactly_once(postgresql_url, tm
         assert smtp.mailbox.refusals_left == 0  # the server really did refuse some
     finally:
         for worker in workers:
-            _stop(worker)
+            stop(worker)
         smtp.stop()
         engine.dispose()
     for worker in workers:
@@ -273,15 +209,15 @@ def test_make_runs_port_moves_the_server_and_the_base_url(tmp_path):
     config = tmp_path / "development.ini"
     config.write_text((ROOT / "development.ini").read_text())
     (tmp_path / "var" / "mail").mkdir(parents=True)
-    subprocess.run([_bin("alembic"), "-c", str(config), "upgrade", "head"], check=True)
+    subprocess.run([program("alembic"), "-c", str(config), "upgrade", "head"], check=True)
     server = subprocess.Popen(
-        [_bin("pserve"), str(config), f"http_port={port}"],
+        [program("pserve"), str(config), f"http_port={port}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        _wait_for_http(f"http://localhost:{port}/account/signin", server)
+        wait_for_http(f"http://localhost:{port}/account/signin", server)
         request = urllib.request.Request(f"http://localhost:{port}/account")  # noqa: S310
         opener = urllib.request.build_opener(_NoRedirects)
         with pytest.raises(urllib.error.HTTPError) as redirect:
@@ -290,7 +226,7 @@ def test_make_runs_port_moves_the_server_and_the_base_url(tmp_path):
         location = redirect.value.headers["Location"]
         assert location.startswith(f"http://localhost:{port}/account/signin")
     finally:
-        _stop(server)
+        stop(server)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -314,14 +250,14 @@ def test_pserve_production_ini_serves_the_sign_in_page(db_url, tmp_path):
         "SMTP_PORT": str(free_port()),
     }
     server = subprocess.Popen(
-        [_bin("pserve"), str(config)],
+        [program("pserve"), str(config)],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        _wait_for_http(f"http://127.0.0.1:{port}/healthz", server)
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", server)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/account/signin") as response:  # noqa: S310
             assert response.headers["Server"] == "waitress"
             assert "Strict-Transport-Security" in response.headers
@@ -329,7 +265,7 @@ def test_pserve_production_ini_serves_the_sign_in_page(db_url, tmp_path):
             request_id = response.headers["X-Request-ID"]
         assert _answer_to_a_huge_upload_before_sending_it(port).startswith(b"HTTP/1.1 413")
     finally:
-        _stop(server)
+        stop(server)
     # The log is JSON lines (pserve's own "Starting server" aside): one per request but
     # the health checks' (waitress refused the upload before the app saw it).
     output = server.stdout.read().splitlines()
@@ -359,7 +295,7 @@ def test_production_ini_without_app_secret_stops_with_a_clear_message(db_url):
     environment = {k: v for k, v in os.environ.items() if k != "APP_SECRET"}
     environment["DATABASE_URL"] = db_url
     result = subprocess.run(
-        [_bin("pserve"), str(ROOT / "production.ini")],
+        [program("pserve"), str(ROOT / "production.ini")],
         env=environment,
         capture_output=True,
         text=True,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,46 +17,17 @@ from app.models import Account, OneTimeCode, OutgoingEmail
 from tests.conftest import STRONG_PASSWORD, new_client
 from tests.functional.flows import choose_password, db, forgot_password, open_link, sign_in
 from tests.support import Mailbox, SMTPServer
+from tests.support.processes import program, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _write_config(tmp_path: Path, settings: dict[str, str]) -> Path:
-    lines = ["[app:main]", "use = egg:app"]
-    lines += [f"{key} = {value}" for key, value in settings.items()]
-    lines += [
-        "",
-        "[loggers]",
-        "keys = root",
-        "[handlers]",
-        "keys = console",
-        "[formatters]",
-        "keys = generic",
-        "[logger_root]",
-        "level = WARN",
-        "handlers = console",
-        "[handler_console]",
-        "class = StreamHandler",
-        "args = (sys.stderr,)",
-        "formatter = generic",
-        "[formatter_generic]",
-        "format = %%(levelname)s %%(message)s",
-    ]
-    path = tmp_path / "test.ini"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def _script(name: str) -> str:
-    return str(Path(sys.executable).with_name(name))
 
 
 def test_create_admin_prints_a_link_that_lets_the_admin_choose_a_password(
     wsgi_app, app_settings, tmp_path
 ):
-    config = _write_config(tmp_path, app_settings)
+    config = write_config(tmp_path, app_settings)
     result = subprocess.run(
-        [_script("app-create-admin"), str(config), " Admin@Example.com "],
+        [program("app-create-admin"), str(config), " Admin@Example.com "],
         capture_output=True,
         text=True,
         timeout=60,
@@ -90,10 +60,10 @@ def test_create_admin_prints_a_link_that_lets_the_admin_choose_a_password(
     ],
 )
 def test_create_admin_refuses_bad_arguments_clearly(app_settings, tmp_path, arguments, message):
-    config = _write_config(tmp_path, app_settings)
+    config = write_config(tmp_path, app_settings)
     arguments = [str(config) if a == "CONFIG" else a for a in arguments]
     result = subprocess.run(
-        [_script("app-create-admin"), *arguments], capture_output=True, text=True, timeout=60
+        [program("app-create-admin"), *arguments], capture_output=True, text=True, timeout=60
     )
     assert result.returncode != 0
     assert message in result.stderr
@@ -107,9 +77,9 @@ def test_mail_worker_delivers_the_outbox(make_app, app_settings, tmp_path, smtp_
     wsgi_app = make_app(app_settings, use_fake_clock=False)
     create_account(wsgi_app, "alice@example.com", STRONG_PASSWORD)
     forgot_password(new_client(wsgi_app), "alice@example.com")
-    config = _write_config(tmp_path, {**app_settings, "mail.delivery": "worker"})
+    config = write_config(tmp_path, {**app_settings, "mail.delivery": "worker"})
     result = subprocess.run(
-        [_script("app-mail-worker"), str(config), "--once"],
+        [program("app-mail-worker"), str(config), "--once"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -138,7 +108,7 @@ def test_promoting_an_account_grants_nothing_to_whoever_registered_it(
     with db(wsgi_app) as session:
         [early_code] = session.scalars(select(OneTimeCode.code_hash)).all()
 
-    config = _write_config(tmp_path, app_settings)
+    config = write_config(tmp_path, app_settings)
     assert create_admin([str(config), "ceo@example.com"]) == 0
     printed = capsys.readouterr().out
     assert "was cleared" in printed and "7 days" in printed
@@ -196,7 +166,7 @@ def test_a_mail_worker_told_to_stop_finishes_the_message_in_hand_and_no_other(
                 mail.password_changed(f"user{n}@example.com", datetime.now(UTC), None)
         settings = {**app_settings, "mail.port": str(slow.port), "mail.delivery": "worker"}
         worker = subprocess.Popen(
-            [_script("app-mail-worker"), str(_write_config(tmp_path, settings))],
+            [program("app-mail-worker"), str(write_config(tmp_path, settings))],
             stderr=subprocess.PIPE,
             text=True,
         )
@@ -224,7 +194,7 @@ def test_create_admin_restores_a_disabled_account_through_its_link(
     create_account(wsgi_app, "boss@example.com", "the old password of the boss")
     with db(wsgi_app) as session, session.begin():
         session.scalars(select(Account)).one().is_disabled = True
-    assert create_admin([str(_write_config(tmp_path, app_settings)), "boss@example.com"]) == 0
+    assert create_admin([str(write_config(tmp_path, app_settings)), "boss@example.com"]) == 0
     link = next(line for line in capsys.readouterr().out.splitlines() if "/account/" in line)
     owner = new_client(wsgi_app)
     open_link(owner, link.rsplit("/", 1)[1])
@@ -237,7 +207,7 @@ def test_create_admin_says_clearly_when_the_database_cannot_be_reached(tmp_path)
     from tests.support import free_port
 
     unreachable = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/accounts"
-    config = _write_config(
+    config = write_config(
         tmp_path,
         {
             "sqlalchemy.url": unreachable,
@@ -247,7 +217,7 @@ def test_create_admin_says_clearly_when_the_database_cannot_be_reached(tmp_path)
         },
     )
     result = subprocess.run(
-        [_script("app-create-admin"), str(config), "admin@example.com"],
+        [program("app-create-admin"), str(config), "admin@example.com"],
         capture_output=True,
         text=True,
         timeout=60,

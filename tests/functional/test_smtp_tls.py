@@ -14,13 +14,11 @@ from datetime import timedelta
 
 import pytest
 from pyramid_mailer.message import Message
-from sqlalchemy import select
 
 from app.mail.smtp_transport import SMTPTransport
-from app.models import OutgoingEmail
 from app.settings import AppSettings, SettingsError, SmtpSettings
 from tests.conftest import SECRET, STRONG_PASSWORD, new_client
-from tests.functional.flows import create_account, db, deliver_mail, forgot_password
+from tests.functional.flows import create_account, db, deliver_mail, forgot_password, queued_emails
 from tests.support import RefusingRecipients, SMTPServer
 from tests.tls_certificates import Certificates, make_certificates
 
@@ -63,11 +61,6 @@ def _queue_a_reset(wsgi_app) -> None:
     forgot_password(new_client(wsgi_app), ALICE)
 
 
-def _outbox(wsgi_app) -> list[OutgoingEmail]:
-    with db(wsgi_app) as session:
-        return list(session.scalars(select(OutgoingEmail)))
-
-
 def test_mail_goes_over_verified_starttls_by_default_and_logs_in_only_then(
     make_app, app_settings, tls_server, certificates
 ):
@@ -89,7 +82,7 @@ def test_a_certificate_that_does_not_verify_is_refused_and_the_email_kept(
         assert deliver_mail(wsgi_app) == 0
     assert tls_server.mailbox.messages == []
     assert tls_server.mailbox.logins == []  # the password never left
-    [pending] = _outbox(wsgi_app)
+    [pending] = queued_emails(wsgi_app)
     assert pending.sent_at is None and pending.failed_at is None
     assert "SSLCertVerificationError" in pending.last_error
     assert any("not delivered" in r.getMessage() for r in caplog.records)
@@ -104,7 +97,7 @@ def test_credentials_are_never_sent_to_a_server_without_starttls(
     _queue_a_reset(wsgi_app)
     assert deliver_mail(wsgi_app) == 0
     assert smtp_server.mailbox.messages == []
-    [pending] = _outbox(wsgi_app)
+    [pending] = queued_emails(wsgi_app)
     assert pending.failed_at is None
     assert pending.last_error == (
         "TLSUnavailable: localhost does not offer STARTTLS; nothing is sent in clear"
@@ -234,7 +227,7 @@ def test_a_permanent_refusal_fails_the_email_at_once_and_a_temporary_one_is_retr
         deliver_mail(wsgi_app)
     finally:
         server.stop()
-    [message] = _outbox(wsgi_app)
+    [message] = queued_emails(wsgi_app)
     assert (message.failed_at is not None) is permanent
     assert (message.payload is None) is permanent
 
@@ -252,7 +245,7 @@ def test_a_temporary_failure_is_retried_for_retry_hours_then_given_up(
     for _ in range(60):  # an hour apart: the backoff is capped at an hour
         deliver_mail(wsgi_app)
         clock.advance(hours=1)
-        [message] = _outbox(wsgi_app)
+        [message] = queued_emails(wsgi_app)
         if message.failed_at is not None:
             break
     assert message.failed_at is not None
@@ -266,6 +259,6 @@ def test_a_link_that_expired_while_waiting_is_not_sent(make_app, app_settings, s
     clock.advance(minutes=61)  # the reset link lives 60 minutes
     assert deliver_mail(wsgi_app) == 0
     assert smtp_server.mailbox.messages == []
-    [message] = _outbox(wsgi_app)
+    [message] = queued_emails(wsgi_app)
     assert message.failed_at is not None and "expired" in message.last_error
     assert message.payload is None

@@ -21,6 +21,7 @@ from tests.functional.flows import (
     db,
     deliver_mail,
     forgot_password,
+    is_signed_in,
     open_link,
     sign_in,
 )
@@ -61,22 +62,18 @@ def _second_step(client, code: str, status=303):
     return form.submit(status=status)
 
 
-def _signed_in(client) -> bool:
-    return client.get("/account", status="*").status_int == 200
-
-
 def test_the_right_password_alone_gives_no_session(wsgi_app, alice_with_totp, clock):
     secret, _ = alice_with_totp
     client = new_client(wsgi_app)
     response = sign_in(client, ALICE, STRONG_PASSWORD, came_from="/account/activity")
     assert urlsplit(response.location).path == "/account/signin/two_factor"
-    assert not _signed_in(client)
+    assert not is_signed_in(client)
     wrong = _second_step(client, "000000" if code_at(secret, clock) != "000000" else "111111", 400)
     assert "not right" in wrong.text
-    assert not _signed_in(client)
+    assert not is_signed_in(client)
     done = _second_step(client, code_at(secret, clock))
     assert urlsplit(done.location).path == "/account/activity"  # came_from survived
-    assert _signed_in(client)
+    assert is_signed_in(client)
     with db(wsgi_app) as session:
         methods = set(session.scalars(select(LoginSession.sign_in_method)))
     assert "password+totp" in methods
@@ -130,7 +127,7 @@ def test_one_code_at_the_second_step_signs_in_once(make_app, app_settings, clock
     for thread in threads:
         thread.join(60)
     assert sorted(statuses) == [303] + [400] * 19
-    assert sum(_signed_in(client) for client, _ in clients) == 1
+    assert sum(is_signed_in(client) for client, _ in clients) == 1
 
 
 def test_a_code_already_used_is_refused_later_in_its_step(wsgi_app, alice_with_totp, clock):
@@ -206,9 +203,9 @@ def test_a_reset_password_still_asks_for_the_second_factor(
     choose_password(client, OTHER_PASSWORD)
     response = sign_in(client, ALICE, OTHER_PASSWORD)
     assert urlsplit(response.location).path == "/account/signin/two_factor"
-    assert not _signed_in(client)
+    assert not is_signed_in(client)
     _second_step(client, code_at(secret, clock))
-    assert _signed_in(client)
+    assert is_signed_in(client)
 
 
 def test_disabling_and_enabling_an_account_keeps_its_second_factor(
@@ -389,4 +386,4 @@ def test_the_second_step_page_is_drawn_from_the_pending_sign_in(wsgi_app, alice_
     assert page.html.find("input", attrs={"name": "code"}) is not None
     assert not [s for s in seen if "accounts" in s or "webauthn" in s or "recovery" in s]
     _second_step(client, code_at(secret, clock))
-    assert _signed_in(client)
+    assert is_signed_in(client)

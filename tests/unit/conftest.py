@@ -1,29 +1,18 @@
-"""What the unit tests of the account services share: Alice's account, a second
-connection, and ways to look at what a service did."""
+"""The fixtures the unit tests of the services share: Alice's account, a second
+connection, other engines and sessions on the test database, and signs_in."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.mail.templates import MailTemplates
-from app.models import Account, OutgoingEmail, get_engine, get_session_factory
-from app.services.accounts.accounts import AccountService
+from app.models import Account, get_engine, get_session_factory
 from app.services.composition import Services
-from app.services.notices.outbox import outbox_cipher
-from tests.conftest import SECRET, STRONG_PASSWORD
-
-EMAIL = "alice@example.com"
-IP = "198.51.100.23"
-THIRD_PASSWORD = "violet harbor mosaic drifting"
-
-SignsIn = Callable[[str, str], bool]
+from tests.factories import EMAIL, make_account
+from tests.support import SignsIn
 
 
 @pytest.fixture
@@ -51,8 +40,8 @@ def other_dbsession(db_url: str) -> Iterator[Session]:
 
 
 @pytest.fixture
-def alice(account_service: AccountService) -> Account:
-    return account_service.create_account(EMAIL, STRONG_PASSWORD, email_verified=True)
+def alice(services: Services) -> Account:
+    return make_account(services, EMAIL)
 
 
 @pytest.fixture
@@ -63,24 +52,3 @@ def signs_in(services: Services) -> SignsIn:
         return services.authentication.get_authenticated_account(email, password) is not None
 
     return check
-
-
-def emails_to(dbsession: Session, recipient: str) -> list[OutgoingEmail]:
-    return list(
-        dbsession.scalars(
-            select(OutgoingEmail)
-            .where(OutgoingEmail.recipient == recipient)
-            .order_by(OutgoingEmail.id)
-        )
-    )
-
-
-def body_text(message: OutgoingEmail) -> str:
-    """The text of a queued email, rendered as the sender will render it."""
-    assert message.template is not None and message.payload is not None
-    params = json.loads(outbox_cipher(SECRET).decrypt(message.payload))
-    return MailTemplates().render(message.template, params).text
-
-
-def count(dbsession: Session, model: Any) -> int:
-    return dbsession.scalar(select(func.count()).select_from(model))

@@ -1,0 +1,91 @@
+"""Registering an address through RegistrationService (on SQLite and PostgreSQL): what a
+new account starts as, which passwords are refused, and what an attempt on an address
+that has an account leaves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session
+
+from app.models import Account
+from app.services.composition import Services
+from app.services.kernel import audit as events
+from app.services.kernel.errors import PasswordRejected
+from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
+from tests.support.outbox import emails_to
+from tests.support.records import account_events
+
+ADDRESS = "violet.harbor.mosaic@example.com"
+
+
+def _kinds_and_accounts(dbsession: Session) -> list[tuple[str, int | None]]:
+    return [(e.kind, e.account_id) for e in account_events(dbsession)]
+
+
+def test_a_registered_account_is_a_plain_unconfirmed_one_that_never_signed_in(
+    services: Services, dbsession: Session
+) -> None:
+    services.registration.register(ADDRESS, STRONG_PASSWORD)
+
+    account = dbsession.scalars(select(Account)).one()
+    assert account.email == ADDRESS
+    assert (account.is_admin, account.is_disabled) == (False, False)
+    assert (account.login_count, account.last_login_at) == (0, None)
+    assert account.email_verified_at is None
+    assert [m.template for m in emails_to(dbsession, ADDRESS)] == ["verify_email"]
+
+
+def test_the_address_itself_is_refused_as_the_password(
+    services: Services, dbsession: Session
+) -> None:
+    with pytest.raises(PasswordRejected) as refused:
+        services.registration.register(ADDRESS, ADDRESS.upper())
+
+    assert str(refused.value) == "Do not use your email address as your password."
+    assert dbsession.scalars(select(Account)).all() == []
+
+
+def test_registering_an_address_that_has_an_account_is_recorded_on_that_account(
+    services: Services, dbsession: Session
+) -> None:
+    existing = services.accounts.create_account(ADDRESS, STRONG_PASSWORD, email_verified=True)
+
+    services.registration.register(ADDRESS, OTHER_PASSWORD)
+
+    assert _kinds_and_accounts(dbsession) == [(events.REGISTRATION_ATTEMPT, existing.id)]
+    assert [m.template for m in emails_to(dbsession, ADDRESS)] == ["registration_attempt"]
+    assert services.authentication.get_authenticated_account(ADDRESS, STRONG_PASSWORD) is existing
+
+
+@pytest.mark.backends("postgresql")
+def test_an_address_whose_account_is_deleted_while_it_is_registered_again_is_told_anyway(
+    services: Services, dbsession: Session, other_dbsession: Session, db_backend: str
+) -> None:
+    # The pruner deletes an old unconfirmed account between the INSERT that found the
+    # address taken and the look-up of its account. Only PostgreSQL: SQLite cannot
+    # interleave these, as the INSERT holds its only writer's lock until the end.
+    services.accounts.create_account(ADDRESS, STRONG_PASSWORD)
+    dbsession.commit()
+
+    pruned: list[int] = []
+
+    def pruned_meanwhile(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT INTO accounts") and not pruned:
+            result = other_dbsession.execute(delete(Account).where(Account.email == ADDRESS))
+            pruned.append(result.rowcount)  # type: ignore[attr-defined]
+            other_dbsession.commit()
+
+    engine = dbsession.get_bind()
+    event.listen(engine, "after_cursor_execute", pruned_meanwhile)
+    try:
+        services.registration.register(ADDRESS, OTHER_PASSWORD)
+    finally:
+        event.remove(engine, "after_cursor_execute", pruned_meanwhile)
+
+    assert pruned == [1]
+
+    assert _kinds_and_accounts(dbsession) == [(events.REGISTRATION_ATTEMPT, None)]
+    assert [m.template for m in emails_to(dbsession, ADDRESS)] == ["registration_attempt"]
