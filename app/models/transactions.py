@@ -66,7 +66,7 @@ class _ManagerFromSessionInfo(ZopeTransactionEvents):
 
 
 # The session events zope.sqlalchemy.register() listens to, as of the versions setup.py
-# allows; tests/unit/test_transactions.py fails if a release listens to others.
+# allows; tests/unit/models/test_transactions.py fails if a release listens to others.
 LISTENED_EVENTS = (
     "after_begin",
     "after_attach",
