@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from app.models import PURPOSE_INVITE, PURPOSE_RESET, Account, LoginSession, OneTimeCode
 from app.services.kernel import audit as events
 from app.services.kernel.codes import new_code
-from app.services.kernel.context import ServiceContext
+from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.email_addresses import clean_email, normalize_email
 from app.services.kernel.errors import (
     AccountNotFound,
@@ -30,7 +30,7 @@ from app.settings.limits import FORGOT_PER_EMAIL, FORGOT_PER_IP, REGISTER_PER_IP
 PASSWORD_CODE_PURPOSES = (PURPOSE_RESET, PURPOSE_INVITE)
 
 
-class AccountService:
+class AccountService(ContextService):
     def __init__(
         self,
         context: ServiceContext,
@@ -40,11 +40,7 @@ class AccountService:
         mail: AccountMail,
         guesses: PasswordGuessLimits,
     ) -> None:
-        self.context = context
-        self.dbsession = context.dbsession
-        self.clock = context.clock
-        self.audit = context.audit
-        self.rate_limiter = context.rate_limiter
+        super().__init__(context)
         self.passwords = passwords
         self.codes = codes
         self.login_sessions = login_sessions

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from app.models import PURPOSE_CHANGE_EMAIL, Account
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
-from app.services.kernel.context import ServiceContext
+from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.email_addresses import clean_email
 from app.services.kernel.errors import EmailTaken, SameEmail, WrongCurrentPassword
 from app.services.kernel.statements import rows_changed
@@ -29,7 +29,7 @@ from app.settings.limits import CHANGE_EMAIL_PER_ACCOUNT
 from app.translation import _
 
 
-class EmailChangeService:
+class EmailChangeService(ContextService):
     def __init__(
         self,
         context: ServiceContext,
@@ -40,11 +40,7 @@ class EmailChangeService:
         mail: AccountMail,
         guesses: PasswordGuessLimits,
     ) -> None:
-        self.context = context
-        self.dbsession = context.dbsession
-        self.clock = context.clock
-        self.audit = context.audit
-        self.rate_limiter = context.rate_limiter
+        super().__init__(context)
         self.passwords = passwords
         self.accounts = accounts
         self.codes = codes

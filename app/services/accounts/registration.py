@@ -11,7 +11,7 @@ from __future__ import annotations
 from app.models import PURPOSE_VERIFY_EMAIL, Account
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
-from app.services.kernel.context import ServiceContext
+from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.email_addresses import clean_email
 from app.services.kernel.errors import RateLimited, WrongRegistrationPassword
 from app.services.kernel.statements import insert_unless_present
@@ -22,7 +22,7 @@ from app.services.passwords.passwords import Passwords
 from app.settings.limits import CONFIRMATION_PER_ACCOUNT, REGISTER_PER_EMAIL, REGISTER_PER_IP
 
 
-class RegistrationService:
+class RegistrationService(ContextService):
     def __init__(
         self,
         context: ServiceContext,
@@ -32,11 +32,7 @@ class RegistrationService:
         mail: AccountMail,
         guesses: PasswordGuessLimits,
     ) -> None:
-        self.context = context
-        self.dbsession = context.dbsession
-        self.clock = context.clock
-        self.audit = context.audit
-        self.rate_limiter = context.rate_limiter
+        super().__init__(context)
         self.passwords = passwords
         self.accounts = accounts
         self.codes = codes

@@ -10,7 +10,7 @@ from app.models import Account
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
 from app.services.kernel.audit import clean_text
-from app.services.kernel.context import ServiceContext
+from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.errors import AdminActionRefused
 from app.services.kernel.pagination import Page, paginate
 from app.services.kernel.statements import rows_changed
@@ -59,7 +59,7 @@ def account_status(account: Account) -> str:
     return "active"
 
 
-class AccountAdminService:
+class AccountAdminService(ContextService):
     def __init__(
         self,
         context: ServiceContext,
@@ -69,8 +69,7 @@ class AccountAdminService:
         two_factor: TwoFactorService,
         passkeys: PasskeyService,
     ) -> None:
-        self.dbsession = context.dbsession
-        self.audit = context.audit
+        super().__init__(context)
         self.accounts = accounts
         self.login_sessions = login_sessions
         self.devices = devices

@@ -30,3 +30,15 @@ class ServiceContext:
     def address_key(self) -> str:
         """The client's address as the per-IP limits count it (an IPv6 /64 as one)."""
         return address_key(self.origin.ip)
+
+
+class ContextService:
+    """Base of the services of one unit of work: each keeps the context, and the parts of
+    it every rule reaches for, under the same names, set here once for all of them."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self.context = context
+        self.dbsession = context.dbsession
+        self.clock = context.clock
+        self.audit = context.audit
+        self.rate_limiter = context.rate_limiter

@@ -25,7 +25,7 @@ from app.models import (
 )
 from app.services.kernel import audit as events
 from app.services.kernel.codes import digest, new_code
-from app.services.kernel.context import ServiceContext
+from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.errors import CodeExpired, CodeInvalid, CodeUnknown, CodeUsed
 from app.services.kernel.statements import rows_changed
 from app.services.notices.account_mail import AccountMail
@@ -91,13 +91,9 @@ _CODE_STATE = (
 )
 
 
-class OneTimeCodeService:
+class OneTimeCodeService(ContextService):
     def __init__(self, context: ServiceContext, mail: AccountMail, policy: CodePolicy) -> None:
-        self.context = context
-        self.dbsession = context.dbsession
-        self.clock = context.clock
-        self.audit = context.audit
-        self.rate_limiter = context.rate_limiter
+        super().__init__(context)
         self.mail = mail
         self.policy = policy
         # Codes already checked in this request, by digest: a form that checks the code

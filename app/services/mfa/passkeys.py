@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 
 from app.models import Account, RecoveryCode, SpentChallenge, WebAuthnCredential
 from app.services.kernel import audit as events
-from app.services.kernel.context import ServiceContext
+from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.errors import PasskeyRefused
 from app.services.kernel.statements import insert_unless_present, rows_changed
 from app.services.mfa import webauthn_protocol as webauthn
@@ -30,11 +30,9 @@ MAX_NAME_LENGTH = 100
 USER_HANDLE_BYTES = 32
 
 
-class PasskeyService:
+class PasskeyService(ContextService):
     def __init__(self, context: ServiceContext, rp: RelyingParty, mail: AccountMail) -> None:
-        self.dbsession = context.dbsession
-        self.clock = context.clock
-        self.audit = context.audit
+        super().__init__(context)
         self.rp = rp
         self.mail = mail
 

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, or_, select, update
 from app.models import Account, RecoveryCode
 from app.services.kernel import audit as events
 from app.services.kernel.codes import digest
-from app.services.kernel.context import ServiceContext
+from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.errors import InvalidSecondFactorCode
 from app.services.kernel.statements import rows_changed
 from app.services.notices.account_mail import AccountMail
@@ -48,7 +48,7 @@ def new_recovery_code() -> str:
     return "-".join(code[i : i + 5] for i in range(0, RECOVERY_CODE_LENGTH, 5))
 
 
-class TwoFactorService:
+class TwoFactorService(ContextService):
     def __init__(
         self,
         context: ServiceContext,
@@ -57,10 +57,7 @@ class TwoFactorService:
         issuer: str,
         other_factors: Callable[[Account], bool] | None = None,
     ) -> None:
-        self.dbsession = context.dbsession
-        self.clock = context.clock
-        self.audit = context.audit
-        self.rate_limiter = context.rate_limiter
+        super().__init__(context)
         self.cipher = cipher
         self.mail = mail
         self.issuer = issuer

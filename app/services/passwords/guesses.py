@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from app.models import Account
 from app.services.kernel.codes import digest
-from app.services.kernel.context import ServiceContext
+from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.email_addresses import normalize_email
 from app.services.sessions.known_devices import KnownDeviceService
 from app.settings.limits import SIGNIN_PER_ACCOUNT, SIGNIN_PER_DEVICE
@@ -25,10 +25,9 @@ class Allowance:
     key: str
 
 
-class PasswordGuessLimits:
+class PasswordGuessLimits(ContextService):
     def __init__(self, context: ServiceContext, devices: KnownDeviceService) -> None:
-        self.context = context
-        self.rate_limiter = context.rate_limiter
+        super().__init__(context)
         self.devices = devices
 
     def allowance(self, email: str, account: Account | None) -> Allowance:

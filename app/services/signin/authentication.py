@@ -11,7 +11,7 @@ from app.models import Account
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
 from app.services.kernel.codes import digest
-from app.services.kernel.context import ServiceContext
+from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.errors import (
     AccountDisabled,
     RateLimited,
@@ -45,7 +45,7 @@ def password_fingerprint(account: Account) -> str:
     return digest(account.password_hash or "")
 
 
-class AuthenticationService:
+class AuthenticationService(ContextService):
     def __init__(
         self,
         context: ServiceContext,
@@ -57,11 +57,7 @@ class AuthenticationService:
         *,
         support_contact: str,
     ) -> None:
-        self.context = context
-        self.dbsession = context.dbsession
-        self.clock = context.clock
-        self.audit = context.audit
-        self.rate_limiter = context.rate_limiter
+        super().__init__(context)
         self.passwords = passwords
         self.accounts = accounts
         self.guesses = guesses

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from app.models import PURPOSE_NOT_ME, Account, WebAuthnCredential
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
-from app.services.kernel.context import ServiceContext
+from app.services.kernel.context import ContextService, ServiceContext
 from app.services.links.one_time_codes import OneTimeCodeService
 from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
@@ -31,7 +31,7 @@ NOT_ME_LINK_LIFETIME = timedelta(days=7)
 ALERT_WINDOW = timedelta(minutes=1)
 
 
-class NewDeviceAlerts:
+class NewDeviceAlerts(ContextService):
     def __init__(
         self,
         context: ServiceContext,
@@ -43,9 +43,7 @@ class NewDeviceAlerts:
         two_factor: TwoFactorService,
         passkeys: PasskeyService,
     ) -> None:
-        self.context = context
-        self.clock = context.clock
-        self.audit = context.audit
+        super().__init__(context)
         self.devices = devices
         self.codes = codes
         self.mail = mail
