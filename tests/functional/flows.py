@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyotp
 import webtest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -141,3 +142,19 @@ def invitation_code(wsgi_app: Any, email: str) -> str:
         account = session.query(Account).filter_by(email=email).one()
         link = account_service(wsgi_app, session).create_invitation_link(account)
     return link.rsplit("/", 1)[1]
+
+
+def code_at(secret: str, clock, steps: int = 0) -> str:
+    return pyotp.TOTP(secret).at(clock.now().timestamp() + 30 * steps)
+
+
+def set_up_totp(client, clock) -> tuple[str, list[str]]:
+    """Turn the authenticator app on for the signed-in client: (secret, recovery codes)."""
+    page = client.get("/account/two_factor/totp")
+    secret = page.html.find(id="totp-secret").text.replace(" ", "")
+    assert page.html.find("svg") is not None  # the QR code, drawn inline
+    form = form_by_action(page, "/account/two_factor/totp")
+    form["code"] = code_at(secret, clock)
+    done = form.submit(status=200)
+    codes = [li.text.strip() for li in done.html.find(id="recovery-codes").find_all("li")]
+    return secret, codes

@@ -8,7 +8,6 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-import pyotp
 import pytest
 from sqlalchemy import event, select
 
@@ -17,33 +16,19 @@ from app.services.kernel import audit as events
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, new_client
 from tests.functional.flows import (
     choose_password,
+    code_at,
     create_account,
     db,
     deliver_mail,
     forgot_password,
     is_signed_in,
     open_link,
+    set_up_totp,
     sign_in,
 )
 from tests.support import UNLIMITED_RATES, dump_database, form_by_action
 
 ALICE = "alice@example.com"
-
-
-def code_at(secret: str, clock, steps: int = 0) -> str:
-    return pyotp.TOTP(secret).at(clock.now().timestamp() + 30 * steps)
-
-
-def set_up_totp(client, clock) -> tuple[str, list[str]]:
-    """Turn the authenticator app on for the signed-in client: (secret, recovery codes)."""
-    page = client.get("/account/two_factor/totp")
-    secret = page.html.find(id="totp-secret").text.replace(" ", "")
-    assert page.html.find("svg") is not None  # the QR code, drawn inline
-    form = form_by_action(page, "/account/two_factor/totp")
-    form["code"] = code_at(secret, clock)
-    done = form.submit(status=200)
-    codes = [li.text.strip() for li in done.html.find(id="recovery-codes").find_all("li")]
-    return secret, codes
 
 
 @pytest.fixture

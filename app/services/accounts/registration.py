@@ -13,7 +13,7 @@ from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
 from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.email_addresses import clean_email
-from app.services.kernel.errors import RateLimited, WrongRegistrationPassword
+from app.services.kernel.errors import CodeUsed, RateLimited, WrongRegistrationPassword
 from app.services.kernel.statements import insert_unless_present
 from app.services.links.one_time_codes import OneTimeCodeService
 from app.services.notices.account_mail import AccountMail
@@ -90,8 +90,14 @@ class RegistrationService(ContextService):
             self.audit.record(events.EMAIL_CONFIRMATION_FAILED, account.id)
             raise WrongRegistrationPassword()
         self.codes.spend(record, self.context.ip)
-        if account.email_verified_at is None:
-            account.email_verified_at = self.clock.now()
+        if account.email_verified_at is not None:
+            # Confirmed already, with another link: this one confirms nothing, and must
+            # not start a session (docs/security.md 53).
+            self.audit.record(events.CODE_USED, account.id, purpose=PURPOSE_VERIFY_EMAIL)
+            raise CodeUsed()
+        account.email_verified_at = self.clock.now()
+        # Every other confirmation link of the account is spent with this one.
+        self.codes.spend_open(account.id, (PURPOSE_VERIFY_EMAIL,))
         self.audit.record(events.EMAIL_CONFIRMED, account.id)
         self.guesses.succeeded(allowance)
         self.dbsession.flush()

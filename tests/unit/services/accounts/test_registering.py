@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
-from app.models import Account
+from app.models import PURPOSE_RESET, PURPOSE_VERIFY_EMAIL, Account
 from app.services.composition import Services
 from app.services.kernel import audit as events
-from app.services.kernel.errors import PasswordRejected
+from app.services.kernel.errors import CodeUsed, PasswordRejected
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
 from tests.support.outbox import emails_to
 from tests.support.records import account_events
@@ -89,3 +89,32 @@ def test_an_address_whose_account_is_deleted_while_it_is_registered_again_is_tol
 
     assert _kinds_and_accounts(dbsession) == [(events.REGISTRATION_ATTEMPT, None)]
     assert [m.template for m in emails_to(dbsession, ADDRESS)] == ["registration_attempt"]
+
+
+def test_confirming_spends_every_other_confirmation_link_of_the_account(
+    services: Services,
+) -> None:
+    """docs/security.md 53: a second link cannot confirm again, nor sign anyone in."""
+    account = services.accounts.register("carol@example.com", STRONG_PASSWORD)
+    first = services.codes.create(account, PURPOSE_VERIFY_EMAIL, None)
+    second = services.codes.create(account, PURPOSE_VERIFY_EMAIL, None)
+    reset = services.codes.create(account, PURPOSE_RESET, None)
+
+    assert services.registration.confirm(first, STRONG_PASSWORD) is account
+
+    with pytest.raises(CodeUsed):
+        services.registration.confirm(second, STRONG_PASSWORD)
+    # Links of other purposes are left alone.
+    assert services.accounts.check_reset_code(reset).account is account
+
+
+def test_a_link_of_an_account_confirmed_meanwhile_is_refused_as_used(
+    services: Services,
+) -> None:
+    account = services.accounts.register("carol@example.com", STRONG_PASSWORD)
+    code = services.codes.create(account, PURPOSE_VERIFY_EMAIL, None)
+    account.email_verified_at = services.clock.now()
+
+    with pytest.raises(CodeUsed):
+        services.registration.confirm(code, STRONG_PASSWORD)
+    assert [e.kind for e in account_events(services.dbsession)][-1] == events.CODE_USED

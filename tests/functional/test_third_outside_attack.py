@@ -1,0 +1,57 @@
+"""The third outside attack, each proof replayed against the app (docs/security.md
+53-60): what it got must now be refused, and never with a 5xx."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.models import LoginSession
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import (
+    confirm_email,
+    db,
+    deliver_mail,
+    is_signed_in,
+    register,
+    set_up_totp,
+    sign_in,
+)
+
+ALICE = "alice@example.com"
+
+
+# 53: a confirmation link never stands in for the second factor
+
+
+def test_a_second_confirmation_link_is_spent_when_the_address_is_confirmed(
+    wsgi_app, smtp_server, clock
+):
+    owner = new_client(wsgi_app)
+    register(owner, ALICE, STRONG_PASSWORD)
+    # Signing in before confirming mails a second link.
+    sign_in(new_client(wsgi_app), ALICE, STRONG_PASSWORD, status=200)
+    deliver_mail(wsgi_app)
+    first, second = [m.link_code for m in smtp_server.mailbox.to(ALICE)]
+    assert first and second and first != second
+    confirm_email(owner, first, STRONG_PASSWORD)
+    set_up_totp(owner, clock)
+
+    intruder = new_client(wsgi_app)
+    opened = intruder.get(f"/account/verify_email/{second}", status=400)
+    assert "already been used" in opened.text
+    # Nor can its form be posted with the password.
+    intruder.get("/account/verify_email", status=400)
+    assert not is_signed_in(intruder)
+
+
+def test_a_session_started_by_a_confirmation_ends_with_the_browser(wsgi_app, smtp_server):
+    """Nobody ticked "remember me" on the confirmation page."""
+    client = new_client(wsgi_app)
+    register(client, ALICE, STRONG_PASSWORD)
+    deliver_mail(wsgi_app)
+    [link] = [m.link_code for m in smtp_server.mailbox.to(ALICE)]
+    done = confirm_email(client, link, STRONG_PASSWORD)
+    auth = [h for k, h in done.headerlist if k == "Set-Cookie" and h.startswith("auth")]
+    assert auth and "Max-Age" not in auth[0] and "expires" not in auth[0].lower()
+    with db(wsgi_app) as session:
+        assert session.scalars(select(LoginSession.sign_in_method)).one() == "password"
