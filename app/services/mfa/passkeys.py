@@ -74,17 +74,25 @@ class PasskeyService(ContextService):
             new = webauthn.check_registration(self.rp, answer, challenge)
         except UNREADABLE as exc:
             self._refused(account.id, exc)
-        passkey = WebAuthnCredential(
-            account_id=account.id,
-            credential_id=new.credential_id,
-            public_key=new.public_key,
-            sign_count=new.sign_count,
-            transports=new.transports,
-            name=self.clean_name(name) or f"Passkey {len(self.for_account(account.id)) + 1}",
-            created_at=self.clock.now(),
+        values = {
+            "account_id": account.id,
+            "credential_id": new.credential_id,
+            "public_key": new.public_key,
+            "sign_count": new.sign_count,
+            "transports": new.transports,
+            "name": self.clean_name(name) or f"Passkey {len(self.for_account(account.id)) + 1}",
+            "created_at": self.clock.now(),
+        }
+        # A credential id is kept once: one already kept (for this account or another)
+        # is refused like any other unusable answer, so that the refusal does not tell
+        # whether another account holds it, and the transaction stays usable
+        # (docs/security.md 58).
+        passkey_id = insert_unless_present(
+            self.dbsession, WebAuthnCredential, values, [WebAuthnCredential.credential_id]
         )
-        self.dbsession.add(passkey)
-        self.dbsession.flush()
+        if passkey_id is None:
+            self._refused(account.id, ValueError("the credential id was not accepted"))
+        passkey = self.dbsession.get_one(WebAuthnCredential, passkey_id)
         self.audit.record(events.PASSKEY_ADDED, account.id, name=passkey.name)
         self.mail.passkey_changed(account.email, "added", passkey.name, self.clock.now())
         return passkey

@@ -215,3 +215,28 @@ def test_the_browser_is_given_as_long_as_the_challenge_lives(services, alice) ->
     signing_in = json.loads(services.passkeys.authentication_ceremony(alice).options_json)
 
     assert adding["timeout"] == signing_in["timeout"] == CEREMONY_SECONDS * 1000
+
+
+@pytest.mark.parametrize("holder", ["another account", "the same account"])
+def test_a_credential_id_kept_already_is_refused_without_saying_whose(
+    services: Services, alice: Account, monkeypatch: pytest.MonkeyPatch, holder: str
+) -> None:
+    """docs/security.md 58: the refusal is the one any unusable answer gets, and the
+    unit of work goes on (no unique violation left in it)."""
+    import tests.passkey_authenticator as authenticator_module
+
+    monkeypatch.setattr(authenticator_module.os, "urandom", lambda n: b"\x07" * n)
+    add_passkey(services, alice, "Alice's key")
+    bob = services.accounts.create_account("bob@example.com", None, email_verified=True)
+    target = bob if holder == "another account" else alice
+    ceremony = services.passkeys.registration_ceremony(target)
+    answer = SoftAuthenticator(origin=BASE_URL).create(json.loads(ceremony.options_json))
+
+    with pytest.raises(PasskeyRefused) as refused:
+        services.passkeys.add(target, answer, ceremony.challenge, "Same id")
+
+    assert refused.value.message == PasskeyRefused.message
+    assert [p.name for p in services.passkeys.for_account(target.id)] == (
+        ["Alice's key"] if target is alice else []
+    )
+    assert _refusals(services.dbsession)[-1] == (target.id, "the credential id was not accepted")
