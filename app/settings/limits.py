@@ -12,6 +12,7 @@ REGISTER_PER_IP = "register_per_ip"
 REGISTER_PER_EMAIL = "register_per_email"
 CONFIRMATION_PER_ACCOUNT = "confirmation_per_account"
 CHANGE_EMAIL_PER_ACCOUNT = "change_email_per_account"
+CHANGE_EMAIL_PER_ADDRESS = "change_email_per_address"
 SECOND_FACTOR_PER_ACCOUNT = "second_factor_per_account"
 
 # Defaults. Moving windows, so a burst at the edge of a fixed window cannot double the
@@ -29,6 +30,8 @@ DEFAULT_LIMITS = {
     # New confirmation links sent when an unconfirmed account signs in.
     CONFIRMATION_PER_ACCOUNT: "3/hour",
     CHANGE_EMAIL_PER_ACCOUNT: "5/hour",
+    # Changes of address to one address, from any accounts (each emails that address).
+    CHANGE_EMAIL_PER_ADDRESS: "3/hour",
     # Wrong authenticator or recovery codes, after the right password.
     SECOND_FACTOR_PER_ACCOUNT: "10/15minutes",
 }

@@ -25,7 +25,7 @@ from app.services.notices.account_mail import AccountMail, masked
 from app.services.passwords.guesses import PasswordGuessLimits
 from app.services.passwords.passwords import Passwords
 from app.services.sessions.login_sessions import LoginSessionService
-from app.settings.limits import CHANGE_EMAIL_PER_ACCOUNT
+from app.settings.limits import CHANGE_EMAIL_PER_ACCOUNT, CHANGE_EMAIL_PER_ADDRESS
 from app.translation import _
 
 
@@ -63,6 +63,9 @@ class EmailChangeService(ContextService):
         new_email = clean_email(new_email)
         if new_email == account.email:
             raise SameEmail()
+        # Every request emails the new address, whoever asks: counted per address too, so
+        # that several accounts cannot flood one mailbox (docs/security.md 55).
+        self.rate_limiter.hit(CHANGE_EMAIL_PER_ADDRESS, new_email)
         if self.accounts.find_account_by_email(new_email) is not None:
             self.mail.address_in_use(new_email)
         else:

@@ -13,6 +13,7 @@ from app.services.composition import ServiceFactory, Services
 from app.services.kernel.audit import RequestOrigin
 from app.services.kernel.errors import (
     CodeUnknown,
+    CodeUsed,
     EmailTaken,
     RateLimited,
     WrongCurrentPassword,
@@ -116,6 +117,28 @@ def test_address_change_requests_are_limited_per_account(
     services.email_changes.request(second, STRONG_PASSWORD, "three@example.org")
 
 
+def test_address_change_requests_are_limited_per_new_address_whoever_asks(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    """docs/security.md 55: four accounts once sent one mailbox 20 emails in a minute."""
+    settings = unit_settings(rate_limits={"change_email_per_address": "2/hour"})
+    services = ServiceFactory(settings, clock=clock, hasher=hasher).services(dbsession)
+    senders = [
+        services.accounts.create_account(f"sender{n}@example.com", STRONG_PASSWORD)
+        for n in range(3)
+    ]
+    services.accounts.create_account("taken@example.org", STRONG_PASSWORD)
+
+    for target in ("victim@example.org", "taken@example.org"):
+        services.email_changes.request(senders[0], STRONG_PASSWORD, target)
+        services.email_changes.request(senders[1], STRONG_PASSWORD, target.upper())
+        # New address or taken, the third request is refused alike, and sends nothing.
+        with pytest.raises(RateLimited):
+            services.email_changes.request(senders[2], STRONG_PASSWORD, target)
+        assert len(emails_to(dbsession, target)) == 2
+    services.email_changes.request(senders[2], STRONG_PASSWORD, "another@example.org")
+
+
 def test_a_registration_is_confirmed_only_with_a_confirmation_link(
     dbsession: Session, clock: FakeClock, hasher: PasswordHasher
 ) -> None:
@@ -129,7 +152,7 @@ def test_a_registration_is_confirmed_only_with_a_confirmation_link(
     assert account.email_verified_at is None
 
 
-def test_confirming_a_registration_is_recorded_stamped_once_and_spent_from_its_address(
+def test_confirming_a_registration_is_recorded_stamped_and_spends_the_other_links(
     dbsession: Session, clock: FakeClock, hasher: PasswordHasher
 ) -> None:
     services = make_services(dbsession, clock, hasher, ip=IP)
@@ -142,11 +165,15 @@ def test_confirming_a_registration_is_recorded_stamped_once_and_spent_from_its_a
     make_services(dbsession, clock, hasher, ip=IP).registration.confirm(first, STRONG_PASSWORD)
     confirmed_at = clock.now()
     clock.advance(hours=1)
-    make_services(dbsession, clock, hasher).registration.confirm(second, STRONG_PASSWORD)
+    with pytest.raises(CodeUsed):
+        make_services(dbsession, clock, hasher).registration.confirm(second, STRONG_PASSWORD)
 
     assert account.email_verified_at == confirmed_at
-    used_from = dbsession.scalars(select(OneTimeCode.used_ip).order_by(OneTimeCode.id)).all()
-    assert used_from == [IP, None]
+    used = dbsession.execute(
+        select(OneTimeCode.used_ip, OneTimeCode.used_at).order_by(OneTimeCode.id)
+    ).all()
+    # The second link was spent with the first, from no address of its own.
+    assert used == [(IP, confirmed_at), (None, confirmed_at)]
     recorded = [
         (e.kind, e.account_id)
         for e in dbsession.scalars(select(AccountEvent).order_by(AccountEvent.id))
@@ -154,7 +181,7 @@ def test_confirming_a_registration_is_recorded_stamped_once_and_spent_from_its_a
     assert recorded == [
         ("email_confirmation_failed", account.id),
         ("email_confirmed", account.id),
-        ("email_confirmed", account.id),
+        ("code_used", account.id),
     ]
 
 
