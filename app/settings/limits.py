@@ -14,6 +14,7 @@ CONFIRMATION_PER_ACCOUNT = "confirmation_per_account"
 CHANGE_EMAIL_PER_ACCOUNT = "change_email_per_account"
 CHANGE_EMAIL_PER_ADDRESS = "change_email_per_address"
 SECOND_FACTOR_PER_ACCOUNT = "second_factor_per_account"
+NEW_DEVICE_ALERTS_PER_ACCOUNT = "new_device_alerts_per_account"
 
 # Defaults. Moving windows, so a burst at the edge of a fixed window cannot double the
 # allowance.
@@ -34,4 +35,6 @@ DEFAULT_LIMITS = {
     CHANGE_EMAIL_PER_ADDRESS: "3/hour",
     # Wrong authenticator or recovery codes, after the right password.
     SECOND_FACTOR_PER_ACCOUNT: "10/15minutes",
+    # Emails about sign-ins from new browsers (each different browser is told of).
+    NEW_DEVICE_ALERTS_PER_ACCOUNT: "10/hour",
 }

@@ -101,6 +101,30 @@ def test_a_burst_of_new_browsers_sends_one_email_a_minute(wsgi_app, smtp_server,
     assert len(_alerts(wsgi_app, smtp_server)) == 2
 
 
+def test_another_new_browser_within_the_minute_is_told_of_too(wsgi_app, smtp_server, clock):
+    """docs/security.md 56: the owner's own new browser, then an intruder's a few
+    seconds later from elsewhere: two emails, the second naming the intruder's."""
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    sign_in(_browser(wsgi_app), ALICE, STRONG_PASSWORD)
+    sign_in(_browser(wsgi_app, IPHONE), ALICE, STRONG_PASSWORD)
+    clock.advance(seconds=5)
+    sign_in(_browser(wsgi_app, FIREFOX, ip="198.51.100.99"), ALICE, STRONG_PASSWORD)
+    alerts = _alerts(wsgi_app, smtp_server)
+    assert len(alerts) == 2
+    assert "198.51.100.99" in alerts[1].text
+
+
+def test_new_browser_emails_stop_at_the_hourly_number_and_the_activity_keeps_them(
+    wsgi_app, smtp_server
+):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    sign_in(_browser(wsgi_app), ALICE, STRONG_PASSWORD)
+    for n in range(12):
+        sign_in(_browser(wsgi_app, ip=f"198.51.100.{n + 1}"), ALICE, STRONG_PASSWORD)
+    assert len(_alerts(wsgi_app, smtp_server)) == 10
+    assert len(recorded_events(wsgi_app, events.NEW_DEVICE_SIGN_IN)) == 12
+
+
 def test_a_passkey_sign_in_from_a_new_browser_is_told_too(wsgi_app, smtp_server):
     create_account(wsgi_app, ALICE, STRONG_PASSWORD)
     laptop = _browser(wsgi_app)

@@ -147,11 +147,17 @@ class AuditLog:
         return event
 
     def record_once_per_window(
-        self, kind: str, account_id: int | None, window: timedelta, **details: Any
+        self,
+        kind: str,
+        account_id: int | None,
+        window: timedelta,
+        same_origin: bool = False,
+        **details: Any,
     ) -> AccountEvent:
         """Add an event, unless the same thing (kind and account, or kind and address
-        for no account) was recorded within `window`: then count it on that event.
-        A flood of blocked attempts is one line of the owner's activity, not hundreds."""
+        for no account; and the same address and browser too with `same_origin`) was
+        recorded within `window`: then count it on that event. A flood of blocked
+        attempts is one line of the owner's activity, not hundreds."""
         since = self.clock.now() - window
         query = select(AccountEvent).where(
             AccountEvent.kind == kind,
@@ -160,8 +166,11 @@ class AuditLog:
             else AccountEvent.account_id.is_(None),
             AccountEvent.created_at >= since,
         )
-        if account_id is None:
+        if account_id is None or same_origin:
             query = query.where(AccountEvent.ip == self.origin.ip)
+        if same_origin:
+            user_agent = clean_text(self.origin.user_agent, MAX_USER_AGENT_LENGTH)
+            query = query.where(AccountEvent.user_agent == user_agent)
         earlier = self.dbsession.scalars(
             query.order_by(AccountEvent.created_at.desc()).limit(1)
         ).first()

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, bindparam, select, update
 
@@ -205,7 +205,7 @@ class OneTimeCodeService(ContextService):
         elif state.expires_at <= self.clock.now():
             kind, error = events.CODE_EXPIRED, CodeExpired()
         if error is not None:
-            details = {} if state is None else {"purpose": state.purpose}
+            details: dict[str, Any] = {} if state is None else {"purpose": state.purpose}
             account_id = state.account_id if state is not None else None
             self.audit.record_once_per_window(kind, account_id, BAD_CODE_EVENT_WINDOW, **details)
             self.rate_limiter.hit(BAD_CODE_PER_IP, self.context.address_key)

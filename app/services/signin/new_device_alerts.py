@@ -19,12 +19,14 @@ from app.models import PURPOSE_NOT_ME, Account, WebAuthnCredential
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
 from app.services.kernel.context import ContextService, ServiceContext
+from app.services.kernel.errors import RateLimited
 from app.services.links.one_time_codes import OneTimeCodeService
 from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
 from app.services.notices.account_mail import AccountMail
 from app.services.sessions.known_devices import KnownDeviceService, RememberedDevice
 from app.services.sessions.login_sessions import LoginSessionService
+from app.settings.limits import NEW_DEVICE_ALERTS_PER_ACCOUNT
 
 NOT_ME_LINK_LIFETIME = timedelta(days=7)
 # At most one new-device email per account in this window.
@@ -63,11 +65,18 @@ class NewDeviceAlerts(ContextService):
         return device
 
     def _alert(self, account: Account) -> None:
+        # Repeated sign-ins of one browser at one address (one that drops its cookies)
+        # are one alert; another browser or address is always told of, however soon
+        # after (docs/security.md 56), up to an hourly number of emails an account.
         event = self.audit.record_once_per_window(
-            events.NEW_DEVICE_SIGN_IN, account.id, ALERT_WINDOW
+            events.NEW_DEVICE_SIGN_IN, account.id, ALERT_WINDOW, same_origin=True
         )
         if event.details.get("repeats"):
-            return  # the owner was emailed about this burst already
+            return  # the owner was emailed about this browser already
+        try:
+            self.rate_limiter.hit(NEW_DEVICE_ALERTS_PER_ACCOUNT, str(account.id))
+        except RateLimited:
+            return  # the owner has had this hour's alerts; the activity page lists the rest
         now = self.clock.now()
         origin = self.context.origin
         code = self.codes.create(account, PURPOSE_NOT_ME, origin.ip)
