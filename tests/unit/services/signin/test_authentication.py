@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent
 from app.services.accounts.accounts import AccountService
+from app.services.composition import ServiceFactory
 from app.services.kernel import audit as events
+from app.services.kernel.audit import RequestOrigin
 from app.services.kernel.errors import AccountDisabled, SignInFailed
 from app.services.passwords.hashing import PasswordHasher, make_crypt_context
 from app.services.signin.authentication import AuthenticationService, password_fingerprint
@@ -26,10 +28,12 @@ from tests.conftest import (
     OTHER_PASSWORD,
     STRONG_PASSWORD,
     make_services,
+    unit_settings,
 )
 from tests.factories import EMAIL
 from tests.passkey_authenticator import SoftAuthenticator
 from tests.support import FakeClock, SignsIn, waiting_sign_in
+from tests.support.records import account_events
 
 
 class CountingContext:
@@ -338,3 +342,30 @@ def test_an_account_disabled_while_its_second_factor_code_is_checked_gets_no_ses
 
     assert str(refused.value) == "Your sign-in has expired. Sign in again."
     assert events.SIGN_IN not in list(dbsession.scalars(select(AccountEvent.kind)))
+
+
+def test_sign_ins_at_unknown_addresses_are_one_event_an_hour_for_each_client(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    """docs/security.md 57: sixty guesses at addresses without an account once wrote
+    fifty-one rows, kept a year; they are one row that counts them."""
+    limits = {"signin_per_ip": "1000/minute"}
+    factory = ServiceFactory(unit_settings(rate_limits=limits), clock=clock, hasher=hasher)
+    here = factory.services(dbsession, RequestOrigin(ip="198.51.100.7", user_agent="x" * 512))
+    elsewhere = factory.services(dbsession, RequestOrigin(ip="198.51.100.8"))
+
+    for n in range(60):
+        with pytest.raises(SignInFailed):
+            here.signin.with_password(f"nobody{n}@example.com", STRONG_PASSWORD)
+    with pytest.raises(SignInFailed):
+        elsewhere.signin.with_password("nobody@example.com", STRONG_PASSWORD)
+    clock.advance(hours=1, seconds=1)
+    with pytest.raises(SignInFailed):
+        here.signin.with_password("nobody@example.com", STRONG_PASSWORD)
+
+    rows = account_events(dbsession, events.SIGN_IN_FAILED)
+    assert [(e.ip, e.details) for e in rows] == [
+        ("198.51.100.7", {"reason": "no_account", "repeats": 59}),
+        ("198.51.100.8", {"reason": "no_account"}),
+        ("198.51.100.7", {"reason": "no_account"}),
+    ]
