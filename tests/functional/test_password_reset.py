@@ -354,3 +354,14 @@ def test_a_link_opened_before_verdicts_were_kept_still_opens_its_form(
     assert ALICE in client.get("/account/reset_password").text
     choose_password(client, NEW_PASSWORD)
     sign_in(new_client(wsgi_app), ALICE, NEW_PASSWORD)
+
+
+def test_the_reset_code_leaves_the_session_with_the_reset(wsgi_app, client, smtp_server):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    forgot_password(client, ALICE)
+    deliver_mail(wsgi_app)
+    open_link(client, smtp_server.mailbox.to(ALICE)[0].link_code)
+    choose_password(client, NEW_PASSWORD)
+    # Not "already used": no code is left in this browser's session at all.
+    page = client.get("/account/reset_password", status=400)
+    assert "Open the link from your email" in page.text

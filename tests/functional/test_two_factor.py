@@ -372,3 +372,13 @@ def test_the_second_step_page_is_drawn_from_the_pending_sign_in(wsgi_app, alice_
     assert not [s for s in seen if "accounts" in s or "webauthn" in s or "recovery" in s]
     _second_step(client, code_at(secret, clock))
     assert is_signed_in(client)
+
+
+def test_the_pending_sign_in_is_gone_once_the_second_step_passed(wsgi_app, alice_with_totp, clock):
+    """The second factor alone must never sign this browser in again."""
+    secret, _ = alice_with_totp
+    client = new_client(wsgi_app)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    _second_step(client, code_at(secret, clock))
+    again = client.get("/account/signin/two_factor", status=303)
+    assert urlsplit(again.location).path == "/account/signin"

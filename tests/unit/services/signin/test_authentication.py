@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from app.models import Account, AccountEvent
 from app.services.accounts.accounts import AccountService
-from app.services.composition import ServiceFactory
+from app.services.composition import ServiceFactory, Services
 from app.services.kernel import audit as events
 from app.services.kernel.audit import RequestOrigin
-from app.services.kernel.errors import AccountDisabled, SignInFailed
+from app.services.kernel.errors import AccountDisabled, InvalidSecondFactorCode, SignInFailed
 from app.services.passwords.hashing import PasswordHasher, make_crypt_context
 from app.services.signin.authentication import AuthenticationService, password_fingerprint
 from app.services.signin.flow import SignInFlow
@@ -30,7 +30,7 @@ from tests.conftest import (
     make_services,
     unit_settings,
 )
-from tests.factories import EMAIL
+from tests.factories import EMAIL, add_passkey
 from tests.passkey_authenticator import SoftAuthenticator
 from tests.support import FakeClock, SignsIn, waiting_sign_in
 from tests.support.records import account_events
@@ -369,3 +369,15 @@ def test_sign_ins_at_unknown_addresses_are_one_event_an_hour_for_each_client(
         ("198.51.100.8", {"reason": "no_account"}),
         ("198.51.100.7", {"reason": "no_account"}),
     ]
+
+
+def test_an_account_whose_only_second_factor_is_a_passkey_cannot_reauthenticate_with_a_code(
+    services: Services, alice: Account
+) -> None:
+    """Re-authentication asks for the second factor whatever its kind: with a passkey as
+    the only one, the password and a made-up code are not enough."""
+    add_passkey(services, alice, "Phone")
+
+    with pytest.raises(InvalidSecondFactorCode):
+        services.authentication.reauthenticate(alice, STRONG_PASSWORD, "123456")
+    assert account_events(services.dbsession, events.REAUTHENTICATED) == []
