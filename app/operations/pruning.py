@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import and_, delete, or_
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import (
@@ -34,6 +34,10 @@ class RetentionPolicy:
     emails: timedelta = timedelta(days=7)
     # The audit trail (audit.retention_days).
     events: timedelta = timedelta(days=365)
+    # Events of no account (guesses at unknown addresses, unknown links): they tell an
+    # operator about an attack while it lasts, and no owner ever reads them
+    # (docs/security.md 57).
+    anonymous_events: timedelta = timedelta(days=30)
     # Accounts registered but never confirmed (accounts.unverified_days).
     unconfirmed_accounts: timedelta = timedelta(days=7)
     # Answered passkey challenges: a challenge lives five minutes, so after an hour its
@@ -83,7 +87,15 @@ class Pruner:
             )
             events = rows_changed(
                 dbsession,
-                delete(AccountEvent).where(AccountEvent.created_at < now - self.retention.events),
+                delete(AccountEvent).where(
+                    or_(
+                        AccountEvent.created_at < now - self.retention.events,
+                        and_(
+                            AccountEvent.account_id.is_(None),
+                            AccountEvent.created_at < now - self.retention.anonymous_events,
+                        ),
+                    )
+                ),
             )
             unconfirmed = rows_changed(
                 dbsession,

@@ -83,14 +83,15 @@ def test_an_unsent_email_is_never_pruned(dbsession: Session, clock: FakeClock, s
 
 
 def test_events_older_than_the_retention_are_pruned(
-    dbsession: Session, clock: FakeClock, session_factory
+    account_service: AccountService, dbsession: Session, clock: FakeClock, session_factory
 ):
     """docs/security.md 36: the audit trail keeps audit.retention_days (365 by default)."""
+    alice = account_service.create_account("alice@example.com", STRONG_PASSWORD)
     audit = AuditLog(dbsession, clock)
-    audit.record(events.SIGN_IN)
+    audit.record(events.SIGN_IN, alice.id)
     dbsession.commit()
     clock.advance(days=200)
-    kept = audit.record(events.SIGN_OUT)
+    kept = audit.record(events.SIGN_OUT, alice.id)
     dbsession.commit()
     clock.advance(days=166)
 
@@ -98,6 +99,26 @@ def test_events_older_than_the_retention_are_pruned(
     assert Pruner(session_factory, clock, retention).prune()["events"] == 1
     with session_factory() as session:
         assert session.scalars(select(AccountEvent.id)).all() == [kept.id]
+
+
+def test_events_of_no_account_are_pruned_after_thirty_days(
+    account_service: AccountService, dbsession: Session, clock: FakeClock, session_factory
+):
+    """docs/security.md 57: guesses at unknown addresses are kept a month, not a year."""
+    alice = account_service.create_account("alice@example.com", STRONG_PASSWORD)
+    audit = AuditLog(dbsession, clock)
+    owners = audit.record(events.SIGN_IN_FAILED, alice.id)
+    audit.record(events.SIGN_IN_FAILED, None)
+    dbsession.commit()
+    clock.advance(days=29)
+    recent = audit.record(events.SIGN_IN_FAILED, None)
+    dbsession.commit()
+    clock.advance(days=1, seconds=1)
+
+    assert Pruner(session_factory, clock).prune()["events"] == 1
+    with session_factory() as session:
+        ids = session.scalars(select(AccountEvent.id).order_by(AccountEvent.id)).all()
+        assert ids == [owners.id, recent.id]
 
 
 def test_accounts_never_confirmed_are_pruned_after_the_setting_and_others_kept(
