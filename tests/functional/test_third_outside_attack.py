@@ -9,6 +9,7 @@ from app.models import LoginSession
 from tests.conftest import STRONG_PASSWORD, new_client
 from tests.functional.flows import (
     confirm_email,
+    create_account,
     db,
     deliver_mail,
     is_signed_in,
@@ -16,8 +17,10 @@ from tests.functional.flows import (
     set_up_totp,
     sign_in,
 )
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
+INTRUDERS = "intruder@evil.example"
 
 
 # 53: a confirmation link never stands in for the second factor
@@ -55,3 +58,38 @@ def test_a_session_started_by_a_confirmation_ends_with_the_browser(wsgi_app, smt
     assert auth and "Max-Age" not in auth[0] and "expires" not in auth[0].lower()
     with db(wsgi_app) as session:
         assert session.scalars(select(LoginSession.sign_in_method)).one() == "password"
+
+
+# 54: "this wasn't me" never helps whoever took the address
+
+
+def test_an_intruders_change_of_address_spends_the_owners_not_me_links(wsgi_app, smtp_server):
+    """The intruder signs in (the owner is emailed a "this wasn't me" link), moves the
+    account to an address of the intruder's and confirms it. The owner's report must not
+    then mail a reset link to the intruder's address, nor say it mailed the owner."""
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    sign_in(new_client(wsgi_app, ip="203.0.113.7"), ALICE, STRONG_PASSWORD)
+    intruder = new_client(wsgi_app, ip="198.51.100.66")
+    intruder.extra_environ["HTTP_USER_AGENT"] = "Intruder/1.0"
+    sign_in(intruder, ALICE, STRONG_PASSWORD)
+    form = form_by_action(intruder.get("/account/change_email"), "/account/change_email")
+    form["current_password"] = STRONG_PASSWORD
+    form["new_email"] = INTRUDERS
+    form.submit(status=303)
+    deliver_mail(wsgi_app)
+    [not_me] = smtp_server.mailbox.to(ALICE, about="A new sign-in")
+    [move] = smtp_server.mailbox.to(INTRUDERS)
+    intruder.get(f"/account/confirm_email/{move.link_code}", status=303)
+    form_by_action(intruder.get("/account/confirm_email"), "/account/confirm_email").submit(
+        status=303
+    )
+    deliver_mail(wsgi_app)
+    [told] = smtp_server.mailbox.to(ALICE, about="Your email address was changed")
+
+    owner = new_client(wsgi_app, ip="203.0.113.7")
+    opened = owner.get(f"/account/not_me/{not_me.link_code}", status=400)
+    assert "already been used" in opened.text
+    owner.get("/account/not_me", status=400)
+    deliver_mail(wsgi_app)
+    assert smtp_server.mailbox.to(INTRUDERS, about="Reset your password") == []
+    assert "tell the site's administrator" in told.text

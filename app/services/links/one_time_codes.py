@@ -244,21 +244,22 @@ class OneTimeCodeService(ContextService):
         return record
 
     def spend_open(self, account_id: int, purposes: Collection[str] | None = None) -> int:
-        """Mark every unused code of the account used (of these purposes only, if given),
-        so none of them works any more; except the "this wasn't me" links, which must
+        """Mark the account's unused codes of these purposes used, so none of them works
+        any more. Without purposes: every one but the "this wasn't me" links, which must
         outlive a password change made by whoever signed in."""
         # Records checked earlier in this unit of work would now be out of date.
         self._checked.clear()
-        which = [OneTimeCode.purpose != PURPOSE_NOT_ME]
-        if purposes is not None:
-            which.append(OneTimeCode.purpose.in_(purposes))
+        if purposes is None:
+            which = OneTimeCode.purpose != PURPOSE_NOT_ME
+        else:
+            which = OneTimeCode.purpose.in_(purposes)
         changed = rows_changed(
             self.dbsession,
             update(OneTimeCode)
             .where(
                 OneTimeCode.account_id == account_id,
                 OneTimeCode.used_at.is_(None),
-                *which,
+                which,
             )
             .values(used_at=self.clock.now())
             .execution_options(synchronize_session=False),
