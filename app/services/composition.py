@@ -79,6 +79,7 @@ class ServiceFactory:
             storage_uri=settings.ratelimit_storage_uri,
             limits=settings.rate_limits,
             secret=settings.secret,
+            processes=settings.ratelimit_processes,
         )
         self.cipher: Fernet = outbox_cipher(settings.secret)
         self.totp_cipher: Fernet = fernet_for(settings.secret, TOTP_SECRETS)

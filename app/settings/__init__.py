@@ -138,6 +138,9 @@ class AppSettings:
     audit_retention_days: int = 365
     ratelimit_storage_uri: str = "memory://"
     rate_limits: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    # How many processes share the limits in Redis: while Redis is away, each grants
+    # only its share.
+    ratelimit_processes: int = 1
     mail_delivery: str = "thread"
     mail_transport: str = "smtp"
     mail_file_directory: str = "var/mail"
@@ -207,6 +210,7 @@ class AppSettings:
             audit_retention_days=read.number("audit.retention_days", 365, minimum=1),
             ratelimit_storage_uri=read.text("ratelimit.storage_uri", "memory://"),
             rate_limits=read.rate_limits(),
+            ratelimit_processes=read.number("ratelimit.processes", 1, minimum=1),
             mail_delivery=read.choice("mail.delivery", "thread", ("thread", "worker", "manual")),
             mail_transport=read.choice("mail.transport", "smtp", ("smtp", "file")),
             mail_file_directory=read.text("mail.file_directory", "var/mail"),

@@ -59,12 +59,27 @@ RETRY_STORAGE_SECONDS = 5.0
 
 class RateLimiter:
     def __init__(
-        self, storage_uri: str, limits: Mapping[str, str] | None = None, *, secret: str
+        self,
+        storage_uri: str,
+        limits: Mapping[str, str] | None = None,
+        *,
+        secret: str,
+        processes: int = 1,
     ) -> None:
         configured = {**DEFAULT_LIMITS, **(limits or {})}
         self.limits: dict[str, RateLimitItem] = {
             name: parse(spec) for name, spec in configured.items()
         }
+        # While the shared storage is away, each of the `processes` that share it grants
+        # only its share of a limit, so that together they grant no more than the limit
+        # (ratelimit.processes; docs/security.md 60).
+        self.outage_limits: dict[str, RateLimitItem] = {
+            name: type(item)(max(1, item.amount // processes), item.multiples, item.namespace)
+            for name, item in self.limits.items()
+        }
+        # What was counted in memory while the shared storage was away, to be counted
+        # there too once it answers again: (limit name, key) -> attempts.
+        self._owed: dict[tuple[str, str], int] = {}
         self._secret = secret.encode("utf-8")
         self.memory = MovingWindowRateLimiter(MemoryStorage())
         self.shared: MovingWindowRateLimiter | None = None
@@ -126,13 +141,40 @@ class RateLimiter:
         strategy = self._shared_if_up()
         if strategy is not None:
             try:
+                self._pay_back(strategy)
                 self._decide(strategy, item, identifiers, count)
                 return
             except RateLimited:
                 raise
             except Exception as exc:  # noqa: BLE001 - any storage failure
                 self._shared_failed(exc)
-        self._decide(self.memory, item, identifiers, count)
+        if self.shared is None:
+            self._decide(self.memory, item, identifiers, count)
+            return
+        # Redis is away: this process's share of the limit, and a note of what it counted.
+        self._decide(self.memory, self.outage_limits[name], identifiers, count)
+        if count:
+            with self._lock:
+                self._owed[identifiers] = self._owed.get(identifiers, 0) + 1
+
+    def _pay_back(self, strategy: MovingWindowRateLimiter) -> None:
+        """Count in the shared storage what was counted in memory while it was away, so
+        that an outage does not wipe out attempts (they count from now, which keeps
+        them a little longer than they would have been)."""
+        if not self._owed:
+            return
+        with self._lock:
+            owed, self._owed = self._owed, {}
+        try:
+            for (name, hashed_key), attempts in owed.items():
+                # Counted up to the limit at most: hit() refuses a cost beyond it.
+                cost = min(attempts, self.limits[name].amount)
+                strategy.hit(self.limits[name], name, hashed_key, cost=cost)
+        except Exception:
+            with self._lock:
+                for identifiers, attempts in owed.items():
+                    self._owed[identifiers] = self._owed.get(identifiers, 0) + attempts
+            raise
 
     @staticmethod
     def _decide(

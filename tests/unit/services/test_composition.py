@@ -133,10 +133,16 @@ def test_each_purpose_has_its_own_key_made_from_the_sites_secret(
 
 def test_the_rate_limits_come_from_the_settings() -> None:
     factory = ServiceFactory(
-        unit_settings(rate_limits={"signin_per_ip": "3/minute"}, ratelimit_storage_uri="memory://")
+        unit_settings(
+            rate_limits={"signin_per_ip": "30/minute"},
+            ratelimit_storage_uri="memory://",
+            ratelimit_processes=4,
+        )
     )
     limiter = factory.rate_limiter
-    assert str(limiter.limits["signin_per_ip"]) == "3 per 1 minute"
+    assert str(limiter.limits["signin_per_ip"]) == "30 per 1 minute"
+    # While Redis is away, each of the four processes grants a quarter.
+    assert str(limiter.outage_limits["signin_per_ip"]) == "7 per 1 minute"
     assert limiter.shared is None
     other = ServiceFactory(unit_settings(secret="another-secret-of-the-site")).rate_limiter
     # Keys are keyed with the site's secret: the same address gives another key.

@@ -26,6 +26,7 @@ def test_defaults_need_only_the_secret_and_the_base_url():
     assert settings.max_body_bytes == 64 * 1024
     assert settings.trusted_proxies == ()
     assert settings.rate_limits["signin_per_account"] == "10/5minutes"
+    assert settings.ratelimit_processes == 1
     assert settings.mail_file_directory == "var/mail"
 
 
@@ -36,6 +37,7 @@ def test_each_setting_is_read_from_its_key():
             "app.max_body_bytes": "131072",
             "app.trusted_proxies": "127.0.0.1, ::1 10.0.0.0/8",
             "ratelimit.signin_per_ip": "7/minute",
+            "ratelimit.processes": "3",
             "mail.file_directory": "/tmp/mail",
         }
     )
@@ -46,6 +48,7 @@ def test_each_setting_is_read_from_its_key():
         ipaddress.ip_network("10.0.0.0/8"),
     )
     assert settings.rate_limits["signin_per_ip"] == "7/minute"
+    assert settings.ratelimit_processes == 3
     assert settings.mail_file_directory == "/tmp/mail"
 
 
@@ -56,6 +59,7 @@ def test_each_setting_is_read_from_its_key():
         ("app.max_body_bytes", "10"),
         ("app.trusted_proxies", "my-proxy"),
         ("ratelimit.signin_per_account", "ten a minute"),
+        ("ratelimit.processes", "0"),
         ("accounts.reset_code_minutes", "0"),
         ("app.secure_cookies", "perhaps"),
         ("mail.delivery", "pigeon"),
