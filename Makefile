@@ -54,8 +54,8 @@ $(VENV)/.testing-installed: setup.py $(VENV)/bin/python
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis mutants
 
-# Mutation testing of app/services/, app/mail/, app/operations/, app/security.py and
-# app/viewmodels/ with mutmut, on
+# Mutation testing of app/services/, app/mail/, app/operations/, app/security.py,
+# app/viewmodels/ and app/controllers/ with mutmut, on
 # SQLite only (setup.cfg [mutmut]; docs/mutation-testing.md has the recorded score).
 # Not in CI: it is slow. It runs two mutants at a time (one per core of a 2-core machine)
 # and stops after MUTATE_BUDGET (default 150 minutes: the ~5,200 mutants take about 90 at

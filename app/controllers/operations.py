@@ -28,19 +28,19 @@ def json_response(body: dict[str, Any], status: int) -> Response:
 
 
 @view_config(route_name="healthz", request_method=("GET", "HEAD"))
-def healthz(request: AppRequest) -> Response:
+def healthz(context: Any, request: AppRequest) -> Response:
     return json_response({"status": "ok"}, 200)
 
 
 @view_config(route_name="readyz", request_method=("GET", "HEAD"))
-def readyz(request: AppRequest) -> Response:
+def readyz(context: Any, request: AppRequest) -> Response:
     readiness = request.registry["readiness"].check()
     body = {"status": "ok" if readiness.ready else "unavailable", "checks": readiness.checks}
     return json_response(body, 200 if readiness.ready else 503)
 
 
 @view_config(route_name="metrics", request_method="GET")
-def metrics(request: AppRequest) -> Response:
+def metrics(context: Any, request: AppRequest) -> Response:
     """Only for the addresses in metrics.allowed_addresses (loopback by default); to
     anyone else there is no such page."""
     if not _may_read_metrics(request):

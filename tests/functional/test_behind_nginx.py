@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 
 from tests.conftest import OTHER_PASSWORD, SECRET, STRONG_PASSWORD
 from tests.support import UNLIMITED_RATES, free_port
-from tests.support.processes import program, stop, wait_for_http, write_config
+from tests.support.processes import serve, stop, wait_for_http, write_config
 from tests.tls_certificates import make_certificates
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,20 +94,6 @@ http {{
     )
 
 
-def serve(config: Path, port: int) -> subprocess.Popen:
-    served = config.with_name(f"serve-{port}.ini")
-    served.write_text(
-        config.read_text()
-        + f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\nthreads = 4\n"
-    )
-    return subprocess.Popen(
-        [program("pserve"), str(served)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 class Browser:
     """A browser's view of the site through nginx: cookies, forms with their CSRF token."""
 
@@ -150,7 +136,7 @@ def site(tmp_path, postgresql_url, smtp_server) -> Iterator[dict[str, Any]]:
     }
     config = write_config(tmp_path, settings)
     ports = [free_port(), free_port()]
-    apps = [serve(config, port) for port in ports]
+    apps = [serve(config, port, threads=4) for port in ports]
     proxy = None
     try:
         for port, app in zip(ports, apps, strict=True):

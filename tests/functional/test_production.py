@@ -23,7 +23,7 @@ from app.services.notices.outbox import Outbox, outbox_cipher
 from app.services.passwords.passwords import PasswordHasher
 from tests.conftest import SECRET, STRONG_PASSWORD
 from tests.support import UNLIMITED_RATES, Mailbox, SMTPServer, free_port
-from tests.support.processes import Browser, program, stop, wait_for_http, write_config
+from tests.support.processes import Browser, program, serve, stop, wait_for_http, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,19 +32,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def postgresql_url(postgresql_server, postgresql_template) -> Iterator[str]:
     with postgresql_server.database(postgresql_template) as dbname:
         yield postgresql_server.url(dbname)
-
-
-def _serve(config: Path, port: int) -> subprocess.Popen:
-    text = config.read_text()
-    text += f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\nthreads = 8\n"
-    served = config.with_name(f"serve-{port}.ini")
-    served.write_text(text)
-    return subprocess.Popen(
-        [program("pserve"), str(served)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
 def test_forty_clients_on_two_app_processes_race_one_code_and_one_wins(
@@ -65,7 +52,7 @@ def test_forty_clients_on_two_app_processes_race_one_code_and_one_wins(
     }
     config = write_config(tmp_path, settings)
     ports = [free_port(), free_port()]
-    servers = [_serve(config, port) for port in ports]
+    servers = [serve(config, port) for port in ports]
     try:
         for port, server in zip(ports, servers, strict=True):
             wait_for_http(f"http://127.0.0.1:{port}/account/signin", server)

@@ -46,6 +46,22 @@ def write_config(tmp_path: Path, settings: dict[str, str]) -> Path:
     return path
 
 
+def serve(config: Path, port: int, threads: int = 8) -> subprocess.Popen:
+    """pserve with this configuration, on a loopback port of its own."""
+    served = config.with_name(f"serve-{port}.ini")
+    served.write_text(
+        config.read_text()
+        + f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\n"
+        + f"threads = {threads}\n"
+    )
+    return subprocess.Popen(
+        [program("pserve"), str(served)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
