@@ -20,7 +20,7 @@ cost over a second. T is known before the call (see l33t_tables), so:
    through only if both miss it at once.
 
 The l33t table and the cost model follow zxcvbn-rs-py 0.3 (zxcvbn 3.1); setup.py pins
-that range, and tests/unit/services/passwords/test_password_strength.py checks the table
+that range, and tests/unit/services/passwords/test_strength.py checks the table
 count against the library."""
 
 from __future__ import annotations
