@@ -126,6 +126,12 @@ def server_error(exc: Exception, request: Any) -> dict[str, Any]:
     # Logged without the request's URL or body: they may hold a code or a password.
     route = request.matched_route.name if request.matched_route else "-"
     log.error("Unhandled %s on %s %s", type(exc).__name__, request.method, route, exc_info=exc)
+    # The page itself reads nothing from the database, whose transaction may be the
+    # broken part (a failed flush leaves it unusable until rolled back, which pyramid_tm
+    # does after this view): no signed-in menu, the language from the browser alone
+    # (docs/security.md 58).
+    request.login_session = None
+    request.locale_name = locale_without_account(request)
     request.response.status = 500
     return {
         "title": _("Something went wrong"),

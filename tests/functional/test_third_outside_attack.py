@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from pyramid.config import Configurator
 from sqlalchemy import select
 
-from app.models import LoginSession
+from app.models import Account, LoginSession
 from tests.conftest import STRONG_PASSWORD, new_client
 from tests.functional.flows import (
     confirm_email,
@@ -93,3 +94,31 @@ def test_an_intruders_change_of_address_spends_the_owners_not_me_links(wsgi_app,
     deliver_mail(wsgi_app)
     assert smtp_server.mailbox.to(INTRUDERS, about="Reset your password") == []
     assert "tell the site's administrator" in told.text
+
+
+# 58: the error page stands on its own
+
+
+def test_the_error_page_is_shown_after_a_broken_transaction_even_signed_in(make_app, app_settings):
+    """A failed flush leaves the request's database session unusable; the 500 page must
+    still be the app's own page, not the server's bare answer."""
+    wsgi_app = make_app(app_settings)
+
+    def breaks_its_transaction(request):
+        for _ in range(2):
+            request.dbsession.add(Account(email="twice@example.com", login_count=0))
+        request.dbsession.flush()
+
+    config = Configurator(registry=wsgi_app.registry)
+    config.add_route("test.broken", "/test/broken")
+    config.add_view(breaks_its_transaction, route_name="test.broken")
+    config.commit()
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    client = new_client(wsgi_app)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+
+    page = client.get("/test/broken", status=500)
+
+    assert "Something went wrong" in page.text
+    assert "The page could not be shown" in page.text
+    assert is_signed_in(client)
