@@ -49,6 +49,10 @@ def test_metrics_judge_a_visitor_behind_the_proxy_by_the_visitor(make_app, app_s
     proxied.get("/metrics", status=200)
 
 
+def test_metrics_answer_no_client_whose_address_cannot_be_read(wsgi_app):
+    new_client(wsgi_app, ip="not an address").get("/metrics", status=404)
+
+
 def test_metrics_answer_the_addresses_of_the_setting(make_app, app_settings):
     wsgi_app = make_app({**app_settings, "metrics.allowed_addresses": "10.0.0.0/8, 203.0.113.7"})
     new_client(wsgi_app, ip="203.0.113.7").get("/metrics", status=200)

@@ -189,6 +189,11 @@ def test_without_a_pending_sign_in_the_second_step_sends_back_to_sign_in(wsgi_ap
         "/account/signin/two_factor/passkey/options", headers={"X-CSRF-Token": token}
     )
     assert back.json == {"redirect": BASE_URL + "/account/signin"}
+    # The sign-in page says why, as an error.
+    told = browser.get("/account/signin").html.select(".notice-error[role=alert]")
+    assert [n.get_text(" ", strip=True) for n in told] == [
+        "⚠ Problem Your sign-in has expired. Sign in again."
+    ]
 
 
 def test_a_passkey_confirms_it_is_you_before_a_sensitive_change(wsgi_app, alice, clock):

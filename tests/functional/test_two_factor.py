@@ -382,3 +382,13 @@ def test_the_pending_sign_in_is_gone_once_the_second_step_passed(wsgi_app, alice
     _second_step(client, code_at(secret, clock))
     again = client.get("/account/signin/two_factor", status=303)
     assert urlsplit(again.location).path == "/account/signin"
+
+
+def test_a_second_step_without_a_pending_sign_in_says_so_on_the_sign_in_page(wsgi_app):
+    client = new_client(wsgi_app)
+    back = client.get("/account/signin/two_factor", status=303)
+    assert urlsplit(back.location).path == "/account/signin"
+    told = client.get(back.location).html.select(".notice-error[role=alert]")
+    assert [n.get_text(" ", strip=True) for n in told] == [
+        "⚠ Problem Your sign-in has expired. Sign in again."
+    ]

@@ -6,7 +6,7 @@ of permission does to a request that lacks it, on the actions whose tests were m
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pyramid.config import Configurator
 from sqlalchemy import select
@@ -190,3 +190,23 @@ def test_changing_the_address_needs_a_recent_sign_in_on_the_post_too(wsgi_app, c
     clock.advance(minutes=16)
     asked = form.submit(status=303)
     assert urlsplit(asked.location).path == "/account/reauthenticate"
+
+
+def test_a_form_sent_after_the_reauthentication_limit_comes_back_to_its_own_page(wsgi_app, clock):
+    """The page to come back to is the form's page when the Referer is this site (by its
+    public address, or the Host the request came with); anything else goes to /account."""
+    client = _aged_session(wsgi_app, clock)
+    form = form_by_action(client.get("/account/change_email"), "/account/change_email")
+    form["current_password"] = STRONG_PASSWORD
+    form["new_email"] = "new@example.com"
+    clock.advance(minutes=16)
+    referrers = {
+        "https://accounts.example.test/account/two_factor?tab=1": "/account/two_factor?tab=1",
+        "http://localhost/account/sessions": "/account/sessions",
+        "https://evil.example/account/sessions": "/account",
+    }
+    for referrer, page in referrers.items():
+        asked = form.submit(headers={"Referer": referrer}, status=303)
+        location = urlsplit(asked.location)
+        assert location.path == "/account/reauthenticate"
+        assert parse_qs(location.query)["came_from"] == [page], referrer

@@ -25,7 +25,7 @@ from app.services.signin.stages import (
     SignInMethod,
 )
 from tests.conftest import STRONG_PASSWORD
-from tests.factories import EMAIL
+from tests.factories import EMAIL, add_passkey, passkey_answer
 from tests.support import FakeClock
 
 KEY = Fernet(Fernet.generate_key())
@@ -244,3 +244,26 @@ def test_the_factors_a_second_step_offers_are_read_with_the_password(
     assert isinstance(step, SecondFactorNeeded)
     assert step.pending.started_at == clock.now()
     assert step.pending.started_at + timedelta(minutes=5) > clock.now()
+
+
+def test_each_second_step_keeps_the_pending_choices_and_ends_the_browsers_old_session(
+    services: Services, alice: Account, clock: FakeClock
+) -> None:
+    secret = _with_an_app(services, alice, clock)
+    key = add_passkey(services, alice, "Phone", user_verifying=False)
+    old = services.login_sessions.start(alice, ip=None, user_agent=None)[1]
+    step = services.signin.with_password(EMAIL, STRONG_PASSWORD, "/account/activity", True)
+    assert isinstance(step, SecondFactorNeeded)
+
+    by_code = services.signin.with_code(
+        step.pending, pyotp.TOTP(secret).at(clock.now()), replacing=old
+    )
+    by_passkey = services.signin.with_second_passkey(
+        step.pending, *passkey_answer(services, key, alice), replacing=by_code.login_session
+    )
+
+    for done in (by_code, by_passkey):
+        assert (done.came_from, done.remember) == ("/account/activity", True)
+    assert old.revoked_at is not None
+    assert by_code.login_session.revoked_at is not None
+    assert by_passkey.login_session.revoked_at is None
