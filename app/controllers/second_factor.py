@@ -24,14 +24,6 @@ SECOND_FACTOR_TEMPLATE = "app:templates/account/signin_two_factor.pt"
 REAUTHENTICATE_TEMPLATE = "app:templates/account/reauthenticate.pt"
 
 
-def second_factors(services: Any, account: Account) -> tuple[bool, bool]:
-    """Whether the account can give a code (an authenticator app, or recovery codes
-    left), and whether it has passkeys."""
-    two_factor = services.two_factor
-    use_code = two_factor.has_totp(account) or two_factor.recovery_codes_left(account.id) > 0
-    return use_code, services.passkeys.has_passkeys(account)
-
-
 class SecondFactorController(ControllerBase):
     def _form(self, pending: PendingSignIn, posted: bool = False) -> SecondFactorViewModel:
         if posted:
@@ -83,9 +75,11 @@ class SecondFactorController(ControllerBase):
     # Re-authentication
 
     def _reauthenticate_form(self, account: Account) -> ReauthenticateViewModel:
-        use_code, use_passkey = second_factors(self.services, account)
+        two_factor = self.services.two_factor
+        use_code = two_factor.takes_codes(account)
+        use_passkey = self.services.passkeys.has_passkeys(account)
         # has_second_factor(): an authenticator app, or passkeys (already looked up).
-        needs_code = self.services.two_factor.has_totp(account) or use_passkey
+        needs_code = two_factor.has_totp(account) or use_passkey
         return ReauthenticateViewModel(
             self.request, account.email, needs_code, use_code, use_passkey
         )

@@ -122,3 +122,17 @@ def test_the_error_page_is_shown_after_a_broken_transaction_even_signed_in(make_
     assert "Something went wrong" in page.text
     assert "The page could not be shown" in page.text
     assert is_signed_in(client)
+
+
+def test_the_confirmation_and_reauthentication_pages_name_the_account(wsgi_app, smtp_server):
+    client = new_client(wsgi_app)
+    register(client, ALICE, STRONG_PASSWORD)
+    deliver_mail(wsgi_app)
+    [link] = [m.link_code for m in smtp_server.mailbox.to(ALICE)]
+    client.get(f"/account/verify_email/{link}", status=303)
+    page = client.get("/account/verify_email")
+    assert page.html.find("input", attrs={"name": "username"})["value"] == ALICE
+    assert ALICE in page.html.find("strong").get_text()
+    confirm_email(client, link, STRONG_PASSWORD)
+    asked = client.get("/account/reauthenticate")
+    assert asked.html.find("input", attrs={"name": "username"})["value"] == ALICE

@@ -75,6 +75,11 @@ class TwoFactorService(ContextService):
             return True
         return bool(self.other_factors and self.other_factors(account))
 
+    def takes_codes(self, account: Account) -> bool:
+        """Whether a code can be its second factor: an authenticator app's, or one of
+        the recovery codes left."""
+        return self.has_totp(account) or self.recovery_codes_left(account.id) > 0
+
     def recovery_codes_left(self, account_id: int) -> int:
         return (
             self.dbsession.scalar(

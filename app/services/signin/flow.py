@@ -170,14 +170,11 @@ class SignInFlow:
     ) -> SecondFactorNeeded:
         """Which factors the second step offers is read now, so that its page needs no
         lookup: the factor given is checked against the account when it is sent."""
-        use_code = (
-            self.two_factor.has_totp(account) or self.two_factor.recovery_codes_left(account.id) > 0
-        )
         pending = PendingSignIn(
             account_id=account.id,
             password_fingerprint=password_fingerprint(account),
             started_at=self.context.clock.now(),
-            use_code=use_code,
+            use_code=self.two_factor.takes_codes(account),
             use_passkey=self.passkeys.has_passkeys(account),
             came_from=came_from,
             remember=remember,

@@ -30,7 +30,7 @@ from app.services.mfa.two_factor import normalize_recovery_code
 from app.services.passwords.hashing import PasswordHasher
 from app.services.signin.authentication import password_fingerprint
 from tests.conftest import BASE_URL, OTHER_PASSWORD, STRONG_PASSWORD, unit_settings
-from tests.factories import EMAIL, add_totp
+from tests.factories import EMAIL, add_recovery_codes, add_totp
 from tests.support import FakeClock, waiting_sign_in
 from tests.support.outbox import body_text, emails_to
 from tests.support.records import recorded_as, recovery_codes_of
@@ -379,3 +379,22 @@ def test_an_authenticator_code_is_accepted_one_step_either_side_of_now_and_no_fu
     code = pyotp.TOTP(secret).at(clock.now(), counter_offset=steps)
 
     assert services.two_factor.use_totp_code(alice, code) is accepted
+
+
+def test_a_code_is_a_second_factor_with_an_authenticator_app_or_a_recovery_code_left(
+    services: Services, alice: Account, clock: FakeClock, dbsession: Session
+) -> None:
+    assert services.two_factor.takes_codes(alice) is False
+    [last, *others] = add_recovery_codes(services, alice)
+    dbsession.execute(
+        update(RecoveryCode)
+        .where(RecoveryCode.code_hash != digest(normalize_recovery_code(last)))
+        .values(used_at=clock.now())
+    )
+    # One recovery code left is enough.
+    assert services.two_factor.recovery_codes_left(alice.id) == 1
+    assert services.two_factor.takes_codes(alice) is True
+    services.two_factor.use_recovery_code(alice, last)
+    assert services.two_factor.takes_codes(alice) is False
+    add_totp(services, alice)
+    assert services.two_factor.takes_codes(alice) is True

@@ -267,3 +267,20 @@ def test_each_second_step_keeps_the_pending_choices_and_ends_the_browsers_old_se
     assert old.revoked_at is not None
     assert by_code.login_session.revoked_at is not None
     assert by_passkey.login_session.revoked_at is None
+
+
+def test_a_confirmation_leads_to_the_account_page_without_remembering_the_browser(
+    services: Services, alice: Account, clock: FakeClock
+) -> None:
+    old = services.login_sessions.start(alice, ip=None, user_agent=None)[1]
+    signed_in = services.signin.after_confirmation(alice, replacing=old)
+    assert isinstance(signed_in, SignedIn)
+    assert (signed_in.came_from, signed_in.remember) == ("/account", False)
+    assert old.revoked_at is not None
+
+    _with_an_app(services, alice, clock)
+    asked = services.signin.after_confirmation(alice, replacing=signed_in.login_session)
+    assert isinstance(asked, SecondFactorNeeded)
+    assert (asked.pending.came_from, asked.pending.remember) == ("/account", False)
+    # No session is ended before the second factor passes.
+    assert signed_in.login_session.revoked_at is None
