@@ -19,6 +19,7 @@ from tests.functional.flows import (
     deliver_mail,
     is_signed_in,
     recorded_events,
+    set_up_totp,
     sign_in,
 )
 from tests.functional.passkey_flows import (
@@ -476,3 +477,17 @@ def test_answered_challenges_are_kept_only_as_hashes(wsgi_app, alice):
         assert session.scalar(select(func.count()).select_from(SpentChallenge)) == 2
     assert started.options["challenge"] not in hashes
     assert all(len(h) == 64 for h in hashes)
+
+
+def test_a_wrong_code_keeps_offering_the_passkey_to_an_account_with_both(wsgi_app, alice, clock):
+    client, _ = alice
+    set_up_totp(client, clock)
+    clock.advance(seconds=31)
+    other = new_client(wsgi_app)
+    sign_in(other, ALICE, STRONG_PASSWORD)
+    page = other.get("/account/signin/two_factor")
+    form = form_by_action(page, "/account/signin/two_factor")
+    form["code"] = "000000"
+    refused = form.submit(status=400)
+    assert refused.html.find("input", attrs={"name": "code"}) is not None
+    assert refused.html.find(id="passkey-verify") is not None

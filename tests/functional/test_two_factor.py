@@ -392,3 +392,14 @@ def test_a_second_step_without_a_pending_sign_in_says_so_on_the_sign_in_page(wsg
     assert [n.get_text(" ", strip=True) for n in told] == [
         "⚠ Problem Your sign-in has expired. Sign in again."
     ]
+
+
+def test_a_wrong_code_shows_the_form_again_with_the_factors_of_the_account(
+    wsgi_app, alice_with_totp, clock
+):
+    client = new_client(wsgi_app)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    refused = _second_step(client, "000000", status=400)
+    assert refused.html.find("input", attrs={"name": "code"}) is not None
+    # No passkey on this account: no passkey button.
+    assert refused.html.find(id="passkey-verify") is None
