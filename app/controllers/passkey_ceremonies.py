@@ -66,7 +66,9 @@ def go_to(request: AppRequest, path: str, headers: list[tuple[str, str]] | None 
 
 
 def _json(body: str, status: int) -> Response:
-    response = Response(body=body.encode("utf-8"), status=status, charset="utf-8")
-    response.content_type = "application/json"
+    # JSON is UTF-8 by definition (RFC 8259): the type names no charset.
+    response = Response(
+        body=body.encode(), status=status, content_type="application/json", charset=None
+    )
     response.cache_control = "no-store"
     return response

@@ -491,3 +491,15 @@ def test_a_wrong_code_keeps_offering_the_passkey_to_an_account_with_both(wsgi_ap
     refused = form.submit(status=400)
     assert refused.html.find("input", attrs={"name": "code"}) is not None
     assert refused.html.find(id="passkey-verify") is not None
+
+
+def test_a_passkey_refusal_speaks_the_browsers_language(wsgi_app, alice):
+    stranger = authenticator()
+    stranger.create(
+        {"rp": {"id": "accounts.example.test"}, "user": {"id": "AAAA"}, "challenge": "AAAA"}
+    )
+    browser = new_client(wsgi_app)
+    browser.extra_environ["HTTP_ACCEPT_LANGUAGE"] = "de"
+    refused = sign_in_with_passkey(browser, stranger, status=400)
+    assert refused.json["error"].startswith("Dieser Passkey ist hier nicht bekannt")
+    assert refused.headers["Content-Type"] == "application/json"

@@ -365,3 +365,22 @@ def test_the_reset_code_leaves_the_session_with_the_reset(wsgi_app, client, smtp
     # Not "already used": no code is left in this browser's session at all.
     page = client.get("/account/reset_password", status=400)
     assert "Open the link from your email" in page.text
+
+
+def test_a_reset_link_opened_in_time_is_refused_at_the_second_it_expires(
+    wsgi_app, client, clock, smtp_server
+):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    forgot_password(client, ALICE)
+    deliver_mail(wsgi_app)
+    open_link(client, smtp_server.mailbox.to(ALICE)[0].link_code)
+    client.get("/account/reset_password", status=200)
+    clock.advance(minutes=60)
+    expired = client.get("/account/reset_password", status=400)
+    assert "expired" in expired.text
+    # The page offers the way to a new link.
+    again = expired.html.select_one("p.actions a.button")
+    assert (again["href"], again.get_text(strip=True)) == (
+        "/account/forgot_password",
+        "Ask for a new link",
+    )

@@ -403,3 +403,18 @@ def test_a_wrong_code_shows_the_form_again_with_the_factors_of_the_account(
     assert refused.html.find("input", attrs={"name": "code"}) is not None
     # No passkey on this account: no passkey button.
     assert refused.html.find(id="passkey-verify") is None
+
+
+def test_the_qr_code_is_titled_in_the_pages_language(wsgi_app, clock):
+    titles = {}
+    for language, email in (("en", ALICE), ("de", "bernd@example.com")):
+        create_account(wsgi_app, email, STRONG_PASSWORD)
+        client = new_client(wsgi_app)
+        client.extra_environ["HTTP_ACCEPT_LANGUAGE"] = language
+        sign_in(client, email, STRONG_PASSWORD)
+        page = client.get("/account/two_factor/totp")
+        titles[language] = page.html.find("svg").find("title").get_text()
+    assert titles == {
+        "en": "QR code to scan with your authenticator app",
+        "de": "QR-Code zum Scannen mit Ihrer Authenticator-App",
+    }

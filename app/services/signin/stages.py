@@ -95,7 +95,7 @@ class PendingSignIn:
             "next": self.came_from,
             "remember": self.remember,
         }
-        return fernet.encrypt(json.dumps(payload).encode("utf-8")).decode("ascii")
+        return fernet.encrypt(json.dumps(payload).encode()).decode()
 
     @classmethod
     def unseal(cls, fernet: Fernet, token: Any, now: datetime) -> PendingSignIn | None:

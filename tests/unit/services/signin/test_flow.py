@@ -284,3 +284,21 @@ def test_a_confirmation_leads_to_the_account_page_without_remembering_the_browse
     assert (asked.pending.came_from, asked.pending.remember) == ("/account", False)
     # No session is ended before the second factor passes.
     assert signed_in.login_session.revoked_at is None
+
+
+def test_a_passkey_alone_signs_in_with_the_choices_given_and_ends_the_old_session(
+    services: Services, alice: Account
+) -> None:
+    key = add_passkey(services, alice, "Phone")
+    old = services.login_sessions.start(alice, ip=None, user_agent=None)[1]
+
+    plain = services.signin.with_passkey(*passkey_answer(services, key))
+    chosen = services.signin.with_passkey(
+        *passkey_answer(services, key), came_from="/account/sessions", remember=True, replacing=old
+    )
+
+    assert isinstance(plain, SignedIn) and isinstance(chosen, SignedIn)
+    assert (plain.came_from, plain.remember) == ("/account", False)
+    assert (chosen.came_from, chosen.remember) == ("/account/sessions", True)
+    assert chosen.method.factors == (Factor.PASSKEY,)
+    assert old.revoked_at is not None
