@@ -50,7 +50,7 @@ def too_many_response(request: AppRequest, exc: RateLimited) -> dict[str, Any]:
     request.override_renderer = TOO_MANY_TEMPLATE
     minutes = -(-exc.retry_after // 60)
     wait = request.formats.ngettext("${n} minute", "${n} minutes", minutes)
-    return {"wait": wait, "retry_after": exc.retry_after}
+    return {"wait": wait}
 
 
 def see_other(

@@ -66,9 +66,8 @@ def go_to(request: AppRequest, path: str, headers: list[tuple[str, str]] | None 
 
 
 def _json(body: str, status: int) -> Response:
-    # JSON is UTF-8 by definition (RFC 8259): the type names no charset.
-    response = Response(
+    # JSON is UTF-8 by definition (RFC 8259): the type names no charset. (Every answer
+    # that is not a static file is sent no-store by app/web/headers.py.)
+    return Response(
         body=body.encode(), status=status, content_type="application/json", charset=None
     )
-    response.cache_control = "no-store"
-    return response

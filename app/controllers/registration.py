@@ -32,7 +32,8 @@ class RegistrationController(EmailedLinkController):
 
     def _require_registration_open(self) -> None:
         if not self.request.app_settings.allow_registration:
-            raise HTTPNotFound("Registration is closed; accounts are created by invitation.")
+            # Closed: accounts are created by invitation, and there is no such page.
+            raise HTTPNotFound()
 
     @view_config(
         route_name="account.register",

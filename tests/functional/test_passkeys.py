@@ -503,3 +503,12 @@ def test_a_passkey_refusal_speaks_the_browsers_language(wsgi_app, alice):
     refused = sign_in_with_passkey(browser, stranger, status=400)
     assert refused.json["error"].startswith("Dieser Passkey ist hier nicht bekannt")
     assert refused.headers["Content-Type"] == "application/json"
+
+
+def test_the_passkeys_page_offers_recovery_codes_until_there_are_some(wsgi_app, alice):
+    client, _ = alice
+    page = client.get("/account/passkeys")
+    assert "No recovery codes" in page.text
+    # Adding a passkey gives no recovery codes; making them removes the offer.
+    form_by_action(page, "/account/two_factor/recovery_codes").submit(status=(200, 303))
+    assert "No recovery codes" not in client.get("/account/passkeys").text

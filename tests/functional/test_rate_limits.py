@@ -7,7 +7,9 @@ import secrets
 
 import pytest
 from limits.storage import storage_from_string
+from pyramid.config import Configurator
 
+from app.services.kernel.errors import RateLimited
 from tests.conftest import STRONG_PASSWORD, new_client
 from tests.functional.flows import (
     choose_password,
@@ -188,3 +190,25 @@ def test_the_limits_keep_holding_in_memory_when_redis_is_unreachable(
     errors = [r for r in caplog.records if "Rate-limit storage unavailable" in r.getMessage()]
     assert len(errors) == 1  # once a minute, not once a request
     assert errors[0].levelname == "ERROR"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(1, "1 minute"), (60, "1 minute"), (61, "2 minutes"), (3600, "60 minutes")],
+)
+def test_the_429_page_says_how_many_whole_minutes_to_wait(make_app, app_settings, seconds, said):
+    wsgi_app = make_app(app_settings)
+
+    def limited(request):
+        raise RateLimited(seconds)
+
+    config = Configurator(registry=wsgi_app.registry)
+    config.add_route("test.limited", "/test/limited")
+    config.add_view(limited, route_name="test.limited")
+    config.commit()
+
+    page = new_client(wsgi_app).get("/test/limited", status=429)
+
+    assert page.headers["Retry-After"] == str(seconds)
+    told = page.html.select_one(".notice-error p").get_text(" ", strip=True)
+    assert told == f"There have been too many attempts. Try again in {said}."

@@ -17,6 +17,7 @@ from app.services.passwords.hashing import PasswordHasher
 from app.services.sessions.user_agents import MAX_LENGTH
 from tests.conftest import SECRET, STRONG_PASSWORD, unit_settings
 from tests.support import FakeClock
+from tests.support.outbox import emails_to
 
 OWNER = "owner@example.com"
 IP = "203.0.113.9"
@@ -69,3 +70,35 @@ def test_the_alert_carries_the_browsers_description_cut_to_its_limit(
     params = json.loads(outbox_cipher(SECRET).decrypt(queued.payload or b""))
     assert params["user_agent"] == long_agent[:MAX_LENGTH]
     assert params["ip"] == IP
+
+
+def test_the_hourly_number_of_alert_emails_is_each_accounts_own(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    limits = {"new_device_alerts_per_account": "1/hour"}
+    factory = ServiceFactory(unit_settings(rate_limits=limits), clock=clock, hasher=hasher)
+    first = factory.services(dbsession, RequestOrigin(ip=IP, device_token="known"))
+    owners = [
+        first.accounts.create_account(f"owner{n}@example.com", STRONG_PASSWORD) for n in range(2)
+    ]
+    for owner in owners:
+        first.new_device_alerts.signed_in(owner)
+
+    for n, user_agent in enumerate(("Phone", "Tablet")):
+        browser = factory.services(
+            dbsession, RequestOrigin(ip=IP, user_agent=user_agent, device_token=f"new-{n}")
+        )
+        for owner in owners:
+            browser.new_device_alerts.signed_in(owner)
+
+    # Each account had its one email, for the first new browser only.
+    for owner in owners:
+        assert len(emails_to(dbsession, owner.email)) == 1
+    assert (
+        len(
+            dbsession.scalars(
+                select(AccountEvent.id).where(AccountEvent.kind == events.NEW_DEVICE_SIGN_IN)
+            ).all()
+        )
+        == 4
+    )
