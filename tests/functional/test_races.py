@@ -57,7 +57,7 @@ def test_a_sign_in_that_checked_the_old_password_during_a_reset_gets_no_session(
             code = owner.create_reset_code(ALICE, None)
         with factory() as owner_session, owner_session.begin():
             account_service(wsgi_app, owner_session).reset_password(code, OTHER_PASSWORD)
-        assert attacker.record_sign_in(checked) is False
+        assert attacker.record_sign_in(checked, method="password") is False
     attacker_session.close()
     with db(wsgi_app) as session:
         assert session.scalar(select(func.count()).select_from(LoginSession)) == 0

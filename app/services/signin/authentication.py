@@ -218,7 +218,7 @@ class AuthenticationService(ContextService):
         self.dbsession.expire(account, ["password_hash"])
         return changed == 1
 
-    def record_sign_in(self, account: Account, method: str = "password") -> bool:
+    def record_sign_in(self, account: Account, method: str) -> bool:
         """Count the sign-in, if the password checked is still the account's password
         and the account is still enabled; False if not.
 

@@ -142,6 +142,8 @@ def test_the_right_password_without_a_second_factor_starts_a_session(
 def test_a_sign_in_ends_the_session_the_browser_had(services: Services, alice: Account) -> None:
     first = services.signin.with_password(EMAIL, STRONG_PASSWORD)
     assert isinstance(first, SignedIn)
+    # Without a page to go to, the account's page, and not remembered.
+    assert (first.came_from, first.remember) == ("/account", False)
 
     second = services.signin.with_password(EMAIL, STRONG_PASSWORD, replacing=first.login_session)
 
