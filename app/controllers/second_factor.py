@@ -25,7 +25,7 @@ REAUTHENTICATE_TEMPLATE = "app:templates/account/reauthenticate.pt"
 
 
 class SecondFactorController(ControllerBase):
-    def _form(self, pending: PendingSignIn, posted: bool = False) -> SecondFactorViewModel:
+    def _form(self, pending: PendingSignIn, posted: bool) -> SecondFactorViewModel:
         if posted:
             return SecondFactorViewModel.from_request(
                 self.request, pending.use_code, pending.use_passkey
@@ -46,7 +46,7 @@ class SecondFactorController(ControllerBase):
         pending = read_pending(self.request)
         if pending is None:
             return self._start_again(SignInExpired.message)
-        return self._form(pending).to_dict()
+        return self._form(pending, posted=False).to_dict()
 
     @view_config(
         route_name="account.signin.two_factor",

@@ -273,3 +273,16 @@ def test_register_confirm_reset_and_sign_in_with_the_new_password(wsgi_app, smtp
     assert "please sign in" in form.submit(status=200).text
     sign_in(client, NEWCOMER, password, status=400)
     sign_in(client, NEWCOMER, OTHER_PASSWORD, status=303)
+
+
+def test_the_confirmation_code_leaves_the_session_once_the_address_is_confirmed(
+    wsgi_app, smtp_server
+):
+    client = new_client(wsgi_app)
+    register(client, NEWCOMER, STRONG_PASSWORD)
+    deliver_mail(wsgi_app)
+    [link] = smtp_server.mailbox.to(NEWCOMER)
+    confirm_email(client, link.link_code, STRONG_PASSWORD)
+    # Not "already used": no code is left in this browser's session at all.
+    page = client.get("/account/verify_email", status=400)
+    assert "Open the link from your email" in page.text
