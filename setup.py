@@ -31,6 +31,11 @@ requires = [
     # Authenticator-app codes (RFC 6238), and their QR codes drawn as SVG on the server.
     "pyotp>=2.9",
     "segno>=1.6",
+    # The OpenID Connect provider: Authlib's authorization server speaks the protocol
+    # (app/services/oidc/ subclasses its grants, endpoints and ClientMixin; their hooks
+    # are those of 1.6+), joserfc signs and verifies the JWTs and makes the keys.
+    "Authlib>=1.6,<2",
+    "joserfc>=1.1,<2",
     # Passkeys (WebAuthn ceremonies). app/services/mfa/webauthn_protocol.py relies on 3.x's
     # options_to_json, parse_*_credential_json and the counter check it leaves to us.
     "webauthn>=3.0,<4",

@@ -53,6 +53,15 @@ def includeme(config: Configurator) -> None:
     config.add_route("account.passkeys.add", "/account/passkeys/add")
     config.add_route("account.passkeys.rename", r"/account/passkeys/{id:\d{1,9}}/rename")
     config.add_route("account.passkeys.delete", r"/account/passkeys/{id:\d{1,9}}/delete")
+    # The identity provider (app/controllers/oidc_provider.py).
+    config.add_route("oidc.discovery", "/.well-known/openid-configuration")
+    config.add_route("oidc.jwks", "/oidc/jwks")
+    config.add_route("oidc.authorize", "/oidc/authorize")
+    config.add_route("oidc.token", "/oidc/token")
+    config.add_route("oidc.userinfo", "/oidc/userinfo")
+    config.add_route("oidc.revoke", "/oidc/revoke")
+    config.add_route("oidc.introspect", "/oidc/introspect")
+    config.add_route("oidc.logout", "/oidc/logout")
     config.add_route("admin.accounts", "/admin/accounts")
     config.add_route("admin.accounts.new", "/admin/accounts/new")
     # Ids are at most nine digits: PostgreSQL's integer stops at 2,147,483,647, and a

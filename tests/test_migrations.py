@@ -42,6 +42,12 @@ def test_migrations_go_down_to_nothing_and_up_again(empty_db_url):
         "spent_passkey_challenges",
         "login_sessions",
         "outgoing_emails",
+        "oidc_clients",
+        "oidc_consents",
+        "oidc_codes",
+        "oidc_refresh_tokens",
+        "oidc_keys",
+        "oidc_logout_deliveries",
     }
     engine.dispose()
 
@@ -69,3 +75,24 @@ def test_a_downgrade_does_not_drop_the_audit_trail_without_being_asked(empty_db_
     command.downgrade(config, "base")
     assert "account_events" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_accounts_made_before_the_provider_get_a_random_subject_each(empty_db_url):
+    """Migration 0011 gives every existing account its own `sub`, never the row id."""
+    from sqlalchemy import text
+
+    config = alembic_config(empty_db_url)
+    command.upgrade(config, "0010")
+    engine = create_engine(empty_db_url)
+    with engine.begin() as connection:
+        for email in ("a@example.com", "b@example.com"):
+            connection.execute(
+                text("INSERT INTO accounts (email, created_at) VALUES (:email, CURRENT_TIMESTAMP)"),
+                {"email": email},
+            )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        subjects = [row[0] for row in connection.execute(text("SELECT public_id FROM accounts"))]
+    engine.dispose()
+    assert len(subjects) == 2 and len(set(subjects)) == 2
+    assert all(len(subject) >= 16 and not subject.isdigit() for subject in subjects)

@@ -17,6 +17,10 @@ from app.models.accounts import Account
 from app.models.known_devices import KnownDevice
 from app.models.login_sessions import LoginSession
 from app.models.meta import Base
+from app.models.oidc_clients import OidcClient
+from app.models.oidc_grants import OidcCode, OidcConsent, OidcRefreshToken
+from app.models.oidc_keys import OidcKey
+from app.models.oidc_logouts import OidcLogoutDelivery
 from app.models.one_time_codes import (
     PURPOSE_CHANGE_EMAIL,
     PURPOSE_INVITE,
@@ -36,6 +40,12 @@ __all__ = [
     "Base",
     "KnownDevice",
     "LoginSession",
+    "OidcClient",
+    "OidcCode",
+    "OidcConsent",
+    "OidcKey",
+    "OidcLogoutDelivery",
+    "OidcRefreshToken",
     "OneTimeCode",
     "OutgoingEmail",
     "PURPOSE_CHANGE_EMAIL",

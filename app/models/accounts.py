@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import Boolean, Integer, LargeBinary, String, false
@@ -8,12 +9,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.models.meta import Base, UTCDateTime
 
 
+def new_public_id() -> str:
+    """The subject (`sub`) other applications know the account by: 128 random bits,
+    never the row id or the address, so that it says nothing and never changes."""
+    return secrets.token_urlsafe(16)
+
+
 class Account(Base):
     __tablename__ = "accounts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Always lower-cased and trimmed before it gets here (see services.emails).
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     # None for an invited account that has not chosen a password yet.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

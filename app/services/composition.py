@@ -29,13 +29,18 @@ from app.services.kernel.audit import AuditLog, RequestOrigin
 from app.services.kernel.clock import Clock, SystemClock
 from app.services.kernel.context import ServiceContext
 from app.services.kernel.rate_limits import RateLimiter
-from app.services.kernel.secret_keys import PENDING_SIGN_INS, TOTP_SECRETS, fernet_for
+from app.services.kernel.secret_keys import (
+    PENDING_SIGN_INS,
+    TOTP_SECRETS,
+    fernet_for,
+)
 from app.services.links.one_time_codes import CodePolicy, OneTimeCodeService
 from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
 from app.services.mfa.webauthn_protocol import RelyingParty
 from app.services.notices.account_mail import AccountMail
 from app.services.notices.outbox import Outbox, outbox_cipher
+from app.services.oidc.composition import OidcProcessParts, OidcServices
 from app.services.passwords.breaches import BreachedPasswords
 from app.services.passwords.guesses import PasswordGuessLimits
 from app.services.passwords.hashing import PasswordHasher
@@ -84,6 +89,7 @@ class ServiceFactory:
         self.cipher: Fernet = outbox_cipher(settings.secret)
         self.totp_cipher: Fernet = fernet_for(settings.secret, TOTP_SECRETS)
         self.pending_sign_in_cipher: Fernet = fernet_for(settings.secret, PENDING_SIGN_INS)
+        self.oidc = OidcProcessParts.from_settings(settings, self.clock)
         # The name authenticator apps and passkeys show beside the account.
         self.site_name = settings.host
         self.relying_party = RelyingParty(
@@ -118,8 +124,9 @@ class ServiceFactory:
         return Services(self, dbsession, origin or RequestOrigin(), on_mail_queued, locale)
 
 
-class Services:
-    """Each service is built the first time it is asked for, then kept."""
+class Services(OidcServices):
+    """Each service is built the first time it is asked for, then kept (the identity
+    provider's in OidcServices)."""
 
     def __init__(
         self,
@@ -130,6 +137,7 @@ class Services:
         locale: Callable[[], str] | None = None,
     ) -> None:
         self.factory = factory
+        self.oidc_parts = factory.oidc
         self.dbsession = dbsession
         self.origin = origin
         self.on_mail_queued = on_mail_queued
@@ -169,7 +177,12 @@ class Services:
     @cached_property
     def login_sessions(self) -> LoginSessionService:
         factory = self.factory
-        return LoginSessionService(self.dbsession, factory.clock, factory.session_policy)
+        return LoginSessionService(
+            self.dbsession,
+            factory.clock,
+            factory.session_policy,
+            on_ended=self.sessions_ended,
+        )
 
     @cached_property
     def devices(self) -> KnownDeviceService:

@@ -150,6 +150,8 @@ class AppSettings:
     mail_retry_seconds: float = 30.0
     mail_poll_seconds: float = 5.0
     operations: OperationsSettings = field(default_factory=OperationsSettings)
+    # The identity provider's signing keys are replaced after this many days.
+    oidc_key_rotation_days: int = 90
 
     @property
     def host(self) -> str:
@@ -220,4 +222,5 @@ class AppSettings:
             mail_retry_seconds=read.decimal("mail.retry_seconds", 30.0),
             mail_poll_seconds=read.decimal("mail.poll_seconds", 5.0),
             operations=OperationsSettings.read(read),
+            oidc_key_rotation_days=read.number("oidc.key_rotation_days", 90, minimum=1),
         )

@@ -15,6 +15,8 @@ CHANGE_EMAIL_PER_ACCOUNT = "change_email_per_account"
 CHANGE_EMAIL_PER_ADDRESS = "change_email_per_address"
 SECOND_FACTOR_PER_ACCOUNT = "second_factor_per_account"
 NEW_DEVICE_ALERTS_PER_ACCOUNT = "new_device_alerts_per_account"
+OIDC_TOKEN_PER_CLIENT = "oidc_token_per_client"  # noqa: S105 - a limit name
+OIDC_TOKEN_PER_IP = "oidc_token_per_ip"  # noqa: S105 - a limit name
 
 # Defaults. Moving windows, so a burst at the edge of a fixed window cannot double the
 # allowance.
@@ -37,4 +39,8 @@ DEFAULT_LIMITS = {
     SECOND_FACTOR_PER_ACCOUNT: "10/15minutes",
     # Emails about sign-ins from new browsers (each different browser is told of).
     NEW_DEVICE_ALERTS_PER_ACCOUNT: "10/hour",
+    # Calls of the identity provider's token, revocation and introspection endpoints
+    # (docs/security.md 67): by each client, and from each address.
+    OIDC_TOKEN_PER_CLIENT: "1200/minute",
+    OIDC_TOKEN_PER_IP: "600/minute",
 }

@@ -18,6 +18,7 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
+PUBLIC_DOCUMENTS = frozenset({"/.well-known/openid-configuration", "/oidc/jwks"})
 
 
 def security_headers(secure: bool) -> list[tuple[str, str]]:
@@ -48,8 +49,11 @@ def security_headers_tween_factory(
         # Only a static file that was found may be cached; anything else under /static/
         # (a 404 page shows who is signed in) is no-store like every page. The raw
         # PATH_INFO: request.path_info would fail to decode a malformed path.
-        is_static = response.status_code < 400 and request.environ.get("PATH_INFO", "").startswith(
-            "/static/"
+        path = request.environ.get("PATH_INFO", "")
+        # The provider's discovery and JWKS documents are the same for everyone, and
+        # clients are meant to cache them (their views set the max-age).
+        is_static = response.status_code < 400 and (
+            path.startswith("/static/") or path in PUBLIC_DOCUMENTS
         )
         added, names = static if is_static else page
         headerlist = response.headerlist

@@ -140,6 +140,14 @@ CSRF_EXEMPT = {
     "language": "the language menu on every page, including pages that start no session:"
     " a forged POST can only set the language cookie of the browser that sends it, and"
     " carries no session cookie (SameSite=Lax), so no account is changed",
+    "oidc.token": "OAuth 2.0's token endpoint, called by applications (not browsers) with"
+    " their own credentials (a client secret, or a PKCE verifier); no cookie is read",
+    "oidc.revoke": "RFC 7009 revocation, called by applications with their credentials;"
+    " no cookie is read",
+    "oidc.introspect": "RFC 7662 introspection, called by applications with their"
+    " credentials; no cookie is read",
+    "oidc.userinfo": "OpenID Connect userinfo, which may be POSTed: it reads only the"
+    " bearer access token and changes nothing",
 }
 
 

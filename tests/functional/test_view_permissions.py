@@ -100,6 +100,22 @@ EXPECTED: dict[tuple[str, str, str | None], str | None] = {
     ("metrics", "GET", None): PUBLIC,
     ("readyz", "GET", None): PUBLIC,
     ("readyz", "HEAD", None): PUBLIC,
+    # The identity provider: it signs the person in itself when needed, and its token
+    # endpoints authenticate the calling application, not a browser.
+    ("oidc.authorize", "GET", None): PUBLIC,
+    ("oidc.authorize", "POST", None): PUBLIC,
+    ("oidc.discovery", "GET", None): PUBLIC,
+    ("oidc.introspect", "GET", None): PUBLIC,
+    ("oidc.introspect", "POST", None): PUBLIC,
+    ("oidc.jwks", "GET", None): PUBLIC,
+    ("oidc.logout", "GET", None): PUBLIC,
+    ("oidc.logout", "POST", None): PUBLIC,
+    ("oidc.revoke", "GET", None): PUBLIC,
+    ("oidc.revoke", "POST", None): PUBLIC,
+    ("oidc.token", "GET", None): PUBLIC,
+    ("oidc.token", "POST", None): PUBLIC,
+    ("oidc.userinfo", "GET", None): PUBLIC,
+    ("oidc.userinfo", "POST", None): PUBLIC,
 }
 
 

@@ -57,6 +57,15 @@ ADMIN_ENABLED = "admin_enabled_account"
 ADMIN_SENT_RESET = "admin_sent_reset"
 ADMIN_SENT_INVITATION = "admin_sent_invitation"
 ADMINISTRATOR_APPOINTED = "administrator_appointed"
+# The identity provider: an administrator's changes to the registered applications
+# (no owner account: the actor is the administrator), and what an owner allowed.
+OIDC_CLIENT_ADDED = "oidc_client_added"
+OIDC_CLIENT_REMOVED = "oidc_client_removed"
+OIDC_CLIENT_SECRET_ROTATED = "oidc_client_secret_rotated"  # noqa: S105 - an event name
+OIDC_CONSENT_GIVEN = "oidc_consent_given"
+OIDC_APP_DISCONNECTED = "oidc_app_disconnected"
+OIDC_REFRESH_TOKEN_REUSED = "oidc_refresh_token_reused"  # noqa: S105 - an event name
+OIDC_CODE_REUSED = "oidc_code_reused"
 
 MAX_USER_AGENT_LENGTH = 512
 

@@ -201,3 +201,13 @@ class RateLimited(DomainError):
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
+
+
+class ClientRefused(DomainError):
+    """An OpenID Connect client's registration that the rules refuse (docs/security.md
+    62): a redirect URI that is not https (or a loopback address), has a fragment, or is
+    too long; a name missing or too long; no redirect URI at all."""
+
+    code = "invalid_client_metadata"
+    other_codes = ("invalid_redirect_uri", "client_not_found")
+    message = _("That application's settings are not valid.")

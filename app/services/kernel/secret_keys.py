@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 # What each key is for; changing one makes everything encrypted with it unreadable.
+OIDC_SIGNING_KEYS = b"app oidc signing keys v1"
 OUTBOX = b"app outbox bodies v1"
 PENDING_CODES = b"app pending codes v1"
 PENDING_SIGN_INS = b"app pending sign-ins v1"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -12,7 +14,6 @@ from app.models import Account, LoginSession
 from app.services.kernel.audit import clean_text
 from app.services.kernel.clock import Clock
 from app.services.kernel.codes import digest, new_code
-from app.services.kernel.statements import rows_changed
 
 # last_seen_at is refreshed at most this often, so that reading pages does not turn
 # every request into a database write; with a short idle limit, at most every tenth of it,
@@ -33,11 +34,18 @@ class SessionPolicy:
 
 class LoginSessionService:
     def __init__(
-        self, dbsession: Session, clock: Clock, policy: SessionPolicy | None = None
+        self,
+        dbsession: Session,
+        clock: Clock,
+        policy: SessionPolicy | None = None,
+        on_ended: Callable[[list[int]], None] | None = None,
     ) -> None:
         self.dbsession = dbsession
         self.clock = clock
         self.policy = policy or SessionPolicy()
+        # Told the ids of the sessions each revocation ended: the identity provider
+        # ends their tokens and tells the applications that hold them.
+        self.on_ended = on_ended
         self._last_seen_resolution = min(LAST_SEEN_RESOLUTION, self.policy.idle / 10)
 
     def start(
@@ -79,13 +87,19 @@ class LoginSessionService:
             .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
             .offset(self.policy.max_per_account)
         )
-        rows_changed(
-            self.dbsession,
+        self._ended(
             update(LoginSession)
             .where(LoginSession.id.in_(surplus.scalar_subquery()))
             .values(revoked_at=self.clock.now())
-            .execution_options(synchronize_session=False),
+            .execution_options(synchronize_session=False)
         )
+
+    def _ended(self, statement: Any) -> list[int]:
+        """Run a revoking UPDATE; the ids of the sessions it ended, which on_ended hears."""
+        ended = list(self.dbsession.scalars(statement.returning(LoginSession.id)))
+        if ended and self.on_ended is not None:
+            self.on_ended(ended)
+        return ended
 
     def find_active(self, token: str) -> LoginSession | None:
         """The live session for a cookie token: not revoked, not idle or too old, and its
@@ -124,11 +138,12 @@ class LoginSessionService:
         if login_session.revoked_at is None:
             login_session.revoked_at = self.clock.now()
             self.dbsession.flush()
+            if self.on_ended is not None:
+                self.on_ended([login_session.id])
 
     def revoke_by_id(self, account_id: int, session_id: int) -> bool:
         """Revoke one of the account's own sessions; False if there is no such live one."""
-        changed = rows_changed(
-            self.dbsession,
+        ended = self._ended(
             update(LoginSession)
             .where(
                 LoginSession.id == session_id,
@@ -136,9 +151,9 @@ class LoginSessionService:
                 LoginSession.revoked_at.is_(None),
             )
             .values(revoked_at=self.clock.now())
-            .execution_options(synchronize_session=False),
+            .execution_options(synchronize_session=False)
         )
-        return changed == 1
+        return len(ended) == 1
 
     def revoke_all(self, account_id: int, except_id: int | None = None) -> int:
         """End every live session of the account (but one, if given)."""
@@ -149,8 +164,7 @@ class LoginSessionService:
             query = query.where(LoginSession.id != except_id)
         # SQLAlchemy sets revoked_at on the sessions already loaded here as well, rather
         # than every object of the unit of work being reloaded afterwards.
-        changed = rows_changed(self.dbsession, query.values(revoked_at=self.clock.now()))
-        return changed
+        return len(self._ended(query.values(revoked_at=self.clock.now())))
 
     def find_live(self, account_id: int, session_id: int) -> LoginSession | None:
         """One of the account's sessions, if it is still live."""

@@ -1,0 +1,85 @@
+"""The identity provider through the real app: a relying party signs a person in with
+the authorization code flow and PKCE, refreshes, reads userinfo, and signs out."""
+
+from __future__ import annotations
+
+from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account
+from tests.functional.oidc_flows import (
+    Pkce,
+    decode,
+    exchange,
+    refresh,
+    register_client,
+    sign_in_and_authorize,
+)
+
+ALICE = "alice@example.com"
+
+
+def test_discovery_names_every_endpoint_and_what_the_contract_promises(client):
+    document = client.get("/.well-known/openid-configuration").json
+    assert document["issuer"] == BASE_URL
+    for name in (
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "revocation_endpoint",
+        "introspection_endpoint",
+        "end_session_endpoint",
+    ):
+        assert document[name].startswith(BASE_URL + "/")
+    assert document["response_types_supported"] == ["code"]
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["authorization_response_iss_parameter_supported"] is True
+    assert document["backchannel_logout_supported"] is True
+    assert {"mfa", "pwd"} <= set(document["acr_values_supported"])
+    assert set(document["token_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    }
+
+
+def test_the_jwks_publishes_public_keys_only(client):
+    response = client.get("/oidc/jwks")
+    assert "max-age=" in response.headers["Cache-Control"]
+    keys = response.json["keys"]
+    assert {key["alg"] for key in keys} == {"RS256", "ES256"}
+    for key in keys:
+        assert key["kid"] and key["use"] == "sig"
+        assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)
+
+
+def test_a_confidential_client_signs_a_person_in_and_refreshes(wsgi_app, client):
+    account_id = create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    shop = register_client(wsgi_app)
+    pkce = Pkce.new()
+    back = sign_in_and_authorize(client, shop, ALICE, STRONG_PASSWORD, pkce, state="xyz")
+    assert back["state"] == "xyz"
+    assert back["iss"] == BASE_URL
+    rp = new_client(wsgi_app)
+    tokens = exchange(rp, shop, back["code"], pkce.verifier).json
+    assert tokens["token_type"] == "Bearer"
+    assert tokens["expires_in"] <= 900
+    id_token = decode(rp, tokens["id_token"])
+    assert id_token["aud"] == [shop.client_id]
+    assert id_token["email"] == ALICE and id_token["email_verified"] is True
+    assert id_token["acr"] == "pwd" and id_token["amr"] == ["pwd"]
+    assert len(id_token["sub"]) >= 16 and id_token["sub"] != str(account_id)
+    assert id_token["sid"] and id_token["auth_time"] <= id_token["iat"]
+    assert id_token["at_hash"]
+    access = decode(rp, tokens["access_token"])
+    assert access["_header"]["typ"] == "at+jwt"
+    assert access["sub"] == id_token["sub"] and access["client_id"] == shop.client_id
+    assert access["exp"] - access["iat"] <= 900
+
+    info = rp.get(
+        "/oidc/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}
+    ).json
+    assert info == {"sub": id_token["sub"], "email": ALICE, "email_verified": True}
+
+    renewed = refresh(rp, shop, tokens["refresh_token"]).json
+    assert renewed["refresh_token"] != tokens["refresh_token"]
+    assert decode(rp, renewed["access_token"])["sub"] == id_token["sub"]
