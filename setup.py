@@ -96,6 +96,8 @@ setup(
         "console_scripts": [
             "app-create-admin = app.scripts.create_admin:main",
             "app-mail-worker = app.scripts.mail_worker:main",
+            "app-oidc-client = app.scripts.oidc_client:main",
+            "app-oidc-keys = app.scripts.oidc_keys:main",
         ],
     },
 )

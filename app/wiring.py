@@ -12,7 +12,9 @@ from app.mail.file_transport import FileTransport
 from app.mail.sender import Transport, make_outbox_sender
 from app.mail.smtp_transport import SMTPTransport
 from app.mail.thread import OutboxThread
+from app.operations.backchannel_logouts import DueWork, LogoutSender
 from app.operations.metrics_endpoint import MetricsEndpoint
+from app.operations.oidc_housekeeping import OidcHousekeeping
 from app.operations.pruning import make_pruner
 from app.operations.readiness import ReadinessProbe
 from app.services.composition import ServiceFactory
@@ -34,12 +36,23 @@ def includeme(config: Configurator) -> None:
 
     sender = make_outbox_sender(services, session_factory, make_transport(app_settings))
     pruner = make_pruner(services, session_factory)
+    oidc_housekeeping = OidcHousekeeping(services, session_factory)
     registry["outbox_sender"] = sender
+    registry["logout_sender"] = logout_sender = LogoutSender(services, session_factory)
     registry["pruner"] = pruner
+    registry["oidc_housekeeping"] = oidc_housekeeping
+
+    def housekeeping() -> None:
+        pruner.prune()
+        oidc_housekeeping.run()
+
+    registry["housekeeping"] = housekeeping
     thread = None
     if app_settings.mail_delivery == "thread":
         thread = OutboxThread(
-            sender, poll_seconds=app_settings.mail_poll_seconds, housekeeping=pruner.prune
+            DueWork(sender, logout_sender),
+            poll_seconds=app_settings.mail_poll_seconds,
+            housekeeping=housekeeping,
         )
         thread.start()
         atexit.register(thread.stop)

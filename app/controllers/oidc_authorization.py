@@ -13,7 +13,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from app.controllers.base import ControllerBase, see_other
-from app.controllers.oidc_documents import error_page, to_response
+from app.controllers.oidc_documents import ERROR_TEMPLATE, error_page, to_response
 from app.services.oidc.grants import Subject, scope_set
 from app.services.oidc.protocol import (
     SCOPES,
@@ -44,11 +44,11 @@ class OidcAuthorizationController(ControllerBase):
 
     # -- authorization ----------------------------------------------------------------
 
-    @view_config(route_name="oidc.authorize", request_method="GET")
+    @view_config(route_name="oidc.authorize", request_method="GET", renderer=ERROR_TEMPLATE)
     def authorize(self) -> Any:
         return self._authorize(decision=None)
 
-    @view_config(route_name="oidc.authorize", request_method="POST")
+    @view_config(route_name="oidc.authorize", request_method="POST", renderer=ERROR_TEMPLATE)
     def authorize_decision(self) -> Any:
         # The consent page's answer, with the CSRF token (checked for every POST).
         decision = self.request.POST.get("decision")

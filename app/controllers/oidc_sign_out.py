@@ -11,7 +11,7 @@ from pyramid.security import forget
 from pyramid.view import view_config
 
 from app.controllers.base import ControllerBase, see_other
-from app.controllers.oidc_documents import error_page
+from app.controllers.oidc_documents import ERROR_TEMPLATE, error_page
 from app.services.oidc.protocol import (
     Provider,
 )
@@ -37,11 +37,11 @@ class OidcSignOutController(ControllerBase):
 
     # -- signing out (RP-initiated logout) --------------------------------------------
 
-    @view_config(route_name="oidc.logout", request_method="GET")
+    @view_config(route_name="oidc.logout", request_method="GET", renderer=ERROR_TEMPLATE)
     def end_session(self) -> Any:
         return self._end_session(confirmed=False)
 
-    @view_config(route_name="oidc.logout", request_method="POST")
+    @view_config(route_name="oidc.logout", request_method="POST", renderer=ERROR_TEMPLATE)
     def end_session_confirmed(self) -> Any:
         return self._end_session(confirmed=True)
 

@@ -1,4 +1,5 @@
-"""The outbox's sender in a thread of the web process (mail.delivery = thread)."""
+"""The outbox's sender (and the back-channel logouts') in a thread of the web process
+(mail.delivery = thread)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
-
-from app.mail.sender import OutboxSender
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
+
+
+class DeliversDue(Protocol):
+    def deliver_due(
+        self, limit: int = 100, should_stop: Callable[[], bool] | None = None
+    ) -> int: ...
 
 
 class OutboxThread:
@@ -21,7 +26,7 @@ class OutboxThread:
 
     def __init__(
         self,
-        sender: OutboxSender,
+        sender: DeliversDue,
         poll_seconds: float = 5.0,
         housekeeping: Callable[[], Any] | None = None,
         housekeeping_seconds: float = 3600.0,

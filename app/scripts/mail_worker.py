@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 
+from app.operations.backchannel_logouts import DueWork
 from app.scripts.common import load_app
 
 log = logging.getLogger("app.mail_worker")
@@ -25,8 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     app = load_app(args.config, **{"mail.delivery": "manual"})
-    sender = app.registry["outbox_sender"]
-    pruner = app.registry["pruner"]
+    # The outbox, and the back-channel logouts owed to applications.
+    sender = DueWork(app.registry["outbox_sender"], app.registry["logout_sender"])
+    housekeeping = app.registry["housekeeping"]
     next_prune = 0.0
     poll_seconds = app.registry["app_settings"].mail_poll_seconds
     stopping = threading.Event()
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             sent = sender.deliver_due(should_stop=stopping.is_set)
             if time.monotonic() >= next_prune and not stopping.is_set():
-                pruner.prune()
+                housekeeping()
                 next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
         except Exception:
             log.exception("Delivering the outbox failed; trying again shortly")

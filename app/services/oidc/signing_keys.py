@@ -170,6 +170,8 @@ class SigningKeys:
         rows = self._published(now)
         if not {row.algorithm for row in rows if row.not_before <= now} >= set(ALGORITHMS):
             self.ensure()
+            # The keys just made sign from the moment ensure() read the clock.
+            now = self.clock.now()
             rows = self._published(now)
         signing: dict[str, Jwk] = {}
         loaded: list[Any] = []
@@ -189,7 +191,9 @@ class SigningKeys:
             public=[key.as_dict(private=False) for key in loaded],
             verifying=KeySet(loaded),
         )
-        self.ring.keep(snapshot)
+        if set(signing) >= set(ALGORITHMS):
+            # Kept only when complete: a process never goes on without a signing key.
+            self.ring.keep(snapshot)
         return snapshot
 
 

@@ -1,0 +1,164 @@
+"""Every token belongs to a login session: whatever ends the session ends its tokens and
+tells each application that holds some, through the durable back-channel queue
+(docs/security.md 63)."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from urllib.parse import parse_qs
+
+import pytest
+from joserfc import jwt
+from sqlalchemy import select
+
+from app.models import OidcLogoutDelivery
+from app.operations.backchannel_logouts import BACKCHANNEL_EVENT, LogoutSender
+from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
+from tests.functional.flows import (
+    change_password,
+    create_account,
+    db,
+    services,
+    sign_in,
+    sign_out,
+)
+from tests.functional.oidc_flows import (
+    BACKCHANNEL_URI,
+    Pkce,
+    exchange,
+    jwks,
+    refresh,
+    register_client,
+    sign_in_and_authorize,
+)
+
+ALICE = "alice@example.com"
+NEW_PASSWORD = "a different correct horse battery 42"
+
+
+def signed_in_shop(wsgi_app, client, **client_options):
+    """Alice signed in at the shop through the provider: the shop's client and tokens."""
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    shop = register_client(wsgi_app, **client_options)
+    pkce = Pkce.new()
+    back = sign_in_and_authorize(client, shop, ALICE, STRONG_PASSWORD, pkce)
+    tokens = exchange(new_client(wsgi_app), shop, back["code"], pkce.verifier).json
+    return shop, tokens
+
+
+def recording_sender(wsgi_app, answers=None):
+    """A LogoutSender whose POSTs are recorded (and answered with `answers`, in turn)."""
+    posted: list[tuple[str, dict[str, str]]] = []
+    statuses = list(answers or [])
+
+    def post(uri, form):
+        posted.append((uri, form))
+        return statuses.pop(0) if statuses else 200
+
+    registry = wsgi_app.registry
+    return LogoutSender(registry["services"], registry["dbsession_factory"], post), posted
+
+
+def deliveries(wsgi_app) -> list[OidcLogoutDelivery]:
+    with db(wsgi_app) as session:
+        return list(session.scalars(select(OidcLogoutDelivery)))
+
+
+def test_signing_out_here_ends_the_refresh_token_and_tells_the_shop(wsgi_app, client):
+    shop, tokens = signed_in_shop(wsgi_app, client)
+    sign_out(client)
+    refused = refresh(new_client(wsgi_app), shop, tokens["refresh_token"], status=400).json
+    assert refused["error"] == "invalid_grant"
+
+    sender, posted = recording_sender(wsgi_app)
+    assert sender.deliver_due() == 1
+    ((uri, form),) = posted
+    assert uri == BACKCHANNEL_URI
+    decoded = jwt.decode(form["logout_token"], jwks(client), algorithms=["RS256"])
+    claims = decoded.claims
+    assert decoded.header["typ"] == "logout+jwt"
+    assert claims["iss"] == BASE_URL and claims["aud"] == shop.client_id
+    assert claims["events"] == {BACKCHANNEL_EVENT: {}}
+    assert claims["sid"] and claims["sub"] and "nonce" not in claims
+    assert claims["exp"] > claims["iat"]
+    # Told once: nothing more is due.
+    assert sender.deliver_due() == 0
+
+
+@pytest.mark.parametrize("how", ["password_change", "every_session_revoked"])
+def test_other_ways_a_session_ends_end_its_tokens_too(wsgi_app, client, how):
+    shop, tokens = signed_in_shop(wsgi_app, client)
+    if how == "password_change":
+        # Changing the password ends the other sessions; the shop's came from this one,
+        # which the change keeps: sign in elsewhere and change it there.
+        other = new_client(wsgi_app)
+        sign_in(other, ALICE, STRONG_PASSWORD)
+        change_password(other, STRONG_PASSWORD, NEW_PASSWORD)
+    else:
+        # What disabling the account, "this wasn't me" and a reset all do.
+        with db(wsgi_app) as session, session.begin():
+            found = services(wsgi_app, session)
+            account = found.accounts.find_account_by_email(ALICE)
+            found.login_sessions.revoke_all(account.id)
+    refresh(new_client(wsgi_app), shop, tokens["refresh_token"], status=400)
+    assert len(deliveries(wsgi_app)) == 1
+
+
+def test_a_client_that_is_down_is_told_later_and_only_once(wsgi_app, client, clock):
+    signed_in_shop(wsgi_app, client)
+    sign_out(client)
+    sender, posted = recording_sender(wsgi_app, answers=[503, 500])
+    assert sender.deliver_due() == 0
+    (waiting,) = deliveries(wsgi_app)
+    assert waiting.delivered_at is None and waiting.last_error == "HTTP 503"
+    # Not retried before its time.
+    assert sender.deliver_due() == 0 and len(posted) == 1
+    clock.advance(seconds=31)
+    assert sender.deliver_due() == 0
+    clock.advance(minutes=2)
+    assert sender.deliver_due() == 1
+    assert len(posted) == 3
+    (done,) = deliveries(wsgi_app)
+    assert done.delivered_at is not None and done.attempts == 3
+
+
+def test_a_client_without_a_back_channel_uri_is_owed_nothing(wsgi_app, client):
+    signed_in_shop(wsgi_app, client, backchannel=None)
+    sign_out(client)
+    assert deliveries(wsgi_app) == []
+
+
+@pytest.fixture
+def logout_receiver() -> Iterator[tuple[str, list[dict[str, list[str]]]]]:
+    """A real HTTP endpoint on loopback that records the forms POSTed to it."""
+    received: list[dict[str, list[str]]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the stdlib's name
+            length = int(self.headers.get("Content-Length", 0))
+            received.append(parse_qs(self.rfile.read(length).decode()))
+            self.send_response(200)
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+
+        def log_message(self, *args):
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/logout", received
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_logout_token_is_posted_over_http_as_a_form(wsgi_app, client, logout_receiver):
+    uri, received = logout_receiver
+    signed_in_shop(wsgi_app, client, backchannel=uri)
+    sign_out(client)
+    assert wsgi_app.registry["logout_sender"].deliver_due() == 1
+    ((form,),) = [received]
+    (token,) = form["logout_token"]
+    assert jwt.decode(token, jwks(client), algorithms=["RS256"]).claims["events"]
