@@ -62,6 +62,13 @@ def includeme(config: Configurator) -> None:
     config.add_route("oidc.revoke", "/oidc/revoke")
     config.add_route("oidc.introspect", "/oidc/introspect")
     config.add_route("oidc.logout", "/oidc/logout")
+    config.add_route("account.apps", "/account/apps")
+    config.add_route("account.apps.disconnect", r"/account/apps/{client_id:[\w-]{1,64}}/disconnect")
+    # Applications registered with the identity provider, for administrators.
+    config.add_route("admin.clients", "/admin/clients")
+    config.add_route("admin.clients.new", "/admin/clients/new")
+    config.add_route("admin.client", r"/admin/clients/{client_id:[\w-]{1,64}}")
+    config.add_route("admin.client.action", r"/admin/clients/{client_id:[\w-]{1,64}}/{action}")
     config.add_route("admin.accounts", "/admin/accounts")
     config.add_route("admin.accounts.new", "/admin/accounts/new")
     # Ids are at most nine digits: PostgreSQL's integer stops at 2,147,483,647, and a

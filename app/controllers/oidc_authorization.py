@@ -103,7 +103,7 @@ class OidcAuthorizationController(ControllerBase):
             if "none" in prompts:
                 return refuse("consent_required", "The person must allow it first.")
             return self._consent_page(client, scopes)
-        consents.note_use(subject.account.id, client)
+        consents.note_use(subject.account.id, client, scopes)
         answer = provider.create_authorization_response(oauth_request, subject, grant)
         return to_response(answer)
 

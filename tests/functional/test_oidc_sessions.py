@@ -33,6 +33,7 @@ from tests.functional.oidc_flows import (
     register_client,
     sign_in_and_authorize,
 )
+from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 NEW_PASSWORD = "a different correct horse battery 42"
@@ -162,3 +163,25 @@ def test_the_logout_token_is_posted_over_http_as_a_form(wsgi_app, client, logout
     ((form,),) = [received]
     (token,) = form["logout_token"]
     assert jwt.decode(token, jwks(client), algorithms=["RS256"]).claims["events"]
+
+
+def test_the_account_lists_its_applications_and_disconnects_one(wsgi_app, client, clock):
+    shop, tokens = signed_in_shop(wsgi_app, client, name="The shop")
+    page = client.get("/account/apps")
+    table = page.html.find(id="connected-apps")
+    assert table is not None and "The shop" in table.text
+    form = form_by_action(page, f"/account/apps/{shop.client_id}/disconnect")
+    form.submit(status=303)
+    assert client.get("/account/apps").html.find(id="no-apps") is not None
+    refresh(new_client(wsgi_app), shop, tokens["refresh_token"], status=400)
+
+
+def test_another_account_cannot_disconnect_someone_elses_application(wsgi_app, client):
+    shop, tokens = signed_in_shop(wsgi_app, client)
+    create_account(wsgi_app, "bob@example.com", STRONG_PASSWORD)
+    bob = new_client(wsgi_app)
+    sign_in(bob, "bob@example.com", STRONG_PASSWORD)
+    token = bob.get("/account").html.find("input", {"name": "csrf_token"})["value"]
+    bob.post(f"/account/apps/{shop.client_id}/disconnect", {"csrf_token": token}, status=303)
+    assert "was not connected" in bob.get("/account/apps").text
+    refresh(new_client(wsgi_app), shop, tokens["refresh_token"], status=200)

@@ -62,6 +62,7 @@ ADMINISTRATOR_APPOINTED = "administrator_appointed"
 OIDC_CLIENT_ADDED = "oidc_client_added"
 OIDC_CLIENT_REMOVED = "oidc_client_removed"
 OIDC_CLIENT_SECRET_ROTATED = "oidc_client_secret_rotated"  # noqa: S105 - an event name
+OIDC_CLIENT_CHANGED = "oidc_client_changed"
 OIDC_CONSENT_GIVEN = "oidc_consent_given"
 OIDC_APP_DISCONNECTED = "oidc_app_disconnected"
 OIDC_REFRESH_TOKEN_REUSED = "oidc_refresh_token_reused"  # noqa: S105 - an event name

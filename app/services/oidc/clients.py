@@ -5,7 +5,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -56,6 +57,59 @@ def check_uri(uri: str) -> str:
     return uri
 
 
+def clean_name(name: str | None) -> str:
+    """The name with its runs of spaces made one; refused when empty or too long."""
+    cleaned = " ".join((name or "").split())
+    if not cleaned or len(cleaned) > MAX_NAME_LENGTH:
+        raise ClientRefused(_("Give the application a name of at most 100 characters."))
+    return cleaned
+
+
+def clean_redirect_uris(uris: Sequence[str]) -> list[str]:
+    """Between one and 20 redirect URIs, each checked, repeats dropped."""
+    if not uris or len(uris) > MAX_URIS:
+        raise ClientRefused(_("Give between one and 20 redirect addresses."))
+    return [check_uri(uri) for uri in dict.fromkeys(uris)]
+
+
+def clean_post_logout_uris(uris: Sequence[str] | None) -> list[str]:
+    """At most 20 addresses to return to after signing out, each checked."""
+    uris = uris or []
+    if len(uris) > MAX_URIS:
+        raise ClientRefused(_("Give at most 20 addresses to return to after signing out."))
+    return [check_uri(uri) for uri in dict.fromkeys(uris)]
+
+
+def clean_backchannel_uri(uri: str | None) -> str | None:
+    return check_uri(uri) if uri else None
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """A client's settings as the rules allow them (what an administrator may change)."""
+
+    name: str
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    backchannel_logout_uri: str | None
+
+    @classmethod
+    def checked(
+        cls,
+        name: str,
+        redirect_uris: Sequence[str],
+        post_logout_redirect_uris: Sequence[str] | None,
+        backchannel_logout_uri: str | None,
+    ) -> ClientSettings:
+        """The settings cleaned, or ClientRefused with the first rule they break."""
+        return cls(
+            name=clean_name(name),
+            redirect_uris=clean_redirect_uris(redirect_uris),
+            post_logout_redirect_uris=clean_post_logout_uris(post_logout_redirect_uris),
+            backchannel_logout_uri=clean_backchannel_uri(backchannel_logout_uri),
+        )
+
+
 @dataclass(frozen=True)
 class NewClient:
     client: OidcClient
@@ -75,24 +129,17 @@ class OidcClientService(ContextService):
         post_logout_redirect_uris: list[str] | None = None,
         created_by_id: int | None = None,
     ) -> NewClient:
-        name = " ".join((name or "").split())
-        if not name or len(name) > MAX_NAME_LENGTH:
-            raise ClientRefused(_("Give the application a name of at most 100 characters."))
-        if not redirect_uris or len(redirect_uris) > MAX_URIS:
-            raise ClientRefused(_("Give between one and 20 redirect addresses."))
-        post_logout = post_logout_redirect_uris or []
-        if len(post_logout) > MAX_URIS:
-            raise ClientRefused(_("Give at most 20 addresses to return to after signing out."))
+        settings = ClientSettings.checked(
+            name, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri
+        )
         secret = None if public else new_code()
         client = OidcClient(
             client_id=secrets.token_urlsafe(18),
-            name=name,
+            name=settings.name,
             secret_hash=None if secret is None else digest(secret),
-            redirect_uris=[check_uri(uri) for uri in dict.fromkeys(redirect_uris)],
-            post_logout_redirect_uris=[check_uri(uri) for uri in dict.fromkeys(post_logout)],
-            backchannel_logout_uri=check_uri(backchannel_logout_uri)
-            if backchannel_logout_uri
-            else None,
+            redirect_uris=settings.redirect_uris,
+            post_logout_redirect_uris=settings.post_logout_redirect_uris,
+            backchannel_logout_uri=settings.backchannel_logout_uri,
             first_party=first_party,
             created_at=self.clock.now(),
             created_by_id=created_by_id,
@@ -107,6 +154,39 @@ class OidcClientService(ContextService):
             name=client.name,
         )
         return NewClient(client, secret)
+
+    def update(
+        self,
+        client_id: str,
+        name: str,
+        redirect_uris: list[str],
+        post_logout_redirect_uris: list[str] | None,
+        backchannel_logout_uri: str | None,
+        first_party: bool,
+        updated_by_id: int | None = None,
+    ) -> OidcClient:
+        """Change a client's settings, checked as register() checks them; the event
+        names the settings that changed (none changed: no event)."""
+        client = self.get(client_id)
+        settings = ClientSettings.checked(
+            name, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri
+        )
+        wanted = {**asdict(settings), "first_party": bool(first_party)}
+        changed = sorted(key for key, value in wanted.items() if getattr(client, key) != value)
+        if not changed:
+            return client
+        for key in changed:
+            setattr(client, key, wanted[key])
+        self.dbsession.flush()
+        self.audit.record(
+            events.OIDC_CLIENT_CHANGED,
+            None,
+            updated_by_id,
+            client_id=client_id,
+            name=client.name,
+            changed=changed,
+        )
+        return client
 
     def count_token_call(self, client_id: str | None) -> None:
         """Count a call of the token, revocation or introspection endpoint, from this

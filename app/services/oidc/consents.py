@@ -71,10 +71,26 @@ class OidcConsents(ContextService):
             scopes=scope_text(scopes),
         )
 
-    def note_use(self, account_id: int, client: OidcClient) -> None:
+    def note_use(self, account_id: int, client: OidcClient, scopes: frozenset[str]) -> None:
+        """The client has just signed the account in: when, for the list of connected
+        applications. A first-party client asks no consent; its row is made here."""
         consent = self._consent(account_id, client)
+        now = self.clock.now()
         if consent is not None:
-            consent.last_used_at = self.clock.now()
+            consent.last_used_at = now
+            return
+        insert_unless_present(
+            self.dbsession,
+            OidcConsent,
+            {
+                "account_id": account_id,
+                "client_pk": client.id,
+                "scopes": scope_text(scopes),
+                "granted_at": now,
+                "last_used_at": now,
+            },
+            unique=[OidcConsent.account_id, OidcConsent.client_pk],
+        )
 
     def connected_apps(self, account_id: int) -> list[ConnectedApp]:
         consents = self.dbsession.scalars(

@@ -1,0 +1,300 @@
+"""The token, revocation, introspection and end-session endpoints: single-use codes bound
+to their client, redirect URI and PKCE verifier; rotating refresh tokens whose reuse
+revokes the family; and bad input answered with the protocol's errors, never a 500
+(docs/security.md 61, 63, 67)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import STRONG_PASSWORD, new_client
+from tests.functional.flows import create_account, is_signed_in, sign_in
+from tests.functional.oidc_flows import (
+    POST_LOGOUT_URI,
+    Pkce,
+    authorize_url,
+    callback_params,
+    exchange,
+    refresh,
+    register_client,
+    sign_in_and_authorize,
+)
+
+ALICE = "alice@example.com"
+
+
+@pytest.fixture
+def alice(wsgi_app):
+    return create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+
+
+def code_for(wsgi_app, client, shop, pkce=None, **extra):
+    pkce = pkce or Pkce.new()
+    back = sign_in_and_authorize(client, shop, ALICE, STRONG_PASSWORD, pkce, **extra)
+    return back["code"], pkce
+
+
+def test_a_code_works_once_and_its_replay_revokes_what_it_gave(wsgi_app, client, alice):
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    rp = new_client(wsgi_app)
+    tokens = exchange(rp, shop, code, pkce.verifier).json
+    again = exchange(rp, shop, code, pkce.verifier, status=400).json
+    assert again["error"] == "invalid_grant"
+    assert refresh(rp, shop, tokens["refresh_token"], status=400).json["error"] == "invalid_grant"
+
+
+def test_a_code_lives_sixty_seconds(wsgi_app, client, alice, clock):
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    clock.advance(seconds=61)
+    assert exchange(new_client(wsgi_app), shop, code, pkce.verifier, status=400).json == {
+        "error": "invalid_grant",
+        "error_description": "Invalid 'code' in request.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("verifier", "error"),
+    [("wrong" * 10, "invalid_grant"), ("", "invalid_request"), ("short", "invalid_request")],
+)
+def test_a_code_needs_its_own_pkce_verifier(wsgi_app, client, alice, verifier, error):
+    shop = register_client(wsgi_app)
+    code, _pkce = code_for(wsgi_app, client, shop)
+    assert exchange(new_client(wsgi_app), shop, code, verifier, status=400).json["error"] == error
+
+
+def test_a_code_is_bound_to_its_redirect_uri(wsgi_app, client, alice):
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    answer = exchange(
+        new_client(wsgi_app),
+        shop,
+        code,
+        pkce.verifier,
+        status=400,
+        redirect_uri="https://shop.example.test/other",
+    ).json
+    assert answer["error"] == "invalid_grant"
+
+
+def test_another_clients_code_is_refused_and_stays_its_owners(wsgi_app, client, alice):
+    shop = register_client(wsgi_app)
+    forum = register_client(wsgi_app, name="The forum")
+    code, pkce = code_for(wsgi_app, client, shop)
+    rp = new_client(wsgi_app)
+    assert exchange(rp, forum, code, pkce.verifier, status=400).json["error"] == "invalid_grant"
+    exchange(rp, shop, code, pkce.verifier, status=200)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Basic bm90OmNvcnJlY3Q="},
+        {"Authorization": "Basic %%%"},
+        {"Authorization": "Bearer nothing"},
+    ],
+)
+def test_a_confidential_client_must_prove_its_secret(wsgi_app, client, alice, headers):
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    body = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": shop.redirect_uri,
+        "code_verifier": pkce.verifier,
+        "client_id": shop.client_id,
+    }
+    answer = new_client(wsgi_app).post("/oidc/token", body, headers=headers, status=(400, 401))
+    assert answer.json["error"] == "invalid_client"
+
+
+def test_a_public_client_uses_pkce_alone(wsgi_app, client, alice):
+    app = register_client(wsgi_app, public=True, name="The phone app")
+    assert app.secret is None
+    code, pkce = code_for(wsgi_app, client, app)
+    tokens = exchange(new_client(wsgi_app), app, code, pkce.verifier).json
+    assert tokens["id_token"] and tokens["refresh_token"]
+
+
+def test_without_offline_access_there_is_no_refresh_token(wsgi_app, client, alice):
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop, scope="openid email")
+    tokens = exchange(new_client(wsgi_app), shop, code, pkce.verifier).json
+    assert "refresh_token" not in tokens and tokens["scope"] == "email openid"
+
+
+def test_a_reused_refresh_token_revokes_its_whole_family(wsgi_app, client, alice):
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    rp = new_client(wsgi_app)
+    first = exchange(rp, shop, code, pkce.verifier).json["refresh_token"]
+    second = refresh(rp, shop, first).json["refresh_token"]
+    assert refresh(rp, shop, first, status=400).json["error"] == "invalid_grant"
+    # The copy in other hands was used: the rightful holder's newer token ends too.
+    assert refresh(rp, shop, second, status=400).json["error"] == "invalid_grant"
+
+
+def test_another_clients_refresh_token_is_refused_and_not_spent(wsgi_app, client, alice):
+    shop = register_client(wsgi_app)
+    forum = register_client(wsgi_app, name="The forum")
+    code, pkce = code_for(wsgi_app, client, shop)
+    rp = new_client(wsgi_app)
+    token = exchange(rp, shop, code, pkce.verifier).json["refresh_token"]
+    assert refresh(rp, forum, token, status=400).json["error"] == "invalid_grant"
+    refresh(rp, shop, token, status=200)
+
+
+def test_revoking_a_refresh_token_ends_its_family(wsgi_app, client, alice):
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    rp = new_client(wsgi_app)
+    tokens = exchange(rp, shop, code, pkce.verifier).json
+    rp.post("/oidc/revoke", {"token": tokens["refresh_token"]}, headers=shop.basic_auth())
+    refresh(rp, shop, tokens["refresh_token"], status=400)
+    # Unknown tokens and access tokens answer 200 too (RFC 7009 2.2).
+    rp.post("/oidc/revoke", {"token": "made-up"}, headers=shop.basic_auth(), status=200)
+    rp.post("/oidc/revoke", {"token": tokens["access_token"]}, headers=shop.basic_auth())
+
+
+def test_introspection_tells_a_client_about_its_own_live_tokens_only(wsgi_app, client, alice):
+    shop = register_client(wsgi_app)
+    forum = register_client(wsgi_app, name="The forum")
+    code, pkce = code_for(wsgi_app, client, shop)
+    rp = new_client(wsgi_app)
+    tokens = exchange(rp, shop, code, pkce.verifier).json
+
+    def introspect(who, token):
+        return rp.post("/oidc/introspect", {"token": token}, headers=who.basic_auth()).json
+
+    access = introspect(shop, tokens["access_token"])
+    assert access["active"] is True and access["client_id"] == shop.client_id
+    assert introspect(shop, tokens["refresh_token"])["active"] is True
+    assert introspect(forum, tokens["access_token"]) == {"active": False}
+    assert introspect(shop, "not-a-token") == {"active": False}
+    # Signing out ends the session, and so every token issued from it.
+    client.post("/account/logout", {"csrf_token": csrf(client)}, status=303)
+    assert introspect(shop, tokens["access_token"]) == {"active": False}
+    assert introspect(shop, tokens["refresh_token"]) == {"active": False}
+
+
+def test_a_public_client_cannot_introspect(wsgi_app):
+    app = register_client(wsgi_app, public=True)
+    answer = new_client(wsgi_app).post(
+        "/oidc/introspect", {"token": "x", "client_id": app.client_id}, status=(400, 401)
+    )
+    assert answer.json["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"grant_type": "password", "username": ALICE, "password": STRONG_PASSWORD},
+        {"grant_type": "client_credentials"},
+        {"grant_type": "authorization_code"},
+        {"grant_type": "authorization_code", "code": "x" * 5000},
+        {"grant_type": "refresh_token"},
+        {"grant_type": "refresh_token", "refresh_token": "\x00"},
+        {},
+    ],
+)
+def test_bad_token_requests_get_the_protocols_error(wsgi_app, body):
+    shop = register_client(wsgi_app)
+    answer = new_client(wsgi_app).post(
+        "/oidc/token", body, headers=shop.basic_auth(), status=(400, 401)
+    )
+    assert answer.json["error"] in {
+        "unsupported_grant_type",
+        "invalid_request",
+        "invalid_grant",
+        "unauthorized_client",
+    }
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_a_body_that_is_not_utf8_is_refused_cleanly(wsgi_app):
+    shop = register_client(wsgi_app)
+    answer = new_client(wsgi_app).post(
+        "/oidc/token",
+        b"grant_type=refresh_token&refresh_token=%FF%FE",
+        headers=shop.basic_auth(),
+        content_type="application/x-www-form-urlencoded",
+        status="4*",
+    )
+    assert answer.status_int < 500
+
+
+def test_a_json_body_at_the_token_endpoint_is_refused_cleanly(wsgi_app):
+    shop = register_client(wsgi_app)
+    answer = new_client(wsgi_app).post_json(
+        "/oidc/token", {"grant_type": "refresh_token"}, headers=shop.basic_auth(), status="4*"
+    )
+    assert answer.status_int < 500
+
+
+def test_the_token_endpoint_takes_only_post(wsgi_app):
+    new_client(wsgi_app).get("/oidc/token", status=405)
+
+
+def csrf(client) -> str:
+    return client.get("/account").html.find("input", {"name": "csrf_token"})["value"]
+
+
+def test_rp_initiated_logout_with_the_sessions_hint_signs_out_and_goes_back(
+    wsgi_app, client, alice
+):
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    tokens = exchange(new_client(wsgi_app), shop, code, pkce.verifier).json
+    response = client.get(
+        "/oidc/logout",
+        {
+            "id_token_hint": tokens["id_token"],
+            "post_logout_redirect_uri": POST_LOGOUT_URI,
+            "state": "bye",
+        },
+        status=302,
+    )
+    assert response.headers["Location"] == POST_LOGOUT_URI + "?state=bye"
+    assert not is_signed_in(client)
+    refresh(new_client(wsgi_app), shop, tokens["refresh_token"], status=400)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"post_logout_redirect_uri": "https://evil.example.test/"},
+        {"id_token_hint": "not.a.jwt"},
+        {"id_token_hint": "e30.e30."},
+        {"client_id": "unknown", "post_logout_redirect_uri": POST_LOGOUT_URI},
+    ],
+)
+def test_a_bad_sign_out_request_gets_a_page_and_keeps_the_session(wsgi_app, client, alice, params):
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    register_client(wsgi_app)
+    response = client.get("/oidc/logout", params, status=400)
+    assert "Location" not in response.headers
+    assert is_signed_in(client)
+
+
+def test_a_sign_out_request_without_a_hint_asks_first(wsgi_app, client, alice):
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    shop = register_client(wsgi_app)
+    page = client.get(
+        "/oidc/logout",
+        {"client_id": shop.client_id, "post_logout_redirect_uri": POST_LOGOUT_URI},
+        status=200,
+    )
+    assert is_signed_in(client)
+    form = next(f for f in page.forms.values() if f.action == "/oidc/logout")
+    assert form.submit(status=302).headers["Location"] == POST_LOGOUT_URI
+    assert not is_signed_in(client)
+
+
+def test_an_authorization_after_sign_out_needs_a_new_sign_in(wsgi_app, client, alice):
+    shop = register_client(wsgi_app)
+    code_for(wsgi_app, client, shop)
+    client.post("/account/logout", {"csrf_token": csrf(client)}, status=303)
+    response = client.get(authorize_url(shop, Pkce.new(), prompt="none"), status=302)
+    assert callback_params(response)["error"] == "login_required"
