@@ -10,6 +10,7 @@ from pyramid.security import forget
 from pyramid.view import view_config, view_defaults
 
 from app.controllers.base import ControllerBase, see_other
+from app.controllers.oidc_documents import let_forms_reach_the_client_of
 from app.controllers.signin_steps import keep_pending, signed_in
 from app.i18n import translated
 from app.security import PERMISSION_SIGNED_IN
@@ -39,7 +40,9 @@ class AccountController(ControllerBase):
         renderer="app:templates/account/signin.pt",
     )
     def signin_get(self) -> dict[str, Any]:
-        return SignInViewModel(self.request).to_dict()
+        vm = SignInViewModel(self.request)
+        let_forms_reach_the_client_of(self.request, vm.came_from)
+        return vm.to_dict()
 
     @view_config(
         route_name="account.signin",
@@ -48,6 +51,7 @@ class AccountController(ControllerBase):
     )
     def signin_post(self) -> Any:
         vm = SignInViewModel.from_request(self.request)
+        let_forms_reach_the_client_of(self.request, vm.came_from)
         if not vm.validate():
             return self.form_error(vm)
         try:

@@ -26,7 +26,7 @@ ACTION = "admin.client.action"
 CLIENT_TEMPLATE = "app:templates/admin/client.pt"
 NEW_CLIENT_TEMPLATE = "app:templates/admin/new_client.pt"
 # Shown in the answer to the POST itself: the secret is never kept to show it later.
-SECRET_TEMPLATE = "app:templates/admin/client_created.pt"
+SHOWN_ONCE_TEMPLATE = "app:templates/admin/client_created.pt"
 
 
 @view_defaults(permission=PERMISSION_ADMIN)
@@ -69,7 +69,7 @@ class AdminClientsController(ControllerBase):
             )
         except ClientRefused as exc:
             return self.form_error(vm, exc)
-        self.request.override_renderer = SECRET_TEMPLATE
+        self.request.override_renderer = SHOWN_ONCE_TEMPLATE
         return ClientSecretViewModel(self.request, new.client, new.secret, rotated=False).to_dict()
 
     @view_config(route_name="admin.client", request_method="GET", renderer=CLIENT_TEMPLATE)
@@ -125,14 +125,16 @@ class AdminClientsController(ControllerBase):
         client = self._client()
         name = client.name
         self.services.oidc_clients.remove(client.client_id, removed_by_id=self.admin.id)
-        self.flash(_("${name} is removed: it can no longer sign anyone in.", mapping={"name": name}))
+        self.flash(
+            _("${name} is removed: it can no longer sign anyone in.", mapping={"name": name})
+        )
         return see_other(self.request, self.request.page_path("admin.clients"))
 
     @view_config(
         route_name=ACTION,
         match_param="action=rotate_secret",
         request_method="POST",
-        renderer=SECRET_TEMPLATE,
+        renderer=SHOWN_ONCE_TEMPLATE,
         permission=PERMISSION_ADMIN_ACTION,
     )
     def rotate_secret(self) -> Any:

@@ -13,7 +13,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from app.controllers.base import ControllerBase, see_other
-from app.controllers.oidc_documents import ERROR_TEMPLATE, error_page, to_response
+from app.controllers.oidc_documents import ERROR_TEMPLATE, error_page, let_forms_reach, to_response
 from app.services.oidc.grants import Subject, scope_set
 from app.services.oidc.protocol import (
     SCOPES,
@@ -140,6 +140,7 @@ class OidcAuthorizationController(ControllerBase):
 
     def _consent_page(self, client: Any, scopes: frozenset[str]) -> dict[str, Any]:
         self.request.override_renderer = "app:templates/oidc/consent.pt"
+        let_forms_reach(self.request, self.request.GET.get("redirect_uri"))
         self.request.response.headers["Cache-Control"] = "no-store"
         return {
             "client_name": client.name,

@@ -4,7 +4,9 @@ JSON answers every provider endpoint gives."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -17,6 +19,7 @@ from app.services.oidc.protocol import (
     ProtocolResponse,
 )
 from app.services.oidc.signing_keys import JWKS_MAX_AGE
+from app.web.headers import FORM_TARGETS
 from app.web.request import AppRequest
 
 
@@ -82,6 +85,34 @@ def discovery_document(request: AppRequest) -> dict[str, Any]:
 
 
 ERROR_TEMPLATE = "app:templates/oidc/error.pt"
+
+
+# A host (and port) as it may stand in a Content-Security-Policy source.
+ORIGIN_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def let_forms_reach(request: AppRequest, uri: str | None) -> None:
+    """This page's forms may end, through redirects, at `uri`'s origin (headers.py)."""
+    if not uri:
+        return
+    parts = urlsplit(uri)
+    if parts.scheme in ("http", "https") and ORIGIN_HOST.fullmatch(parts.netloc):
+        request.environ.setdefault(FORM_TARGETS, set()).add(f"{parts.scheme}://{parts.netloc}")
+
+
+def let_forms_reach_the_client_of(request: AppRequest, came_from: str | None) -> None:
+    """When a sign-in page will go on to an authorization request (its came_from), its
+    forms may end at that request's redirect URI, if the client registered it."""
+    if not came_from:
+        return
+    parts = urlsplit(came_from)
+    if parts.path != request.route_path("oidc.authorize"):
+        return
+    query = parse_qs(parts.query)
+    client = request.services.oidc_clients.find((query.get("client_id") or [""])[0])
+    redirect_uri = (query.get("redirect_uri") or [""])[0]
+    if client is not None and redirect_uri in client.redirect_uris:
+        let_forms_reach(request, redirect_uri)
 
 
 def error_page(request: AppRequest, message: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pyramid.security import forget
 from pyramid.view import view_config
 
 from app.controllers.base import ControllerBase, see_other
-from app.controllers.oidc_documents import ERROR_TEMPLATE, error_page
+from app.controllers.oidc_documents import ERROR_TEMPLATE, error_page, let_forms_reach
 from app.services.oidc.protocol import (
     Provider,
 )
@@ -67,6 +67,7 @@ class OidcSignOutController(ControllerBase):
         )
         if current is not None and not (confirmed or same_session):
             request.override_renderer = "app:templates/oidc/sign_out.pt"
+            let_forms_reach(request, back_to)
             return {
                 "client_name": client.name if client else None,
                 "fields": {

@@ -7,6 +7,7 @@ from typing import Any
 from pyramid.view import view_config
 
 from app.controllers.base import ControllerBase, see_other
+from app.controllers.oidc_documents import let_forms_reach_the_client_of
 from app.controllers.signin_steps import drop_pending, read_pending, signed_in
 from app.models import Account
 from app.security import PERMISSION_SIGNED_IN
@@ -26,6 +27,7 @@ REAUTHENTICATE_TEMPLATE = "app:templates/account/reauthenticate.pt"
 
 class SecondFactorController(ControllerBase):
     def _form(self, pending: PendingSignIn, posted: bool) -> SecondFactorViewModel:
+        let_forms_reach_the_client_of(self.request, pending.came_from)
         if posted:
             return SecondFactorViewModel.from_request(
                 self.request, pending.use_code, pending.use_passkey

@@ -17,6 +17,18 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; frame-ancestors 'none'; form-action 'self'; object-src 'none'; "
     "base-uri 'none'"
 )
+# Where a page's forms may lead beyond this site (request.environ[FORM_TARGETS], a set of
+# origins): browsers hold every redirect after a form's POST to form-action, so the
+# sign-in, second-factor, consent and sign-out pages of an application's request name
+# that application's registered origin (app/controllers/oidc_documents.py).
+FORM_TARGETS = "app.form_targets"
+
+
+def policy_with_form_targets(origins: set[str]) -> str:
+    extra = "".join(f" {origin}" for origin in sorted(origins))
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self'{extra}")
+
+
 HSTS = "max-age=31536000; includeSubDomains"
 PUBLIC_DOCUMENTS = frozenset({"/.well-known/openid-configuration", "/oidc/jwks"})
 
@@ -60,6 +72,10 @@ def security_headers_tween_factory(
         if any(name.lower() in names for name, _ in headerlist):
             # Rare: a response that set one of these already; ours replace it.
             headerlist[:] = [(n, v) for n, v in headerlist if n.lower() not in names]
+        targets = request.environ.get(FORM_TARGETS)
+        if targets:
+            policy = policy_with_form_targets(targets)
+            added = [(n, policy if n == "Content-Security-Policy" else v) for n, v in added]
         headerlist.extend(added)
         return response
 

@@ -129,7 +129,8 @@ def test_the_example_shop_signs_in_steps_up_and_is_signed_out_from_the_provider(
     live_server, shop, page
 ):
     provider = live_server.url
-    page.on("console", lambda m: print("CONSOLE", m.type, m.text))
+    # Shown when the test fails: what Chromium refused (a Content-Security-Policy, say).
+    page.on("console", lambda message: print(f"console {message.type}: {message.text}"))
     page.goto(shop.url)
     expect(page.get_by_text(SIGNED_OUT)).to_be_visible()
 
@@ -161,7 +162,8 @@ def test_the_example_shop_signs_in_steps_up_and_is_signed_out_from_the_provider(
     # A code of the next time step: the one used at set-up cannot be used again.
     _sign_in_at_the_provider(page, provider, code=totp.at(time.time() + 30))
     _signed_in_at_the_shop(page, shop, "mfa")
-    # The session the step-up replaced is logged out of the shop too; the new one stays.
+    # The provider tells the shop that the session the step-up replaced has ended; the
+    # shop's session, now of the new one, stays.
     assert _wait_until(lambda: _logouts_owed(live_server) == 0)
     page.reload()
     _signed_in_at_the_shop(page, shop, "mfa")

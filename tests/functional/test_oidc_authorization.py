@@ -206,3 +206,30 @@ def test_prompt_none_where_consent_is_needed_answers_consent_required(wsgi_app, 
     forum = register_client(wsgi_app, first_party=False)
     back = callback_params(client.get(authorize_url(forum, Pkce.new(), prompt="none"), status=302))
     assert back["error"] == "consent_required"
+
+
+def form_action(response) -> str:
+    policy = response.headers["Content-Security-Policy"]
+    return next(part for part in policy.split(";") if "form-action" in part).strip()
+
+
+def test_the_sign_in_page_of_an_authorization_lets_its_form_reach_the_client(wsgi_app, client):
+    """Browsers hold the redirects after a POST to form-action: the sign-in page that
+    leads back to a client names that client's registered origin, and no other."""
+    shop = register_client(wsgi_app)
+    to_signin = client.get(authorize_url(shop, Pkce.new()), status=303)
+    page = client.get(to_signin.headers["Location"])
+    assert form_action(page) == "form-action 'self' https://shop.example.test"
+    forged = "/account/signin?came_from=" + authorize_url(
+        shop, Pkce.new(), redirect_uri="https://evil.example.test/cb"
+    ).replace("&", "%26").replace("?", "%3F")
+    assert form_action(client.get(forged)) == "form-action 'self'"
+    assert form_action(client.get("/account/signin")) == "form-action 'self'"
+
+
+def test_the_consent_page_lets_its_form_reach_the_client(wsgi_app, client):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    forum = register_client(wsgi_app, first_party=False)
+    page = client.get(authorize_url(forum, Pkce.new()), status=200)
+    assert form_action(page) == "form-action 'self' https://shop.example.test"
