@@ -5,6 +5,11 @@ revokes the family; and bad input answered with the protocol's errors, never a 5
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+
 import pytest
 
 from tests.conftest import STRONG_PASSWORD, new_client
@@ -14,6 +19,7 @@ from tests.functional.oidc_flows import (
     Pkce,
     authorize_url,
     callback_params,
+    decode,
     exchange,
     refresh,
     register_client,
@@ -298,3 +304,58 @@ def test_an_authorization_after_sign_out_needs_a_new_sign_in(wsgi_app, client, a
     client.post("/account/logout", {"csrf_token": csrf(client)}, status=303)
     response = client.get(authorize_url(shop, Pkce.new(), prompt="none"), status=302)
     assert callback_params(response)["error"] == "login_required"
+
+
+def forged(claims: dict, alg: str, key: bytes = b"") -> str:
+    """A JWT with the given algorithm: `none` (no signature), or HMAC keyed with `key`
+    (the classic confusion: the provider's public key used as an HMAC secret)."""
+
+    def part(value: dict) -> str:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signing_input = f"{part({'alg': alg, 'typ': 'at+jwt'})}.{part(claims)}"
+    if alg == "none":
+        return signing_input + "."
+    mac = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("alg", ["none", "HS256"])
+def test_none_and_hmac_tokens_are_never_accepted(wsgi_app, client, alice, alg):
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    rp = new_client(wsgi_app)
+    tokens = exchange(rp, shop, code, pkce.verifier).json
+    claims = decode(rp, tokens["access_token"])
+    claims.pop("_header")
+    public = json.dumps(rp.get("/oidc/jwks").json["keys"][0]).encode()
+    token = forged(claims, alg, public)
+    rp.get("/oidc/userinfo", headers={"Authorization": f"Bearer {token}"}, status=401)
+    assert rp.post("/oidc/introspect", {"token": token}, headers=shop.basic_auth()).json == {
+        "active": False
+    }
+    client.get("/oidc/logout", {"id_token_hint": token}, status=400)
+    assert is_signed_in(client)
+
+
+def test_the_token_endpoint_is_rate_limited_per_client_and_per_address(make_app, app_settings):
+    wsgi_app = make_app({**app_settings, "ratelimit.oidc_token_per_client": "3/minute"})
+    shop = register_client(wsgi_app)
+    rp = new_client(wsgi_app)
+    body = {"grant_type": "refresh_token", "refresh_token": "made-up"}
+    for _ in range(3):
+        rp.post("/oidc/token", body, headers=shop.basic_auth(), status=400)
+    limited = rp.post("/oidc/token", body, headers=shop.basic_auth(), status=429)
+    assert limited.json["error"] == "slow_down" and int(limited.headers["Retry-After"]) > 0
+    # Another client from the same address is not held back by this client's limit.
+    forum = register_client(wsgi_app, name="The forum")
+    rp.post("/oidc/token", body, headers=forum.basic_auth(), status=400)
+
+    per_address = make_app({**app_settings, "ratelimit.oidc_token_per_ip": "2/minute"})
+    shop = register_client(per_address)
+    forum = register_client(per_address, name="The forum")
+    rp = new_client(per_address)
+    rp.post("/oidc/token", body, headers=shop.basic_auth(), status=400)
+    rp.post("/oidc/token", body, headers=forum.basic_auth(), status=400)
+    rp.post("/oidc/token", body, headers=forum.basic_auth(), status=429)
