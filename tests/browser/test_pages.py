@@ -21,6 +21,7 @@ from tests.browser.steps import (
     sign_in,
 )
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
+from tests.functional.oidc_flows import REDIRECT_URI, Pkce, authorize_url, register_client
 
 ALICE = "alice@example.com"
 GERDA = "gerda@example.com"
@@ -86,6 +87,10 @@ def test_every_page_is_accessible_at_both_widths(live_server, context_factory, m
     sign_in(other, url, BOB, OTHER_PASSWORD)
     bob_id = _account_id(live_server.app, BOB)
 
+    # An application of someone else, which Alice allows on its consent page.
+    forum = register_client(live_server.app, first_party=False, name="The forum")
+    authorize = authorize_url(forum, Pkce.new())
+
     signed_in_pages = {
         "account": "/account",
         "change-password": "/account/change_password",
@@ -101,11 +106,25 @@ def test_every_page_is_accessible_at_both_widths(live_server, context_factory, m
         "admin-new-account": "/admin/accounts/new",
         "admin-account": f"/admin/accounts/{bob_id}",
         "admin-disable": f"/admin/accounts/{bob_id}/disable",
+        "admin-clients": "/admin/clients",
+        "admin-new-client": "/admin/clients/new",
+        "admin-client": f"/admin/clients/{forum.client_id}",
+        "admin-remove-client": f"/admin/clients/{forum.client_id}/remove",
+        "oidc-consent": authorize,
+        "oidc-refused": "/oidc/authorize?client_id=unknown&response_type=code",
+        "oidc-sign-out": f"/oidc/logout?client_id={forum.client_id}",
+        "connected-apps-none": "/account/apps",
     }
     for name, path in signed_in_pages.items():
         page.goto(url + path)
         expect(page.locator("h1")).to_be_visible()
         _check(page, name, width)
+    page.goto(url + authorize)
+    with page.expect_request(lambda request: request.url.startswith(REDIRECT_URI)):
+        page.locator("#consent-allow").click()
+    page.goto(url + "/account/apps")
+    expect(page.locator("#connected-apps")).to_contain_text("The forum")
+    _check(page, "connected-apps", width)
 
     # The "this wasn't me" page, from Bob's email about his new browser.
     alert = mail_for(mail_server, BOB, count=2)
