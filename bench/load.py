@@ -190,23 +190,27 @@ class Wrk:
 
     def paired_rounds(
         self, baseline: Server, baseline_scenario: Scenario, server: Server, scenario: Scenario
-    ) -> list[tuple[float, float]]:
-        """(baseline req/s, app req/s) of short runs that alternate between the two.
+    ) -> tuple[list[tuple[float, float]], int]:
+        """(baseline req/s, app req/s) of short runs that alternate between the two
+        (wrk's, or a scenario's own driver's), and the unexpected answers in all of them.
 
         A machine shared with others drifts by tens of percent within a minute; a ratio
         taken from runs seconds apart, each with its partner, follows the drift."""
         seconds = self.options.round_seconds
         rounds = []
+        unexpected = 0
         for _ in range(self.options.rounds):
             pair = []
             for target, which in ((baseline, baseline_scenario), (server, scenario)):
-                pair.append(self.finish(self.start(target, which, seconds), which, seconds))
+                pair.append(self.measure(target, which, seconds))
             rounds.append((pair[0].per_second, pair[1].per_second))
+            unexpected += sum(result.unexpected for result in pair)
         log(
             f"  {scenario.title:<34} vs baseline, in rounds: "
             + ", ".join(f"{app / base:.0%}" for base, app in rounds)
+            + (f"; {unexpected} unexpected answers" if unexpected else "")
         )
-        return rounds
+        return rounds, unexpected
 
 
 def wrk_version() -> str:

@@ -11,6 +11,7 @@ import re
 import sqlite3
 import statistics
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from app.services.passwords.hashing import ARGON2_MEMORY_KIB, ARGON2_PARALLELISM, ARGON2_TIME_COST
 from bench.common import ROOT
 from bench.load import WrkResult, wrk_seconds
+from bench.oidc import REFRESH_SCENARIO
 from bench.processes import RAISED_LIMIT
 from bench.profiles import Profile
 from bench.seed import Seeded
@@ -52,6 +54,10 @@ class BackendResults:
     # (baseline req/s, app req/s) of alternating short runs, for the scenarios compared
     # with the baseline; the ratio is the median of the rounds' ratios.
     rounds: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    # Unexpected answers in those runs, the app's and the baseline's together.
+    rounds_unexpected: dict[str, int] = field(default_factory=dict)
+    # Every scenario, the latencies and the profiles; not so for a selection (--only).
+    whole_run: bool = True
     reset_big_ms: float = 0.0
     reset_small_ms: float = 0.0
     signin_known_ms: float = 0.0
@@ -127,137 +133,147 @@ class Check:
     passed: bool
 
 
+def _baseline_check(
+    r: BackendResults, baseline: WrkResult, name: str, target: str, goal: float
+) -> list[Check]:
+    """The scenario's ratio to the baseline against its goal, if the scenario ran."""
+    if name not in r.scenarios:
+        return []
+    ratio = r.baseline_ratio(name, baseline)
+    return [Check(target, r.backend, f"{ratio:.0%}", f">= {goal:.0%}", ratio >= goal)]
+
+
+def _hash_bound_check(
+    r: BackendResults, hash_bound: float, name: str, target: str, goal: float
+) -> list[Check]:
+    """The scenario's rate as a share of the hash-bound limit, if the scenario ran."""
+    if name not in r.scenarios:
+        return []
+    share = r.scenarios[name].per_second / hash_bound
+    return [Check(target, r.backend, f"{share:.0%}", f">= {goal:.0%}", share >= goal)]
+
+
 def evaluate(baseline: WrkResult, hash_bound: float, backends: list[BackendResults]) -> list[Check]:
+    """The targets of what was measured: a selection of scenarios (--only) checks only
+    theirs, and the unexpected answers."""
     checks: list[Check] = []
     for r in backends:
         b = r.backend
-        signin_get = r.baseline_ratio("signin-get", baseline)
-        signin_get_de = r.baseline_ratio("signin-get-de", baseline)
-        reset_get = r.baseline_ratio("reset-link-get", baseline)
-        reset_form = r.baseline_ratio("reset-form-get", baseline)
-        whole_open = r.whole_open_ratio(baseline)
-        two_factor_get = r.baseline_ratio("two-factor-get", baseline)
-        signin_post = r.scenarios["signin-post"].per_second / hash_bound
-        signin_totp = r.scenarios["signin-totp-post"].per_second / hash_bound
-        reset_ratio = r.reset_big_ms / r.reset_small_ms
-        signin_gap = abs(r.signin_known_ms - r.signin_unknown_ms)
-        forgot_gap = abs(r.forgot_known_ms - r.forgot_unknown_ms)
-        peak_mb = r.peak_rss_kib * 1024 / 1e6
+        if r.whole_run:
+            worst_p99 = percentile(r.register_worst_ms, 99)
+            checks.append(
+                Check(
+                    "POST register with the worst-case password, p99",
+                    b,
+                    f"{worst_p99:.0f} ms",
+                    f"< {GOAL_WORST_PASSWORD_P99_MS:g} ms",
+                    worst_p99 < GOAL_WORST_PASSWORD_P99_MS,
+                )
+            )
+        checks += _baseline_check(
+            r, baseline, "signin-get", "GET sign-in req/s vs baseline", GOAL_SIGNIN_GET
+        )
+        checks += _baseline_check(
+            r,
+            baseline,
+            "signin-get-de",
+            "GET sign-in in German (Accept-Language: de) req/s vs baseline",
+            GOAL_SIGNIN_GET,
+        )
+        if r.translation_cost is not None:
+            checks.append(
+                Check(
+                    "what translations add to the German sign-in page (in-process)",
+                    b,
+                    f"{r.translation_cost:.1%}",
+                    f"<= {GOAL_TRANSLATION_COST:.0%}",
+                    r.translation_cost <= GOAL_TRANSLATION_COST,
+                )
+            )
+        checks += _baseline_check(
+            r, baseline, "reset-link-get", "GET reset link (303) req/s vs baseline", GOAL_RESET_GET
+        )
+        checks += _baseline_check(
+            r,
+            baseline,
+            "reset-form-get",
+            "GET reset form (200) req/s vs baseline",
+            GOAL_RESET_FORM_GET,
+        )
+        if all(name in r.scenarios for name in WHOLE_OPEN):
+            whole_open = r.whole_open_ratio(baseline)
+            checks.append(
+                Check(
+                    "whole open of a reset link (303 + form) vs baseline",
+                    b,
+                    f"{whole_open:.0%}",
+                    f">= {GOAL_WHOLE_OPEN:.0%}",
+                    whole_open >= GOAL_WHOLE_OPEN,
+                )
+            )
+        checks += _baseline_check(
+            r,
+            baseline,
+            "two-factor-get",
+            "GET second-factor page req/s vs baseline",
+            GOAL_TWO_FACTOR_GET,
+        )
+        checks += _hash_bound_check(
+            r, hash_bound, "signin-post", "POST sign-in req/s vs hash-bound limit", GOAL_SIGNIN_POST
+        )
+        checks += _hash_bound_check(
+            r,
+            hash_bound,
+            "signin-totp-post",
+            "sign-ins with an authenticator code/s vs hash-bound limit",
+            GOAL_SIGNIN_TOTP,
+        )
+        if r.whole_run:
+            reset_ratio = r.reset_big_ms / r.reset_small_ms
+            signin_gap = abs(r.signin_known_ms - r.signin_unknown_ms)
+            forgot_gap = abs(r.forgot_known_ms - r.forgot_unknown_ms)
+            peak_mb = r.peak_rss_kib * 1024 / 1e6
+            checks += [
+                Check(
+                    f"reset-link median, {r.seeded.codes:,} vs {r.small_seeded.codes:,} codes",
+                    b,
+                    f"{reset_ratio:.2f}x",
+                    f"<= {GOAL_RESET_LATENCY:.2f}x",
+                    reset_ratio <= GOAL_RESET_LATENCY,
+                ),
+                Check(
+                    "sign-in median, known vs unknown email",
+                    b,
+                    f"{signin_gap:.1f} ms",
+                    f"< {GOAL_TIMING_GAP_MS:g} ms",
+                    signin_gap < GOAL_TIMING_GAP_MS,
+                ),
+                Check(
+                    "forgot-password median, known vs unknown email",
+                    b,
+                    f"{forgot_gap:.1f} ms",
+                    f"< {GOAL_TIMING_GAP_MS:g} ms",
+                    forgot_gap < GOAL_TIMING_GAP_MS,
+                ),
+                Check(
+                    "peak RSS of the app process (VmHWM)",
+                    b,
+                    f"{peak_mb:.0f} MB",
+                    f"< {GOAL_PEAK_RSS_MB:g} MB",
+                    peak_mb < GOAL_PEAK_RSS_MB,
+                ),
+            ]
         unexpected = sum(result.unexpected for result in r.scenarios.values())
-        worst_p99 = percentile(r.register_worst_ms, 99)
-        checks += [
+        unexpected += sum(r.rounds_unexpected.values())
+        checks.append(
             Check(
-                "POST register with the worst-case password, p99",
-                b,
-                f"{worst_p99:.0f} ms",
-                f"< {GOAL_WORST_PASSWORD_P99_MS:g} ms",
-                worst_p99 < GOAL_WORST_PASSWORD_P99_MS,
-            ),
-            Check(
-                "GET sign-in req/s vs baseline",
-                b,
-                f"{signin_get:.0%}",
-                f">= {GOAL_SIGNIN_GET:.0%}",
-                signin_get >= GOAL_SIGNIN_GET,
-            ),
-            Check(
-                "GET sign-in in German (Accept-Language: de) req/s vs baseline",
-                b,
-                f"{signin_get_de:.0%}",
-                f">= {GOAL_SIGNIN_GET:.0%}",
-                signin_get_de >= GOAL_SIGNIN_GET,
-            ),
-            *(
-                [
-                    Check(
-                        "what translations add to the German sign-in page (in-process)",
-                        b,
-                        f"{r.translation_cost:.1%}",
-                        f"<= {GOAL_TRANSLATION_COST:.0%}",
-                        r.translation_cost <= GOAL_TRANSLATION_COST,
-                    )
-                ]
-                if r.translation_cost is not None
-                else []
-            ),
-            Check(
-                "GET reset link (303) req/s vs baseline",
-                b,
-                f"{reset_get:.0%}",
-                f">= {GOAL_RESET_GET:.0%}",
-                reset_get >= GOAL_RESET_GET,
-            ),
-            Check(
-                "GET reset form (200) req/s vs baseline",
-                b,
-                f"{reset_form:.0%}",
-                f">= {GOAL_RESET_FORM_GET:.0%}",
-                reset_form >= GOAL_RESET_FORM_GET,
-            ),
-            Check(
-                "whole open of a reset link (303 + form) vs baseline",
-                b,
-                f"{whole_open:.0%}",
-                f">= {GOAL_WHOLE_OPEN:.0%}",
-                whole_open >= GOAL_WHOLE_OPEN,
-            ),
-            Check(
-                "GET second-factor page req/s vs baseline",
-                b,
-                f"{two_factor_get:.0%}",
-                f">= {GOAL_TWO_FACTOR_GET:.0%}",
-                two_factor_get >= GOAL_TWO_FACTOR_GET,
-            ),
-            Check(
-                "POST sign-in req/s vs hash-bound limit",
-                b,
-                f"{signin_post:.0%}",
-                f">= {GOAL_SIGNIN_POST:.0%}",
-                signin_post >= GOAL_SIGNIN_POST,
-            ),
-            Check(
-                "sign-ins with an authenticator code/s vs hash-bound limit",
-                b,
-                f"{signin_totp:.0%}",
-                f">= {GOAL_SIGNIN_TOTP:.0%}",
-                signin_totp >= GOAL_SIGNIN_TOTP,
-            ),
-            Check(
-                f"reset-link median, {r.seeded.codes:,} vs {r.small_seeded.codes:,} codes",
-                b,
-                f"{reset_ratio:.2f}x",
-                f"<= {GOAL_RESET_LATENCY:.2f}x",
-                reset_ratio <= GOAL_RESET_LATENCY,
-            ),
-            Check(
-                "sign-in median, known vs unknown email",
-                b,
-                f"{signin_gap:.1f} ms",
-                f"< {GOAL_TIMING_GAP_MS:g} ms",
-                signin_gap < GOAL_TIMING_GAP_MS,
-            ),
-            Check(
-                "forgot-password median, known vs unknown email",
-                b,
-                f"{forgot_gap:.1f} ms",
-                f"< {GOAL_TIMING_GAP_MS:g} ms",
-                forgot_gap < GOAL_TIMING_GAP_MS,
-            ),
-            Check(
-                "peak RSS of the app process (VmHWM)",
-                b,
-                f"{peak_mb:.0f} MB",
-                f"< {GOAL_PEAK_RSS_MB:g} MB",
-                peak_mb < GOAL_PEAK_RSS_MB,
-            ),
-            Check(
-                "unexpected answers (non-2xx/3xx, socket errors, timeouts)",
+                "unexpected answers (non-2xx/3xx, socket errors, timeouts; in the rounds too)",
                 b,
                 str(unexpected),
                 "0",
                 unexpected == 0,
-            ),
-        ]
+            )
+        )
     return checks
 
 
@@ -301,8 +317,9 @@ RESULTS_HEADER = """# Benchmark results
 `make bench` appends one section per run (newest last); see the docstring of
 bench/run.py for what it does. Requests per second come from wrk, driving a single
 waitress process with 4 threads on the same machine (the sign-in with an authenticator
-code, whose two requests carry state, from Python threads instead: whole sign-ins per
-second); the ratios compare numbers taken in the same run. The settings raise every
+code and the token endpoint's chained refresh grants, whose requests carry state, from
+Python threads instead: whole sign-ins or grants per second); the ratios compare numbers
+taken in the same run. The settings raise every
 rate limit out of reach (RAISED_LIMIT in bench/processes.py; each run's Server line
 shows it) so that the benchmark measures the app rather than its throttling.
 """
@@ -321,6 +338,8 @@ class Run:
     # Threads verifying at once -> verifications per second, measured.
     parallel_verify: dict[int, float] = field(default_factory=dict)
     baseline: WrkResult | None = None
+    # The baseline's POST /token, when the refresh grants ran.
+    baseline_token: WrkResult | None = None
     baseline_peak_kib: int = 0
     baseline_calls: float = 0.0
     backends: list[BackendResults] = field(default_factory=list)
@@ -372,19 +391,30 @@ def write_results(path: Path, run: Run) -> str:
         f" above 0.1 of the {cores} cores means the machine was shared and the numbers"
         " may be low"
     )
+    if not options.whole:
+        add(
+            f"- Scenarios: only {', '.join(options.scenarios)} (--only); no latencies, no"
+            " profiles, and only the targets of what ran"
+        )
     add(f"- Whole run: {run.elapsed / 60:.1f} min")
     add("\nCommands:\n")
     add("```sh")
     add(f"make bench   # = .venv/bin/python -m bench.run {info['arguments']}".rstrip())
     add(f"# baseline: {baseline.command}")
+    if run.baseline_token is not None:
+        add(f"# baseline-token: {run.baseline_token.command}")
     if backends:
         for result in backends[0].scenarios.values():
             add(f"# {result.scenario}: {result.command}")
+    latencies = (
+        f"; latencies: {options.samples} interleaved sequential requests per kind"
+        f" ({options.reset_samples} for the reset link), one keep-alive connection"
+        if options.whole
+        else ""
+    )
     add(
         f"# each run is preceded by a {wrk_seconds(options.warmup)} s warm-up that is not"
-        " counted (wrk takes whole seconds: the durations asked for are rounded up);"
-        f" latencies: {options.samples} interleaved sequential requests per kind"
-        f" ({options.reset_samples} for the reset link), one keep-alive connection"
+        " counted (wrk takes whole seconds: the durations asked for are rounded up)" + latencies
     )
     add("```\n")
 
@@ -395,6 +425,14 @@ def write_results(path: Path, run: Run) -> str:
     )
     add("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     rows = [("baseline GET / (fixed page)", "none", baseline)]
+    if run.baseline_token is not None:
+        rows.append(
+            (
+                "baseline POST /token, chained (a token answer alike: no database, no signature)",
+                "none",
+                run.baseline_token,
+            )
+        )
     for r in backends:
         titles = {
             "signin-get": "GET /account/signin",
@@ -406,6 +444,9 @@ def write_results(path: Path, run: Run) -> str:
             "signin-totp-post": "sign-in with an authenticator code: POST password + POST"
             " code (whole sign-ins)",
             "forgot-post": "POST /account/forgot_password (303)",
+            "oidc-discovery-get": "GET /.well-known/openid-configuration",
+            "oidc-jwks-get": "GET /oidc/jwks",
+            REFRESH_SCENARIO: "POST /oidc/token, refresh_token grant, chained (grants)",
         }
         rows += [(titles[name], r.backend, result) for name, result in r.scenarios.items()]
     for title, backend, w in rows:
@@ -425,16 +466,20 @@ def write_results(path: Path, run: Run) -> str:
         )
         add(
             "| scenario | backend | baseline req/s by round | app req/s by round"
-            " | ratios | median |"
+            " | ratios | median | unexpected answers |"
         )
-        add("| --- | --- | --- | --- | --- | ---: |")
+        add("| --- | --- | --- | --- | --- | ---: | ---: |")
         for r in backends:
             for name, rounds in r.rounds.items():
+                shown = name
+                if name == REFRESH_SCENARIO:
+                    shown += " (grants/s; against the baseline's POST /token, chained alike)"
                 add(
-                    f"| {name} | {r.backend} | {', '.join(f'{b:.0f}' for b, _ in rounds)}"
+                    f"| {shown} | {r.backend} | {', '.join(f'{b:.0f}' for b, _ in rounds)}"
                     f" | {', '.join(f'{a:.0f}' for _, a in rounds)}"
                     f" | {', '.join(f'{a / b:.0%}' for b, a in rounds)}"
-                    f" | {r.baseline_ratio(name, baseline):.0%} |"
+                    f" | {r.baseline_ratio(name, baseline):.0%}"
+                    f" | {r.rounds_unexpected.get(name, 0)} |"
                 )
             whole = r.whole_open_rounds()
             if whole:
@@ -442,7 +487,7 @@ def write_results(path: Path, run: Run) -> str:
                     f"| whole open: {' + '.join(WHOLE_OPEN)}, 1 / (1/ra + 1/rb) | {r.backend}"
                     " | (above) | (above)"
                     f" | {', '.join(f'{ratio:.0%}' for ratio in whole)}"
-                    f" | {r.whole_open_ratio(baseline):.0%} |"
+                    f" | {r.whole_open_ratio(baseline):.0%} | |"
                 )
         add("")
     add("| measurement | backend | value |")
@@ -459,27 +504,19 @@ def write_results(path: Path, run: Run) -> str:
     )
     for r in backends:
         b = r.backend
-        add(f"| reset link median, {r.seeded.codes:,} codes | {b} | {r.reset_big_ms:.2f} ms |")
-        add(
-            f"| reset link median, {r.small_seeded.codes:,} codes | {b}"
-            f" | {r.reset_small_ms:.2f} ms |"
-        )
-        add(f"| sign-in median, known email (wrong password) | {b} | {r.signin_known_ms:.1f} ms |")
-        add(f"| sign-in median, unknown email | {b} | {r.signin_unknown_ms:.1f} ms |")
-        add(f"| forgot-password median, known email | {b} | {r.forgot_known_ms:.1f} ms |")
-        add(f"| forgot-password median, unknown email | {b} | {r.forgot_unknown_ms:.1f} ms |")
-        add(
-            f"| whole open of a reset link, 1 / (1/a + 1/b) of the 303's and the form's req/s"
-            f" | {b} | {r.whole_open_rate():.1f} /s |"
-        )
-        for label, samples in (
-            ("the worst-case password", r.register_worst_ms),
-            ("an ordinary password", r.register_ordinary_ms),
-        ):
+        for name in (n for n in ("oidc-discovery-get", "oidc-jwks-get") if n in r.scenarios):
             add(
-                f"| POST register with {label}, median / p99 ({len(samples)} requests) | {b}"
-                f" | {percentile(samples, 50):.0f} / {percentile(samples, 99):.0f} ms |"
+                f"| {name} req/s vs the baseline page, {how_compared(r, name)} | {b}"
+                f" | {r.baseline_ratio(name, baseline):.0%} |"
             )
+        if REFRESH_SCENARIO in r.scenarios and run.baseline_token is not None:
+            add(
+                f"| {REFRESH_SCENARIO} grants/s vs the baseline's POST /token,"
+                f" {how_compared(r, REFRESH_SCENARIO)} | {b}"
+                f" | {r.baseline_ratio(REFRESH_SCENARIO, run.baseline_token):.0%} |"
+            )
+        if r.whole_run:
+            _latency_rows(add, r)
         add(
             f"| app process peak RSS (VmHWM) / RSS at the end | {b}"
             f" | {r.peak_rss_kib * 1024 / 1e6:.0f} MB / {r.rss_kib * 1024 / 1e6:.0f} MB |"
@@ -532,6 +569,35 @@ def write_results(path: Path, run: Run) -> str:
     with path.open("a") as results:
         results.write(text)
     return text
+
+
+def _latency_rows(add: Callable[[str], None], r: BackendResults) -> None:
+    """The measurement table's rows of the latencies, which a whole run measures."""
+    b = r.backend
+    add(f"| reset link median, {r.seeded.codes:,} codes | {b} | {r.reset_big_ms:.2f} ms |")
+    add(f"| reset link median, {r.small_seeded.codes:,} codes | {b} | {r.reset_small_ms:.2f} ms |")
+    add(f"| sign-in median, known email (wrong password) | {b} | {r.signin_known_ms:.1f} ms |")
+    add(f"| sign-in median, unknown email | {b} | {r.signin_unknown_ms:.1f} ms |")
+    add(f"| forgot-password median, known email | {b} | {r.forgot_known_ms:.1f} ms |")
+    add(f"| forgot-password median, unknown email | {b} | {r.forgot_unknown_ms:.1f} ms |")
+    add(
+        f"| whole open of a reset link, 1 / (1/a + 1/b) of the 303's and the form's req/s"
+        f" | {b} | {r.whole_open_rate():.1f} /s |"
+    )
+    for label, samples in (
+        ("the worst-case password", r.register_worst_ms),
+        ("an ordinary password", r.register_ordinary_ms),
+    ):
+        add(
+            f"| POST register with {label}, median / p99 ({len(samples)} requests) | {b}"
+            f" | {percentile(samples, 50):.0f} / {percentile(samples, 99):.0f} ms |"
+        )
+
+
+def how_compared(r: BackendResults, name: str) -> str:
+    if r.rounds.get(name):
+        return "median of the rounds"
+    return "one run each"
 
 
 def _shares(shares: list[tuple[float, str]], limit: int) -> str:

@@ -2,16 +2,20 @@
 
 It serves the app with waitress (4 threads, production-like settings) on SQLite and on a
 throwaway PostgreSQL, each seeded with 100,000 accounts, 1,000,000 reset codes and 3,000
-accounts with an authenticator app, and drives eight scenarios. With wrk: GET sign-in, in
-English and in German (Accept-Language: de); GET reset link (its 303); GET reset form,
+accounts with an authenticator app, and drives eleven scenarios. With wrk: GET sign-in,
+in English and in German (Accept-Language: de); GET reset link (its 303); GET reset form,
 with the session cookies of 200 opened links; GET second-factor page, with the cookies
 of 100 sign-ins waiting for their code (made right before it runs: they lapse after five
-minutes); POST sign-in; POST forgot-password. From Python threads, since its two requests
-carry state: the whole sign-in with an authenticator code (password, then code, each
-time on another account). In the same run it measures a minimal Pyramid app as the
-baseline (for the five GET pages also in short runs that alternate with the app's, whose
-median ratio is the one compared with the target; the reset link and its form combine
-into the whole open of an emailed link, 1 / (1/a + 1/b)), one argon2id verification,
+minutes); POST sign-in; POST forgot-password; the identity provider's discovery document
+and its JWKS. From Python threads, since their requests carry state: the whole sign-in
+with an authenticator code (password, then code, each time on another account), and
+refresh-token grants at the token endpoint, in chains (each answer's new refresh token
+goes into the chain's next request). In the same run it measures a minimal Pyramid app
+as the baseline (for the GET pages and documents also in short runs that alternate with
+the app's, whose median ratio is the one compared with the target; the reset link and
+its form combine into the whole open of an emailed link, 1 / (1/a + 1/b); the refresh
+grants alternate likewise with the same chains against the baseline's POST /token,
+which answers alike without the database or a signature), one argon2id verification,
 known-versus-unknown email timings, reset-link latency against a small database, and the
 app's peak memory; then it profiles the five GET scenarios with py-spy and counts their
 Python calls with cProfile. Every run is appended to bench/RESULTS.md with the ratios the
@@ -19,6 +23,8 @@ project aims for.
 
     .venv/bin/python -m bench.run              # what `make bench` runs
     .venv/bin/python -m bench.run --help       # shorter runs, one backend, ...
+    .venv/bin/python -m bench.run --only oidc-jwks-get,oidc-refresh-post
+                                               # those scenarios only (and the baseline)
 
 Traffic goes to 127.0.0.1 only. Every process it starts (servers, wrk, py-spy,
 PostgreSQL) is stopped when it ends, on error and on Ctrl-C or SIGTERM too.
@@ -29,6 +35,7 @@ PostgreSQL) is stopped when it ends, on error and on Ctrl-C or SIGTERM too.
     processes.py     starting and stopping processes; how busy the rest of the machine is
     load.py, wrk/    wrk and its Lua scripts; client.py: single requests by hand
     sessions.py      session cookies for wrk; the sign-in with a code, driven from Python
+    oidc.py          the token endpoint's refresh chains, driven from Python
     profiles.py      py-spy under load and cProfile call counts
     report.py        the targets and the section appended to RESULTS.md
 """
@@ -59,6 +66,14 @@ from app.settings import ENVIRONMENT_OVERRIDES
 from bench.client import Client, open_form_session
 from bench.common import BENCH, ROOT, BenchError, log
 from bench.load import Scenario, Wrk, wrk_version
+from bench.oidc import (
+    BASELINE_TOKEN_PATH,
+    JWKS_PATH,
+    REFRESH_SCENARIO,
+    TOKEN_PATH,
+    RefreshChains,
+    baseline_tokens,
+)
 from bench.processes import CpuMeter, Processes, Server, app_settings, start_server, stop_on_sigterm
 from bench.profiles import (
     Profile,
@@ -82,6 +97,7 @@ from bench.seed import (
     Seeded,
     known_email,
     seed_postgresql,
+    seed_refresh_tokens,
     seed_sqlite,
     seed_totp_accounts,
     totp_email,
@@ -105,6 +121,7 @@ SAMPLE_CODES = 50_000
 # Session cookies of opened reset links, and of sign-ins waiting for their second factor.
 RESET_FORM_COOKIES = 200
 PENDING_SIGN_IN_COOKIES = 100
+DISCOVERY_PATH = "/.well-known/openid-configuration"
 
 
 def shown(path: Path) -> str:
@@ -222,7 +239,7 @@ def run_backend(
     workdir: Path,
     password_hash: str,
     info: dict[str, str],
-    baseline: Server,
+    baseline: Baseline,
 ) -> BackendResults:
     log(f"\n== {backend} ==")
     seed = seed_sqlite if backend == "sqlite" else seed_postgresql
@@ -244,25 +261,40 @@ def run_backend(
         small_accounts = min(options.accounts, options.small_codes)
         small = seed(small_url, small_accounts, options.small_codes, password_hash, SAMPLE_CODES)
         results = BackendResults(backend, big_url.split(":", 1)[0], seeded, small)
+        results.whole_run = options.whole
 
         big_server = start_server(processes, "accounts", f"app-{backend}", workdir, settings)
-        small_server = start_server(
-            processes, "accounts", f"app-{backend}-small", workdir, app_settings(small_url)
+        # The small database serves the latencies only, which a selection of scenarios
+        # (--only) skips, with the profiles.
+        small_server = (
+            start_server(
+                processes, "accounts", f"app-{backend}-small", workdir, app_settings(small_url)
+            )
+            if options.whole
+            else None
         )
-        wrk.meter.roots = [big_server.pid, small_server.pid, baseline.pid]
+        servers = [big_server] + ([small_server] if small_server else [])
+        wrk.meter.roots = [server.pid for server in servers] + [baseline.server.pid]
         wrk.meter.roots += [database_pid] if database_pid else []
         try:
-            scenarios, in_process = make_scenarios(options, big_server, seeded, workdir)
+            scenarios, in_process = make_scenarios(options, big_server, seeded, workdir, settings)
+            if [scenario.name for scenario in scenarios] != list(SCENARIOS):
+                raise BenchError("bench.run.SCENARIOS does not name make_scenarios' scenarios")
             for scenario in scenarios:
+                if scenario.name not in options.scenarios:
+                    continue
                 # (wrk.run calls scenario.prepare first, so it serves the rounds too.)
                 results.scenarios[scenario.name] = wrk.run(big_server, scenario)
                 if scenario.name in COMPARED_WITH_BASELINE and options.rounds > 0:
-                    results.rounds[scenario.name] = wrk.paired_rounds(
-                        baseline, BASELINE_SCENARIO, big_server, scenario
+                    rounds, unexpected = wrk.paired_rounds(
+                        baseline.server, baseline.partner(scenario.name), big_server, scenario
                     )
+                    results.rounds[scenario.name] = rounds
+                    results.rounds_unexpected[scenario.name] = unexpected
                 results.peak_after[scenario.name] = big_server.memory_kib("VmHWM")
-            measure_latencies(options, results, big_server, small_server, seeded, small)
-            if options.py_spy:
+            if small_server is not None:
+                measure_latencies(options, results, big_server, small_server, seeded, small)
+            if options.py_spy and options.whole:
                 profiled = [s for s in scenarios if s.name in PROFILED]
                 for scenario in profiled:
                     if scenario.prepare is not None:
@@ -277,10 +309,10 @@ def run_backend(
                     write_profile_report(profile, options.profile_seconds)
             results.peak_rss_kib = big_server.memory_kib("VmHWM")
             results.rss_kib = big_server.memory_kib("VmRSS")
-            results.log_problems = big_server.log_problems() + small_server.log_problems()
+            results.log_problems = [line for server in servers for line in server.log_problems()]
         finally:
-            processes.stop(small_server.process)
-            processes.stop(big_server.process)
+            for server in reversed(servers):
+                processes.stop(server.process)
     return results
 
 
@@ -339,11 +371,31 @@ def expect_page(
         raise BenchError(f"GET {path} answered 200 without {marker!r}: {answer.body[:300]!r}")
 
 
+def expect_document(client: Client, path: str, marker: bytes) -> None:
+    """A 200 JSON document holding `marker`, that any cache may keep."""
+    answer = client.expect(200, "GET", path)
+    content_type = answer.header("Content-Type") or ""
+    cache_control = answer.header("Cache-Control") or ""
+    if (
+        not content_type.startswith("application/json")
+        or not cache_control.startswith("public")
+        or marker not in answer.body
+    ):
+        raise BenchError(
+            f"GET {path} answered 200 ({content_type}, Cache-Control {cache_control!r})"
+            f" without {marker!r}: {answer.body[:300]!r}"
+        )
+
+
 def make_scenarios(
-    options: argparse.Namespace, server: Server, seeded: Seeded, workdir: Path
+    options: argparse.Namespace,
+    server: Server,
+    seeded: Seeded,
+    workdir: Path,
+    settings: dict[str, str],
 ) -> tuple[list[Scenario], dict[str, InProcess]]:
-    """The scenarios in the order they run, and how count_calls makes the requests of
-    those that are profiled."""
+    """The scenarios in the order they run (SCENARIOS names them), and how count_calls
+    makes the requests of those that are profiled."""
     form = open_form_session(server.port)
     codes = seeded.sample_codes
     paths_file = workdir / "reset-paths.txt"
@@ -381,6 +433,20 @@ def make_scenarios(
         [TotpAccount(totp_email(n), secret) for n, secret in enumerate(seeded.totp_secrets, 1)],
         PASSWORD,
         options.connections,
+    )
+    # Each refresh chain on a login session of its own, on accounts from the middle of
+    # the table: POST sign-in starts sessions from the first accounts on, and an account
+    # keeps only its 20 newest sessions.
+    first = seeded.accounts // 2
+    chain_emails = [
+        known_email((first + n) % seeded.accounts + 1) for n in range(options.connections)
+    ]
+    chains = RefreshChains(
+        REFRESH_SCENARIO,
+        TOKEN_PATH,
+        options.connections,
+        lambda count: seed_refresh_tokens(settings, chain_emails, count),
+        verify_signature=True,
     )
 
     scenarios = [
@@ -493,6 +559,34 @@ def make_scenarios(
                 form.cookie,
                 location="/account/reset_sent",
             ),
+        ),
+        Scenario(
+            "oidc-discovery-get",
+            f"GET {DISCOVERY_PATH}",
+            DISCOVERY_PATH,
+            smoke=lambda c: expect_document(c, DISCOVERY_PATH, b'"token_endpoint"'),
+        ),
+        Scenario(
+            "oidc-jwks-get",
+            f"GET {JWKS_PATH}",
+            JWKS_PATH,
+            smoke=lambda c: expect_document(c, JWKS_PATH, b'"RS256"'),
+        ),
+        Scenario(
+            REFRESH_SCENARIO,
+            f"POST {TOKEN_PATH} (refresh grant)",
+            TOKEN_PATH,
+            args_text=f"Python: {options.connections} threads, each a chain of refresh-token"
+            f" grants on its own connection: POST {TOKEN_PATH} grant_type=refresh_token with"
+            " HTTP Basic client authentication, the answer's new refresh token sent in the"
+            " chain's next request; each chain from its own starting token, on a login"
+            " session of its own account (a first-party confidential client, the sessions"
+            " and the tokens made through the app's services right before the run); every"
+            " answer checked (200, JSON, no-store, Bearer, a JWT access token, the scope, a"
+            " new refresh token); counts grants",
+            smoke=chains.smoke,
+            prepare=chains.prepare,
+            driver=chains.run,
         ),
     ]
 
@@ -650,6 +744,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--round-seconds", type=float, default=2, help="seconds per run")
     parser.add_argument("--profile-seconds", type=int, default=6)
     parser.add_argument("--no-profile", action="store_true", help="skip py-spy")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated scenarios to run, and nothing else but the baseline (no"
+        " latencies, no profiles); default: the whole run. Scenarios: " + ", ".join(SCENARIOS),
+    )
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
     parser.add_argument(
         "--fail-on-miss", action="store_true", help="exit 1 when a target is missed"
@@ -661,6 +761,14 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--backends: choose from sqlite and postgresql, not {options.backends}")
     if options.totp_accounts < 1:
         parser.error("--totp-accounts: at least 1")
+    only = [name.strip() for name in options.only.split(",") if name.strip()]
+    unknown = set(only) - set(SCENARIOS)
+    if unknown:
+        parser.error(
+            f"--only: no scenario {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}"
+        )
+    options.whole = not only
+    options.scenarios = [name for name in SCENARIOS if name in only] if only else list(SCENARIOS)
     options.arguments = " ".join(argv if argv is not None else sys.argv[1:])
     return options
 
@@ -681,8 +789,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    options.py_spy = None if options.no_profile else find_py_spy()
-    if not options.no_profile and options.py_spy is None:
+    options.py_spy = None if options.no_profile or not options.whole else find_py_spy()
+    if not options.no_profile and options.whole and options.py_spy is None:
         print("bench: py-spy not found (pip install py-spy); profiling is skipped", file=sys.stderr)
     stop_on_sigterm()
     # The same for the servers and for the app built in this process: a DATABASE_URL in
@@ -740,32 +848,81 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if missed and options.fail_on_miss else 0
 
 
-# The scenarios whose goal is a ratio to the baseline's requests per second.
+# Every scenario, in the order make_scenarios gives them (what --only chooses from).
+SCENARIOS = (
+    "signin-get",
+    "signin-get-de",
+    "reset-link-get",
+    "reset-form-get",
+    "two-factor-get",
+    "signin-post",
+    "signin-totp-post",
+    "forgot-post",
+    "oidc-discovery-get",
+    "oidc-jwks-get",
+    REFRESH_SCENARIO,
+)
+# The scenarios measured as a ratio to the baseline's requests per second, in rounds
+# that alternate with it: against its page, and the refresh grants against its
+# POST /token.
 COMPARED_WITH_BASELINE = (
     "signin-get",
     "signin-get-de",
     "reset-link-get",
     "reset-form-get",
     "two-factor-get",
+    "oidc-discovery-get",
+    "oidc-jwks-get",
+    REFRESH_SCENARIO,
 )
 BASELINE_SCENARIO = Scenario(
     "baseline", "GET / (baseline app)", "/", smoke=lambda c: c.expect(200, "GET", "/")
 )
 
 
-def measure_baseline(run: Run, processes: Processes, wrk: Wrk, workdir: Path) -> Server:
-    """Measure the baseline once, and leave it serving for the rounds that alternate
-    with the app's scenarios (stopped with every other process at the end)."""
+def baseline_token_scenario(connections: int) -> Scenario:
+    chains = RefreshChains("baseline-token", BASELINE_TOKEN_PATH, connections, baseline_tokens)
+    return Scenario(
+        "baseline-token",
+        f"POST {BASELINE_TOKEN_PATH} (baseline app)",
+        BASELINE_TOKEN_PATH,
+        args_text=f"Python: {connections} threads, chains of POST {BASELINE_TOKEN_PATH} as"
+        f" for {REFRESH_SCENARIO}, with the same checks",
+        smoke=chains.smoke,
+        prepare=chains.prepare,
+        driver=chains.run,
+    )
+
+
+@dataclass
+class Baseline:
+    """The baseline app, left serving for the rounds, and its scenarios."""
+
+    server: Server
+    token: Scenario
+
+    def partner(self, scenario: str) -> Scenario:
+        """What the scenario alternates with in its rounds."""
+        return self.token if scenario == REFRESH_SCENARIO else BASELINE_SCENARIO
+
+
+def measure_baseline(run: Run, processes: Processes, wrk: Wrk, workdir: Path) -> Baseline:
+    """Measure the baseline once (its POST /token too when the refresh grants run), and
+    leave it serving for the rounds that alternate with the app's scenarios (stopped
+    with every other process at the end)."""
     from bench.baseline_app import make_app
 
     log("\n== baseline ==")
     server = start_server(processes, "baseline", "baseline", workdir, None)
     wrk.meter.roots = [server.pid]
     run.baseline = wrk.run(server, BASELINE_SCENARIO)
+    token = baseline_token_scenario(run.options.connections)
+    if REFRESH_SCENARIO in run.options.scenarios:
+        run.baseline_token = wrk.run(server, token)
     run.baseline_peak_kib = server.memory_kib("VmHWM")
     if run.options.py_spy:
         run.baseline_calls = count_calls(make_app(), lambda i: "/", "200").calls_per_request
-    return server
+    return Baseline(server, token)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """Bulk seeding of a migrated database: accounts that share one password hash, and
 one-time reset codes of which only the SHA-256 is stored, as the app stores them; then a
-few thousand accounts with an authenticator app, for the second-factor scenarios.
+few thousand accounts with an authenticator app, for the second-factor scenarios; and for
+the identity provider's token endpoint, a registered client and refresh tokens.
 
-SQLite gets executemany batches of 50,000 rows inside one transaction; PostgreSQL gets
-COPY through psycopg. Either way a million codes take seconds, not minutes. The accounts
-with an authenticator app go in through SQLAlchemy Core on either database: their secret
-is encrypted with a key derived from the server's app.secret, as the app stores it."""
+Each account has its own random public_id (the subject other applications know it by),
+as the app gives it. SQLite gets executemany batches of 50,000 rows inside one
+transaction; PostgreSQL gets COPY through psycopg. Either way a million codes take
+seconds, not minutes. The accounts with an authenticator app go in through SQLAlchemy
+Core on either database: their secret is encrypted with a key derived from the server's
+app.secret, as the app stores it. The client, its login sessions and refresh tokens are
+made through the app's own services."""
 
 from __future__ import annotations
 
@@ -22,9 +26,11 @@ from sqlalchemy import create_engine, insert, make_url
 from sqlalchemy.dialects import sqlite
 
 from app.models import Account
+from app.models.accounts import new_public_id
 from app.models.meta import UTCDateTime
 from app.services.kernel.codes import digest, new_code
 from app.services.kernel.secret_keys import TOTP_SECRETS, fernet_for
+from bench.common import BenchError
 
 BATCH_ROWS = 50_000
 EMAIL_DOMAIN = "bench.example.com"
@@ -33,6 +39,11 @@ CODE_LIFETIME = timedelta(hours=24)
 CREATED_IP = "127.0.0.1"
 KNOWN_LOCAL_PART = "user"
 TOTP_LOCAL_PART = "totp"
+# The client the refresh-token scenario speaks as, and what its tokens grant.
+OIDC_CLIENT_NAME = "Benchmark shop"
+OIDC_REDIRECT_URI = "https://shop.bench.example.com/callback"
+OIDC_SCOPE = "openid offline_access"
+OIDC_USER_AGENT = "bench"
 
 
 def known_email(number: int) -> str:
@@ -108,11 +119,11 @@ def seed_sqlite(
         for first in range(1, accounts + 1, BATCH_ROWS):
             last = min(accounts, first + BATCH_ROWS - 1)
             connection.exec_driver_sql(
-                "INSERT INTO accounts (id, email, password_hash, is_admin, is_disabled,"
-                " created_at, password_changed_at, login_count, email_verified_at)"
-                " VALUES (?, ?, ?, 0, 0, ?, ?, 0, ?)",
+                "INSERT INTO accounts (id, email, public_id, password_hash, is_admin,"
+                " is_disabled, created_at, password_changed_at, login_count, email_verified_at)"
+                " VALUES (?, ?, ?, ?, 0, 0, ?, ?, 0, ?)",
                 [
-                    (n, known_email(n), password_hash, created, created, created)
+                    (n, known_email(n), new_public_id(), password_hash, created, created, created)
                     for n in range(first, last + 1)
                 ],
             )
@@ -148,15 +159,15 @@ def seed_postgresql(
     sample: list[str] = []
     with psycopg.connect(libpq_url(url)) as connection, connection.cursor() as cursor:
         with cursor.copy(
-            "COPY accounts (id, email, password_hash, is_admin, is_disabled, created_at,"
-            " password_changed_at, login_count, email_verified_at) FROM STDIN"
+            "COPY accounts (id, email, public_id, password_hash, is_admin, is_disabled,"
+            " created_at, password_changed_at, login_count, email_verified_at) FROM STDIN"
         ) as copy:
             for first in range(1, accounts + 1, BATCH_ROWS):
                 last = min(accounts, first + BATCH_ROWS - 1)
                 copy.write(
                     "".join(
-                        f"{n}\t{known_email(n)}\t{password_hash}\tf\tf\t{created}\t{created}"
-                        f"\t0\t{created}\n"
+                        f"{n}\t{known_email(n)}\t{new_public_id()}\t{password_hash}\tf\tf"
+                        f"\t{created}\t{created}\t0\t{created}\n"
                         for n in range(first, last + 1)
                     )
                 )
@@ -257,3 +268,51 @@ def seed_totp_accounts(
         engine.dispose()
     seeded.totp_secrets = secrets
     seeded.totp_seconds = time.perf_counter() - started
+
+
+@dataclass
+class RefreshTokens:
+    """A confidential client's credentials and refresh tokens issued to it."""
+
+    client_id: str
+    secret: str
+    tokens: list[str]
+
+
+def seed_refresh_tokens(settings: dict[str, str], emails: list[str], count: int) -> RefreshTokens:
+    """Through the app's services, with the server's settings, in one transaction: a
+    first-party confidential client, a login session on each account of `emails`, and
+    `count` refresh tokens for OIDC_SCOPE, token i on session i % len(emails), each the
+    start of its own family."""
+    from app import main as make_accounts_app
+
+    wsgi_app = make_accounts_app({}, **settings)
+    try:
+        with wsgi_app.registry["dbsession_factory"]() as session, session.begin():
+            services = wsgi_app.registry["services"].services(session)
+            made = services.oidc_clients.register(
+                OIDC_CLIENT_NAME, [OIDC_REDIRECT_URI], first_party=True
+            )
+            subjects = []
+            for email in emails:
+                account = services.accounts.find_account_by_email(email)
+                if account is None:
+                    raise BenchError(f"no seeded account {email}")
+                _cookie, login_session = services.login_sessions.start(
+                    account, CREATED_IP, OIDC_USER_AGENT
+                )
+                subject = services.oidc_grants.live_subject(login_session)
+                if subject is None:
+                    raise BenchError(f"the login session just started for {email} is not live")
+                subjects.append(subject)
+            tokens = [
+                services.oidc_grants.issue_refresh_token(
+                    made.client, subjects[i % len(subjects)], OIDC_SCOPE
+                )
+                for i in range(count)
+            ]
+            if made.secret is None:
+                raise BenchError("the client was registered without a secret")
+            return RefreshTokens(made.client.client_id, made.secret, tokens)
+    finally:
+        wsgi_app.registry["db_engine"].dispose()

@@ -1,7 +1,8 @@
 """What the scenarios behind a session need and wrk cannot make: the session cookies of
 opened reset links and of sign-ins waiting for their second factor (written to a file
 for wrk/session_cookies.lua), and the whole sign-in with an authenticator app, whose two
-requests carry state from one to the next, driven from Python threads."""
+requests carry state from one to the next, driven from Python threads (drive(), which
+the token endpoint's refresh chains in bench/oidc.py use too)."""
 
 from __future__ import annotations
 
@@ -167,59 +168,87 @@ class TotpSignIns:
     def run(self, server: Server, seconds: float) -> WrkResult:
         """`threads` clients signing in one after another until the time is up; counts
         the sign-ins completed, like wrk counts answers, and their latencies."""
-        deadline = time.perf_counter() + seconds
-        latencies: list[float] = []
-        problems: list[str] = []
-        counts = collections.Counter[str]()
-        lock = threading.Lock()
-
-        def work() -> None:
-            client = Client(server.port)
-            try:
-                while time.perf_counter() < deadline:
-                    started = time.perf_counter()
-                    try:
-                        problem = self.attempt(client)
-                    except TimeoutError:
-                        problem, kind = "timeout", "timeouts"
-                        client.close()  # the next request opens a new connection
-                    except (OSError, http.client.HTTPException) as exc:
-                        problem, kind = f"socket error: {exc!r}", "socket_errors"
-                        client.close()
-                    else:
-                        kind = "status_errors"
-                    with lock:
-                        if problem is None:
-                            latencies.append(time.perf_counter() - started)
-                        else:
-                            counts[kind] += 1
-                            problems.append(problem)
-            finally:
-                client.close()
-
-        workers = [threading.Thread(target=work) for _ in range(self.threads)]
-        started = time.perf_counter()
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        elapsed = time.perf_counter() - started
-        if problems:
-            log(f"  sign-in with a code: {len(problems)} failed, the first: {problems[0]}")
-        ordered = sorted(latencies) or [0.0]
-
-        def percentile_ms(percent: float) -> float:
-            return ordered[min(len(ordered) - 1, int(percent / 100 * len(ordered)))] * 1000
-
-        return WrkResult(
-            scenario="signin-totp-post",
-            requests=len(latencies),
-            seconds=elapsed,
-            p50_ms=statistics.median(ordered) * 1000,
-            p90_ms=percentile_ms(90),
-            p99_ms=percentile_ms(99),
-            status_errors=counts["status_errors"],
-            socket_errors=counts["socket_errors"],
-            timeouts=counts["timeouts"],
-            command="",
+        return drive(
+            "signin-totp-post",
+            "sign-in with a code",
+            server,
+            seconds,
+            self.threads,
+            lambda _index, client: self.attempt(client),
         )
+
+
+class Exhausted(Exception):
+    """A driver's worker has nothing left to send: it stops before the time is up."""
+
+
+def drive(
+    scenario: str,
+    what: str,
+    server: Server,
+    seconds: float,
+    workers: int,
+    attempt: Callable[[int, Client], str | None],
+) -> WrkResult:
+    """`workers` threads, each with its own keep-alive connection, calling
+    attempt(index of the worker, its client) one after another until the time is up (or
+    it raises Exhausted); counts the attempts that went as expected (attempt answered
+    None), like wrk counts answers, and their latencies, and the others by kind."""
+    deadline = time.perf_counter() + seconds
+    latencies: list[float] = []
+    problems: list[str] = []
+    counts = collections.Counter[str]()
+    lock = threading.Lock()
+
+    def work(index: int) -> None:
+        client = Client(server.port)
+        try:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    problem = attempt(index, client)
+                except Exhausted:
+                    return
+                except TimeoutError:
+                    problem, kind = "timeout", "timeouts"
+                    client.close()  # the next request opens a new connection
+                except (OSError, http.client.HTTPException) as exc:
+                    problem, kind = f"socket error: {exc!r}", "socket_errors"
+                    client.close()
+                else:
+                    kind = "status_errors"
+                with lock:
+                    if problem is None:
+                        latencies.append(time.perf_counter() - started)
+                    else:
+                        counts[kind] += 1
+                        problems.append(problem)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if problems:
+        log(f"  {what}: {len(problems)} failed, the first: {problems[0]}")
+    ordered = sorted(latencies) or [0.0]
+
+    def percentile_ms(percent: float) -> float:
+        return ordered[min(len(ordered) - 1, int(percent / 100 * len(ordered)))] * 1000
+
+    return WrkResult(
+        scenario=scenario,
+        requests=len(latencies),
+        seconds=elapsed,
+        p50_ms=statistics.median(ordered) * 1000,
+        p90_ms=percentile_ms(90),
+        p99_ms=percentile_ms(99),
+        status_errors=counts["status_errors"],
+        socket_errors=counts["socket_errors"],
+        timeouts=counts["timeouts"],
+        command="",
+    )
