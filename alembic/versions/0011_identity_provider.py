@@ -210,7 +210,7 @@ def _add_random_column(table_name: str, column: str) -> None:
     connection = op.get_bind()
     for (row_id,) in connection.execute(sa.select(table.c.id)).all():
         connection.execute(
-            table.update().where(table.c.id == row_id).values({column: secrets.token_urlsafe(16)})
+            table.update().where(table.c.id == row_id).values({column: secrets.token_hex(16)})
         )
     with op.batch_alter_table(table_name, schema=None) as batch_op:
         batch_op.alter_column(column, existing_type=sa.String(length=32), nullable=False)

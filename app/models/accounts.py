@@ -12,7 +12,7 @@ from app.models.meta import Base, UTCDateTime
 def new_public_id() -> str:
     """The subject (`sub`) other applications know the account by: 128 random bits,
     never the row id or the address, so that it says nothing and never changes."""
-    return secrets.token_urlsafe(16)
+    return secrets.token_hex(16)
 
 
 class Account(Base):

@@ -21,9 +21,7 @@ class LoginSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The session's name in the identity provider's tokens (`sid`): random, public, and
     # the same in every token issued from this session.
-    sid: Mapped[str] = mapped_column(
-        String(32), unique=True, default=lambda: secrets.token_urlsafe(16)
-    )
+    sid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: secrets.token_hex(16))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
