@@ -149,3 +149,24 @@ def test_a_failing_pass_is_logged_and_the_thread_goes_on(caplog: pytest.LogCaptu
     assert [r.getMessage() for r in caplog.records] == [
         "The outbox sender failed; it will try again"
     ]
+
+
+def test_at_exit_a_stuck_sender_is_waited_for_five_seconds_at_most(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The app registers stop() with atexit, so the default bounds how long exit waits.
+    sender = StuckSender()
+    thread = OutboxThread(sender, poll_seconds=60)  # type: ignore[arg-type]
+    thread.start()
+    assert sender.entered.wait(5)
+    [running] = [t for t in threading.enumerate() if t.name == "outbox-sender"]
+    waits: list[float | None] = []
+    monkeypatch.setattr(running, "join", lambda timeout=None: waits.append(timeout))
+
+    thread.stop()
+
+    assert waits == [5.0]
+    monkeypatch.undo()
+    sender.release.set()
+    running.join(5)
+    assert not running.is_alive()

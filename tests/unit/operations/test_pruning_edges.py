@@ -173,3 +173,20 @@ def test_nothing_to_prune_logs_nothing(
 
     assert set(counts.values()) == {0}
     assert caplog.records == []
+
+
+def test_an_event_of_no_account_is_kept_to_the_second_of_its_own_shorter_retention(
+    dbsession: Session, session_factory: sessionmaker[Session], clock: FakeClock
+) -> None:
+    now = clock.now()
+    edge = now - RETENTION.anonymous_events
+    assert RETENTION.anonymous_events < RETENTION.events
+    for name, created in (("edge", edge), ("old", edge - SECOND)):
+        dbsession.add(AccountEvent(account_id=None, kind=name, created_at=created, details={}))
+    dbsession.commit()
+
+    counts = Pruner(session_factory, clock, RETENTION, session_absolute=ABSOLUTE).prune()
+
+    assert counts["events"] == 1
+    with session_factory() as session:
+        assert session.scalars(select(AccountEvent.kind)).all() == ["edge"]

@@ -16,7 +16,7 @@ from app.services.kernel import audit as events
 from app.services.kernel.errors import CodeUsed, PasswordRejected
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
 from tests.support.outbox import emails_to
-from tests.support.records import account_events
+from tests.support.records import account_events, recorded_as
 
 ADDRESS = "violet.harbor.mosaic@example.com"
 
@@ -118,3 +118,18 @@ def test_a_link_of_an_account_confirmed_meanwhile_is_refused_as_used(
     with pytest.raises(CodeUsed):
         services.registration.confirm(code, STRONG_PASSWORD)
     assert [e.kind for e in account_events(services.dbsession)][-1] == events.CODE_USED
+
+
+def test_the_link_of_an_account_confirmed_meanwhile_is_recorded_as_used_on_that_account(
+    services: Services, dbsession: Session
+) -> None:
+    account = services.accounts.register("carol@example.com", STRONG_PASSWORD)
+    code = services.codes.create(account, PURPOSE_VERIFY_EMAIL, None)
+    account.email_verified_at = services.clock.now()
+
+    with pytest.raises(CodeUsed):
+        services.registration.confirm(code, STRONG_PASSWORD)
+
+    assert recorded_as(dbsession, events.CODE_USED) == [
+        (account.id, None, {"purpose": PURPOSE_VERIFY_EMAIL})
+    ]

@@ -4,6 +4,7 @@ the one event it leaves."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -369,3 +370,38 @@ def test_a_number_longer_than_an_account_pages_id_searches_the_addresses_only(
 
     assert _emails(services.admin.list_accounts("2000000000")) == ["ref-2000000000@example.com"]
     assert _emails(services.admin.list_accounts("#9999999999")) == []
+
+
+def _refusal_code(action: Callable[[], object]) -> str:
+    with pytest.raises(AdminActionRefused) as refused:
+        action()
+    return refused.value.code
+
+
+def test_each_refused_action_names_its_rule_by_its_code(
+    services: Services, dbsession: Session, root: Account
+) -> None:
+    """The code a program reads beside the message, one for each rule."""
+    admin = services.admin
+    plain = services.accounts.create_account(BOB, STRONG_PASSWORD)
+    invited_disabled = make_account(services, "carol@example.com", None, disabled=True)
+    disabled = make_account(services, "dave@example.com", disabled=True)
+    dbsession.flush()
+
+    codes = [
+        _refusal_code(lambda: admin.disable(root, actor=root)),
+        _refusal_code(lambda: admin.disable(root, actor=plain)),
+        _refusal_code(lambda: admin.resend_invitation(plain, actor=root)),
+        _refusal_code(lambda: admin.resend_invitation(invited_disabled, actor=root)),
+        _refusal_code(lambda: admin.send_reset(disabled, actor=root)),
+        _refusal_code(lambda: admin.remove_two_factor(plain, actor=root)),
+    ]
+
+    assert codes == [
+        "cannot_disable_yourself",
+        "last_administrator",
+        "already_has_password",
+        "enable_first",
+        "enable_first",
+        "no_second_factor",
+    ]

@@ -102,3 +102,11 @@ def test_each_address_refusal_says_which_rule(text: str, code: str) -> None:
     with pytest.raises(InvalidEmail) as refused:
         clean_email(text)
     assert refused.value.code == code
+
+
+def test_each_code_is_listed_with_the_class_that_carries_it() -> None:
+    codes = error_codes()
+    assert codes["refused"] == "DomainError"
+    assert codes["sign_in_expired"] == "SignInExpired"
+    assert codes["last_administrator"] == "AdminActionRefused"
+    assert codes["passkey_just_used"] == "PasskeyRefused"

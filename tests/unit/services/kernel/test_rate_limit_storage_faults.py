@@ -1,20 +1,27 @@
 """A rate-limit storage that stops answering: counted, left alone for a while, logged
-once a minute."""
+once a minute; and one that fails again while what was counted without it is handed
+back."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from app.services.kernel import rate_limits
+from app.services.kernel.errors import RateLimited
 from app.services.kernel.rate_limits import (
     ERROR_INTERVAL_SECONDS,
     RETRY_STORAGE_SECONDS,
     RateLimiter,
 )
-from app.settings.limits import SIGNIN_PER_IP
+from app.settings.limits import SECOND_FACTOR_PER_ACCOUNT, SIGNIN_PER_IP
 from tests.support import free_port
 
 
@@ -95,3 +102,87 @@ def test_the_storage_error_is_logged_again_after_exactly_a_minute(
 
     assert unreachable.storage_failures == 3
     assert len(_errors(caplog)) == 2
+
+
+class FlakyStorage(MemoryStorage):
+    """A shared storage in memory that can be made to fail, and that can let another
+    attempt in just before it answers (or fails) the next time it is written to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.meanwhile: Callable[[], None] | None = None
+
+    def acquire_entry(self, *args: Any, **kwargs: Any) -> bool:
+        if self.meanwhile is not None:
+            other, self.meanwhile = self.meanwhile, None
+            other()
+        if self.down:
+            raise ConnectionError("storage away")
+        return super().acquire_entry(*args, **kwargs)
+
+    def get_moving_window(self, *args: Any, **kwargs: Any) -> tuple[float, int]:
+        if self.down:
+            raise ConnectionError("storage away")
+        return super().get_moving_window(*args, **kwargs)
+
+
+def _sharing(storage: FlakyStorage) -> RateLimiter:
+    """A process's limiter that counts in this shared storage when it answers."""
+    limiter = RateLimiter("memory://", {SECOND_FACTOR_PER_ACCOUNT: "9/15minutes"}, secret="s")
+    limiter.shared = MovingWindowRateLimiter(storage)
+    return limiter
+
+
+def _allowed(limiter: RateLimiter, key: str, tries: int) -> int:
+    allowed = 0
+    for _ in range(tries):
+        try:
+            limiter.hit(SECOND_FACTOR_PER_ACCOUNT, key)
+            allowed += 1
+        except RateLimited:
+            pass
+    return allowed
+
+
+def test_attempts_still_owed_when_the_storage_fails_again_are_handed_back_later(
+    stepped: SteppedClock,
+) -> None:
+    storage = FlakyStorage()
+    process, other = _sharing(storage), _sharing(storage)
+    storage.down = True
+    assert _allowed(process, "account 7", 3) == 3
+    stepped.now += RETRY_STORAGE_SECONDS
+    # Time to hand the three to the storage, which fails again: they stay owed.
+    assert _allowed(process, "account 8", 1) == 1
+    storage.down = False
+    stepped.now += RETRY_STORAGE_SECONDS
+
+    assert _allowed(process, "account 9", 1) == 1
+    assert _allowed(other, "account 7", 9) == 6
+    assert process.storage_failures == 2
+
+
+def test_an_attempt_counted_while_the_storage_fails_to_take_back_the_others_is_kept(
+    stepped: SteppedClock,
+) -> None:
+    storage = FlakyStorage()
+    process, other = _sharing(storage), _sharing(storage)
+    storage.down = True
+    assert _allowed(process, "account 7", 3) == 3
+    stepped.now += RETRY_STORAGE_SECONDS
+
+    def another_request() -> None:
+        request = threading.Thread(target=_allowed, args=(process, "account 7", 1))
+        request.start()
+        request.join(5)
+
+    # While the three are being handed back, another request of this process counts
+    # one more attempt in memory; then the storage fails.
+    storage.meanwhile = another_request
+    assert _allowed(process, "account 8", 1) == 1
+    storage.down = False
+    stepped.now += RETRY_STORAGE_SECONDS
+
+    assert _allowed(process, "account 9", 1) == 1
+    assert _allowed(other, "account 7", 9) == 5

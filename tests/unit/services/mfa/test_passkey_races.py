@@ -8,11 +8,14 @@ import json
 import threading
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from app.models import WebAuthnCredential
 from app.services.kernel.errors import PasskeyRefused
+from app.services.mfa import webauthn_protocol
 from tests.conftest import make_services
-from tests.factories import add_passkey
+from tests.factories import add_passkey, passkey_answer
 
 
 @pytest.mark.parametrize("counter_step", [0, 1], ids=["synced passkey", "counting key"])
@@ -47,3 +50,37 @@ def test_one_answer_sent_twice_at_once_is_accepted_once(
     for thread in threads:
         thread.join(30)
     assert sorted(outcomes) == ["refused", "signed in"]
+
+
+def test_an_answer_whose_key_was_counted_by_another_request_meanwhile_is_refused(
+    services, alice, dbsession: Session, monkeypatch: pytest.MonkeyPatch
+):
+    """Two answers of one key (a copy's and the original's) to two challenges: the one
+    whose counter was read before the other's was kept is refused, and the counter stays
+    where the other left it."""
+    key = add_passkey(services, alice)
+    [passkey] = services.passkeys.for_account(alice.id)
+    other_count = passkey.sign_count + 10
+    check = webauthn_protocol.check_assertion
+
+    def checked_while_another_is_counted(*args, **kwargs) -> int:
+        new = check(*args, **kwargs)
+        dbsession.execute(
+            update(WebAuthnCredential)
+            .where(WebAuthnCredential.id == passkey.id)
+            .values(sign_count=other_count)
+            .execution_options(synchronize_session=False)
+        )
+        return new
+
+    monkeypatch.setattr(webauthn_protocol, "check_assertion", checked_while_another_is_counted)
+    answer, challenge = passkey_answer(services, key, alice)
+
+    with pytest.raises(PasskeyRefused) as refused:
+        services.passkeys.verify(answer, challenge, alice, require_user_verification=False)
+
+    assert (refused.value.code, str(refused.value)) == (
+        "passkey_just_used",
+        "This passkey was just used. Try again.",
+    )
+    assert passkey.sign_count == other_count

@@ -4,6 +4,7 @@ refusal is recorded on the account the answer was for, and says why in its own w
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -240,3 +241,47 @@ def test_a_credential_id_kept_already_is_refused_without_saying_whose(
         ["Alice's key"] if target is alice else []
     )
     assert _refusals(services.dbsession)[-1] == (target.id, "the credential id was not accepted")
+
+
+def _code(action: Callable[[], object]) -> str:
+    with pytest.raises(PasskeyRefused) as refused:
+        action()
+    return refused.value.code
+
+
+def test_each_refusal_names_its_reason_by_its_code(
+    services: Services, alice: Account, key: SoftAuthenticator
+) -> None:
+    """The code a program reads beside the message, one for each reason."""
+    passkeys = services.passkeys
+    named_wrongly, challenge = passkey_answer(services, key, None)
+    named_wrongly["response"]["userHandle"] = "c29tZW9uZSBlbHNl"
+    another_account = _code(
+        lambda: passkeys.verify(named_wrongly, challenge, require_user_verification=False)
+    )
+
+    counting = SoftAuthenticator(origin=BASE_URL)
+    adding = passkeys.registration_ceremony(alice)
+    created = counting.create(json.loads(adding.options_json), sign_count=41)
+    passkeys.add(alice, created, adding.challenge, "Shared counter")
+    ceremony = passkeys.authentication_ceremony(alice)
+    copy = counting.get(json.loads(ceremony.options_json), sign_count=7)
+    copied = _code(
+        lambda: passkeys.verify(copy, ceremony.challenge, alice, require_user_verification=False)
+    )
+
+    first = passkeys.for_account(alice.id)[0]
+    nameless = _code(lambda: passkeys.rename(first, " \t "))
+
+    answer, challenge = passkey_answer(services, key, alice)
+    passkeys.remove(alice, first)
+    unknown = _code(
+        lambda: passkeys.verify(answer, challenge, alice, require_user_verification=False)
+    )
+
+    assert [another_account, copied, nameless, unknown] == [
+        "passkey_of_another_account",
+        "passkey_copied",
+        "passkey_name_missing",
+        "passkey_unknown",
+    ]

@@ -67,3 +67,16 @@ def test_a_session_lives_to_the_last_instant_of_its_idle_and_absolute_limits(
     session.last_seen_at = end - timedelta(minutes=1)  # in use to the end
     assert sessions.is_expired(session, end) is False
     assert sessions.is_expired(session, end + tick) is True
+
+
+def test_another_accounts_session_is_not_signed_out_by_its_id(
+    services: Services, alice: Account
+) -> None:
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    _, bobs = services.login_sessions.start(bob, IP, None)
+
+    assert services.login_sessions.revoke_by_id(alice.id, bobs.id) is False
+
+    services.dbsession.expire_all()
+    assert bobs.revoked_at is None
+    assert services.login_sessions.find_live(bob.id, bobs.id) is bobs
