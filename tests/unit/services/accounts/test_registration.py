@@ -36,6 +36,8 @@ def test_a_registered_account_is_a_plain_unconfirmed_one_that_never_signed_in(
     assert (account.login_count, account.last_login_at) == (0, None)
     assert account.email_verified_at is None
     assert [m.template for m in emails_to(dbsession, ADDRESS)] == ["verify_email"]
+    # The owner's activity page starts with it.
+    assert recorded_as(dbsession, events.REGISTERED) == [(account.id, None, {})]
 
 
 def test_the_address_itself_is_refused_as_the_password(

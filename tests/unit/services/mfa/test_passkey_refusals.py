@@ -285,3 +285,17 @@ def test_each_refusal_names_its_reason_by_its_code(
         "passkey_name_missing",
         "passkey_unknown",
     ]
+
+
+def test_a_missing_or_answered_ceremony_names_its_reason_by_its_code(
+    services: Services, alice: Account, key: SoftAuthenticator
+) -> None:
+    passkeys = services.passkeys
+    answer, challenge = passkey_answer(services, key, alice)
+    expired = _code(lambda: passkeys.verify(answer, None, alice, require_user_verification=False))
+    passkeys.verify(answer, challenge, alice, require_user_verification=False)
+    again, _unused = passkey_answer(services, key, alice)
+    answered = _code(
+        lambda: passkeys.verify(again, challenge, alice, require_user_verification=False)
+    )
+    assert [expired, answered] == ["passkey_request_expired", "passkey_request_answered"]
