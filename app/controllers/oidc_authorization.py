@@ -111,28 +111,31 @@ class OidcAuthorizationController(ControllerBase):
         self, subject: Subject, params: dict[str, str], prompts: set[str], wants_mfa: bool
     ) -> bool:
         """Whether the person must sign in (again) first: prompt=login, a sign-in older
-        than max_age, or a second factor asked for and not given (docs/security.md 65)."""
+        than max_age, or a second factor asked for and not given (docs/security.md 65).
+        A sign-in made since this request sent the person to sign in (login_after)
+        meets prompt=login and max_age, however long the way back took."""
         signed_in_at = subject.auth_time
         now = int(self.services.clock.now().timestamp())
         login_after = _integer(params.get(LOGIN_AFTER))
-        if "login" in prompts and (login_after is None or signed_in_at < login_after):
+        fresh = login_after is not None and signed_in_at >= login_after
+        if "login" in prompts and not fresh:
             return True
         max_age = _integer(params.get("max_age"))
-        if max_age is not None and now - signed_in_at > max_age:
+        if max_age is not None and now - signed_in_at > max_age and not fresh:
             return True
         return wants_mfa and not subject.method.is_multi_factor
 
     def _go_sign_in(self) -> Response:
         """To the sign-in page, which comes back here once the person has signed in.
-        prompt=login becomes "signed in after now", so that coming back does not ask
-        again."""
+        prompt=login becomes "signed in after now" (login_after), and so does max_age,
+        so that coming back does not ask again."""
         request = self.request
-        query = [(k, v) for k, v in request.GET.items() if k != LOGIN_AFTER]
-        prompts = [p for p in request.GET.get("prompt", "").split() if p != "login"]
-        if "login" in request.GET.get("prompt", "").split():
-            query = [(k, v) for k, v in query if k != "prompt"]
-            if prompts:
-                query.append(("prompt", " ".join(prompts)))
+        query = [(k, v) for k, v in request.GET.items() if k not in (LOGIN_AFTER, "prompt")]
+        asked = request.GET.get("prompt", "").split()
+        others = [p for p in asked if p != "login"]
+        if others:
+            query.append(("prompt", " ".join(others)))
+        if "login" in asked or "max_age" in request.GET:
             query.append((LOGIN_AFTER, str(int(self.services.clock.now().timestamp()))))
         came_from = request.route_path("oidc.authorize") + "?" + urlencode(query)
         signin = request.route_path("account.signin") + "?" + urlencode({"came_from": came_from})

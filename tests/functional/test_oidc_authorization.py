@@ -233,3 +233,21 @@ def test_the_consent_page_lets_its_form_reach_the_client(wsgi_app, client):
     forum = register_client(wsgi_app, first_party=False)
     page = client.get(authorize_url(forum, Pkce.new()), status=200)
     assert form_action(page) == "form-action 'self' https://shop.example.test"
+
+
+def test_max_age_zero_asks_once_however_long_the_way_back_takes(wsgi_app, client, clock):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    shop = register_client(wsgi_app)
+    pkce = Pkce.new()
+    clock.advance(seconds=1)
+    to_signin = client.get(authorize_url(shop, pkce, max_age="0"), status=303)
+    form = form_by_action(client.get(to_signin.headers["Location"]), "/account/signin")
+    form["email"], form["password"] = ALICE, STRONG_PASSWORD
+    back_here = form.submit(status=303).headers["Location"]
+    clock.advance(seconds=2)
+    back = callback_params(client.get(back_here, status=302))
+    tokens = exchange(new_client(wsgi_app), shop, back["code"], pkce.verifier).json
+    assert "auth_time" in decode(client, tokens["id_token"])
+    # A request that was not sent to sign in just now is asked again.
+    client.get(authorize_url(shop, Pkce.new(), max_age="0"), status=303)
