@@ -26,7 +26,8 @@ from app.web.oauth_requests import authorization_request
 # back through the sign-in page's came_from, and no client needs more.
 MAX_AUTHORIZATION_QUERY = 1800
 # What the authorization endpoint adds to its own URL when it sends the person to sign
-# in for prompt=login: the sign-in must have happened at or after this time.
+# in for prompt=login or max_age: when, signed for the client and redirect URI
+# (Provider.sign_in_requested); a sign-in at or after that time meets them.
 LOGIN_AFTER = "login_after"
 MFA = "mfa"
 
@@ -116,7 +117,9 @@ class OidcAuthorizationController(ControllerBase):
         meets prompt=login and max_age, however long the way back took."""
         signed_in_at = subject.auth_time
         now = int(self.services.clock.now().timestamp())
-        login_after = _integer(params.get(LOGIN_AFTER))
+        login_after = self.provider.signed_in_since_request(
+            params.get(LOGIN_AFTER), params["client_id"], params["redirect_uri"]
+        )
         fresh = login_after is not None and signed_in_at >= login_after
         if "login" in prompts and not fresh:
             return True
@@ -136,7 +139,10 @@ class OidcAuthorizationController(ControllerBase):
         if others:
             query.append(("prompt", " ".join(others)))
         if "login" in asked or "max_age" in request.GET:
-            query.append((LOGIN_AFTER, str(int(self.services.clock.now().timestamp()))))
+            mark = self.provider.sign_in_requested(
+                request.GET["client_id"], request.GET["redirect_uri"]
+            )
+            query.append((LOGIN_AFTER, mark))
         came_from = request.route_path("oidc.authorize") + "?" + urlencode(query)
         signin = request.route_path("account.signin") + "?" + urlencode({"came_from": came_from})
         return see_other(request, signin)

@@ -251,3 +251,29 @@ def test_max_age_zero_asks_once_however_long_the_way_back_takes(wsgi_app, client
     assert "auth_time" in decode(client, tokens["id_token"])
     # A request that was not sent to sign in just now is asked again.
     client.get(authorize_url(shop, Pkce.new(), max_age="0"), status=303)
+
+
+@pytest.mark.parametrize("mark", ["0", "0.00", "99999999999.x", "1.2.3"])
+def test_a_made_up_sign_in_mark_does_not_pass_prompt_login(wsgi_app, client, clock, mark):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    shop = register_client(wsgi_app)
+    clock.advance(hours=3)
+    for extra in ({"prompt": "login"}, {"max_age": "60"}):
+        response = client.get(authorize_url(shop, Pkce.new(), login_after=mark, **extra))
+        assert response.status_int == 303, extra
+
+
+def test_a_sign_in_mark_is_good_only_for_its_own_client(wsgi_app, client, clock):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    shop = register_client(wsgi_app)
+    forum = register_client(wsgi_app, name="The forum")
+    clock.advance(hours=3)
+    to_signin = client.get(authorize_url(forum, Pkce.new(), prompt="login"), status=303)
+    came_from = parse_qs(urlsplit(to_signin.headers["Location"]).query)["came_from"][0]
+    mark = parse_qs(urlsplit(came_from).query)["login_after"][0]
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    # Signed in since the mark was made, but the mark was the forum's.
+    client.get(authorize_url(shop, Pkce.new(), prompt="login", login_after=mark), status=303)
+    client.get(authorize_url(forum, Pkce.new(), prompt="login", login_after=mark), status=302)

@@ -66,8 +66,11 @@ def test_a_code_lives_sixty_seconds(wsgi_app, client, alice, clock):
 )
 def test_a_code_needs_its_own_pkce_verifier(wsgi_app, client, alice, verifier, error):
     shop = register_client(wsgi_app)
-    code, _pkce = code_for(wsgi_app, client, shop)
-    assert exchange(new_client(wsgi_app), shop, code, verifier, status=400).json["error"] == error
+    code, pkce = code_for(wsgi_app, client, shop)
+    rp = new_client(wsgi_app)
+    assert exchange(rp, shop, code, verifier, status=400).json["error"] == error
+    # Whoever holds a stolen code without its verifier cannot use it up.
+    exchange(rp, shop, code, pkce.verifier, status=200)
 
 
 def test_a_code_is_bound_to_its_redirect_uri(wsgi_app, client, alice):
@@ -82,6 +85,7 @@ def test_a_code_is_bound_to_its_redirect_uri(wsgi_app, client, alice):
         redirect_uri="https://shop.example.test/other",
     ).json
     assert answer["error"] == "invalid_grant"
+    exchange(new_client(wsgi_app), shop, code, pkce.verifier, status=200)
 
 
 def test_another_clients_code_is_refused_and_stays_its_owners(wsgi_app, client, alice):

@@ -12,7 +12,12 @@ from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
 from app.services.kernel.clock import Clock
-from app.services.kernel.secret_keys import OIDC_SIGNING_KEYS, fernet_for
+from app.services.kernel.secret_keys import (
+    OIDC_SIGN_IN_REQUESTS,
+    OIDC_SIGNING_KEYS,
+    fernet_for,
+    key_for,
+)
 from app.services.oidc.clients import OidcClientService
 from app.services.oidc.consents import OidcConsents
 from app.services.oidc.ended_sessions import EndedSessions
@@ -36,6 +41,9 @@ class OidcProcessParts:
     key_cipher: Fernet
     key_ring: KeyRing
     key_rotation: timedelta
+    # Signs the mark the authorization endpoint leaves on its own URL when it sends the
+    # person to sign in (protocol.Provider.sign_in_requested).
+    sign_in_request_key: bytes
 
     @classmethod
     def from_settings(cls, settings: AppSettings, clock: Clock) -> OidcProcessParts:
@@ -45,6 +53,7 @@ class OidcProcessParts:
             key_cipher=fernet_for(settings.secret, OIDC_SIGNING_KEYS),
             key_ring=KeyRing(),
             key_rotation=timedelta(days=settings.oidc_key_rotation_days),
+            sign_in_request_key=key_for(settings.secret, OIDC_SIGN_IN_REQUESTS),
         )
 
 
@@ -99,4 +108,5 @@ class OidcServices:
             self.signing_keys,
             issuer=self.oidc_parts.issuer,
             clock=self.oidc_parts.clock,
+            sign_in_request_key=self.oidc_parts.sign_in_request_key,
         )

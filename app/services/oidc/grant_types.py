@@ -85,16 +85,23 @@ class CodeGrant(oauth2_grants.AuthorizationCodeGrant):
         return 302, "", [("Location", add_params_to_uri(redirect_uri, params))]
 
     def query_authorization_code(self, code: str, client: ClientRecord) -> CodeRecord | None:
-        row = self.server.grants.redeem_code(code, client.row)
+        row = self.server.grants.find_code(code, client.row)
         if row is None:
             return None
         return CodeRecord(row, self.server.grants.live_subject(row.login_session))
 
     def delete_authorization_code(self, authorization_code: CodeRecord) -> None:
-        # Spent when it was read (redeem_code): nothing left to do.
+        # Spent in authenticate_user: nothing left to do.
         return None
 
     def authenticate_user(self, authorization_code: CodeRecord) -> Subject | None:
+        """Called once the redirect URI and the PKCE verifier have passed: the code is
+        spent here, so that a wrong verifier (someone holding a stolen code) cannot use
+        it up for its client."""
+        if authorization_code.subject is None:
+            return None
+        if not self.server.grants.spend_code(authorization_code.row, self.request.client.row):
+            raise InvalidGrantError("Invalid 'code' in request.")
         return authorization_code.subject
 
 

@@ -119,42 +119,49 @@ class OidcGrants(ContextService):
         self.dbsession.flush()
         return code
 
-    def redeem_code(self, code: object, client: OidcClient) -> OidcCode | None:
-        """The code, spent now by one conditional UPDATE, if it is this client's, unused
-        and unexpired; else None. A code presented a second time revokes the refresh
-        tokens issued from it (RFC 6749 4.1.2)."""
+    def find_code(self, code: object, client: OidcClient) -> OidcCode | None:
+        """The code if it is this client's, unused and unexpired (not spent yet: the
+        redirect URI and PKCE verifier are checked first); else None. A code presented
+        again after it was spent revokes the refresh tokens issued from it (RFC 6749
+        4.1.2)."""
         if not isinstance(code, str) or not code or len(code) > 100:
             return None
-        code_hash = digest(code)
+        found = self.dbsession.scalars(
+            select(OidcCode).where(OidcCode.code_hash == digest(code))
+        ).first()
+        if found is None or found.client_pk != client.id:
+            return None
+        if found.used_at is not None:
+            self._replayed(found, client)
+            return None
+        return found if found.expires_at > self.clock.now() else None
+
+    def spend_code(self, row: OidcCode, client: OidcClient) -> bool:
+        """Spend the code by one conditional UPDATE: True for the one request that does;
+        another that raced it is a replay."""
         now = self.clock.now()
         spent = rows_changed(
             self.dbsession,
             update(OidcCode)
             .where(
-                OidcCode.code_hash == code_hash,
-                OidcCode.client_pk == client.id,
+                OidcCode.id == row.id,
                 OidcCode.used_at.is_(None),
                 OidcCode.expires_at > now,
             )
             .values(used_at=now)
             .execution_options(synchronize_session=False),
         )
-        found = self.dbsession.scalars(
-            select(OidcCode).where(OidcCode.code_hash == code_hash)
-        ).first()
-        if found is None:
-            return None
-        self.dbsession.refresh(found)
-        if spent == 1:
-            return found
-        if found.used_at is not None and found.client_pk == client.id:
-            self._revoke(OidcRefreshToken.code_id == found.id)
-            self.audit.record(
-                events.OIDC_CODE_REUSED,
-                found.login_session.account_id,
-                client_id=client.client_id,
-            )
-        return None
+        if spent != 1:
+            self.dbsession.refresh(row)
+            if row.used_at is not None:
+                self._replayed(row, client)
+        return spent == 1
+
+    def _replayed(self, row: OidcCode, client: OidcClient) -> None:
+        self._revoke(OidcRefreshToken.code_id == row.id)
+        self.audit.record(
+            events.OIDC_CODE_REUSED, row.login_session.account_id, client_id=client.client_id
+        )
 
     # -- refresh tokens ---------------------------------------------------------------
 

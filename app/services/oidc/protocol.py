@@ -10,6 +10,8 @@ caller, and a response is a ProtocolResponse it turns into its own."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from typing import Any
 
@@ -64,6 +66,9 @@ __all__ = [
     "Provider",
 ]
 
+# How long a sign-in request's mark is honoured: the time to sign in and come back.
+SIGN_IN_REQUEST_LIFETIME = 600
+
 
 class Provider(AuthorizationServer):
     """Authlib's authorization server on this app's records, for one unit of work."""
@@ -75,6 +80,7 @@ class Provider(AuthorizationServer):
         keys: SigningKeys,
         issuer: str,
         clock: Clock,
+        sign_in_request_key: bytes = b"",
     ) -> None:
         super().__init__(scopes_supported=list(SCOPES))
         self.clients = clients
@@ -82,6 +88,7 @@ class Provider(AuthorizationServer):
         self.keys = keys
         self.issuer = issuer
         self.clock = clock
+        self.sign_in_request_key = sign_in_request_key
         self.register_grant(CodeGrant, [PkceS256(required=True), IdTokens(self)])
         self.register_grant(RefreshGrant)
         self.register_endpoint(Revocation)
@@ -136,6 +143,35 @@ class Provider(AuthorizationServer):
         if scope and len(scope) > MAX_SCOPE_LENGTH:
             raise InvalidRequestError("The scope is too long.")
         super().validate_requested_scope(scope)
+
+    # -- sign-in requests --------------------------------------------------------------
+
+    def sign_in_requested(self, client_id: str, redirect_uri: str) -> str:
+        """A mark for the authorization URL the person is sent to sign in from: when,
+        signed for this client and redirect URI, so that nobody can make one up to pass
+        prompt=login or max_age without signing in."""
+        now = self.now()
+        return f"{now}.{self._sign_in_mac(now, client_id, redirect_uri)}"
+
+    def signed_in_since_request(
+        self, mark: object, client_id: str, redirect_uri: str
+    ) -> int | None:
+        """The time a mark made by sign_in_requested names, if it is genuine, for this
+        client and redirect URI, and at most SIGN_IN_REQUEST_LIFETIME old."""
+        if not isinstance(mark, str) or len(mark) > 100:
+            return None
+        when, _dot, mac = mark.partition(".")
+        if not when.isascii() or not when.isdigit() or len(when) > 12:
+            return None
+        expected = self._sign_in_mac(int(when), client_id, redirect_uri)
+        if not hmac.compare_digest(mac, expected):
+            return None
+        age = self.now() - int(when)
+        return int(when) if 0 <= age <= SIGN_IN_REQUEST_LIFETIME else None
+
+    def _sign_in_mac(self, when: int, client_id: str, redirect_uri: str) -> str:
+        message = f"{when}|{client_id}|{redirect_uri}".encode("utf-8", "surrogatepass")
+        return hmac.new(self.sign_in_request_key, message, hashlib.sha256).hexdigest()[:32]
 
     # -- tokens -----------------------------------------------------------------------
 
