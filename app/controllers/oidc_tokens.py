@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from urllib.parse import unquote
 
+from authlib.oauth2 import OAuth2Request
 from pyramid.httpexceptions import HTTPMethodNotAllowed
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -17,24 +19,31 @@ from app.services.kernel.errors import RateLimited
 from app.services.oidc.protocol import (
     INTROSPECTION,
     REVOCATION,
+    ProtocolResponse,
     Provider,
 )
 from app.web.oauth_requests import token_request
 from app.web.request import AppRequest
 
 
-def _client_id_of(request: AppRequest) -> str | None:
-    """The client a token-endpoint call names (its Basic credentials or its form), for
-    the per-client limit; not yet checked."""
+class MalformedCredentials(Exception):
+    """Basic credentials that are not base64 of UTF-8 text."""
+
+
+def _claimed_client(request: AppRequest) -> str | None:
+    """The client a token-endpoint call names (its Basic credentials, or the form's first
+    client_id, as Authlib reads it), for the per-client limit; not yet checked."""
     header = request.headers.get("Authorization", "")
     if header[:6].lower() == "basic ":
         try:
-            decoded = base64.b64decode(header[6:], validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return None
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeError, ValueError):
+            raise MalformedCredentials from None
+        if ":" not in decoded:
+            raise MalformedCredentials
         return unquote(decoded.partition(":")[0])[:64] or None
-    value = request.POST.get("client_id")
-    return value[:64] if isinstance(value, str) and value else None
+    values = [v for v in request.POST.getall("client_id") if isinstance(v, str)]
+    return values[0][:64] if values and values[0] else None
 
 
 class OidcTokensController(ControllerBase):
@@ -44,42 +53,45 @@ class OidcTokensController(ControllerBase):
 
     # -- tokens -----------------------------------------------------------------------
 
-    def _limit_token_calls(self) -> Response | None:
-        """The token endpoints' rate limits, before any client is looked up."""
+    def _answer(self, endpoint: Callable[[OAuth2Request], ProtocolResponse]) -> Response:
+        """The token endpoints' common way: malformed credentials refused, the rate
+        limits checked before any client is looked up, then Authlib's answer."""
         try:
-            self.services.oidc_clients.count_token_call(_client_id_of(self.request))
+            claimed = _claimed_client(self.request)
+        except MalformedCredentials:
+            response = json_response(
+                {"error": "invalid_client", "error_description": "Malformed credentials."},
+                401,
+                [("Cache-Control", "no-store")],
+            )
+            response.headers["WWW-Authenticate"] = 'Basic realm="oidc"'
+            return response
+        clients = self.services.oidc_clients
+        try:
+            clients.count_token_call(claimed)
         except RateLimited as exc:
             return json_response(
                 {"error": "slow_down", "error_description": "Too many requests."},
                 429,
                 [("Retry-After", str(exc.retry_after)), ("Cache-Control", "no-store")],
             )
-        return None
+        provider = self.provider
+        answer = endpoint(token_request(self.request))
+        if provider.authenticated_client_id is not None:
+            clients.count_client_call(provider.authenticated_client_id)
+        return to_response(answer)
 
     @view_config(route_name="oidc.token", request_method="POST", require_csrf=False)
     def token(self) -> Response:
-        limited = self._limit_token_calls()
-        if limited is not None:
-            return limited
-        return to_response(self.provider.create_token_response(token_request(self.request)))
+        return self._answer(self.provider.create_token_response)
 
     @view_config(route_name="oidc.revoke", request_method="POST", require_csrf=False)
     def revoke(self) -> Response:
-        limited = self._limit_token_calls()
-        if limited is not None:
-            return limited
-        return to_response(
-            self.provider.create_endpoint_response(REVOCATION, token_request(self.request))
-        )
+        return self._answer(lambda r: self.provider.create_endpoint_response(REVOCATION, r))
 
     @view_config(route_name="oidc.introspect", request_method="POST", require_csrf=False)
     def introspect(self) -> Response:
-        limited = self._limit_token_calls()
-        if limited is not None:
-            return limited
-        return to_response(
-            self.provider.create_endpoint_response(INTROSPECTION, token_request(self.request))
-        )
+        return self._answer(lambda r: self.provider.create_endpoint_response(INTROSPECTION, r))
 
     @view_config(route_name="oidc.token", request_method="GET")
     @view_config(route_name="oidc.revoke", request_method="GET")

@@ -120,6 +120,26 @@ def test_a_confidential_client_must_prove_its_secret(wsgi_app, client, alice, he
     assert answer.json["error"] == "invalid_client"
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic \xa0",
+        "Basic %%%",
+        "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+    ],
+)
+@pytest.mark.parametrize("path", ["/oidc/token", "/oidc/revoke", "/oidc/introspect"])
+def test_malformed_basic_credentials_get_invalid_client(wsgi_app, header, path):
+    answer = new_client(wsgi_app).post(
+        path,
+        {"grant_type": "refresh_token", "token": "x"},
+        headers={"Authorization": header},
+        status=401,
+    )
+    assert answer.json["error"] == "invalid_client"
+
+
 def test_a_public_client_uses_pkce_alone(wsgi_app, client, alice):
     app = register_client(wsgi_app, public=True, name="The phone app")
     assert app.secret is None
@@ -352,6 +372,12 @@ def test_the_token_endpoint_is_rate_limited_per_client_and_per_address(make_app,
         rp.post("/oidc/token", body, headers=shop.basic_auth(), status=400)
     limited = rp.post("/oidc/token", body, headers=shop.basic_auth(), status=429)
     assert limited.json["error"] == "slow_down" and int(limited.headers["Retry-After"]) > 0
+    # Someone who only names a client cannot use up its allowance.
+    victim = register_client(wsgi_app, name="The victim")
+    attacker = new_client(wsgi_app, ip="203.0.113.9")
+    for _ in range(5):
+        attacker.post("/oidc/token", {**body, "client_id": victim.client_id}, status=(400, 401))
+    rp.post("/oidc/token", body, headers=victim.basic_auth(), status=400)
     # Another client from the same address is not held back by this client's limit.
     forum = register_client(wsgi_app, name="The forum")
     rp.post("/oidc/token", body, headers=forum.basic_auth(), status=400)

@@ -15,7 +15,7 @@ from app.models import OidcClient
 from app.services.kernel import audit as events
 from app.services.kernel.codes import digest, new_code
 from app.services.kernel.context import ContextService
-from app.services.kernel.errors import ClientRefused
+from app.services.kernel.errors import ClientRefused, RateLimited
 from app.settings.limits import OIDC_TOKEN_PER_CLIENT, OIDC_TOKEN_PER_IP
 from app.translation import _
 
@@ -188,13 +188,23 @@ class OidcClientService(ContextService):
         )
         return client
 
-    def count_token_call(self, client_id: str | None) -> None:
-        """Count a call of the token, revocation or introspection endpoint, from this
-        address and (if it names one) for this client; RateLimited when either has had
-        too many (docs/security.md 67). Counted before anything is looked up."""
+    def count_token_call(self, claimed_client_id: str | None) -> None:
+        """Count a call of the token, revocation or introspection endpoint from this
+        address, and check (without counting) the limit of the client it claims to be;
+        RateLimited when either is used up (docs/security.md 67). Before anything is
+        looked up or hashed."""
         self.rate_limiter.hit(OIDC_TOKEN_PER_IP, self.context.address_key)
-        if client_id:
+        if claimed_client_id:
+            self.rate_limiter.check(OIDC_TOKEN_PER_CLIENT, claimed_client_id[:64])
+
+    def count_client_call(self, client_id: str) -> None:
+        """Count a call by a client that proved who it is: only such calls fill its limit,
+        so that nobody can use up another application's allowance by naming it."""
+        try:
             self.rate_limiter.hit(OIDC_TOKEN_PER_CLIENT, client_id[:64])
+        except RateLimited:
+            # Answered already; the next call is refused by count_token_call.
+            return
 
     def find(self, client_id: object) -> OidcClient | None:
         if not isinstance(client_id, str) or not client_id or len(client_id) > 64:

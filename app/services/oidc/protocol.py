@@ -89,6 +89,7 @@ class Provider(AuthorizationServer):
         self.issuer = issuer
         self.clock = clock
         self.sign_in_request_key = sign_in_request_key
+        self.authenticated_client_id: str | None = None
         self.register_grant(CodeGrant, [PkceS256(required=True), IdTokens(self)])
         self.register_grant(RefreshGrant)
         self.register_endpoint(Revocation)
@@ -108,6 +109,15 @@ class Provider(AuthorizationServer):
         self.register_extension(issuer_parameter)
 
     # -- what Authlib asks of its server ----------------------------------------------
+
+    def authenticate_client(
+        self, request: OAuth2Request, methods: Any, endpoint: str = "token"
+    ) -> Any:
+        """Authlib's client authentication, noting which client proved who it is (the
+        per-client limit counts only those)."""
+        client = super().authenticate_client(request, methods, endpoint)
+        self.authenticated_client_id = client.get_client_id()
+        return client
 
     def query_client(self, client_id: str) -> ClientRecord | None:
         row = self.clients.find(client_id)
