@@ -126,7 +126,7 @@ class LogoutSender:
             status = self.post(uri, {"logout_token": token})
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to reach the application
             error = type(exc).__name__
         with self.session_factory() as dbsession, dbsession.begin():
             delivery = dbsession.get(OidcLogoutDelivery, delivery_id)
@@ -163,13 +163,14 @@ _client: httpx.Client | None = None
 
 
 def _post(uri: str, form: dict[str, str]) -> int:
-    """POST the form; the status code. Redirects are not followed: the URI registered
-    is the one told."""
+    """POST the form; the status code. Redirects are not followed (the URI registered is
+    the one told), the body of the answer is never read (an application cannot hold the
+    sender with an endless one), and no proxy or .netrc of the environment is used."""
     global _client
     if _client is None:
-        _client = httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
-    response = _client.post(uri, data=form, headers={"Cache-Control": "no-store"})
-    return response.status_code
+        _client = httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
+    with _client.stream("POST", uri, data=form, headers={"Cache-Control": "no-store"}) as answer:
+        return answer.status_code
 
 
 class DueWork:

@@ -63,6 +63,7 @@ def test_an_unknown_client_or_redirect_uri_gets_a_page_never_a_redirect(wsgi_app
         ({"response_type": "token"}, "unsupported_response_type"),
         ({"prompt": "none login"}, "invalid_request"),
         ({"nonce": "n" * 300}, "invalid_request"),
+        ({"nonce": "n" * 300, "scope": "email"}, "invalid_request"),
     ],
 )
 def test_a_bad_request_of_a_known_client_goes_back_with_the_error(wsgi_app, client, change, error):

@@ -185,3 +185,14 @@ def test_another_account_cannot_disconnect_someone_elses_application(wsgi_app, c
     bob.post(f"/account/apps/{shop.client_id}/disconnect", {"csrf_token": token}, status=303)
     assert "was not connected" in bob.get("/account/apps").text
     refresh(new_client(wsgi_app), shop, tokens["refresh_token"], status=200)
+
+
+def test_an_application_that_cannot_be_reached_is_retried_not_stuck(wsgi_app, client):
+    """Any failure to reach the application (here an address no resolver takes) is
+    recorded and retried later; nothing escapes to stop the sender."""
+    signed_in_shop(wsgi_app, client, backchannel="https://" + "x" * 70 + ".example.test/logout")
+    sign_out(client)
+    assert wsgi_app.registry["logout_sender"].deliver_due() == 0
+    (waiting,) = deliveries(wsgi_app)
+    assert waiting.delivered_at is None and waiting.failed_at is None
+    assert waiting.last_error and waiting.next_attempt_at > waiting.created_at

@@ -59,6 +59,15 @@ class CodeGrant(oauth2_grants.AuthorizationCodeGrant):
         # Made in create_authorization_response below, which stores the code itself.
         raise NotImplementedError
 
+    def validate_authorization_request(self) -> str:
+        """Authlib's checks, then the nonce's length (it is stored with the code, with
+        or without the openid scope)."""
+        redirect_uri: str = super().validate_authorization_request()
+        nonce = self.request.payload.data.get("nonce")
+        if nonce is not None and len(nonce) > MAX_NONCE_LENGTH:
+            raise InvalidRequestError("The nonce is too long.", redirect_uri=redirect_uri)
+        return redirect_uri
+
     def generate_authorization_code(self) -> str:
         request = self.request
         subject: Subject = request.user
@@ -145,12 +154,6 @@ class IdTokens(OpenIDCode):
 
     def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
         return False
-
-    def validate_openid_authorization_request(self, grant: CodeGrant, redirect_uri: str) -> None:
-        nonce = grant.request.payload.data.get("nonce")
-        if nonce is not None and len(nonce) > MAX_NONCE_LENGTH:
-            raise InvalidRequestError("The nonce is too long.", redirect_uri=redirect_uri)
-        super().validate_openid_authorization_request(grant, redirect_uri)
 
     def resolve_client_private_key(self, client: ClientRecord) -> Any:
         return self.provider.signing_key()

@@ -27,7 +27,8 @@ ALGORITHMS = ("RS256", "ES256")
 # How long clients may cache the JWKS (its Cache-Control max-age), and so how long a new
 # key is published before it signs.
 JWKS_MAX_AGE = timedelta(hours=1)
-PUBLISH_AHEAD = JWKS_MAX_AGE
+# (plus the time a process keeps what it read of the keys, CACHE_FOR).
+PUBLISH_AHEAD = JWKS_MAX_AGE + timedelta(seconds=60)
 # The longest-lived token a key signs is an ID token (ID_TOKEN_LIFETIME); a retired key
 # stays published a while beyond that.
 RETIRED_KEPT = timedelta(hours=2)
@@ -185,15 +186,20 @@ class SigningKeys:
             live = row.not_before <= now and (row.retired_at is None or row.retired_at > now)
             if live and row.algorithm not in signing:
                 signing[row.algorithm] = key
+        for algorithm in ALGORITHMS:
+            if algorithm not in signing:
+                # Every key of it is unreadable here (the app's secret was changed): a
+                # new one signs at once, as on a new database.
+                fresh = _load(self._add(algorithm, now), self.cipher)
+                signing[algorithm] = fresh
+                loaded.append(fresh)
         snapshot = KeySnapshot(
             read_at=now,
             signing=signing,
             public=[key.as_dict(private=False) for key in loaded],
             verifying=KeySet(loaded),
         )
-        if set(signing) >= set(ALGORITHMS):
-            # Kept only when complete: a process never goes on without a signing key.
-            self.ring.keep(snapshot)
+        self.ring.keep(snapshot)
         return snapshot
 
 

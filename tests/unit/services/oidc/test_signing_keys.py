@@ -61,8 +61,9 @@ def test_private_keys_are_encrypted_at_rest_and_never_published(
         assert not PRIVATE_PARTS & set(key)
     # Under another secret, the stored keys are useless: none is loaded or published,
     # and new ones are made instead.
-    other = keys_of(dbsession, clock, secret="another secret of at least 32 characters!!")
     stored = {row.kid for row in dbsession.scalars(select(OidcKey))}
+    other = keys_of(dbsession, clock, secret="another secret of at least 32 characters!!")
+    assert set(other.snapshot().signing) == {"RS256", "ES256"}
     assert not published_kids(other) & stored
 
 
