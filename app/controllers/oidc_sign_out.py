@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
+from pyramid.csrf import check_csrf_token
 from pyramid.response import Response
 from pyramid.security import forget
 from pyramid.view import view_config
@@ -13,6 +14,7 @@ from pyramid.view import view_config
 from app.controllers.base import ControllerBase, see_other
 from app.controllers.oidc_documents import ERROR_TEMPLATE, error_page, let_forms_reach
 from app.services.oidc.protocol import (
+    ID_TOKEN_TYPE,
     Provider,
 )
 from app.translation import _
@@ -41,15 +43,21 @@ class OidcSignOutController(ControllerBase):
     def end_session(self) -> Any:
         return self._end_session(confirmed=False)
 
-    @view_config(route_name="oidc.logout", request_method="POST", renderer=ERROR_TEMPLATE)
-    def end_session_confirmed(self) -> Any:
-        return self._end_session(confirmed=True)
+    # An application may POST its sign-out request (RP-Initiated Logout 1.0, 2), from its
+    # own site, without this site's CSRF token: such a POST is a request, like a GET;
+    # only the confirmation form, which carries the token, confirms.
+    @view_config(
+        route_name="oidc.logout", request_method="POST", renderer=ERROR_TEMPLATE, require_csrf=False
+    )
+    def end_session_posted(self) -> Any:
+        confirmed = check_csrf_token(self.request, raises=False)
+        return self._end_session(confirmed=bool(confirmed))
 
     def _end_session(self, confirmed: bool) -> Any:
         request = self.request
         params = request.GET if request.method == "GET" else request.POST
         hint = params.get("id_token_hint")
-        claims = self.provider.verify(hint) if hint else None
+        claims = self.provider.verify(hint, typ=ID_TOKEN_TYPE) if hint else None
         if hint and claims is None:
             return error_page(self.request, _("The application's sign-out request is not valid."))
         client_id = params.get("client_id") or (_audience(claims) if claims else None)

@@ -146,6 +146,10 @@ CSRF_EXEMPT = {
     " no cookie is read",
     "oidc.introspect": "RFC 7662 introspection, called by applications with their"
     " credentials; no cookie is read",
+    "oidc.logout": "RP-initiated logout, which applications may POST from their own site:"
+    " without this site's token the POST is only a request and shows the confirmation"
+    " form (which carries the token), unless its id_token_hint names this browser's own"
+    " session, exactly as the GET does",
     "oidc.userinfo": "OpenID Connect userinfo, which may be POSTed: it reads only the"
     " bearer access token and changes nothing",
 }

@@ -196,3 +196,19 @@ def test_an_application_that_cannot_be_reached_is_retried_not_stuck(wsgi_app, cl
     (waiting,) = deliveries(wsgi_app)
     assert waiting.delivered_at is None and waiting.failed_at is None
     assert waiting.last_error and waiting.next_attempt_at > waiting.created_at
+
+
+def test_an_applications_tokens_outlive_an_idle_browser_but_not_the_sessions_limit(
+    wsgi_app, client, clock
+):
+    """Refreshing does not keep the browser's session from idling out, and the tokens do
+    not die with it; they end at the sessions' absolute limit (30 days)."""
+    shop, tokens = signed_in_shop(wsgi_app, client)
+    rp = new_client(wsgi_app)
+    clock.advance(hours=25)
+    token = refresh(rp, shop, tokens["refresh_token"]).json["refresh_token"]
+    assert client.get("/account").status_int == 303  # the browser's session idled out
+    clock.advance(days=28)
+    token = refresh(rp, shop, token).json["refresh_token"]
+    clock.advance(days=2)
+    assert refresh(rp, shop, token, status=400).json["error"] == "invalid_grant"

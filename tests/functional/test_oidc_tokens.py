@@ -389,3 +389,23 @@ def test_the_token_endpoint_is_rate_limited_per_client_and_per_address(make_app,
     rp.post("/oidc/token", body, headers=shop.basic_auth(), status=400)
     rp.post("/oidc/token", body, headers=forum.basic_auth(), status=400)
     rp.post("/oidc/token", body, headers=forum.basic_auth(), status=429)
+
+
+def test_a_sign_out_posted_by_an_application_asks_first(wsgi_app, client, alice):
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    shop = register_client(wsgi_app)
+    page = client.post(
+        "/oidc/logout",
+        {"client_id": shop.client_id, "post_logout_redirect_uri": POST_LOGOUT_URI},
+        status=200,
+    )
+    assert page.html.find(id="sign-out-confirm") is not None
+    assert is_signed_in(client)
+
+
+def test_an_access_token_is_no_id_token_hint(wsgi_app, client, alice):
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    tokens = exchange(new_client(wsgi_app), shop, code, pkce.verifier).json
+    client.get("/oidc/logout", {"id_token_hint": tokens["access_token"]}, status=400)
+    assert is_signed_in(client)

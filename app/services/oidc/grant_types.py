@@ -26,6 +26,7 @@ from app.services.oidc.grants import (
     scope_text,
 )
 from app.services.oidc.records import (
+    ID_TOKEN_TYPE,
     SCOPES,
     SIGNING_ALGORITHM,
     TOKEN_AUTH_METHODS,
@@ -162,7 +163,11 @@ class IdTokens(OpenIDCode):
         return SIGNING_ALGORITHM
 
     def get_encode_header(self, client: ClientRecord) -> dict[str, str]:
-        return {"alg": SIGNING_ALGORITHM, "kid": self.provider.signing_key().kid, "typ": "JWT"}
+        return {
+            "alg": SIGNING_ALGORITHM,
+            "kid": self.provider.signing_key().kid,
+            "typ": ID_TOKEN_TYPE,
+        }
 
     def get_compatible_claims(self, request: OAuth2Request) -> dict[str, Any]:
         now = self.provider.now()
@@ -240,7 +245,7 @@ class Introspection(IntrospectionEndpoint):
                 k: claims[k] for k in keep if k in claims
             }
         row = token.row
-        subject = self.server.grants.live_subject(row.login_session)
+        subject = self.server.grants.live_subject(row.login_session, idle_counts=False)
         return {
             "active": True,
             "token_type": "refresh_token",

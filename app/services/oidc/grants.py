@@ -74,12 +74,23 @@ class OidcGrants(ContextService):
 
     # -- login sessions ---------------------------------------------------------------
 
-    def live_subject(self, login_session: LoginSession | None) -> Subject | None:
-        """The subject of a login session that is still live, else None."""
+    def live_subject(
+        self, login_session: LoginSession | None, idle_counts: bool = True
+    ) -> Subject | None:
+        """The subject of a login session that is still live, else None. The tokens an
+        application holds (idle_counts=False) live as long as the session is not ended
+        (signed out, revoked, its account disabled) and not older than the sessions'
+        absolute limit: they do not keep the browser's session from idling out, nor die
+        with it when it does."""
         if login_session is None or login_session.revoked_at is not None:
             return None
         account = login_session.account
-        if account.is_disabled or self.login_sessions.is_expired(login_session, self.clock.now()):
+        now = self.clock.now()
+        if idle_counts:
+            expired = self.login_sessions.is_expired(login_session, now)
+        else:
+            expired = now - login_session.created_at > self.login_sessions.policy.absolute
+        if account.is_disabled or expired:
             return None
         return Subject(account, login_session)
 
@@ -88,7 +99,7 @@ class OidcGrants(ContextService):
         if not isinstance(sid, str) or not sid or len(sid) > 32:
             return None
         found = self.dbsession.scalars(select(LoginSession).where(LoginSession.sid == sid)).first()
-        return self.live_subject(found)
+        return self.live_subject(found, idle_counts=False)
 
     # -- authorization codes ----------------------------------------------------------
 
@@ -203,7 +214,7 @@ class OidcGrants(ContextService):
             row.revoked_at is None
             and row.used_at is None
             and row.expires_at > self.clock.now()
-            and self.live_subject(row.login_session) is not None
+            and self.live_subject(row.login_session, idle_counts=False) is not None
         )
 
     def spend_refresh_token(self, row: OidcRefreshToken) -> Subject | None:
@@ -233,11 +244,7 @@ class OidcGrants(ContextService):
                     client_id=row.client.client_id,
                 )
             return None
-        subject = self.live_subject(row.login_session)
-        if subject is not None:
-            # A refresh is the person's session in use: it is not idle.
-            row.login_session.last_seen_at = now
-        return subject
+        return self.live_subject(row.login_session, idle_counts=False)
 
     def revoke_family(self, family: str) -> None:
         self._revoke(OidcRefreshToken.family == family)

@@ -44,6 +44,7 @@ from app.services.oidc.grants import (
 )
 from app.services.oidc.records import (
     ACCESS_TOKEN_TYPE,
+    ID_TOKEN_TYPE,
     INTROSPECTION,
     REVOCATION,
     SCOPES,
@@ -57,6 +58,7 @@ from app.services.oidc.signing_keys import SigningKeys
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
+    "ID_TOKEN_TYPE",
     "INTROSPECTION",
     "REVOCATION",
     "SCOPES",

@@ -24,6 +24,7 @@ from app.services.oidc.grants import (
 
 SCOPES = ("openid", "email", "profile", "offline_access")
 SIGNING_ALGORITHM = "RS256"
+ID_TOKEN_TYPE = "JWT"  # noqa: S105 - the JWT typ of an ID token
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - the JWT typ of RFC 9068
 TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 # Authlib's names for the endpoints the server registers.
