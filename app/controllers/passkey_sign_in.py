@@ -122,12 +122,12 @@ class PasskeySignInController(ControllerBase):
         if not vm.validate():
             return ceremonies.refusal(self.request, vm.error or "")
         try:
-            self.services.authentication.reauthenticate_with_passkey(
+            method = self.services.authentication.reauthenticate_with_passkey(
                 account, vm.credential, challenge
             )
         except RateLimited as exc:
             return ceremonies.refusal(self.request, exc, 429)
         except PasskeyRefused as exc:
             return ceremonies.refusal(self.request, exc)
-        self.services.login_sessions.mark_authenticated(self.request.login_session)
+        self.services.login_sessions.mark_authenticated(self.request.login_session, method.label)
         return ceremonies.go_to(self.request, vm.next)

@@ -110,10 +110,10 @@ class SecondFactorController(ControllerBase):
         if not vm.validate():
             return self.form_error(vm)
         try:
-            self.services.authentication.reauthenticate(account, vm.password, vm.code)
+            method = self.services.authentication.reauthenticate(account, vm.password, vm.code)
         except RateLimited as exc:
             return self.too_many(exc)
         except (WrongCurrentPassword, InvalidSecondFactorCode) as exc:
             return self.form_error(vm, exc)
-        self.services.login_sessions.mark_authenticated(self.request.login_session)
+        self.services.login_sessions.mark_authenticated(self.request.login_session, method.label)
         return see_other(self.request, vm.came_from)

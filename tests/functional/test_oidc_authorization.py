@@ -278,3 +278,28 @@ def test_a_sign_in_mark_is_good_only_for_its_own_client(wsgi_app, client, clock)
     # Signed in since the mark was made, but the mark was the forum's.
     client.get(authorize_url(shop, Pkce.new(), prompt="login", login_after=mark), status=303)
     client.get(authorize_url(forum, Pkce.new(), prompt="login", login_after=mark), status=302)
+
+
+def test_the_factors_of_a_reauthentication_are_what_the_tokens_then_tell(wsgi_app, client, clock):
+    """A session re-authenticated with the password and a code stands for two factors
+    (acr_values=mfa is met without signing in again); with the password alone, for one."""
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    secret, _codes = set_up_totp(client, clock)
+    shop = register_client(wsgi_app)
+    client.get(authorize_url(shop, Pkce.new(), acr_values="mfa"), status=303)
+
+    def reauthenticate(code: str | None) -> None:
+        page = client.get("/account/reauthenticate?came_from=/account")
+        form = form_by_action(page, "/account/reauthenticate")
+        form["password"] = STRONG_PASSWORD
+        if code is not None:
+            form["code"] = code
+        form.submit(status=303)
+
+    clock.advance(seconds=30)
+    reauthenticate(code_at(secret, clock))
+    pkce = Pkce.new()
+    back = callback_params(client.get(authorize_url(shop, pkce, acr_values="mfa"), status=302))
+    tokens = exchange(new_client(wsgi_app), shop, back["code"], pkce.verifier).json
+    assert decode(client, tokens["id_token"])["acr"] == "mfa"

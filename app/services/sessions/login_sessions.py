@@ -123,9 +123,12 @@ class LoginSessionService:
         age = self.clock.now() - login_session.authenticated_at
         return age <= self.policy.reauthenticate_after
 
-    def mark_authenticated(self, login_session: LoginSession) -> None:
-        """The person has just proved who they are again (re-authentication)."""
+    def mark_authenticated(self, login_session: LoginSession, method: str | None = None) -> None:
+        """The person has just proved who they are again (re-authentication), with these
+        factors: from now on the session stands for them (an ID token's acr and amr)."""
         login_session.authenticated_at = self.clock.now()
+        if method is not None:
+            login_session.sign_in_method = method
         self.dbsession.flush()
 
     def is_expired(self, login_session: LoginSession, now: datetime) -> bool:

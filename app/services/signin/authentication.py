@@ -24,6 +24,7 @@ from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
 from app.services.passwords.guesses import PasswordGuessLimits
 from app.services.passwords.passwords import Passwords
+from app.services.signin.stages import Factor, SignInMethod
 from app.settings.limits import SECOND_FACTOR_PER_ACCOUNT, SIGNIN_PER_IP
 
 # The columns record_sign_in() updates or depends on.
@@ -137,17 +138,18 @@ class AuthenticationService(ContextService):
 
     def reauthenticate_with_passkey(
         self, account: Account, response: Any, challenge: bytes | None
-    ) -> None:
+    ) -> SignInMethod:
         """Prove again who is at the keyboard with one of the account's passkeys, which
-        verifies its user: worth the password and a second factor."""
+        verifies its user: worth the password and a second factor. The factors given."""
         self.rate_limiter.hit(SECOND_FACTOR_PER_ACCOUNT, str(account.id))
         self.passkeys.verify(response, challenge, account, require_user_verification=True)
         self.audit.record(events.REAUTHENTICATED, account.id, factor="passkey")
+        return SignInMethod((Factor.PASSKEY,))
 
-    def reauthenticate(self, account: Account, plain_text_password: str, code: str) -> None:
+    def reauthenticate(self, account: Account, plain_text_password: str, code: str) -> SignInMethod:
         """Prove again who is at the keyboard before a sensitive change: the password, and
-        the second factor if the account has one. Raises WrongCurrentPassword,
-        InvalidSecondFactorCode or RateLimited."""
+        the second factor if the account has one; the factors given. Raises
+        WrongCurrentPassword, InvalidSecondFactorCode or RateLimited."""
         allowance = self.guesses.allowance(account.email, account)
         self.guesses.count(allowance)
         matches, _ = self.passwords.verify(plain_text_password, account.password_hash)
@@ -155,9 +157,12 @@ class AuthenticationService(ContextService):
             self.audit.record(events.SIGN_IN_FAILED, account.id, reason="reauthentication")
             raise WrongCurrentPassword()
         self.guesses.succeeded(allowance)
+        factors: tuple[Factor, ...] = (Factor.PASSWORD,)
         if self.two_factor.has_second_factor(account):
             self.two_factor.verify(account, code)
+            factors = (Factor.PASSWORD, Factor.TOTP)
         self.audit.record(events.REAUTHENTICATED, account.id)
+        return SignInMethod(factors)
 
     def get_authenticated_account(self, email: str, plain_text_password: str) -> Account | None:
         """The account if the password is right, else None, with the same cost either way
