@@ -1,15 +1,22 @@
-"""Loading the app from a config file for a console script."""
+"""Loading the app from a config file for a console script, and running one unit of
+work of its services."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from pyramid.paster import get_appsettings, setup_logging
 from pyramid.router import Router
+from pyramid.scripting import prepare
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import main
+from app.services.composition import Services
 from app.settings import INI_VARIABLES
 
 
@@ -28,3 +35,28 @@ def load_app(config_uri: str, **overrides: str) -> Router:
 def fail(message: str, code: int = 2) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(code)
+
+
+@contextmanager
+def unit_of_work(config_uri: str) -> Iterator[Services]:
+    """The app's services on one transaction of the database named in CONFIG: committed
+    when the block ends, rolled back if it raises."""
+    app = load_app(config_uri, **{"mail.delivery": "manual"})
+    env = prepare(registry=app.registry)
+    request = env["request"]
+    try:
+        with request.tm:
+            yield request.services
+    except (OperationalError, InterfaceError) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        fail(
+            f"cannot reach the database ({reason}). Is it running, and are sqlalchemy.url"
+            " (DATABASE_URL) and the migrations (alembic upgrade head) right?"
+        )
+    finally:
+        env["closer"]()
+        app.registry["db_engine"].dispose()
+
+
+def print_json(value: object) -> None:
+    print(json.dumps(value, indent=2))

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from pyramid.scripting import prepare
-from sqlalchemy.exc import InterfaceError, OperationalError
-
-from app.scripts.common import fail, load_app
+from app.scripts.common import fail, unit_of_work
 from app.services.kernel.email_addresses import clean_email
 from app.services.kernel.errors import InvalidEmail
 
@@ -30,22 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidEmail as exc:
         fail(f"{args.email!r} is not a usable email address: {exc}")
 
-    app = load_app(args.config, **{"mail.delivery": "manual"})
-    env = prepare(registry=app.registry)
-    request = env["request"]
-    try:
-        with request.tm:
-            account, created = request.services.admin.appoint_administrator(email)
-            link = request.services.accounts.create_invitation_link(account)
-    except (OperationalError, InterfaceError) as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        fail(
-            f"cannot reach the database ({reason}). Is it running, and are sqlalchemy.url"
-            " (DATABASE_URL) and the migrations (alembic upgrade head) right?"
-        )
-    finally:
-        env["closer"]()
-        app.registry["db_engine"].dispose()
+    with unit_of_work(args.config) as services:
+        account, created = services.admin.appoint_administrator(email)
+        link = services.accounts.create_invitation_link(account)
+        days = services.factory.settings.invite_code_days
 
     if created:
         print(f"Created administrator {email}.")
@@ -54,7 +39,6 @@ def main(argv: list[str] | None = None) -> int:
             f"Made {email} an administrator. Its password was cleared and it was signed out"
             " everywhere: until the link below is used, nobody can sign in to it."
         )
-    days = app.registry["app_settings"].invite_code_days
     print(f"Open this link within {days} days to choose the password (it works once):")
     print(link)
     return 0

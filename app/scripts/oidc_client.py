@@ -7,44 +7,14 @@ is made (add, rotate-secret): only its hash is kept, so nobody can show it again
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-from pyramid.scripting import prepare
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from app.models import OidcClient
-from app.scripts.common import fail, load_app
+from app.scripts.common import fail, print_json, unit_of_work
 from app.services.composition import Services
 from app.services.kernel.errors import ClientRefused
-
-
-@contextmanager
-def unit_of_work(config_uri: str) -> Iterator[Services]:
-    """The app's services on one transaction of the database named in CONFIG: committed
-    when the block ends, rolled back if it raises."""
-    app = load_app(config_uri, **{"mail.delivery": "manual"})
-    env = prepare(registry=app.registry)
-    request = env["request"]
-    try:
-        with request.tm:
-            yield request.services
-    except (OperationalError, InterfaceError) as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        fail(
-            f"cannot reach the database ({reason}). Is it running, and are sqlalchemy.url"
-            " (DATABASE_URL) and the migrations (alembic upgrade head) right?"
-        )
-    finally:
-        env["closer"]()
-        app.registry["db_engine"].dispose()
-
-
-def print_json(value: object) -> None:
-    print(json.dumps(value, indent=2))
 
 
 def describe(client: OidcClient) -> dict[str, Any]:

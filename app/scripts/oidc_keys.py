@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.models import OidcKey
-from app.scripts.oidc_client import print_json, unit_of_work
+from app.scripts.common import print_json, unit_of_work
 from app.services.composition import Services
 from app.services.oidc.signing_keys import ALGORITHMS
 
