@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import pytest
 from sqlalchemy import insert, select
 
 from app.models import Account, AccountEvent
@@ -25,21 +24,6 @@ from tests.support import form_by_action
 
 ADMIN = "admin@example.com"
 ALICE = "alice@example.com"
-
-
-@pytest.fixture
-def admin_app(wsgi_app):
-    admin_id = create_account(wsgi_app, ADMIN, STRONG_PASSWORD)
-    with db(wsgi_app) as session, session.begin():
-        session.get(Account, admin_id).is_admin = True
-    return wsgi_app
-
-
-@pytest.fixture
-def admin(admin_app):
-    client = new_client(admin_app, ip="192.0.2.200")
-    sign_in(client, ADMIN, STRONG_PASSWORD)
-    return client
 
 
 def _account_id(wsgi_app, email: str) -> int:

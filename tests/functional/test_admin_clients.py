@@ -25,21 +25,6 @@ ONCE_NOTICE = "It will not be shown again"
 
 
 @pytest.fixture
-def admin_app(wsgi_app):
-    admin_id = create_account(wsgi_app, ADMIN, STRONG_PASSWORD)
-    with db(wsgi_app) as session, session.begin():
-        session.get(Account, admin_id).is_admin = True
-    return wsgi_app
-
-
-@pytest.fixture
-def admin(admin_app):
-    client = new_client(admin_app, ip="192.0.2.200")
-    sign_in(client, ADMIN, STRONG_PASSWORD)
-    return client
-
-
-@pytest.fixture
 def admin_id(admin_app) -> int:
     with db(admin_app) as session:
         return session.scalars(select(Account.id).where(Account.email == ADMIN)).one()
