@@ -49,6 +49,9 @@ requires = [
     # /metrics for Prometheus. Its multiprocess mode (PROMETHEUS_MULTIPROC_DIR) sums the
     # counters of every app process and mail worker, which each write their own file.
     "prometheus_client>=0.20,<1",
+    # The JSON API's schemas: one pydantic model per body validates the input and
+    # gives the OpenAPI document its JSON Schema (model_json_schema, 2.x).
+    "pydantic>=2.6,<3",
 ]
 
 tests_require = [
@@ -71,6 +74,8 @@ tests_require = [
     "lingua>=4.15",
     "mypy",
     "types-WebOb",
+    # Property-based tests of the JSON API generated from its OpenAPI document.
+    "schemathesis>=4,<5",
 ]
 
 setup(

@@ -47,6 +47,7 @@ def make_app(
         config.include(".security")
         config.include(".web.headers")
         config.include(".web.body_limit")
+        config.include(".api")
         config.include(".routes")
         config.scan(".controllers")
     return config.make_wsgi_app()

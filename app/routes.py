@@ -75,3 +75,23 @@ def includeme(config: Configurator) -> None:
     # larger number must be a 404, not a database error.
     config.add_route("admin.account", r"/admin/accounts/{id:\d{1,9}}")
     config.add_route("admin.account.action", r"/admin/accounts/{id:\d{1,9}}/{action}")
+    # The JSON API (app/controllers/api/, app/api/): the same flows for single-page and
+    # phone apps, described by its OpenAPI document.
+    config.add_route("api.openapi", "/api/v1/openapi.json")
+    config.add_route("api.session", "/api/v1/session")
+    config.add_route("api.session.second_factor", "/api/v1/session/second_factor")
+    config.add_route("api.accounts", "/api/v1/accounts")
+    config.add_route("api.email.confirm", "/api/v1/email/confirm")
+    config.add_route("api.email.change", "/api/v1/email/change")
+    config.add_route("api.password.forgot", "/api/v1/password/forgot")
+    config.add_route("api.password.reset", "/api/v1/password/reset")
+    config.add_route("api.password.change", "/api/v1/password/change")
+    config.add_route("api.account", "/api/v1/account")
+    config.add_route("api.sessions", "/api/v1/sessions")
+    config.add_route("api.sessions.one", r"/api/v1/sessions/{id:\d{1,9}}")
+    config.add_route("api.activity", "/api/v1/activity")
+    config.add_route("api.reauthenticate", "/api/v1/reauthenticate")
+    config.add_route("api.two_factor.totp", "/api/v1/two_factor/totp")
+    config.add_route("api.two_factor.recovery_codes", "/api/v1/two_factor/recovery_codes")
+    config.add_route("api.passkeys", "/api/v1/passkeys")
+    config.add_route("api.passkeys.one", r"/api/v1/passkeys/{id:\d{1,9}}")

@@ -10,6 +10,11 @@ from app.models.accounts import Account
 from app.models.known_devices import KnownDevice
 from app.models.meta import Base, UTCDateTime
 
+# How a session's token travels: a browser's cookie, or an application's bearer token
+# (the JSON API's app mode). A token only opens a session of its own kind.
+BROWSER_SESSION = "browser"
+APP_SESSION = "app"
+
 
 class LoginSession(Base):
     """One signed-in device. The cookie holds a random token; only its SHA-256 is here."""
@@ -32,6 +37,7 @@ class LoginSession(Base):
     # re-authentication), and how they signed in ("password", "password+totp", ...).
     authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sign_in_method: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(10), default=BROWSER_SESSION, server_default="browser")
     # The browser it was signed in from (its device cookie), if still known.
     known_device_id: Mapped[int | None] = mapped_column(
         ForeignKey("known_devices.id", ondelete="SET NULL"), index=True

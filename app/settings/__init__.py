@@ -59,6 +59,37 @@ def read_breach_check_url(read: SettingsReader) -> str:
     return url
 
 
+def read_allowed_origins(read: SettingsReader) -> tuple[str, ...]:
+    """api.allowed_origins: origins, never "*": answering every origin with credentials
+    would let any site act for a signed-in visitor."""
+    origins = []
+    for item in (read.raw("api.allowed_origins") or "").replace(",", " ").split():
+        parts = urlsplit(item)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise SettingsError(
+                "Setting api.allowed_origins lists origins such as https://shop.example.com"
+                f" (a scheme, a host and perhaps a port, nothing else), not {item!r}."
+            )
+        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return tuple(origins)
+
+
+def read_frontend_url(read: SettingsReader) -> str:
+    url = (read.raw("api.frontend_url") or "").rstrip("/")
+    if url and (not url.startswith(("https://", "http://")) or not urlsplit(url).hostname):
+        raise SettingsError(
+            "Setting api.frontend_url must be the address of the shop's pages, such as"
+            f" https://shop.example.com/account, not {url!r}."
+        )
+    return url
+
+
 # mail.tls: how the connection to the SMTP server is encrypted. "true" and "false" are
 # the older spellings of starttls and none.
 TLS_MODES = {
@@ -152,6 +183,11 @@ class AppSettings:
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     # The identity provider's signing keys are replaced after this many days.
     oidc_key_rotation_days: int = 90
+    # The JSON API: the origins (scheme://host[:port]) whose pages may call it from a
+    # browser (CORS, with credentials), and the shop's own pages that emailed links of
+    # API-started flows open instead of this site's ("" keeps this site's pages).
+    api_allowed_origins: tuple[str, ...] = ()
+    api_frontend_url: str = ""
 
     @property
     def host(self) -> str:
@@ -223,4 +259,6 @@ class AppSettings:
             mail_poll_seconds=read.decimal("mail.poll_seconds", 5.0),
             operations=OperationsSettings.read(read),
             oidc_key_rotation_days=read.number("oidc.key_rotation_days", 90, minimum=1),
+            api_allowed_origins=read_allowed_origins(read),
+            api_frontend_url=read_frontend_url(read),
         )

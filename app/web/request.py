@@ -17,13 +17,18 @@ from transaction import TransactionManager
 
 from app.i18n import Formats, page_translator
 from app.models import LoginSession, get_tm_session
+from app.models.login_sessions import APP_SESSION
 from app.services.composition import Services
 from app.services.kernel.audit import RequestOrigin
 from app.settings import AppSettings
 from app.web import cookies
+from app.web.authorization import bearer_token
 from app.web.client_ip import resolve_client_ip
 from app.web.cookies import Cookies
 from app.web.pending_codes import PendingCodes
+
+# Requests under this path are the JSON API's.
+API_PATH = "/api/"
 
 # In the registry: the paths of routes and assets that do not vary from one request to
 # the next (apart from the SCRIPT_NAME prefix), by route name or asset spec.
@@ -95,7 +100,13 @@ class AppRequest(Request):
 
     @reify
     def login_session(self) -> LoginSession | None:
-        """The live server-side session of the `auth` cookie, if any (see security.py)."""
+        """The live server-side session of the `auth` cookie, if any (see security.py);
+        on the JSON API, an application's session from its bearer token instead
+        (app/api/modes.py)."""
+        if self.path_info.startswith(API_PATH):
+            bearer = bearer_token(self)
+            if bearer is not None:
+                return self.services.login_sessions.find_active(bearer, APP_SESSION)
         token = self.cookies.get(self.app_cookies.name(cookies.AUTH))
         if not token:
             return None

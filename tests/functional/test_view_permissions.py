@@ -126,6 +126,16 @@ EXPECTED: dict[tuple[str, str, str | None], str | None] = {
     ("oidc.token", "POST", None): PUBLIC,
     ("oidc.userinfo", "GET", None): PUBLIC,
     ("oidc.userinfo", "POST", None): PUBLIC,
+    # The JSON API: the same permissions as the pages of the same actions.
+    ("api.openapi", "GET", None): PUBLIC,
+    ("api.session", "GET", None): PUBLIC,
+    ("api.session", "POST", None): PUBLIC,
+    ("api.session", "DELETE", None): PUBLIC,
+    ("api.session.second_factor", "POST", None): PUBLIC,
+    ("api.accounts", "POST", None): PUBLIC,
+    ("api.email.confirm", "POST", None): PUBLIC,
+    ("api.password.forgot", "POST", None): PUBLIC,
+    ("api.password.reset", "POST", None): PUBLIC,
 }
 
 

@@ -158,6 +158,17 @@ class AccountDisabled(SignInFailed):
         )
 
 
+class AddressUnconfirmed(DomainError):
+    """The right password, on an account whose address is not confirmed yet: no session
+    (a new confirmation link went out if the hourly limit allowed)."""
+
+    code = "address_unconfirmed"
+    message = _(
+        "Your password is right, but your email address has not been confirmed yet. Open"
+        " the link we emailed you to confirm it, then sign in."
+    )
+
+
 class CodeInvalid(DomainError):
     """Base of the ways a one-time code (an emailed link) can be refused."""
 

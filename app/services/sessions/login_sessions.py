@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Account, LoginSession
+from app.models.login_sessions import BROWSER_SESSION
 from app.services.kernel.audit import clean_text
 from app.services.kernel.clock import Clock
 from app.services.kernel.codes import digest, new_code
@@ -55,8 +56,10 @@ class LoginSessionService:
         user_agent: str | None,
         method: str = "password",
         device_id: int | None = None,
+        kind: str = BROWSER_SESSION,
     ) -> tuple[str, LoginSession]:
-        """A new session with a fresh random token; the token goes in the cookie only.
+        """A new session with a fresh random token; the token goes in the cookie only
+        (or, for an application's session of kind `app`, to the application alone).
         `method` says how the person signed in ("password", "password+totp", ...), and
         device_id which known browser it was."""
         token = new_code()
@@ -69,6 +72,7 @@ class LoginSessionService:
             authenticated_at=now,
             sign_in_method=method,
             known_device_id=device_id,
+            kind=kind,
             ip=ip,
             user_agent=clean_text(user_agent, MAX_USER_AGENT_LENGTH),
         )
@@ -101,15 +105,18 @@ class LoginSessionService:
             self.on_ended(ended)
         return ended
 
-    def find_active(self, token: str) -> LoginSession | None:
-        """The live session for a cookie token: not revoked, not idle or too old, and its
-        account not disabled. Anything else is anonymous."""
+    def find_active(self, token: str, kind: str = BROWSER_SESSION) -> LoginSession | None:
+        """The live session for a token carried the way `kind` says (a cookie's token
+        never opens an application's session, nor the other way round): not revoked,
+        not idle or too old, and its account not disabled. Anything else is anonymous."""
         if not token or len(token) > 100:
             return None
         login_session = self.dbsession.scalars(
             select(LoginSession).where(LoginSession.token_hash == digest(token))
         ).first()
         if login_session is None or login_session.revoked_at is not None:
+            return None
+        if login_session.kind != kind:
             return None
         now = self.clock.now()
         if self.is_expired(login_session, now) or login_session.account.is_disabled:

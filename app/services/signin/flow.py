@@ -20,6 +20,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from app.models import Account, LoginSession
+from app.models.login_sessions import BROWSER_SESSION
 from app.services.kernel import audit as events
 from app.services.kernel.context import ServiceContext
 from app.services.kernel.errors import SignInExpired, SignInFailed
@@ -72,6 +73,7 @@ class SignInFlow:
         came_from: str = "/account",
         remember: bool = False,
         replacing: LoginSession | None = None,
+        kind: str = BROWSER_SESSION,
     ) -> Step:
         """The password step. Raises SignInFailed (the same for every reason),
         AccountDisabled (only with the right password) or RateLimited."""
@@ -81,8 +83,8 @@ class SignInFlow:
         self.authentication.note_if_breached(account, plain_text_password)
         if self.two_factor.has_second_factor(account):
             # No session, nor a counted sign-in, until the second factor passes.
-            return self._ask_second_factor(account, came_from, remember)
-        return self._start(account, (Factor.PASSWORD,), came_from, remember, replacing)
+            return self._ask_second_factor(account, came_from, remember, kind)
+        return self._start(account, (Factor.PASSWORD,), came_from, remember, replacing, kind)
 
     def with_passkey(
         self,
@@ -91,23 +93,27 @@ class SignInFlow:
         came_from: str = "/account",
         remember: bool = False,
         replacing: LoginSession | None = None,
+        kind: str = BROWSER_SESSION,
     ) -> AddressUnconfirmed | SignedIn:
         """A passkey alone, which verified its user: both factors in one step. Raises
         PasskeyRefused, AccountDisabled, SignInFailed or RateLimited."""
         account = self.authentication.check_passkey(response, challenge)
         if self._unconfirmed(account):
             return self._ask_confirmation(account)
-        return self._start(account, (Factor.PASSKEY,), came_from, remember, replacing)
+        return self._start(account, (Factor.PASSKEY,), came_from, remember, replacing, kind)
 
     def after_confirmation(
-        self, account: Account, replacing: LoginSession | None = None
+        self,
+        account: Account,
+        replacing: LoginSession | None = None,
+        kind: str = BROWSER_SESSION,
     ) -> SecondFactorNeeded | SignedIn:
         """An address just confirmed with the password chosen at registration: the
         password was the first factor, and a second one is still asked if the account
         has one by now."""
         if self.two_factor.has_second_factor(account):
-            return self._ask_second_factor(account, "/account", remember=False)
-        return self._start(account, (Factor.PASSWORD,), "/account", False, replacing)
+            return self._ask_second_factor(account, "/account", False, kind)
+        return self._start(account, (Factor.PASSWORD,), "/account", False, replacing, kind)
 
     # The second factor
 
@@ -129,6 +135,7 @@ class SignInFlow:
             pending.came_from,
             pending.remember,
             replacing,
+            pending.kind,
             refusal=SignInExpired,
         )
 
@@ -152,6 +159,7 @@ class SignInFlow:
             pending.came_from,
             pending.remember,
             replacing,
+            pending.kind,
             refusal=SignInExpired,
         )
 
@@ -166,7 +174,7 @@ class SignInFlow:
         return AddressUnconfirmed(account, link_sent=self.send_confirmation_link(account))
 
     def _ask_second_factor(
-        self, account: Account, came_from: str, remember: bool
+        self, account: Account, came_from: str, remember: bool, kind: str
     ) -> SecondFactorNeeded:
         """Which factors the second step offers is read now, so that its page needs no
         lookup: the factor given is checked against the account when it is sent."""
@@ -178,6 +186,7 @@ class SignInFlow:
             use_passkey=self.passkeys.has_passkeys(account),
             came_from=came_from,
             remember=remember,
+            kind=kind,
         )
         return SecondFactorNeeded(pending, pending.seal(self.fernet))
 
@@ -188,6 +197,7 @@ class SignInFlow:
         came_from: str,
         remember: bool,
         replacing: LoginSession | None,
+        kind: str,
         refusal: type[SignInFailed] = SignInFailed,
     ) -> SignedIn:
         """The session stage: the sign-in is counted if the password checked is still
@@ -207,6 +217,7 @@ class SignInFlow:
             user_agent=origin.user_agent,
             method=method.label,
             device_id=device.id,
+            kind=kind,
         )
         return SignedIn(
             account=account,

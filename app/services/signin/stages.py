@@ -13,6 +13,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from app.models import Account, LoginSession
+from app.models.login_sessions import APP_SESSION, BROWSER_SESSION
 
 # How long the second step may wait after the first.
 PENDING_LIFETIME = timedelta(minutes=5)
@@ -82,6 +83,8 @@ class PendingSignIn:
     use_passkey: bool
     came_from: str = "/account"
     remember: bool = False
+    # The kind of session the sign-in will start (a browser's, or an application's).
+    kind: str = BROWSER_SESSION
 
     def seal(self, fernet: Fernet) -> str:
         """The one writer: this sign-in as an encrypted, versioned token."""
@@ -94,6 +97,7 @@ class PendingSignIn:
             "passkey": self.use_passkey,
             "next": self.came_from,
             "remember": self.remember,
+            "kind": self.kind,
         }
         return fernet.encrypt(json.dumps(payload).encode()).decode()
 
@@ -114,6 +118,7 @@ class PendingSignIn:
                 use_passkey=bool(payload["passkey"]),
                 came_from=str(payload["next"]),
                 remember=bool(payload["remember"]),
+                kind=str(payload.get("kind", BROWSER_SESSION)),
             )
         except (InvalidToken, UnicodeError, ValueError, KeyError, TypeError, AttributeError):
             return None
@@ -151,6 +156,12 @@ class SignedIn:
     device_token: str
     came_from: str
     remember: bool
+
+    @property
+    def for_an_application(self) -> bool:
+        """An application's session (the JSON API's app mode): its token goes to the
+        application, never in a cookie."""
+        return self.login_session.kind == APP_SESSION
 
     @property
     def password_change_required(self) -> bool:

@@ -1,0 +1,141 @@
+"""The JSON API's request and answer schemas, in one place: each model validates what
+comes in (app/api/json_bodies.py) and describes itself in the OpenAPI document
+(app/api/openapi.py). Requests refuse fields they do not know; answers say only what is
+listed here, never a hash, a secret or an internal flag."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.services.passwords.hashing import MAX_PASSWORD_LENGTH
+
+# Field bounds, checked before any work: the services apply their own rules after.
+Email = Annotated[str, Field(min_length=1, max_length=320, examples=["ada@example.com"])]
+# The password policy's own limit is checked by the services, with its own message;
+# this bound only keeps megabyte values out (four bytes a character at most).
+Password = Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH * 4)]
+# The code of an emailed link, as the link carries it.
+Key = Annotated[str, Field(min_length=1, max_length=200)]
+# A second-factor code: 6 digits from an authenticator app, or a recovery code.
+Code = Annotated[str, Field(min_length=1, max_length=64, examples=["123456"])]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# Errors
+
+
+class Error(Answer):
+    code: str = Field(description="Stable, for programs: see the list in the description.")
+    message: str = Field(description="For people, in the request's language.")
+    field: str | None = Field(description="The request field it concerns, if one.")
+
+
+class Errors(Answer):
+    errors: list[Error]
+
+
+class SecondFactorRequired(Errors):
+    """The password was right and the account has a second factor: send it with the
+    pending token (valid 5 minutes) to POST /api/v1/session/second_factor."""
+
+    pending_token: str
+    factors: list[Literal["totp", "recovery_code", "passkey"]]
+
+
+# The account and its sessions
+
+
+class AccountInfo(Answer):
+    id: str = Field(description="The account's public id (the `sub` of OpenID Connect).")
+    email: str
+    email_confirmed_at: datetime | None
+    created_at: datetime
+    is_admin: bool
+    locale: str | None
+    two_factor: bool = Field(description="An authenticator app or a passkey is on.")
+    authenticator_app: bool
+    passkeys: int
+    recovery_codes_left: int
+    password_change_required: bool = Field(
+        description="The password is known from a breach: only POST /password/change works."
+    )
+
+
+class CurrentSession(Answer):
+    id: int
+    kind: Literal["browser", "app"]
+    created_at: datetime
+    authenticated_at: datetime
+    sign_in_method: str | None
+    recently_authenticated: bool = Field(
+        description="Sensitive operations work without POST /reauthenticate first."
+    )
+
+
+class SessionState(Answer):
+    signed_in: bool
+    csrf_token: str | None = Field(
+        description="Browser mode: send it as X-CSRF-Token with every unsafe method."
+    )
+    account: AccountInfo | None
+    session: CurrentSession | None
+
+
+class SignInRequest(Request):
+    email: Email
+    password: Password
+    remember: bool = Field(
+        default=False, description="Browser mode: keep the cookie after the browser closes."
+    )
+
+
+class SecondFactorRequest(Request):
+    code: Code
+
+
+class SignedIn(Answer):
+    session_token: str | None = Field(
+        description="App mode: send it as `Authorization: Bearer`. Null in browser mode,"
+        " where the session is a cookie."
+    )
+    account: AccountInfo
+
+
+# Registration, confirmation, passwords
+
+
+class Registration(Request):
+    email: Email
+    password: Password
+
+
+class Confirmation(Request):
+    key: Key
+    password: Password
+
+
+class ForgotPassword(Request):
+    email: Email
+
+
+class PasswordReset(Request):
+    key: Key
+    password: Password
+
+
+class Accepted(Answer):
+    message: str
+
+
+class Done(Answer):
+    message: str

@@ -1,0 +1,80 @@
+"""What the API's controllers share: the account as the API shows it, and starting the
+session a sign-in ended with, in the mode the request came in."""
+
+from __future__ import annotations
+
+from pyramid.response import Response
+
+from app.api.modes import Mode
+from app.api.operations import answer
+from app.api.schemas import AccountInfo, SecondFactorRequired, SignedIn
+from app.controllers.base import ControllerBase
+from app.controllers.signin_steps import PENDING_SIGN_IN_KEY, session_headers
+from app.i18n import translated
+from app.models import Account
+from app.services.signin import stages
+from app.translation import _
+
+SECOND_FACTOR_MESSAGE = _("Enter the code from your authenticator app, or use your passkey.")
+
+
+class ApiController(ControllerBase):
+    def account_info(self, account: Account) -> AccountInfo:
+        two_factor = self.services.two_factor
+        on = two_factor.has_second_factor(account)
+        return AccountInfo(
+            id=account.public_id,
+            email=account.email,
+            email_confirmed_at=account.email_verified_at,
+            created_at=account.created_at,
+            is_admin=account.is_admin,
+            locale=account.locale,
+            two_factor=on,
+            authenticator_app=two_factor.has_totp(account),
+            passkeys=len(self.services.passkeys.for_account(account.id)),
+            recovery_codes_left=two_factor.recovery_codes_left(account.id) if on else 0,
+            password_change_required=account.password_breached_at is not None,
+        )
+
+    def signed_in(self, mode: Mode, result: stages.SignedIn) -> Response:
+        """201 with the account; in app mode the session token, in browser mode the
+        session's cookies (as the HTML sign-in sets them)."""
+        if mode is Mode.APP:
+            return answer(
+                SignedIn(
+                    session_token=result.session_token, account=self.account_info(result.account)
+                ),
+                status=201,
+            )
+        headers = session_headers(self.request, result)
+        return answer(
+            SignedIn(session_token=None, account=self.account_info(result.account)),
+            status=201,
+            headers=headers,
+        )
+
+    def second_factor_needed(self, mode: Mode, step: stages.SecondFactorNeeded) -> Response:
+        """401 with the pending token and the factors the second step takes; a browser
+        also keeps the pending sign-in in its session, as the HTML pages do."""
+        if mode is Mode.BROWSER:
+            self.request.session[PENDING_SIGN_IN_KEY] = step.token
+        pending = step.pending
+        factors: list[str] = []
+        if pending.use_code:
+            factors += ["totp", "recovery_code"]
+        if pending.use_passkey:
+            factors.append("passkey")
+        body = SecondFactorRequired.model_validate(
+            {
+                "errors": [
+                    {
+                        "code": "second_factor_required",
+                        "message": translated(self.request, SECOND_FACTOR_MESSAGE),
+                        "field": None,
+                    }
+                ],
+                "pending_token": step.token,
+                "factors": factors,
+            }
+        )
+        return answer(body, status=401)
