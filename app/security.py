@@ -34,8 +34,9 @@ class NeedsPasswordChange(Denied):
     """The password was found in a known breach: it is changed before anything else."""
 
 
-# The one page a signed-in account with a breached password may use.
-PASSWORD_CHANGE_ROUTES = frozenset({"account.change_password"})
+# The one page (and the API's one operation) a signed-in account with a breached
+# password may use.
+PASSWORD_CHANGE_ROUTES = frozenset({"account.change_password", "api.password.change"})
 
 
 class NeedsSecondFactor(Denied):

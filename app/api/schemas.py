@@ -139,3 +139,91 @@ class Accepted(Answer):
 
 class Done(Answer):
     message: str
+
+
+# The signed-in account
+
+
+class PasswordChange(Request):
+    current_password: Password
+    password: Password
+
+
+class EmailChange(Request):
+    current_password: Password
+    email: Email
+
+
+class Reauthentication(Request):
+    password: Password
+    code: Code | None = Field(
+        default=None, description="Required when the account has a second factor."
+    )
+
+
+class Device(Answer):
+    id: int
+    kind: Literal["browser", "app"]
+    description: str = Field(description="The browser and system, read from its user agent.")
+    ip: str | None
+    signed_in_at: datetime
+    last_seen_at: datetime
+    current: bool = Field(description="The session of this request.")
+
+
+class Devices(Answer):
+    sessions: list[Device]
+
+
+class Event(Answer):
+    kind: str
+    description: str
+    created_at: datetime
+    ip: str | None
+    device: str
+    outcome: Literal["ok", "failed"]
+
+
+class Activity(Answer):
+    events: list[Event]
+    page: int
+    pages: int
+    total: int
+
+
+# Second factors
+
+
+class TotpSetup(Answer):
+    """A new secret for the authenticator app: show it (or its URI as a QR code), then
+    send it back with a code the app made, to PUT /api/v1/two_factor/totp."""
+
+    secret: str
+    otpauth_uri: str
+
+
+class TotpConfirmation(Request):
+    # pyotp's secrets: 32 base32 characters (160 bits).
+    secret: Annotated[str, Field(pattern=r"^[A-Z2-7]{32}$")]
+    code: Code
+
+
+class RecoveryCodes(Answer):
+    """Shown once: each code signs in once in place of the second factor."""
+
+    recovery_codes: list[str]
+
+
+class Passkey(Answer):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class Passkeys(Answer):
+    passkeys: list[Passkey]
+
+
+class PasskeyRename(Request):
+    name: Annotated[str, Field(min_length=1, max_length=100)]

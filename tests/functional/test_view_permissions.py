@@ -136,6 +136,20 @@ EXPECTED: dict[tuple[str, str, str | None], str | None] = {
     ("api.email.confirm", "POST", None): PUBLIC,
     ("api.password.forgot", "POST", None): PUBLIC,
     ("api.password.reset", "POST", None): PUBLIC,
+    ("api.account", "GET", None): SIGNED_IN,
+    ("api.password.change", "POST", None): SIGNED_IN,
+    ("api.email.change", "POST", None): RECENT,
+    ("api.reauthenticate", "POST", None): SIGNED_IN,
+    ("api.sessions", "GET", None): SIGNED_IN,
+    ("api.sessions.one", "DELETE", None): SIGNED_IN,
+    ("api.activity", "GET", None): SIGNED_IN,
+    ("api.two_factor.totp", "POST", None): RECENT,
+    ("api.two_factor.totp", "PUT", None): RECENT,
+    ("api.two_factor.totp", "DELETE", None): RECENT,
+    ("api.two_factor.recovery_codes", "POST", None): RECENT,
+    ("api.passkeys", "GET", None): SIGNED_IN,
+    ("api.passkeys.one", "PUT", None): SIGNED_IN,
+    ("api.passkeys.one", "DELETE", None): RECENT,
 }
 
 
