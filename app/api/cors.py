@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pyramid.config import Configurator
+from pyramid.tweens import EXCVIEW
 from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
@@ -58,7 +59,10 @@ def _preflight(known: bool) -> Response:
 
 
 def includeme(config: Configurator) -> None:
-    # Outside the body limit, so that a 413 reaches the page that sent the request.
+    # Outside the body limit and the exception views, so that a 413 or a refusal
+    # reaches the page that sent the request.
     config.add_tween(
-        "app.api.cors.cors_tween_factory", over="app.web.body_limit.body_limit_tween_factory"
+        "app.api.cors.cors_tween_factory",
+        under="app.web.headers.security_headers_tween_factory",
+        over=("app.web.body_limit.body_limit_tween_factory", EXCVIEW),
     )

@@ -8,6 +8,7 @@ work (one request, one script run, one test) around its database session."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from functools import cached_property
 
@@ -112,6 +113,7 @@ class ServiceFactory:
             base_url=settings.base_url,
             log_links=settings.log_reset_links,
         )
+        self.api_code_policy = replace(self.code_policy, frontend_url=settings.api_frontend_url)
 
     def services(
         self,
@@ -194,7 +196,9 @@ class Services(OidcServices):
 
     @cached_property
     def codes(self) -> OneTimeCodeService:
-        return OneTimeCodeService(self.context, self.mail, self.factory.code_policy)
+        factory = self.factory
+        policy = factory.api_code_policy if self.origin.through_api else factory.code_policy
+        return OneTimeCodeService(self.context, self.mail, policy)
 
     @cached_property
     def accounts(self) -> AccountService:

@@ -81,6 +81,7 @@ class AppRequest(Request):
                 ip=self.client_ip,
                 user_agent=self.user_agent,
                 device_token=self.cookies.get(self.app_cookies.name(cookies.DEVICE)),
+                through_api=self.path_info.startswith(API_PATH),
             ),
             on_mail_queued=wake_sender_after_commit,
             locale=lambda: self.locale_name,

@@ -125,6 +125,9 @@ class RequestOrigin:
     user_agent: str | None = None
     # The browser's device cookie (see known_devices.py); never recorded or shown.
     device_token: str | None = field(default=None, repr=False)
+    # The request came through the JSON API (its emailed links may open the shop's
+    # own pages: api.frontend_url).
+    through_api: bool = False
 
 
 class AuditLog:

@@ -50,10 +50,21 @@ LINK_PATHS = {
 }
 
 
+# The shop's own pages (api.frontend_url) that the links of flows started through the
+# JSON API open instead, where the shop has one; the code travels in the fragment, which
+# no server and no Referer header sees, and the page sends it back as the `key`.
+FRONTEND_PATHS = {
+    PURPOSE_RESET: "/reset_password#key=",
+    PURPOSE_VERIFY_EMAIL: "/confirm_email#key=",
+}
+
+
 @dataclass(frozen=True)
 class CodePolicy:
     lifetimes: Mapping[str, timedelta]
     base_url: str = "http://localhost:6543"
+    # api.frontend_url, for the policy of requests that came through the JSON API.
+    frontend_url: str = ""
     # Development only: log each emailed link so that it can be clicked from the console.
     log_links: bool = False
 
@@ -128,7 +139,10 @@ class OneTimeCodeService(ContextService):
         return code
 
     def link(self, purpose: str, code: str) -> str:
-        """The emailed link: always built from app.base_url, never from the request."""
+        """The emailed link: always built from app.base_url (or api.frontend_url), never
+        from the request."""
+        if self.policy.frontend_url and purpose in FRONTEND_PATHS:
+            return f"{self.policy.frontend_url}{FRONTEND_PATHS[purpose]}{code}"
         return f"{self.policy.base_url}{LINK_PATHS[purpose]}{code}"
 
     def send_link(self, account: Account, purpose: str, new_email: str | None = None) -> str:

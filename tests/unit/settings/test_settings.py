@@ -63,6 +63,11 @@ def test_each_setting_is_read_from_its_key():
         ("accounts.reset_code_minutes", "0"),
         ("app.secure_cookies", "perhaps"),
         ("mail.delivery", "pigeon"),
+        ("api.allowed_origins", "*"),
+        ("api.allowed_origins", "https://shop.example.com/page"),
+        ("api.allowed_origins", "shop.example.com"),
+        ("api.allowed_origins", "https://shop.example.com?x=1"),
+        ("api.frontend_url", "shop.example.com/account"),
     ],
 )
 def test_a_bad_value_names_its_setting(key, value):
@@ -84,3 +89,16 @@ def test_the_secret_and_base_url_are_required():
 def test_a_base_url_must_be_a_web_address_with_a_host(url):
     with pytest.raises(SettingsError, match="site's public address"):
         AppSettings.from_settings({"app.secret": SECRET, "app.base_url": url})
+
+
+def test_the_apis_origins_and_pages_are_read_as_origins_and_an_address():
+    settings = AppSettings.from_settings(
+        {
+            **REQUIRED,
+            "api.allowed_origins": "https://Shop.example.com, http://localhost:5173/",
+            "api.frontend_url": "https://shop.example.com/account/",
+        }
+    )
+    assert settings.api_allowed_origins == ("https://shop.example.com", "http://localhost:5173")
+    assert settings.api_frontend_url == "https://shop.example.com/account"
+    assert AppSettings.from_settings(REQUIRED).api_allowed_origins == ()
