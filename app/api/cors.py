@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pyramid.config import Configurator
-from pyramid.tweens import EXCVIEW
 from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
+from pyramid.tweens import EXCVIEW
 
 from app.api.errors import Problem, problems_response
 from app.web.request import API_PATH
