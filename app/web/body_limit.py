@@ -11,6 +11,9 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
 
+from app.api.errors import Problem, problems_response
+from app.web.request import API_PATH
+
 
 def body_limit_tween_factory(
     handler: Callable[[Request], Response], registry: Registry
@@ -21,9 +24,11 @@ def body_limit_tween_factory(
         length = request.content_length
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
         if (length is not None and length > limit) or (length is None and chunked):
-            return HTTPRequestEntityTooLarge(
-                f"The request is larger than this site accepts ({limit // 1024} KiB)."
-            )
+            message = f"The request is larger than this site accepts ({limit // 1024} KiB)."
+            if request.path_info.startswith(API_PATH):
+                # The JSON API answers in its own shape of errors.
+                return problems_response(413, [Problem("body_too_large", message)])
+            return HTTPRequestEntityTooLarge(message)
         return handler(request)
 
     return body_limit_tween

@@ -136,3 +136,9 @@ def test_the_openapi_document_lists_the_operations(client):
     session = document["paths"]["/api/v1/session"]
     assert set(session) == {"get", "post", "delete"}
     assert "401" in session["post"]["responses"]
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(client):
+    huge = '{"email": "' + "a" * 70_000 + '"}'
+    refused = client.post("/api/v1/session", huge, content_type="application/json", status=413).json
+    assert refused["errors"][0]["code"] == "body_too_large"
