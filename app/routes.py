@@ -80,6 +80,13 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.openapi", "/api/v1/openapi.json")
     config.add_route("api.session", "/api/v1/session")
     config.add_route("api.session.second_factor", "/api/v1/session/second_factor")
+    config.add_route("api.session.passkey_options", "/api/v1/session/passkey/options")
+    config.add_route("api.session.passkey", "/api/v1/session/passkey")
+    config.add_route(
+        "api.session.second_factor.passkey_options",
+        "/api/v1/session/second_factor/passkey/options",
+    )
+    config.add_route("api.session.second_factor.passkey", "/api/v1/session/second_factor/passkey")
     config.add_route("api.accounts", "/api/v1/accounts")
     config.add_route("api.email.confirm", "/api/v1/email/confirm")
     config.add_route("api.email.change", "/api/v1/email/change")
@@ -91,7 +98,10 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.sessions.one", r"/api/v1/sessions/{id:\d{1,9}}")
     config.add_route("api.activity", "/api/v1/activity")
     config.add_route("api.reauthenticate", "/api/v1/reauthenticate")
+    config.add_route("api.reauthenticate.passkey_options", "/api/v1/reauthenticate/passkey/options")
+    config.add_route("api.reauthenticate.passkey", "/api/v1/reauthenticate/passkey")
     config.add_route("api.two_factor.totp", "/api/v1/two_factor/totp")
     config.add_route("api.two_factor.recovery_codes", "/api/v1/two_factor/recovery_codes")
     config.add_route("api.passkeys", "/api/v1/passkeys")
+    config.add_route("api.passkeys.options", "/api/v1/passkeys/options")
     config.add_route("api.passkeys.one", r"/api/v1/passkeys/{id:\d{1,9}}")

@@ -1,6 +1,7 @@
 """The JSON API's rules, which app/controllers/api/ applies to every operation: the two
 ways in (modes.py), reading bodies (json_bodies.py), the one shape of errors
-(errors.py), cross-origin calls (cors.py), the schemas (schemas.py), the declaration of
+(errors.py), cross-origin calls (cors.py), passkey ceremonies without a session
+(ceremonies.py), the schemas (schemas.py), the declaration of
 operations (operations.py) and the OpenAPI document generated from them (openapi.py)."""
 
 from pyramid.config import Configurator
@@ -8,3 +9,4 @@ from pyramid.config import Configurator
 
 def includeme(config: Configurator) -> None:
     config.include(".cors")
+    config.include(".ceremonies")

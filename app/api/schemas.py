@@ -6,7 +6,7 @@ listed here, never a hash, a secret or an internal flag."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -227,3 +227,29 @@ class Passkeys(Answer):
 
 class PasskeyRename(Request):
     name: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+# Passkey ceremonies: the options for navigator.credentials, then the browser's answer.
+
+
+class PasskeyOptions(Answer):
+    """Pass `options` to navigator.credentials.create() or .get() (as
+    PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON
+    read them), then send the credential's toJSON() with the ceremony token, within 5
+    minutes. Each token is answered once."""
+
+    options: dict[str, Any]
+    ceremony_token: str
+
+
+class PasskeyAnswer(Request):
+    ceremony_token: Annotated[str, Field(min_length=1, max_length=2000)]
+    credential: dict[str, Any] = Field(description="The credential's toJSON().")
+
+
+class PasskeySignIn(PasskeyAnswer):
+    remember: bool = False
+
+
+class NewPasskey(PasskeyAnswer):
+    name: Annotated[str, Field(max_length=100)] = ""

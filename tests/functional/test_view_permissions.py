@@ -150,6 +150,14 @@ EXPECTED: dict[tuple[str, str, str | None], str | None] = {
     ("api.passkeys", "GET", None): SIGNED_IN,
     ("api.passkeys.one", "PUT", None): SIGNED_IN,
     ("api.passkeys.one", "DELETE", None): RECENT,
+    ("api.session.passkey_options", "POST", None): PUBLIC,
+    ("api.session.passkey", "POST", None): PUBLIC,
+    ("api.session.second_factor.passkey_options", "POST", None): PUBLIC,
+    ("api.session.second_factor.passkey", "POST", None): PUBLIC,
+    ("api.reauthenticate.passkey_options", "POST", None): SIGNED_IN,
+    ("api.reauthenticate.passkey", "POST", None): SIGNED_IN,
+    ("api.passkeys.options", "POST", None): RECENT,
+    ("api.passkeys", "POST", None): RECENT,
 }
 
 

@@ -9,11 +9,13 @@ from app.api.modes import Mode
 from app.api.operations import answer
 from app.api.schemas import AccountInfo, SecondFactorRequired, SignedIn
 from app.controllers.base import ControllerBase
-from app.controllers.signin_steps import PENDING_SIGN_IN_KEY, session_headers
+from app.controllers.signin_steps import PENDING_SIGN_IN_KEY, read_pending, session_headers
 from app.i18n import translated
 from app.models import Account
+from app.services.kernel.errors import SignInExpired
 from app.services.signin import stages
 from app.translation import _
+from app.web.authorization import bearer_token
 
 SECOND_FACTOR_MESSAGE = _("Enter the code from your authenticator app, or use your passkey.")
 
@@ -35,6 +37,18 @@ class ApiController(ControllerBase):
             recovery_codes_left=two_factor.recovery_codes_left(account.id) if on else 0,
             password_change_required=account.password_breached_at is not None,
         )
+
+    def pending_sign_in(self) -> stages.PendingSignIn:
+        """The sign-in waiting for its second factor: the pending token sent as
+        `Authorization: Bearer`, or a browser's own; SignInExpired if there is none."""
+        token = bearer_token(self.request)
+        if token is not None:
+            pending = self.services.signin.read_pending(token)
+        else:
+            pending = read_pending(self.request)
+        if pending is None:
+            raise SignInExpired()
+        return pending
 
     def signed_in(self, mode: Mode, result: stages.SignedIn) -> Response:
         """201 with the account; in app mode the session token, in browser mode the

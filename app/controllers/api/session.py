@@ -18,13 +18,12 @@ from app.api.schemas import (
     SignInRequest,
 )
 from app.controllers.api.base import ApiController
-from app.controllers.signin_steps import drop_pending, read_pending
+from app.controllers.signin_steps import drop_pending
 from app.models.login_sessions import APP_SESSION, BROWSER_SESSION
 from app.services.kernel import audit as events
 from app.services.kernel.errors import AddressUnconfirmed, SignInExpired
 from app.services.signin import stages
-from app.services.signin.stages import PendingSignIn, SecondFactorNeeded
-from app.web.authorization import bearer_token
+from app.services.signin.stages import SecondFactorNeeded
 
 TAG = "Session"
 
@@ -106,7 +105,7 @@ class SessionApi(ApiController):
         browser may rely on its session instead). A wrong code answers 401
         invalid_second_factor_code and may be tried again; an expired sign-in 401
         sign_in_expired."""
-        pending = self._pending()
+        pending = self.pending_sign_in()
         try:
             result = self.services.signin.with_code(
                 pending,
@@ -117,16 +116,6 @@ class SessionApi(ApiController):
             drop_pending(self.request)
             raise
         return self.signed_in(mode, result)
-
-    def _pending(self) -> PendingSignIn:
-        token = bearer_token(self.request)
-        if token is not None:
-            pending = self.services.signin.read_pending(token)
-        else:
-            pending = read_pending(self.request)
-        if pending is None:
-            raise SignInExpired()
-        return pending
 
     @api_operation(
         "api.session",

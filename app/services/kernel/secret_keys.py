@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 OIDC_SIGNING_KEYS = b"app oidc signing keys v1"
 OIDC_SIGN_IN_REQUESTS = b"app oidc sign-in requests v1"
 OUTBOX = b"app outbox bodies v1"
+PASSKEY_CEREMONIES = b"app passkey ceremonies v1"
 PENDING_CODES = b"app pending codes v1"
 PENDING_SIGN_INS = b"app pending sign-ins v1"
 TOTP_SECRETS = b"app totp secrets v1"
