@@ -4,6 +4,7 @@ scenario and the sequential latency measurements."""
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -70,6 +71,22 @@ class Client:
             raise BenchError(
                 f"{method} {path} answered {answer.status} {where} instead of {status}"
                 f" {location or ''}: {answer.body[:300]!r}"
+            )
+        return answer
+
+    def expect_json(self, status: int, path: str, document: dict[str, object]) -> Answer:
+        """POST `document` as JSON (the JSON API), expecting `status`."""
+        started = time.perf_counter()
+        self.connection.request(
+            "POST", path, body=json.dumps(document), headers={"Content-Type": "application/json"}
+        )
+        response = self.connection.getresponse()
+        answer = Answer(
+            response.status, response.getheaders(), response.read(), time.perf_counter() - started
+        )
+        if answer.status != status:
+            raise BenchError(
+                f"POST {path} answered {answer.status} instead of {status}: {answer.body[:300]!r}"
             )
         return answer
 

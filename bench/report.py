@@ -224,6 +224,13 @@ def evaluate(baseline: WrkResult, hash_bound: float, backends: list[BackendResul
         checks += _hash_bound_check(
             r,
             hash_bound,
+            "api-signin-post",
+            "POST /api/v1/session req/s vs hash-bound limit",
+            GOAL_SIGNIN_POST,
+        )
+        checks += _hash_bound_check(
+            r,
+            hash_bound,
             "signin-totp-post",
             "sign-ins with an authenticator code/s vs hash-bound limit",
             GOAL_SIGNIN_TOTP,
@@ -441,6 +448,7 @@ def write_results(path: Path, run: Run) -> str:
             "reset-form-get": "GET /account/reset_password, cookie of an opened link",
             "two-factor-get": "GET /account/signin/two_factor, cookie of a pending sign-in",
             "signin-post": "POST /account/signin, right password (303)",
+            "api-signin-post": "POST /api/v1/session, JSON, right password (201)",
             "signin-totp-post": "sign-in with an authenticator code: POST password + POST"
             " code (whole sign-ins)",
             "forgot-post": "POST /account/forgot_password (303)",

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import statistics
@@ -525,6 +526,24 @@ def make_scenarios(
             ),
         ),
         Scenario(
+            "api-signin-post",
+            "POST /api/v1/session (JSON, app mode, right password)",
+            "/api/v1/session",
+            "post_json.lua",
+            [
+                "/api/v1/session",
+                f'{{"password": {json.dumps(PASSWORD)}, "email": "{KNOWN_LOCAL_PART}',
+                f'@{EMAIL_DOMAIN}"}}',
+                accounts,
+                threads,
+            ],
+            f'/api/v1/session \'{{"password": "...", "email": "{KNOWN_LOCAL_PART}\''
+            f" '@{EMAIL_DOMAIN}\"}}' {accounts} {threads}",
+            smoke=lambda c: c.expect_json(
+                201, "/api/v1/session", {"email": known_email(last), "password": PASSWORD}
+            ),
+        ),
+        Scenario(
             "signin-totp-post",
             "POST sign-in, then authenticator code",
             "/account/signin",
@@ -856,6 +875,7 @@ SCENARIOS = (
     "reset-form-get",
     "two-factor-get",
     "signin-post",
+    "api-signin-post",
     "signin-totp-post",
     "forgot-post",
     "oidc-discovery-get",
