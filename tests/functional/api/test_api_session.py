@@ -3,6 +3,8 @@ browser mode (the cookie and the CSRF token)."""
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import select
 
 from app.models import LoginSession
@@ -142,3 +144,18 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(client):
     huge = '{"email": "' + "a" * 70_000 + '"}'
     refused = client.post("/api/v1/session", huge, content_type="application/json", status=413).json
     assert refused["errors"][0]["code"] == "body_too_large"
+
+
+def test_an_app_token_has_256_random_bits_and_is_stored_only_as_its_hash(wsgi_app):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    tokens = {api_sign_in(new_client(wsgi_app)).json["session_token"] for _ in range(3)}
+    assert len(tokens) == 3
+    assert all(len(token) >= 43 for token in tokens)  # 32 random bytes, base64url
+    with db(wsgi_app) as session:
+        stored = set(session.scalars(select(LoginSession.token_hash)))
+    assert hashlib_digests(tokens) == stored
+    assert not tokens & stored
+
+
+def hashlib_digests(tokens: set[str]) -> set[str]:
+    return {hashlib.sha256(token.encode()).hexdigest() for token in tokens}
