@@ -55,7 +55,8 @@ LAYERS = [
     {"app.models"},
     {"app.services"},
     {"app.mail", "app.operations"},
-    {"app.web", "app.templating", "app.viewmodels"},
+    # The JSON API's rules and schemas (app.api) are its face's view models.
+    {"app.web", "app.templating", "app.viewmodels", "app.api"},
     {"app.security"},
     {"app.controllers"},
     {"app", "app.routes", "app.wiring", "app.scripts"},

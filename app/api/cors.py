@@ -1,4 +1,4 @@
-"""Cross-origin calls to the JSON API (SECURITY.md 69): only from the origins of
+"""Cross-origin calls to the JSON API (docs/security.md 69): only from the origins of
 `api.allowed_origins`, named one by one (never `*`), with credentials, so a shop's
 single-page app on another origin of the same site can use browser mode. Any other
 origin gets no CORS header, and its browser keeps the answer from it."""

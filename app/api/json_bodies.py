@@ -1,4 +1,4 @@
-"""Reading a JSON request body, with the refusals SECURITY.md 70 asks for: another media
+"""Reading a JSON request body, with the refusals docs/security.md 70 asks for: another media
 type is a 415, malformed JSON a 400, a document nested deeper than MAX_DEPTH a 400, and
 a body over app.max_body_bytes was already refused with 413 before anything read it
 (app/web/body_limit.py). Then the operation's schema validates it (a pydantic model),

@@ -1,4 +1,4 @@
-"""The two ways into the JSON API (SECURITY.md 69).
+"""The two ways into the JSON API (docs/security.md 69).
 
 App mode, for a phone app or a server: the session token travels as `Authorization:
 Bearer <token>` and opens only a session of kind `app`; no cookie is read or set, and no

@@ -13,12 +13,6 @@ from pyramid.registry import Registry
 
 from app.api.operations import OPERATIONS, Operation
 from app.api.schemas import Errors
-from app.security import (
-    PERMISSION_ADMIN,
-    PERMISSION_ADMIN_ACTION,
-    PERMISSION_RECENTLY_SIGNED_IN,
-    PERMISSION_SIGNED_IN,
-)
 from app.services.kernel.errors import error_codes
 
 DESCRIPTIONS = {
@@ -125,12 +119,8 @@ def _operation(
     errors = set(operation.errors) | set(COMMON_ERRORS)
     if operation.body is not None:
         errors |= set(BODY_ERRORS)
-    if operation.permission in (
-        PERMISSION_SIGNED_IN,
-        PERMISSION_RECENTLY_SIGNED_IN,
-        PERMISSION_ADMIN,
-        PERMISSION_ADMIN_ACTION,
-    ):
+    if operation.permission is not None:
+        # Every permission asks for a signed-in account first (app/security.py).
         errors |= set(SIGNED_IN_ERRORS)
     if operation.method != "GET":
         errors.add(403)  # browser mode's CSRF check
