@@ -100,7 +100,9 @@ class AccountApi(ApiController):
     def change_email(self, mode: Mode, body: EmailChange) -> Response:
         """202 whether or not the new address has an account (its owner is told by
         email); the address changes when the link is opened."""
-        self.services.email_changes.request(self.account, body.current_password, body.email)
+        self.services.email_changes.request(
+            self.account, body.current_password, body.email, self.request.login_session
+        )
         return answer(Accepted(message=translated(self.request, EMAIL_CHANGE_SENT)), status=202)
 
     @api_operation(
@@ -116,7 +118,7 @@ class AccountApi(ApiController):
         """The password, and a code when the account has a second factor. Sensitive
         operations then work for sessions.reauth_minutes."""
         method = self.services.authentication.reauthenticate(
-            self.account, body.password, body.code or ""
+            self.account, body.password, body.code or "", self.request.login_session
         )
         self.services.login_sessions.mark_authenticated(self.request.login_session, method.label)
         return answer(Done(message=translated(self.request, REAUTHENTICATED)))

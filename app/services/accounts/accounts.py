@@ -142,7 +142,12 @@ class AccountService(ContextService):
         The new hash is stored only if the stored one is still the one that was checked
         and the session asking is still live: a change racing a reset, or coming from a
         session the owner has just ended, fails instead of undoing what the owner did."""
-        allowance = self.guesses.allowance(account.email, account)
+        session = (
+            self.login_sessions.find_live(account.id, keep_session_id)
+            if keep_session_id is not None
+            else None
+        )
+        allowance = self.guesses.allowance(account.email, account, session)
         self.guesses.count(allowance)
         checked_hash = account.password_hash
         matches, _ = self.passwords.verify(current_password, checked_hash)

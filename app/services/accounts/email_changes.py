@@ -13,7 +13,7 @@ from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from app.models import PURPOSE_CHANGE_EMAIL, PURPOSE_NOT_ME, Account
+from app.models import PURPOSE_CHANGE_EMAIL, PURPOSE_NOT_ME, Account, LoginSession
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
 from app.services.kernel.context import ContextService, ServiceContext
@@ -48,12 +48,19 @@ class EmailChangeService(ContextService):
         self.mail = mail
         self.guesses = guesses
 
-    def request(self, account: Account, current_password: str, new_email: str) -> None:
+    def request(
+        self,
+        account: Account,
+        current_password: str,
+        new_email: str,
+        session: LoginSession | None = None,
+    ) -> None:
         """Send a confirmation link to the new address (or, if it has an account, tell it
         someone tried). Raises WrongCurrentPassword, InvalidEmail, SameEmail or
-        RateLimited; the answer is otherwise the same whoever owns the new address."""
+        RateLimited; the answer is otherwise the same whoever owns the new address.
+        `session` is the one asking, whose device has its own allowance of guesses."""
         self.rate_limiter.hit(CHANGE_EMAIL_PER_ACCOUNT, str(account.id))
-        allowance = self.guesses.allowance(account.email, account)
+        allowance = self.guesses.allowance(account.email, account, session)
         self.guesses.count(allowance)
         matches, _ = self.passwords.verify(current_password, account.password_hash)
         if not matches:

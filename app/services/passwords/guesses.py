@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.models import Account
+from app.models import Account, LoginSession
 from app.services.kernel.codes import digest
 from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.email_addresses import normalize_email
@@ -30,13 +30,23 @@ class PasswordGuessLimits(ContextService):
         super().__init__(context)
         self.devices = devices
 
-    def allowance(self, email: str, account: Account | None) -> Allowance:
+    def allowance(
+        self, email: str, account: Account | None, session: LoginSession | None = None
+    ) -> Allowance:
         """The allowance of this browser for this address. Keyed by the address as typed
         (normalised) whether or not it has an account, so that being limited says
         nothing about which addresses exist."""
         token = self.context.origin.device_token
         if account is not None and token and self.devices.is_known(account.id, token):
             return Allowance(SIGNIN_PER_DEVICE, f"{account.id}:{digest(token)}")
+        if (
+            account is not None
+            and session is not None
+            and session.account_id == account.id
+            and session.known_device_id is not None
+        ):
+            # A signed-in application has no device cookie: its session's device counts.
+            return Allowance(SIGNIN_PER_DEVICE, f"{account.id}:session:{session.known_device_id}")
         return Allowance(SIGNIN_PER_ACCOUNT, normalize_email(email))
 
     def count(self, allowance: Allowance) -> None:

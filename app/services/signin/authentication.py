@@ -7,7 +7,7 @@ from typing import Any, TypeGuard
 
 from sqlalchemy import update
 
-from app.models import Account
+from app.models import Account, LoginSession
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
 from app.services.kernel.codes import digest
@@ -146,11 +146,17 @@ class AuthenticationService(ContextService):
         self.audit.record(events.REAUTHENTICATED, account.id, factor="passkey")
         return SignInMethod((Factor.PASSKEY,))
 
-    def reauthenticate(self, account: Account, plain_text_password: str, code: str) -> SignInMethod:
+    def reauthenticate(
+        self,
+        account: Account,
+        plain_text_password: str,
+        code: str,
+        session: LoginSession | None = None,
+    ) -> SignInMethod:
         """Prove again who is at the keyboard before a sensitive change: the password, and
         the second factor if the account has one; the factors given. Raises
         WrongCurrentPassword, InvalidSecondFactorCode or RateLimited."""
-        allowance = self.guesses.allowance(account.email, account)
+        allowance = self.guesses.allowance(account.email, account, session)
         self.guesses.count(allowance)
         matches, _ = self.passwords.verify(plain_text_password, account.password_hash)
         if not matches:

@@ -95,3 +95,24 @@ def test_reset_requests_count_against_one_allowance_whatever_the_spelling_of_the
         with pytest.raises(RateLimited):
             services.accounts.request_password_reset(spelling)
     assert count(dbsession, OneTimeCode) == 3
+
+
+def test_a_signed_in_sessions_device_has_its_own_allowance_and_only_for_its_account(
+    dbsession: Session, clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    """An application's session has no device cookie: the device it signed in as gives
+    its own allowance, as a known browser's cookie does; another account's session, or a
+    session without a device, falls back to the address's."""
+    _, services = _limited_services(dbsession, clock, hasher)
+    alice = services.accounts.create_account("alice@example.com", STRONG_PASSWORD)
+    bob = services.accounts.create_account("bob@example.com", STRONG_PASSWORD)
+    device = services.devices.remember(alice, None)
+    _token, session = services.login_sessions.start(alice, None, None)
+    guesses = services.guesses
+    assert guesses.allowance(alice.email, alice, session).key == "alice@example.com"
+    session.known_device_id = device.id
+    own = guesses.allowance(alice.email, alice, session)
+    assert own.key == f"{alice.id}:session:{session.known_device_id}"
+    assert own.limit != guesses.allowance(alice.email, alice).limit
+    assert guesses.allowance(bob.email, bob, session).key == "bob@example.com"
+    assert guesses.allowance(alice.email, None, session).key == "alice@example.com"
