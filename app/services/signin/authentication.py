@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, TypeGuard
 
-from sqlalchemy import update
+from sqlalchemy import true, update
 
 from app.models import Account, LoginSession
 from app.services.accounts.accounts import AccountService
@@ -102,14 +102,16 @@ class AuthenticationService(ContextService):
             self.audit.record(events.PASSWORD_BREACHED, account.id)
             self.dbsession.flush()
 
-    def pending_account(self, account_id: int, fingerprint: str) -> Account:
+    def pending_account(self, account_id: int, fingerprint: str, sign_ins: int) -> Account:
         """The account of a sign-in waiting for its second factor, if it still may: the
-        password checked is still the password, and the account is enabled. Raises
-        SignInFailed (the sign-in expired) if not."""
+        password checked is still the password, the account is enabled, and no sign-in
+        has completed since the first factor (a pending sign-in is spent by its own
+        success). Raises SignInFailed (the sign-in expired) if not."""
         account = self.accounts.find_account_by_id(account_id)
         if (
             account is None
             or account.is_disabled
+            or account.login_count != sign_ins
             or password_fingerprint(account) != fingerprint
             or not self.two_factor.has_second_factor(account)
         ):
@@ -229,9 +231,11 @@ class AuthenticationService(ContextService):
         self.dbsession.expire(account, ["password_hash"])
         return changed == 1
 
-    def record_sign_in(self, account: Account, method: str) -> bool:
+    def record_sign_in(self, account: Account, method: str, sign_ins: int | None = None) -> bool:
         """Count the sign-in, if the password checked is still the account's password
-        and the account is still enabled; False if not.
+        and the account is still enabled (and, for a sign-in that waited for its second
+        factor, no other was counted meanwhile: `sign_ins`, the count it started from);
+        False if not. Of two requests racing with one pending sign-in, one wins.
 
         A reset or a password change that commits while a sign-in is checking the old
         password would otherwise let that sign-in start a session after every session
@@ -244,6 +248,7 @@ class AuthenticationService(ContextService):
                 Account.id == account.id,
                 Account.password_hash == account.password_hash,
                 Account.is_disabled.is_(False),
+                true() if sign_ins is None else Account.login_count == sign_ins,
             )
             .values(
                 last_login_at=self.clock.now(),

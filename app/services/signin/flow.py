@@ -126,7 +126,7 @@ class SignInFlow:
         """An authenticator code or a recovery code for the pending sign-in. Raises
         SignInFailed (the sign-in expired), InvalidSecondFactorCode or RateLimited."""
         account = self.authentication.pending_account(
-            pending.account_id, pending.password_fingerprint
+            pending.account_id, pending.password_fingerprint, pending.sign_ins
         )
         factor = Factor(self.two_factor.verify(account, code))
         return self._start(
@@ -137,6 +137,7 @@ class SignInFlow:
             replacing,
             pending.kind,
             refusal=SignInExpired,
+            sign_ins=pending.sign_ins,
         )
 
     def with_second_passkey(
@@ -150,7 +151,7 @@ class SignInFlow:
         required: the password was the other factor). Raises SignInFailed,
         PasskeyRefused or RateLimited."""
         account = self.authentication.pending_account(
-            pending.account_id, pending.password_fingerprint
+            pending.account_id, pending.password_fingerprint, pending.sign_ins
         )
         self.authentication.check_second_passkey(account, response, challenge)
         return self._start(
@@ -161,6 +162,7 @@ class SignInFlow:
             replacing,
             pending.kind,
             refusal=SignInExpired,
+            sign_ins=pending.sign_ins,
         )
 
     # Stages
@@ -187,6 +189,7 @@ class SignInFlow:
             came_from=came_from,
             remember=remember,
             kind=kind,
+            sign_ins=account.login_count,
         )
         return SecondFactorNeeded(pending, pending.seal(self.fernet))
 
@@ -199,13 +202,14 @@ class SignInFlow:
         replacing: LoginSession | None,
         kind: str,
         refusal: type[SignInFailed] = SignInFailed,
+        sign_ins: int | None = None,
     ) -> SignedIn:
         """The session stage: the sign-in is counted if the password checked is still
         the account's and the account still enabled (else SignInFailed), the browser's
         old session ends (a cookie planted before sign-in is never promoted), the
         browser is remembered (its owner told if it is new), and a new session starts."""
         method = SignInMethod(factors)
-        if not self.authentication.record_sign_in(account, method=method.label):
+        if not self.authentication.record_sign_in(account, method.label, sign_ins):
             raise refusal()
         if replacing is not None:
             self.login_sessions.revoke(replacing)

@@ -18,7 +18,7 @@ from app.models.login_sessions import APP_SESSION, BROWSER_SESSION
 # How long the second step may wait after the first.
 PENDING_LIFETIME = timedelta(minutes=5)
 # The shape of the sealed PendingSignIn; a value of another version is not read.
-PENDING_VERSION = 2
+PENDING_VERSION = 3
 
 
 class Factor(StrEnum):
@@ -85,6 +85,9 @@ class PendingSignIn:
     remember: bool = False
     # The kind of session the sign-in will start (a browser's, or an application's).
     kind: str = BROWSER_SESSION
+    # How many sign-ins the account had counted when the first factor passed: once
+    # another completes (this one included), the pending sign-in is spent.
+    sign_ins: int = 0
 
     def seal(self, fernet: Fernet) -> str:
         """The one writer: this sign-in as an encrypted, versioned token."""
@@ -98,6 +101,7 @@ class PendingSignIn:
             "next": self.came_from,
             "remember": self.remember,
             "kind": self.kind,
+            "count": self.sign_ins,
         }
         return fernet.encrypt(json.dumps(payload).encode()).decode()
 
@@ -118,7 +122,8 @@ class PendingSignIn:
                 use_passkey=bool(payload["passkey"]),
                 came_from=str(payload["next"]),
                 remember=bool(payload["remember"]),
-                kind=str(payload.get("kind", BROWSER_SESSION)),
+                kind=str(payload["kind"]),
+                sign_ins=int(payload["count"]),
             )
         except (InvalidToken, UnicodeError, ValueError, KeyError, TypeError, AttributeError):
             return None

@@ -442,14 +442,27 @@ def test_the_password_alone_gives_no_session_and_a_wrong_code_is_refused_alike(w
     assert message(api_refused) in html_errors(html_refused)
     assert not is_signed_in(browser)
 
-    # Each face's pending sign-in goes on with the right code (one per time step).
+    # The right code signs the browser in, and that sign-in spends every sign-in of the
+    # account still waiting for its second factor: the app's starts again.
     assert path_of(second_step(browser, code_at(secret, clock))) == "/account"
     assert is_signed_in(browser)
+    clock.advance(seconds=30)
+    spent = app_client.post_json(
+        "/api/v1/session/second_factor",
+        {"code": code_at(secret, clock)},
+        headers=pending,
+        status="*",
+    )
+    assert spent.status_int == 401
+    assert codes(spent) == ["sign_in_expired"]
+    again = app_client.post_json(
+        "/api/v1/session", {"email": ALICE, "password": STRONG_PASSWORD}, status=401
+    )
     clock.advance(seconds=30)
     done = app_client.post_json(
         "/api/v1/session/second_factor",
         {"code": code_at(secret, clock)},
-        headers=pending,
+        headers=bearer(again.json["pending_token"]),
         status="*",
     )
     assert done.status_int == 201

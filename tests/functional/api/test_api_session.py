@@ -159,3 +159,24 @@ def test_an_app_token_has_256_random_bits_and_is_stored_only_as_its_hash(wsgi_ap
 
 def hashlib_digests(tokens: set[str]) -> set[str]:
     return {hashlib.sha256(token.encode()).hexdigest() for token in tokens}
+
+
+def test_a_pending_token_is_spent_by_its_sign_in(wsgi_app, clock):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    web = new_client(wsgi_app)
+    sign_in(web, ALICE, STRONG_PASSWORD)
+    secret, _codes = set_up_totp(web, clock)
+    client = new_client(wsgi_app)
+    pending = bearer(api_sign_in(client, status=401).json["pending_token"])
+    clock.advance(seconds=30)
+    client.post_json(
+        "/api/v1/session/second_factor", {"code": code_at(secret, clock)}, headers=pending
+    )
+    clock.advance(seconds=30)
+    again = client.post_json(
+        "/api/v1/session/second_factor",
+        {"code": code_at(secret, clock)},
+        headers=pending,
+        status=401,
+    ).json
+    assert again["errors"][0]["code"] == "sign_in_expired"

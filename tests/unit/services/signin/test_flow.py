@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Account
 from app.services.composition import Services
-from app.services.kernel.errors import InvalidSecondFactorCode, SignInFailed
+from app.services.kernel.errors import InvalidSecondFactorCode, SignInExpired, SignInFailed
 from app.services.signin.stages import (
     PENDING_VERSION,
     AddressUnconfirmed,
@@ -256,12 +256,16 @@ def test_each_second_step_keeps_the_pending_choices_and_ends_the_browsers_old_se
     old = services.login_sessions.start(alice, ip=None, user_agent=None)[1]
     step = services.signin.with_password(EMAIL, STRONG_PASSWORD, "/account/activity", True)
     assert isinstance(step, SecondFactorNeeded)
-
     by_code = services.signin.with_code(
         step.pending, pyotp.TOTP(secret).at(clock.now()), replacing=old
     )
+    # A pending sign-in is spent by its success: the next one starts with the password.
+    with pytest.raises(SignInExpired):
+        services.signin.with_second_passkey(step.pending, *passkey_answer(services, key, alice))
+    again = services.signin.with_password(EMAIL, STRONG_PASSWORD, "/account/activity", True)
+    assert isinstance(again, SecondFactorNeeded)
     by_passkey = services.signin.with_second_passkey(
-        step.pending, *passkey_answer(services, key, alice), replacing=by_code.login_session
+        again.pending, *passkey_answer(services, key, alice), replacing=by_code.login_session
     )
 
     for done in (by_code, by_passkey):
