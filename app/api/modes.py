@@ -14,6 +14,7 @@ is in browser mode, and every unsafe method must then send the CSRF token that
 from __future__ import annotations
 
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from pyramid.csrf import check_csrf_origin, check_csrf_token
 
@@ -48,8 +49,14 @@ def guard(request: AppRequest) -> Mode:
     """The request's mode, after the CSRF check a browser's unsafe request must pass."""
     mode = mode_of(request)
     if mode is Mode.BROWSER and request.method not in SAFE_METHODS:
-        good = check_csrf_origin(request, raises=False) and check_csrf_token(
-            request, token=None, header=CSRF_HEADER, raises=False
+        # The site's own origin, and the shop's pages allowed to call the API (a fresh
+        # list: Pyramid adds the request's own host to it).
+        trusted = [
+            *request.registry.settings.get("pyramid.csrf_trusted_origins", []),
+            *(urlsplit(origin).netloc for origin in request.app_settings.api_allowed_origins),
+        ]
+        good = check_csrf_origin(request, trusted_origins=trusted, raises=False) and (
+            check_csrf_token(request, token=None, header=CSRF_HEADER, raises=False)
         )
         if not good:
             raise ApiError(

@@ -76,8 +76,18 @@ class LiveServer:
 
 
 @pytest.fixture
+def live_server_settings() -> dict[str, str]:
+    """Settings the live server's app gets besides its own; a test module overrides
+    this fixture to add some."""
+    return {}
+
+
+@pytest.fixture
 def live_server(
-    sqlite_template: Path, tmp_path: Path, mail_server: SMTPServer
+    sqlite_template: Path,
+    tmp_path: Path,
+    mail_server: SMTPServer,
+    live_server_settings: dict[str, str],
 ) -> Iterator[LiveServer]:
     database = tmp_path / "browser.sqlite"
     shutil.copy(sqlite_template, database)
@@ -96,6 +106,7 @@ def live_server(
             "mail.tls": "none",
             "mail.delivery": "thread",
             "mail.poll_seconds": "0.2",
+            **live_server_settings,
         },
     )
     server = create_server(app, host="127.0.0.1", port=port, threads=4)

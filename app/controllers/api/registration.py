@@ -17,6 +17,7 @@ from app.api.schemas import (
     ForgotPassword,
     PasswordReset,
     Registration,
+    SecondFactorRequired,
     SignedIn,
 )
 from app.controllers.api.base import ApiController
@@ -60,7 +61,7 @@ class RegistrationApi(ApiController):
         summary="Confirm the address with the emailed key and the password",
         tag=TAG,
         body=Confirmation,
-        answers={201: SignedIn},
+        answers={201: SignedIn, 401: SecondFactorRequired},
         errors=(401,),
     )
     def confirm(self, mode: Mode, body: Confirmation) -> Response:

@@ -70,7 +70,7 @@ class SessionApi(ApiController):
         tag=TAG,
         body=SignInRequest,
         answers={201: SignedIn, 401: SecondFactorRequired},
-        errors=(403,),
+        errors=(401, 403),
     )
     def sign_in(self, mode: Mode, body: SignInRequest) -> Response:
         """One answer for a wrong password and an unknown address (401 sign_in_failed).
@@ -99,6 +99,7 @@ class SessionApi(ApiController):
         tag=TAG,
         body=SecondFactorRequest,
         answers={201: SignedIn},
+        errors=(401,),
     )
     def second_factor(self, mode: Mode, body: SecondFactorRequest) -> Response:
         """Send the pending token of the password step as `Authorization: Bearer` (a
