@@ -175,3 +175,16 @@ def test_signing_out_in_app_mode_ends_only_that_session(wsgi_app):
     with db(wsgi_app) as session:
         kinds = dict(session.execute(select(LoginSession.kind, LoginSession.revoked_at)).all())
     assert kinds["app"] is not None and kinds["browser"] is None
+
+
+def test_the_device_page_shows_an_apps_session_as_an_app(wsgi_app):
+    client, auth = signed_in_app(wsgi_app)
+    browser = new_client(wsgi_app)
+    sign_in(browser, ALICE, STRONG_PASSWORD)
+    page = browser.get("/account/sessions")
+    rows = page.html.select("tbody tr")
+    assert len(rows) == 2
+    app_rows = [row for row in rows if "App, signed in through the API" in row.text]
+    assert len(app_rows) == 1
+    assert "New browser" not in app_rows[0].text
+    assert "This device" not in app_rows[0].text

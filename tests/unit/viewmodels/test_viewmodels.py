@@ -411,10 +411,16 @@ def test_a_page_number_is_one_to_six_digits_or_else_the_first_page(query, page) 
     assert page_number(DummyRequest(params=query)) == page
 
 
-def _device(id: int, minutes_ago: int, ip: str | None = "192.0.2.1") -> Any:
+def _device(id: int, minutes_ago: int, ip: str | None = "192.0.2.1", kind: str = "browser") -> Any:
     seen = datetime(2026, 1, 15, 9, 0, tzinfo=UTC) - timedelta(minutes=minutes_ago)
     return SimpleNamespace(
-        id=id, user_agent=None, ip=ip, created_at=seen, last_seen_at=seen, known_device=None
+        id=id,
+        user_agent=None,
+        ip=ip,
+        created_at=seen,
+        last_seen_at=seen,
+        known_device=None,
+        kind=kind,
     )
 
 
@@ -453,6 +459,16 @@ def test_a_session_is_a_new_browsers_when_it_began_within_seconds_of_its_first_s
     [device] = SessionsViewModel(DummyRequest(), [session], current_id=1).devices
 
     assert device.new_browser is new_browser
+    assert device.is_app is False
+
+
+def test_an_apps_session_is_an_app_and_never_a_browser() -> None:
+    session = _device(1, 0, kind="app")
+    session.known_device = SimpleNamespace(first_seen_at=session.created_at)
+
+    [device] = SessionsViewModel(DummyRequest(), [session], current_id=None).devices
+
+    assert (device.is_app, device.new_browser, device.browser_known_since) == (True, False, None)
 
 
 @pytest.mark.parametrize(
