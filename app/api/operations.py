@@ -11,6 +11,7 @@ recorded (a counted guess, an audit event) is kept, as the HTML pages do."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,7 +75,7 @@ def api_operation(
             answers=answers,
             errors=errors,
             tag=tag,
-            name=method_of_view.__name__,
+            name=_operation_id(method_of_view.__qualname__),
         )
         OPERATIONS.append(operation)
 
@@ -101,6 +102,13 @@ def api_operation(
         )(view)
 
     return decorate
+
+
+def _operation_id(qualname: str) -> str:
+    """A unique name for the document: "PasskeysApi.sign_in" -> "passkeys_sign_in"."""
+    owner, _, name = qualname.rpartition(".")
+    words = re.findall(r"[A-Z][a-z0-9]*", owner.removesuffix("Api"))
+    return "_".join([*(word.lower() for word in words), name])
 
 
 def answer(

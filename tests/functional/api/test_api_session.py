@@ -138,6 +138,9 @@ def test_the_openapi_document_lists_the_operations(client):
     session = document["paths"]["/api/v1/session"]
     assert set(session) == {"get", "post", "delete"}
     assert "401" in session["post"]["responses"]
+    ids = [op["operationId"] for path in document["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids))
+    assert session["post"]["operationId"] == "session_sign_in"
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(client):
