@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import http.server
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs
 
 import pytest
@@ -14,6 +14,7 @@ from joserfc import jwt
 from sqlalchemy import select
 
 from app.models import OidcLogoutDelivery
+from app.operations import backchannel_logouts
 from app.operations.backchannel_logouts import BACKCHANNEL_EVENT, LogoutSender
 from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
 from tests.functional.flows import (
@@ -131,38 +132,128 @@ def test_a_client_without_a_back_channel_uri_is_owed_nothing(wsgi_app, client):
     assert deliveries(wsgi_app) == []
 
 
+class Endpoint:
+    """A real HTTP server on loopback that records each request it is sent (its target,
+    headers and form) and answers it as `answers` says for its path (200 by default), or,
+    when `silent`, says nothing for two seconds and hangs up."""
+
+    def __init__(self, answers=None, silent=False):
+        self.received: list[tuple[str, dict[str, str], dict[str, list[str]]]] = []
+        self.released = threading.Event()
+        endpoint = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the stdlib's name
+                length = int(self.headers.get("Content-Length", 0))
+                form = parse_qs(self.rfile.read(length).decode())
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                endpoint.received.append((self.path, headers, form))
+                if silent:
+                    endpoint.released.wait(2)
+                    self.close_connection = True
+                    return
+                status, extra = (answers or {}).get(self.path, (200, {}))
+                self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture
-def logout_receiver() -> Iterator[tuple[str, list[dict[str, list[str]]]]]:
-    """A real HTTP endpoint on loopback that records the forms POSTed to it."""
-    received: list[dict[str, list[str]]] = []
+def endpoints() -> Iterator[Callable[..., Endpoint]]:
+    made: list[Endpoint] = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the stdlib's name
-            length = int(self.headers.get("Content-Length", 0))
-            received.append(parse_qs(self.rfile.read(length).decode()))
-            self.send_response(200)
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
+    def make(**options) -> Endpoint:
+        made.append(Endpoint(**options))
+        return made[-1]
 
-        def log_message(self, *args):
-            return None
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/logout", received
-    server.shutdown()
-    server.server_close()
+    yield make
+    for endpoint in made:
+        endpoint.close()
 
 
-def test_the_logout_token_is_posted_over_http_as_a_form(wsgi_app, client, logout_receiver):
-    uri, received = logout_receiver
-    signed_in_shop(wsgi_app, client, backchannel=uri)
+@pytest.fixture
+def fresh_http_client(monkeypatch) -> Iterator[None]:
+    """The sender's HTTP client made anew in the test (and closed after it): it is made
+    once per process, so otherwise a test might only reuse an earlier test's."""
+    monkeypatch.setattr(backchannel_logouts, "_client", None)
+    yield
+    if backchannel_logouts._client is not None:
+        backchannel_logouts._client.close()
+
+
+def test_the_logout_token_is_posted_over_http_as_a_form(
+    wsgi_app, client, endpoints, fresh_http_client
+):
+    shop_server = endpoints()
+    signed_in_shop(wsgi_app, client, backchannel=shop_server.url("/logout"))
     sign_out(client)
     assert wsgi_app.registry["logout_sender"].deliver_due() == 1
-    ((form,),) = [received]
+    ((target, headers, form),) = shop_server.received
+    assert target == "/logout"
+    assert headers["content-type"] == "application/x-www-form-urlencoded"
+    assert headers["cache-control"] == "no-store"
     (token,) = form["logout_token"]
     assert jwt.decode(token, jwks(client), algorithms=["RS256"]).claims["events"]
+
+
+def test_a_redirect_from_the_application_is_not_followed(
+    wsgi_app, client, endpoints, fresh_http_client
+):
+    """The URI registered is the one told: an answer sending the logout elsewhere is a
+    failure, retried later, and nothing is posted to where it points."""
+    shop_server = endpoints(answers={"/logout": (307, {"Location": "/elsewhere"})})
+    signed_in_shop(wsgi_app, client, backchannel=shop_server.url("/logout"))
+    sign_out(client)
+    assert wsgi_app.registry["logout_sender"].deliver_due() == 0
+    assert [target for target, _headers, _form in shop_server.received] == ["/logout"]
+    (waiting,) = deliveries(wsgi_app)
+    assert waiting.delivered_at is None and waiting.last_error == "HTTP 307"
+
+
+def test_the_sender_takes_no_proxy_from_the_environment(
+    wsgi_app, client, endpoints, fresh_http_client, monkeypatch
+):
+    shop_server, proxy = endpoints(), endpoints()
+    for name in ("no_proxy", "NO_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url(""))
+    monkeypatch.setenv("ALL_PROXY", proxy.url(""))
+    signed_in_shop(wsgi_app, client, backchannel=shop_server.url("/logout"))
+    sign_out(client)
+    assert wsgi_app.registry["logout_sender"].deliver_due() == 1
+    assert len(shop_server.received) == 1 and proxy.received == []
+
+
+def test_an_application_that_does_not_answer_is_given_up_on_after_the_timeout(
+    wsgi_app, client, endpoints, fresh_http_client, monkeypatch
+):
+    """The sender waits TIMEOUT_SECONDS for an answer (here shortened), then records the
+    failure and moves on; it is retried later."""
+    monkeypatch.setattr(backchannel_logouts, "TIMEOUT_SECONDS", 0.2)
+    shop_server = endpoints(silent=True)
+    signed_in_shop(wsgi_app, client, backchannel=shop_server.url("/logout"))
+    sign_out(client)
+    assert wsgi_app.registry["logout_sender"].deliver_due() == 0
+    assert len(shop_server.received) == 1
+    (waiting,) = deliveries(wsgi_app)
+    assert waiting.delivered_at is None and waiting.failed_at is None
+    assert waiting.last_error == "ReadTimeout"
 
 
 def test_the_account_lists_its_applications_and_disconnects_one(wsgi_app, client, clock):

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.conftest import STRONG_PASSWORD, new_client
+from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
 from tests.functional.flows import create_account, is_signed_in, sign_in
 from tests.functional.oidc_flows import (
     POST_LOGOUT_URI,
@@ -207,6 +207,52 @@ def test_introspection_tells_a_client_about_its_own_live_tokens_only(wsgi_app, c
     client.post("/account/logout", {"csrf_token": csrf(client)}, status=303)
     assert introspect(shop, tokens["access_token"]) == {"active": False}
     assert introspect(shop, tokens["refresh_token"]) == {"active": False}
+
+
+def test_introspection_describes_each_token_and_keeps_its_other_claims_to_itself(
+    wsgi_app, client, alice, clock
+):
+    """RFC 7662 2.2: the access token's own claims, less its id, session and methods;
+    the refresh token's scope, subject and lifetime. An application's refresh token
+    outlives the browser's idle session, and introspection says whose it still is."""
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    rp = new_client(wsgi_app)
+    issued = int(clock.now().timestamp())
+    tokens = exchange(rp, shop, code, pkce.verifier).json
+    claims = decode(rp, tokens["access_token"])
+
+    def introspect(token):
+        return rp.post("/oidc/introspect", {"token": token}, headers=shop.basic_auth()).json
+
+    assert introspect(tokens["access_token"]) == {
+        "active": True,
+        "token_type": "Bearer",
+        "scope": "email offline_access openid",
+        "client_id": shop.client_id,
+        "sub": claims["sub"],
+        "exp": issued + 15 * 60,
+        "iat": issued,
+        "iss": BASE_URL,
+        "aud": shop.client_id,
+        "acr": claims["acr"],
+        "auth_time": claims["auth_time"],
+    }
+    assert claims["acr"] and claims["auth_time"]
+    refresh_token = {
+        "active": True,
+        "token_type": "refresh_token",
+        "scope": "email offline_access openid",
+        "client_id": shop.client_id,
+        "sub": claims["sub"],
+        "exp": issued + 30 * 24 * 3600,
+        "iat": issued,
+        "iss": BASE_URL,
+    }
+    assert introspect(tokens["refresh_token"]) == refresh_token
+    clock.advance(hours=25)
+    assert client.get("/account").status_int == 303  # the browser's session idled out
+    assert introspect(tokens["refresh_token"]) == refresh_token
 
 
 def test_a_public_client_cannot_introspect(wsgi_app):

@@ -57,6 +57,8 @@ def test_an_allowed_address_is_kept_exactly_as_given(uri: str) -> None:
         ("https://[::1", "Each address must be a full https address."),
         ("http://example.com", "Each address must be a full https address, without a fragment."),
         ("http://10.0.0.1/cb", "Each address must be a full https address, without a fragment."),
+        ("http:// 127.0.0.1/cb", "Each address must be a full https address, without a fragment."),
+        ("http://127.0.0.1 /cb", "Each address must be a full https address, without a fragment."),
         (
             "ftp://shop.example.test/",
             "Each address must be a full https address, without a fragment.",
