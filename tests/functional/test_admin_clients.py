@@ -160,6 +160,16 @@ def test_the_refused_address_is_named_and_the_form_given_back(admin_app, admin):
     assert _clients(admin_app) == [] and _client_events(admin_app) == []
 
 
+@pytest.mark.parametrize("length", [80, 81])
+def test_a_long_refused_address_is_quoted_up_to_80_characters(admin_app, admin, length):
+    address = "http://example.com/" + "a" * (length - 19)
+
+    page = _add(admin, status=400, redirect_uris=address)
+
+    quoted = address if length <= 80 else address[:79] + "…"
+    assert _shown(page, "redirect_uris-error").startswith(f"“{quoted}” cannot be used. ")
+
+
 def _added(admin) -> tuple[str, str]:
     page = _add(admin)
     return _shown(page, "client-id"), _shown(page, "client-secret")
@@ -199,6 +209,39 @@ def test_editing_saves_the_settings_and_records_what_changed(admin_app, admin, a
         admin_id,
         {"client_id": client_id, "name": "Shop (new)", "changed": changed},
     )
+
+
+def test_an_applications_page_shows_its_settings_and_saving_them_as_shown_changes_nothing(
+    admin_app, admin
+):
+    redirect_uris = f"{CALLBACK}\nhttps://shop.example.test/other"
+    post_logout_uris = "https://shop.example.test/bye\nhttps://shop.example.test/later"
+    backchannel = "https://shop.example.test/logout"
+    client_id = _shown(
+        _add(
+            admin,
+            redirect_uris=redirect_uris,
+            post_logout_redirect_uris=post_logout_uris,
+            backchannel_logout_uri=backchannel,
+            first_party=True,
+        ),
+        "client-id",
+    )
+    page = admin.get(f"/admin/clients/{client_id}")
+    form = form_by_action(page, f"/admin/clients/{client_id}")
+    shown = (
+        form["name"].value,
+        form["redirect_uris"].value.strip(),
+        form["post_logout_redirect_uris"].value.strip(),
+        form["backchannel_logout_uri"].value,
+        form["first_party"].checked,
+    )
+    assert shown == ("Shop", redirect_uris, post_logout_uris, backchannel, True)
+    before = _clients_and_events(admin_app)
+
+    form.submit(status=303)
+
+    assert _clients_and_events(admin_app) == before
 
 
 def test_an_edit_with_a_refused_address_is_a_400_and_changes_nothing(admin_app, admin):

@@ -10,8 +10,16 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import OidcCode, OidcConsent
+from app.services.kernel import audit as events
 from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
-from tests.functional.flows import code_at, create_account, db, set_up_totp, sign_in
+from tests.functional.flows import (
+    code_at,
+    create_account,
+    db,
+    recorded_events,
+    set_up_totp,
+    sign_in,
+)
 from tests.functional.oidc_flows import (
     REDIRECT_URI,
     Pkce,
@@ -207,6 +215,46 @@ def test_prompt_none_where_consent_is_needed_answers_consent_required(wsgi_app, 
     forum = register_client(wsgi_app, first_party=False)
     back = callback_params(client.get(authorize_url(forum, Pkce.new(), prompt="none"), status=302))
     assert back["error"] == "consent_required"
+
+
+def test_the_consent_page_names_only_what_the_application_asks_for(wsgi_app, client):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    forum = register_client(wsgi_app, first_party=False, name="The forum")
+
+    def asked_for(scope: str) -> list[str]:
+        page = client.get(authorize_url(forum, Pkce.new(), scope=scope), status=200)
+        return [li.text.strip() for li in page.html.find(id="consent-scopes").find_all("li")]
+
+    identifier = "Who you are here (an identifier that never changes)"
+    assert asked_for("openid email") == [identifier, "Your email address"]
+    assert asked_for("openid profile offline_access") == [
+        identifier,
+        "Your profile",
+        "To stay signed in while you are away, until you sign out",
+    ]
+
+
+def test_what_a_person_allows_adds_up_and_each_allowing_is_recorded(wsgi_app, client):
+    alice_id = create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    sign_in(client, ALICE, STRONG_PASSWORD)
+    forum = register_client(wsgi_app, first_party=False, name="The forum")
+
+    def allow(scope: str) -> None:
+        page = client.get(authorize_url(forum, Pkce.new(), scope=scope), status=200)
+        form = page.forms["consent-form"]
+        assert callback_params(form.submit("decision", value="allow", status=302))["code"]
+
+    allow("openid email")
+    allow("openid profile")
+    # What was allowed the first time is still allowed: both together need no new page.
+    back = client.get(authorize_url(forum, Pkce.new(), scope="openid email profile"), status=302)
+    assert callback_params(back)["code"]
+    given = recorded_events(wsgi_app, events.OIDC_CONSENT_GIVEN)
+    assert [(e.kind, e.account_id, e.details) for e in given] == [
+        (events.OIDC_CONSENT_GIVEN, alice_id, {"client_id": forum.client_id, "scopes": scope})
+        for scope in ("email openid", "openid profile")
+    ]
 
 
 def form_action(response) -> str:

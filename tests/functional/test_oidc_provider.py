@@ -18,28 +18,65 @@ ALICE = "alice@example.com"
 
 
 def test_discovery_names_every_endpoint_and_what_the_contract_promises(client):
-    document = client.get("/.well-known/openid-configuration").json
-    assert document["issuer"] == BASE_URL
-    for name in (
-        "authorization_endpoint",
-        "token_endpoint",
-        "userinfo_endpoint",
-        "jwks_uri",
-        "revocation_endpoint",
-        "introspection_endpoint",
-        "end_session_endpoint",
-    ):
-        assert document[name].startswith(BASE_URL + "/")
-    assert document["response_types_supported"] == ["code"]
-    assert document["code_challenge_methods_supported"] == ["S256"]
-    assert document["authorization_response_iss_parameter_supported"] is True
-    assert document["backchannel_logout_supported"] is True
-    assert {"mfa", "pwd"} <= set(document["acr_values_supported"])
-    assert set(document["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic",
-        "client_secret_post",
-        "none",
+    """The whole document, to the letter: a client library configures itself from it
+    (what it may ask for, which claims it will get, how it authenticates), so a renamed
+    key or value misleads every client."""
+    response = client.get("/.well-known/openid-configuration")
+    assert response.json == {
+        "issuer": BASE_URL,
+        "authorization_endpoint": BASE_URL + "/oidc/authorize",
+        "token_endpoint": BASE_URL + "/oidc/token",
+        "userinfo_endpoint": BASE_URL + "/oidc/userinfo",
+        "jwks_uri": BASE_URL + "/oidc/jwks",
+        "revocation_endpoint": BASE_URL + "/oidc/revoke",
+        "introspection_endpoint": BASE_URL + "/oidc/introspect",
+        "end_session_endpoint": BASE_URL + "/oidc/logout",
+        "scopes_supported": ["openid", "email", "profile", "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        # A public client has no secret to introspect with.
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "acr",
+            "amr",
+            "sid",
+            "email",
+            "email_verified",
+        ],
+        "acr_values_supported": ["mfa", "pwd"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
 def test_the_jwks_publishes_public_keys_only(client):
