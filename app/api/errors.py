@@ -14,6 +14,7 @@ from pyramid.response import Response
 from app.i18n import translated
 from app.services.kernel.errors import (
     AccountDisabled,
+    AddressUnconfirmed,
     AdminActionRefused,
     DomainError,
     EmailTaken,
@@ -67,6 +68,7 @@ class ApiError(Exception):
 STATUS_BY_REFUSAL: tuple[tuple[type[DomainError], int], ...] = (
     (RateLimited, 429),
     (AccountDisabled, 403),
+    (AddressUnconfirmed, 403),
     (SignInFailed, 401),
     (InvalidSecondFactorCode, 401),
     (EmailTaken, 409),

@@ -45,10 +45,11 @@ class Errors(Answer):
 
 
 class SecondFactorRequired(Errors):
-    """The password was right and the account has a second factor: send it with the
-    pending token (valid 5 minutes) to POST /api/v1/session/second_factor."""
+    """The password was right and the account has a second factor: send it to POST
+    /api/v1/session/second_factor within 5 minutes, in app mode with the pending token
+    as `Authorization: Bearer` (in browser mode the session keeps it: null here)."""
 
-    pending_token: str
+    pending_token: str | None
     factors: list[Literal["totp", "recovery_code", "passkey"]]
 
 
@@ -108,6 +109,10 @@ class SignedIn(Answer):
         description="App mode: send it as `Authorization: Bearer`. Null in browser mode,"
         " where the session is a cookie."
     )
+    csrf_token: str | None = Field(
+        description="Browser mode: the session's new CSRF token (the one before no longer"
+        " works). Null in app mode."
+    )
     account: AccountInfo
 
 
@@ -139,6 +144,12 @@ class Accepted(Answer):
 
 class Done(Answer):
     message: str
+
+
+class PasswordChanged(Done):
+    csrf_token: str | None = Field(
+        description="Browser mode: the session's new CSRF token. Null in app mode."
+    )
 
 
 # The signed-in account

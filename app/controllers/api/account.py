@@ -10,6 +10,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 from pyramid.security import forget
 
+from app.api.errors import ApiError
 from app.api.modes import Mode
 from app.api.operations import answer, api_operation
 from app.api.schemas import (
@@ -22,6 +23,7 @@ from app.api.schemas import (
     EmailChange,
     Event,
     PasswordChange,
+    PasswordChanged,
     Reauthentication,
 )
 from app.controllers.api.base import ApiController
@@ -30,6 +32,7 @@ from app.models import Account
 from app.models.login_sessions import APP_SESSION
 from app.security import PERMISSION_RECENTLY_SIGNED_IN, PERMISSION_SIGNED_IN
 from app.services.kernel import audit as events
+from app.services.kernel.email_addresses import clean_email
 from app.services.sessions.user_agents import describe_user_agent
 from app.translation import _
 from app.viewmodels.events import event_row
@@ -42,6 +45,7 @@ EMAIL_CHANGE_SENT = _(
     "We have emailed a link to the new address. The address changes when you open it."
 )
 REAUTHENTICATED = _("Thank you: you can make sensitive changes for a while.")
+CODE_MISSING = _("Enter the code from your authenticator app, or a recovery code.")
 
 
 class AccountApi(ApiController):
@@ -72,7 +76,7 @@ class AccountApi(ApiController):
         summary="Change the password",
         tag=TAG,
         body=PasswordChange,
-        answers={200: Done},
+        answers={200: PasswordChanged},
         permission=PERMISSION_SIGNED_IN,
     )
     def change_password(self, mode: Mode, body: PasswordChange) -> Response:
@@ -84,9 +88,12 @@ class AccountApi(ApiController):
             body.password,
             keep_session_id=self.current_session_id,
         )
-        if mode is Mode.BROWSER:
-            new_csrf_token(self.request)
-        return answer(Done(message=translated(self.request, PASSWORD_CHANGED)))
+        csrf_token = new_csrf_token(self.request) if mode is Mode.BROWSER else None
+        return answer(
+            PasswordChanged(
+                message=translated(self.request, PASSWORD_CHANGED), csrf_token=csrf_token
+            )
+        )
 
     @api_operation(
         "api.email.change",
@@ -100,6 +107,8 @@ class AccountApi(ApiController):
     def change_email(self, mode: Mode, body: EmailChange) -> Response:
         """202 whether or not the new address has an account (its owner is told by
         email); the address changes when the link is opened."""
+        # A mistyped address is refused before the hourly limit or the password is spent.
+        clean_email(body.email)
         self.services.email_changes.request(
             self.account, body.current_password, body.email, self.request.login_session
         )
@@ -117,6 +126,9 @@ class AccountApi(ApiController):
     def reauthenticate(self, mode: Mode, body: Reauthentication) -> Response:
         """The password, and a code when the account has a second factor. Sensitive
         operations then work for sessions.reauth_minutes."""
+        if not body.code and self.services.two_factor.has_second_factor(self.account):
+            # Refused before the password is checked or a guess counted, as the page does.
+            raise ApiError(400, "field_missing", translated(self.request, CODE_MISSING), "code")
         method = self.services.authentication.reauthenticate(
             self.account, body.password, body.code or "", self.request.login_session
         )

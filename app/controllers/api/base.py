@@ -3,6 +3,7 @@ session a sign-in ended with, in the mode the request came in."""
 
 from __future__ import annotations
 
+from pyramid.csrf import get_csrf_token
 from pyramid.response import Response
 
 from app.api.modes import Mode
@@ -12,6 +13,7 @@ from app.controllers.base import ControllerBase
 from app.controllers.signin_steps import PENDING_SIGN_IN_KEY, read_pending, session_headers
 from app.i18n import translated
 from app.models import Account
+from app.models.login_sessions import APP_SESSION, BROWSER_SESSION
 from app.services.kernel.errors import SignInExpired
 from app.services.signin import stages
 from app.translation import _
@@ -39,30 +41,41 @@ class ApiController(ControllerBase):
         )
 
     def pending_sign_in(self) -> stages.PendingSignIn:
-        """The sign-in waiting for its second factor: the pending token sent as
-        `Authorization: Bearer`, or a browser's own; SignInExpired if there is none."""
+        """The sign-in waiting for its second factor: an application's, from the pending
+        token sent as `Authorization: Bearer`, or a browser's, from its session (a
+        browser's sign-in never goes on as an application's, nor the other way round);
+        SignInExpired if there is none."""
         token = bearer_token(self.request)
         if token is not None:
             pending = self.services.signin.read_pending(token)
+            kind = APP_SESSION
         else:
             pending = read_pending(self.request)
-        if pending is None:
+            kind = BROWSER_SESSION
+        if pending is None or pending.kind != kind:
             raise SignInExpired()
         return pending
 
     def signed_in(self, mode: Mode, result: stages.SignedIn) -> Response:
-        """201 with the account; in app mode the session token, in browser mode the
-        session's cookies (as the HTML sign-in sets them)."""
-        if mode is Mode.APP:
+        """201 with the account; for an application's session its token, for a
+        browser's the session's cookies (as the HTML sign-in sets them) and the new
+        CSRF token. The session's kind decides, never the request's mode alone."""
+        if result.for_an_application:
             return answer(
                 SignedIn(
-                    session_token=result.session_token, account=self.account_info(result.account)
+                    session_token=result.session_token,
+                    csrf_token=None,
+                    account=self.account_info(result.account),
                 ),
                 status=201,
             )
         headers = session_headers(self.request, result)
         return answer(
-            SignedIn(session_token=None, account=self.account_info(result.account)),
+            SignedIn(
+                session_token=None,
+                csrf_token=get_csrf_token(self.request),
+                account=self.account_info(result.account),
+            ),
             status=201,
             headers=headers,
         )
@@ -70,8 +83,11 @@ class ApiController(ControllerBase):
     def second_factor_needed(self, mode: Mode, step: stages.SecondFactorNeeded) -> Response:
         """401 with the pending token and the factors the second step takes; a browser
         also keeps the pending sign-in in its session, as the HTML pages do."""
+        token: str | None = step.token
         if mode is Mode.BROWSER:
+            # The browser's session keeps it; the page's script never sees it.
             self.request.session[PENDING_SIGN_IN_KEY] = step.token
+            token = None
         pending = step.pending
         factors: list[str] = []
         if pending.use_code:
@@ -87,7 +103,7 @@ class ApiController(ControllerBase):
                         "field": None,
                     }
                 ],
-                "pending_token": step.token,
+                "pending_token": token,
                 "factors": factors,
             }
         )

@@ -23,6 +23,7 @@ from app.api.schemas import (
 from app.controllers.api.base import ApiController
 from app.i18n import translated
 from app.models.login_sessions import APP_SESSION, BROWSER_SESSION
+from app.services.kernel.email_addresses import clean_email
 from app.services.signin.stages import SecondFactorNeeded
 from app.translation import _
 
@@ -52,6 +53,8 @@ class RegistrationApi(ApiController):
         Where registration is closed, 404."""
         if not self.request.app_settings.allow_registration:
             raise HTTPNotFound()
+        # A mistyped address is refused before the limits are counted, as the page does.
+        clean_email(body.email)
         self.services.registration.register(body.email, body.password)
         return answer(Accepted(message=translated(self.request, REGISTERED)), status=202)
 

@@ -18,6 +18,7 @@ from app.api.schemas import (
     TotpConfirmation,
     TotpSetup,
 )
+from app.api.totp_setups import TotpSetups
 from app.controllers.api.base import ApiController
 from app.i18n import translated
 from app.models import Account, WebAuthnCredential
@@ -32,6 +33,11 @@ class SecondFactorsApi(ApiController):
     def account(self) -> Account:
         account: Account = self.request.identity
         return account
+
+    @property
+    def setups(self) -> TotpSetups:
+        setups: TotpSetups = self.request.registry["totp_setups"]
+        return setups
 
     def _refuse(self, code: str, message: str) -> ApiError:
         return ApiError(409, code, translated(self.request, message))
@@ -51,7 +57,7 @@ class SecondFactorsApi(ApiController):
         two_factor = self.services.two_factor
         if two_factor.has_totp(self.account):
             raise self._refuse("authenticator_app_on", _("An authenticator app is already on."))
-        secret = two_factor.new_totp_secret()
+        secret = self.setups.issue(self.account.public_id)
         return answer(
             TotpSetup(secret=secret, otpauth_uri=two_factor.provisioning_uri(self.account, secret))
         )
@@ -71,6 +77,16 @@ class SecondFactorsApi(ApiController):
         is 401 invalid_second_factor_code."""
         if self.services.two_factor.has_totp(self.account):
             raise self._refuse("authenticator_app_on", _("An authenticator app is already on."))
+        if not self.setups.was_issued(self.account.public_id, body.secret):
+            raise ApiError(
+                400,
+                "secret_unknown",
+                translated(
+                    self.request,
+                    _("Use the secret POST /api/v1/two_factor/totp gave for this account."),
+                ),
+                "secret",
+            )
         codes = self.services.two_factor.enable_totp(self.account, body.secret, body.code)
         return answer(RecoveryCodes(recovery_codes=codes))
 

@@ -44,6 +44,37 @@ def test_the_account_as_the_api_shows_it(wsgi_app):
     assert not {"password_hash", "totp_secret"} & set(account)
 
 
+def test_a_mistyped_address_is_refused_before_the_hourly_limit_counts_it(wsgi_app):
+    client, auth = signed_in_app(wsgi_app)
+    body = {"current_password": STRONG_PASSWORD}
+    for _ in range(8):
+        typo = client.post_json(
+            "/api/v1/email/change", {**body, "email": "carol@"}, headers=auth, status=400
+        ).json
+        assert code(typo) == "invalid_email"
+    client.post_json(
+        "/api/v1/email/change", {**body, "email": "carol@example.com"}, headers=auth, status=202
+    )
+
+
+def test_re_authentication_without_the_code_is_refused_before_any_guess(wsgi_app, clock):
+    client, auth = signed_in_app(wsgi_app)
+    secret = client.post("/api/v1/two_factor/totp", headers=auth).json["secret"]
+    now = pyotp.TOTP(secret).at(clock.now().timestamp())
+    client.put_json("/api/v1/two_factor/totp", {"secret": secret, "code": now}, headers=auth)
+    for _ in range(12):
+        missing = client.post_json(
+            "/api/v1/reauthenticate", {"password": STRONG_PASSWORD}, headers=auth, status=400
+        ).json
+        assert (code(missing), missing["errors"][0]["field"]) == ("field_missing", "code")
+    clock.advance(seconds=30)
+    client.post_json(
+        "/api/v1/reauthenticate",
+        {"password": STRONG_PASSWORD, "code": pyotp.TOTP(secret).at(clock.now().timestamp())},
+        headers=auth,
+    )
+
+
 def test_sensitive_operations_need_a_recent_sign_in_then_reauthentication(wsgi_app, clock):
     client, auth = signed_in_app(wsgi_app)
     clock.advance(minutes=16)
@@ -79,12 +110,25 @@ def test_the_authenticator_app_set_up_confirmed_and_turned_off(wsgi_app, clock):
     assert code(none) == "no_second_factor"
 
 
-def test_a_secret_not_made_by_the_app_is_refused(wsgi_app):
+def test_a_secret_not_made_by_the_app_for_this_account_is_refused(wsgi_app, clock):
     client, auth = signed_in_app(wsgi_app)
     weak = client.put_json(
         "/api/v1/two_factor/totp", {"secret": "AAAA", "code": "123456"}, headers=auth, status=400
     ).json
     assert weak["errors"][0]["field"] == "secret"
+    # Well formed, but made up (all A's), or made for another account.
+    other, other_auth = signed_in_app(wsgi_app, BOB)
+    bobs = other.post("/api/v1/two_factor/totp", headers=other_auth).json["secret"]
+    for secret in ("A" * 32, bobs):
+        code_now = pyotp.TOTP(secret).at(clock.now().timestamp())
+        refused = client.put_json(
+            "/api/v1/two_factor/totp",
+            {"secret": secret, "code": code_now},
+            headers=auth,
+            status=400,
+        ).json
+        assert refused["errors"][0]["code"] == "secret_unknown"
+    assert client.get("/api/v1/account", headers=auth).json["authenticator_app"] is False
 
 
 def test_changing_the_password_ends_the_other_sessions(wsgi_app):

@@ -183,3 +183,34 @@ def test_a_pending_token_is_spent_by_its_sign_in(wsgi_app, clock):
         status=401,
     ).json
     assert again["errors"][0]["code"] == "sign_in_expired"
+
+
+def test_a_browsers_pending_sign_in_goes_on_only_in_that_browser(wsgi_app, clock):
+    """In browser mode the session keeps the pending sign-in: no pending token reaches
+    the page's script, and the sign-in cannot be finished as an application's (which
+    would hand the cookie's token to that script)."""
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD)
+    web = new_client(wsgi_app)
+    sign_in(web, ALICE, STRONG_PASSWORD)
+    secret, _codes = set_up_totp(web, clock)
+    client = new_client(wsgi_app)
+    csrf = client.get("/api/v1/session", headers={"X-CSRF-Token": ""}).json["csrf_token"]
+    first = api_sign_in(client, status=401, **{"X-CSRF-Token": csrf}).json
+    assert first["pending_token"] is None
+    clock.advance(seconds=30)
+    done = client.post_json(
+        "/api/v1/session/second_factor",
+        {"code": code_at(secret, clock)},
+        headers={"X-CSRF-Token": csrf},
+        status=201,
+    ).json
+    assert done["session_token"] is None
+    # The answer carries the session's new CSRF token, which the next change needs.
+    assert done["csrf_token"] and done["csrf_token"] != csrf
+    client.delete("/api/v1/session", headers={"X-CSRF-Token": done["csrf_token"]}, status=204)
+
+
+def test_an_unconfirmed_address_answers_403(wsgi_app):
+    create_account(wsgi_app, ALICE, STRONG_PASSWORD, confirmed=False)
+    refused = api_sign_in(new_client(wsgi_app), status=403).json
+    assert refused["errors"][0]["code"] == "address_unconfirmed"
