@@ -27,9 +27,12 @@ DESCRIPTIONS = {
     415: "The body is not application/json.",
     429: "Too many attempts: wait for Retry-After seconds.",
     500: "An unexpected error; nothing was changed.",
+    503: "The database cannot be reached: try again after Retry-After seconds.",
 }
 # Every operation can answer these.
-COMMON_ERRORS = (429, 500)
+COMMON_ERRORS = (429, 500, 503)
+# The statuses that tell the client how long to wait.
+WAIT_STATUSES = (429, 503)
 BODY_ERRORS = (400, 413, 415)
 SIGNED_IN_ERRORS = (401, 403)
 
@@ -147,10 +150,18 @@ def _answer(
     schema: dict[str, Any] = _ref(model, components)
     if or_error and model is not Errors:
         schema = {"anyOf": [schema, _ref(Errors, components)]}
-    return {
+    described: dict[str, Any] = {
         "description": " ".join(description.split()),
         "content": {"application/json": {"schema": schema}},
     }
+    if status in WAIT_STATUSES:
+        described["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
+    return described
 
 
 def _ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:

@@ -141,6 +141,8 @@ def test_the_openapi_document_lists_the_operations(client):
     ids = [op["operationId"] for path in document["paths"].values() for op in path.values()]
     assert len(ids) == len(set(ids))
     assert session["post"]["operationId"] == "session_sign_in"
+    assert "Retry-After" in session["post"]["responses"]["429"]["headers"]
+    assert "503" in session["get"]["responses"]
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(client):
