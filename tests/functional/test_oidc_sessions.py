@@ -5,6 +5,7 @@ tells each application that holds some, through the durable back-channel queue
 from __future__ import annotations
 
 import http.server
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs
@@ -28,6 +29,7 @@ from tests.functional.flows import (
 from tests.functional.oidc_flows import (
     BACKCHANNEL_URI,
     Pkce,
+    decode,
     exchange,
     jwks,
     refresh,
@@ -38,6 +40,7 @@ from tests.support import form_by_action
 
 ALICE = "alice@example.com"
 NEW_PASSWORD = "a different correct horse battery 42"
+SENDER_LOG = "app.operations.backchannel_logouts"
 
 
 def signed_in_shop(wsgi_app, client, **client_options):
@@ -68,8 +71,9 @@ def deliveries(wsgi_app) -> list[OidcLogoutDelivery]:
         return list(session.scalars(select(OidcLogoutDelivery)))
 
 
-def test_signing_out_here_ends_the_refresh_token_and_tells_the_shop(wsgi_app, client):
+def test_signing_out_here_ends_the_refresh_token_and_tells_the_shop(wsgi_app, client, clock):
     shop, tokens = signed_in_shop(wsgi_app, client)
+    id_token = decode(client, tokens["id_token"])
     sign_out(client)
     refused = refresh(new_client(wsgi_app), shop, tokens["refresh_token"], status=400).json
     assert refused["error"] == "invalid_grant"
@@ -79,12 +83,22 @@ def test_signing_out_here_ends_the_refresh_token_and_tells_the_shop(wsgi_app, cl
     ((uri, form),) = posted
     assert uri == BACKCHANNEL_URI
     decoded = jwt.decode(form["logout_token"], jwks(client), algorithms=["RS256"])
-    claims = decoded.claims
     assert decoded.header["typ"] == "logout+jwt"
-    assert claims["iss"] == BASE_URL and claims["aud"] == shop.client_id
-    assert claims["events"] == {BACKCHANNEL_EVENT: {}}
-    assert claims["sid"] and claims["sub"] and "nonce" not in claims
-    assert claims["exp"] > claims["iat"]
+    # Back-Channel Logout 1.0, 2.4: the sub and sid of the ID token the shop holds, a
+    # jti the shop can tell a replay by, no nonce, and a short life.
+    claims = dict(decoded.claims)
+    jti = claims.pop("jti")
+    now = int(clock.now().timestamp())
+    assert claims == {
+        "iss": BASE_URL,
+        "aud": shop.client_id,
+        "iat": now,
+        "exp": now + 120,
+        "sub": id_token["sub"],
+        "sid": id_token["sid"],
+        "events": {BACKCHANNEL_EVENT: {}},
+    }
+    assert isinstance(jti, str) and jti
     # Told once: nothing more is due.
     assert sender.deliver_due() == 0
 
@@ -124,6 +138,101 @@ def test_a_client_that_is_down_is_told_later_and_only_once(wsgi_app, client, clo
     assert len(posted) == 3
     (done,) = deliveries(wsgi_app)
     assert done.delivered_at is not None and done.attempts == 3
+    assert done.last_error is None
+
+
+def test_each_failure_is_logged_and_retried_after_twice_the_last_wait_up_to_an_hour(
+    wsgi_app, client, clock, caplog
+):
+    """Any answer but a 2xx is a failure, a 300 too (the URI registered is the one told):
+    the next try comes 30 seconds later, then twice as long each time, never more than
+    an hour; the operator is told of each."""
+    shop, _tokens = signed_in_shop(wsgi_app, client)
+    sign_out(client)
+    sender, posted = recording_sender(wsgi_app, answers=[300] + [503] * 8)
+    waits = []
+    with caplog.at_level(logging.WARNING, logger=SENDER_LOG):
+        for _ in range(9):
+            assert sender.deliver_due() == 0
+            (waiting,) = deliveries(wsgi_app)
+            assert waiting.delivered_at is None and waiting.failed_at is None
+            waits.append(waiting.next_attempt_at - clock.now())
+            clock.advance(seconds=waits[-1].total_seconds())
+    assert len(posted) == 9
+    assert [wait.total_seconds() for wait in waits] == [
+        30,
+        60,
+        120,
+        240,
+        480,
+        960,
+        1920,
+        3600,
+        3600,
+    ]
+    shown = ["0:00:30", "0:01:00", "0:02:00", "0:04:00", "0:08:00", "0:16:00", "0:32:00"]
+    shown += ["1:00:00", "1:00:00"]
+    errors = ["HTTP 300"] + ["HTTP 503"] * 8
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "WARNING",
+            f"Back-channel logout to client {shop.client_id} failed (attempt {attempt}), "
+            f"retrying in {wait}: {error}",
+        )
+        for attempt, (wait, error) in enumerate(zip(shown, errors, strict=True), start=1)
+    ]
+
+
+def test_a_logout_still_failing_48_hours_after_the_session_ended_is_given_up_on(
+    wsgi_app, client, clock, caplog
+):
+    shop, _tokens = signed_in_shop(wsgi_app, client)
+    sign_out(client)
+    sender, posted = recording_sender(wsgi_app, answers=[503, 503])
+    clock.advance(hours=48, seconds=-30)
+    with caplog.at_level(logging.WARNING, logger=SENDER_LOG):
+        # Thirty seconds short of the 48 hours: tried again thirty seconds later.
+        assert sender.deliver_due() == 0
+        (waiting,) = deliveries(wsgi_app)
+        assert waiting.failed_at is None
+        clock.advance(seconds=30)
+        # The 48 hours are up.
+        assert sender.deliver_due() == 0
+    (given_up,) = deliveries(wsgi_app)
+    assert given_up.failed_at == clock.now() and given_up.delivered_at is None
+    assert given_up.last_error == "HTTP 503" and given_up.attempts == 2
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "WARNING",
+            f"Back-channel logout to client {shop.client_id} failed (attempt 1), "
+            "retrying in 0:00:30: HTTP 503",
+        ),
+        (
+            "ERROR",
+            f"Giving up on a back-channel logout to client {shop.client_id} after 2 "
+            "attempts: HTTP 503",
+        ),
+    ]
+    # Never tried again.
+    clock.advance(hours=2)
+    assert sender.deliver_due() == 0 and len(posted) == 2
+
+
+def test_an_application_removed_while_its_logout_is_posted_took_nothing(wsgi_app, client):
+    """The count of logouts delivered tells the background sender whether to go on at
+    once: a delivery that went with its application is not one."""
+    shop, _tokens = signed_in_shop(wsgi_app, client)
+    sign_out(client)
+
+    def post(uri, form):
+        with db(wsgi_app) as session, session.begin():
+            services(wsgi_app, session).oidc_clients.remove(shop.client_id)
+        return 200
+
+    registry = wsgi_app.registry
+    sender = LogoutSender(registry["services"], registry["dbsession_factory"], post)
+    assert sender.deliver_due() == 0
+    assert deliveries(wsgi_app) == []
 
 
 def test_a_client_without_a_back_channel_uri_is_owed_nothing(wsgi_app, client):

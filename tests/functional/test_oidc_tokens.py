@@ -455,3 +455,31 @@ def test_an_access_token_is_no_id_token_hint(wsgi_app, client, alice):
     tokens = exchange(new_client(wsgi_app), shop, code, pkce.verifier).json
     client.get("/oidc/logout", {"id_token_hint": tokens["access_token"]}, status=400)
     assert is_signed_in(client)
+
+
+def test_an_id_token_is_no_access_token(wsgi_app, client, alice):
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    rp = new_client(wsgi_app)
+    tokens = exchange(rp, shop, code, pkce.verifier).json
+    bearer = {"Authorization": "Bearer " + tokens["id_token"]}
+    assert rp.get("/oidc/userinfo", headers=bearer, status=401).json["error"] == "invalid_token"
+    rp.get("/oidc/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]})
+
+
+def test_an_access_token_is_taken_until_the_second_its_fifteen_minutes_end(
+    wsgi_app, client, alice, clock
+):
+    """RFC 7519 4.1.4: not on or after its `exp`, however live its session still is."""
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    rp = new_client(wsgi_app)
+    tokens = exchange(rp, shop, code, pkce.verifier).json
+    bearer = {"Authorization": "Bearer " + tokens["access_token"]}
+    clock.advance(minutes=15, seconds=-1)
+    rp.get("/oidc/userinfo", headers=bearer, status=200)
+    clock.advance(seconds=1)
+    assert rp.get("/oidc/userinfo", headers=bearer, status=401).json["error"] == "invalid_token"
+    # Its refresh token still gets a new one: the session lives on.
+    renewed = refresh(rp, shop, tokens["refresh_token"]).json["access_token"]
+    rp.get("/oidc/userinfo", headers={"Authorization": "Bearer " + renewed}, status=200)
