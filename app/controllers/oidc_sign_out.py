@@ -56,6 +56,9 @@ class OidcSignOutController(ControllerBase):
     def _end_session(self, confirmed: bool) -> Any:
         request = self.request
         params = request.GET if request.method == "GET" else request.POST
+        if any(not isinstance(value, str) for value in params.values()):
+            # A file uploaded where the protocol has text.
+            return error_page(self.request, _("The application's sign-out request is not valid."))
         hint = params.get("id_token_hint")
         claims = self.provider.verify(hint, typ=ID_TOKEN_TYPE) if hint else None
         if hint and claims is None:

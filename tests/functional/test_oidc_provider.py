@@ -120,3 +120,13 @@ def test_a_confidential_client_signs_a_person_in_and_refreshes(wsgi_app, client)
     renewed = refresh(rp, shop, tokens["refresh_token"]).json
     assert renewed["refresh_token"] != tokens["refresh_token"]
     assert decode(rp, renewed["access_token"])["sub"] == id_token["sub"]
+
+
+def test_a_sign_out_request_with_a_file_where_text_belongs_is_refused_not_a_500(client):
+    """RP-initiated logout reads its parameters as text: a multipart POST that uploads
+    id_token_hint (or any parameter) as a file gets the 400 page."""
+    for name in ("id_token_hint", "client_id", "post_logout_redirect_uri", "state"):
+        refused = client.post(
+            "/oidc/logout", upload_files=[(name, "hint.txt", b"eyJhbGciOi")], status=400
+        )
+        assert "sign-out request is not valid" in refused.text
