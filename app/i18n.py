@@ -48,7 +48,8 @@ def colon(locale: str) -> str:
 
 def supported(locale: str | None) -> str | None:
     """The shipped locale this names ("de", "de-AT", "de_CH" are German), or None."""
-    if not locale or not isinstance(locale, str) or len(locale) > 20:
+    # Type first: a file uploaded in its place cannot even be tested for truth.
+    if not isinstance(locale, str) or not locale or len(locale) > 20:
         return None
     language = locale.replace("_", "-").split("-", 1)[0].lower()
     return language if language in LANGUAGES else None

@@ -134,7 +134,10 @@ def safe_redirect_path(candidate: str | None, default: str = "/account") -> str:
 
     Accepts only a path that starts with a single '/' and names no other host, which
     rules out https://evil.test, //evil.test, /\\evil.test, https:evil.test, javascript:."""
-    if not candidate or len(candidate) > 2000 or not candidate.isascii():
+    if not isinstance(candidate, str) or not candidate or len(candidate) > 2000:
+        # A file uploaded in its place cannot even be tested for truth.
+        return default
+    if not candidate.isascii():
         # Non-ASCII cannot go into a Location header as it is.
         return default
     if any(ch in candidate for ch in "\\\r\n\t\x00") or not candidate.isprintable():

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.models import Account, LoginSession
 from tests.conftest import STRONG_PASSWORD, new_client
 from tests.functional.flows import create_account, db, deliver_mail, forgot_password
+from tests.functional.test_csrf import _signed_in_admin, post_views
 from tests.support import form_by_action
 
 ALICE = "alice@example.com"
@@ -259,3 +260,58 @@ def test_opening_the_reset_form_without_a_link_does_not_count_as_a_bad_code(alic
     for _ in range(25):
         client.get("/account/reset_password", status=400)
     client.get(f"/account/reset_password/{code}", status=303)
+
+
+# Every field name a form or protocol endpoint of the app reads.
+FORM_FIELDS = (
+    "email",
+    "password",
+    "current_password",
+    "new_email",
+    "code",
+    "name",
+    "locale",
+    "came_from",
+    "next",
+    "remember_me",
+    "action",
+    "id_token_hint",
+    "client_id",
+    "client_secret",
+    "redirect_uri",
+    "redirect_uris",
+    "post_logout_redirect_uri",
+    "post_logout_redirect_uris",
+    "backchannel_logout_uri",
+    "state",
+    "scope",
+    "response_type",
+    "grant_type",
+    "token",
+    "refresh_token",
+    "code_verifier",
+    "consent",
+)
+
+
+def test_files_uploaded_where_every_post_view_reads_text_get_no_500(wsgi_app):
+    """Each POST view of the app (found in its registry, as the CSRF test finds them),
+    sent a multipart form whose every field is a file, by a signed-in administrator with
+    the right CSRF token: a 4xx or the view's usual answer, never a server error."""
+    client, ids = _signed_in_admin(wsgi_app)
+    token = client.get("/account/sessions").html.find("input", {"name": "csrf_token"})["value"]
+    failures = []
+    for view in post_views(wsgi_app, ids):
+        if view.route in ("account.logout", "account.sessions.revoke"):
+            continue  # they would end the session the others need
+        answer = client.post(
+            view.path,
+            {"csrf_token": token},
+            upload_files=[(name, "x.txt", b"text") for name in FORM_FIELDS],
+            headers={"X-CSRF-Token": token},
+            status="*",
+            expect_errors=True,
+        )
+        if answer.status_int >= 500:
+            failures.append(f"{view.route} {view.path}: {answer.status}")
+    assert failures == []
