@@ -14,7 +14,7 @@ from pyramid.response import Response
 from pyramid.tweens import EXCVIEW
 
 from app.api.errors import Problem, problems_response
-from app.web.request import API_PATH
+from app.web.request import is_api_request
 
 ALLOWED_METHODS = "GET, POST, PUT, DELETE"
 ALLOWED_HEADERS = "Authorization, Content-Type, X-CSRF-Token, Accept-Language"
@@ -28,7 +28,7 @@ def cors_tween_factory(
     allowed = frozenset(registry["app_settings"].api_allowed_origins)
 
     def cors_tween(request: Request) -> Response:
-        if not request.path_info.startswith(API_PATH):
+        if not is_api_request(request):
             return handler(request)
         origin = request.headers.get("Origin")
         known = origin is not None and origin.lower() in allowed

@@ -12,7 +12,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from app.api.errors import Problem, problems_response
-from app.web.request import API_PATH
+from app.web.request import is_api_request
 
 
 def body_limit_tween_factory(
@@ -25,7 +25,7 @@ def body_limit_tween_factory(
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
         if (length is not None and length > limit) or (length is None and chunked):
             message = f"The request is larger than this site accepts ({limit // 1024} KiB)."
-            if request.path_info.startswith(API_PATH):
+            if is_api_request(request):
                 # The JSON API answers in its own shape of errors.
                 return problems_response(413, [Problem("body_too_large", message)])
             return HTTPRequestEntityTooLarge(message)

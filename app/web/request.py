@@ -30,6 +30,13 @@ from app.web.pending_codes import PendingCodes
 # Requests under this path are the JSON API's.
 API_PATH = "/api/"
 
+
+def is_api_request(request: Request) -> bool:
+    """Whether the request is the JSON API's, read from the raw WSGI path: a path that is
+    not valid UTF-8 (which request.path_info would fail to decode) is never the API's."""
+    path: str = request.environ.get("PATH_INFO", "")
+    return path.startswith(API_PATH)
+
 # In the registry: the paths of routes and assets that do not vary from one request to
 # the next (apart from the SCRIPT_NAME prefix), by route name or asset spec.
 FIXED_PATHS = "fixed_paths"
@@ -81,7 +88,7 @@ class AppRequest(Request):
                 ip=self.client_ip,
                 user_agent=self.user_agent,
                 device_token=self.cookies.get(self.app_cookies.name(cookies.DEVICE)),
-                through_api=self.path_info.startswith(API_PATH),
+                through_api=is_api_request(self),
             ),
             on_mail_queued=wake_sender_after_commit,
             locale=lambda: self.locale_name,
@@ -104,7 +111,7 @@ class AppRequest(Request):
         """The live server-side session of the `auth` cookie, if any (see security.py);
         on the JSON API, an application's session from its bearer token instead
         (app/api/modes.py)."""
-        if self.path_info.startswith(API_PATH):
+        if is_api_request(self):
             bearer = bearer_token(self)
             if bearer is not None:
                 return self.services.login_sessions.find_active(bearer, APP_SESSION)

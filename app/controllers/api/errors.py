@@ -20,10 +20,8 @@ from app.translation import _
 
 log = logging.getLogger(__name__)
 
-API_PATHS = r"^/api/"
 
-
-@forbidden_view_config(path_info=API_PATHS)
+@forbidden_view_config(json_api=True)
 def forbidden(exc: HTTPForbidden, request: Any) -> Response:
     if request.identity is None:
         return _refuse(request, 401, "not_signed_in", _("Sign in first."))
@@ -51,7 +49,7 @@ def forbidden(exc: HTTPForbidden, request: Any) -> Response:
     return _refuse(request, 403, "forbidden", _("Your account may not do this."))
 
 
-@notfound_view_config(path_info=API_PATHS)
+@notfound_view_config(json_api=True)
 def not_found(exc: HTTPNotFound, request: Any) -> Response:
     """404, or 405 with the methods it takes for a path that has operations."""
     route = request.matched_route.name if request.matched_route else None
@@ -65,12 +63,12 @@ def not_found(exc: HTTPNotFound, request: Any) -> Response:
     return _refuse(request, 404, "not_found", _("There is no such operation or object."))
 
 
-@exception_view_config(ApiError, path_info=API_PATHS)
+@exception_view_config(ApiError, json_api=True)
 def api_error(exc: ApiError, request: Any) -> Response:
     return error_response(request, exc)
 
 
-@exception_view_config(HTTPException, path_info=API_PATHS)
+@exception_view_config(HTTPException, json_api=True)
 def http_exception(exc: HTTPException, request: Any) -> Response:
     """What Pyramid or a tween answered itself (413, 405, 400), in the API's shape."""
     code = {413: "body_too_large", 405: "method_not_allowed"}.get(exc.code or 0, "bad_request")
@@ -80,13 +78,13 @@ def http_exception(exc: HTTPException, request: Any) -> Response:
     return response
 
 
-@exception_view_config(UnicodeDecodeError, path_info=API_PATHS)
+@exception_view_config(UnicodeDecodeError, json_api=True)
 def bad_encoding(exc: UnicodeDecodeError, request: Any) -> Response:
     return _refuse(request, 400, "bad_encoding", _("The request is not valid UTF-8."))
 
 
-@exception_view_config(OperationalError, path_info=API_PATHS)
-@exception_view_config(InterfaceError, path_info=API_PATHS)
+@exception_view_config(OperationalError, json_api=True)
+@exception_view_config(InterfaceError, json_api=True)
 def database_unavailable(exc: Exception, request: Any) -> Response:
     log.warning("Database unavailable: %s", type(getattr(exc, "orig", exc)).__name__)
     request.login_session = None
@@ -97,7 +95,7 @@ def database_unavailable(exc: Exception, request: Any) -> Response:
     return response
 
 
-@exception_view_config(Exception, path_info=API_PATHS)
+@exception_view_config(Exception, json_api=True)
 def server_error(exc: Exception, request: Any) -> Response:
     # Logged without the body: it may hold a password or a code.
     route = request.matched_route.name if request.matched_route else "-"

@@ -216,3 +216,10 @@ def test_an_unconfirmed_address_answers_403(wsgi_app):
     create_account(wsgi_app, ALICE, STRONG_PASSWORD, confirmed=False)
     refused = api_sign_in(new_client(wsgi_app), status=403).json
     assert refused["errors"][0]["code"] == "address_unconfirmed"
+
+
+def test_a_path_that_is_not_utf8_gets_the_apis_400(client):
+    refused = client.get("/api/v1/sessions/%FF", status=400)
+    assert refused.json["errors"][0]["code"] == "bad_encoding"
+    page = client.get("/account/reset_password/abc%FF", status=400)
+    assert page.content_type == "text/html"
