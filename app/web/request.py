@@ -37,6 +37,7 @@ def is_api_request(request: Request) -> bool:
     path: str = request.environ.get("PATH_INFO", "")
     return path.startswith(API_PATH)
 
+
 # In the registry: the paths of routes and assets that do not vary from one request to
 # the next (apart from the SCRIPT_NAME prefix), by route name or asset spec.
 FIXED_PATHS = "fixed_paths"
