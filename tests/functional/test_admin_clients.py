@@ -105,6 +105,63 @@ def test_a_public_first_party_client_has_no_secret(admin_app, admin):
     assert "/rotate_secret" not in admin.get(f"/admin/clients/{client.client_id}").text
 
 
+def test_the_page_of_a_new_application_starts_blank(admin):
+    form = form_by_action(admin.get("/admin/clients/new"), "/admin/clients/new")
+
+    texts = ("name", "redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri")
+    shown = {name: form[name].value for name in texts}
+    shown |= {name: form[name].checked for name in ("first_party", "public")}
+    assert shown == {
+        "name": "",
+        "redirect_uris": "",
+        "post_logout_redirect_uris": "",
+        "backchannel_logout_uri": "",
+        "first_party": False,
+        "public": False,
+    }
+
+
+def test_address_lists_longer_than_an_ordinary_field_are_taken_within_their_limits(
+    admin_app, admin
+):
+    """A list holds up to twenty addresses of up to 2,000 characters: three of some
+    1,900 already make it longer than the 4,096 characters any other field may be."""
+    long = "https://shop.example.test/" + "a" * 1870
+    redirect_uris = [f"{long}/callback{i}" for i in range(3)]
+    post_logout_uris = [f"{long}/bye{i}" for i in range(3)]
+
+    page = _add(
+        admin,
+        redirect_uris="\n".join(redirect_uris),
+        post_logout_redirect_uris="\n".join(post_logout_uris),
+    )
+
+    [client] = _clients(admin_app)
+    assert _shown(page, "client-id") == client.client_id
+    assert client.redirect_uris == redirect_uris
+    assert client.post_logout_redirect_uris == post_logout_uris
+
+
+def test_a_form_sent_with_a_field_repeated_is_refused_and_writes_nothing(admin_app, admin):
+    token = form_by_action(admin.get("/admin/clients/new"), "/admin/clients/new")["csrf_token"]
+    before = _database(admin_app)
+
+    page = admin.post(
+        "/admin/clients/new",
+        [
+            ("csrf_token", token.value),
+            ("name", "Shop"),
+            ("redirect_uris", CALLBACK),
+            ("backchannel_logout_uri", "https://shop.example.test/logout"),
+            ("backchannel_logout_uri", "https://evil.example.test/logout"),
+        ],
+        status=400,
+    )
+
+    assert "The form was sent with a field repeated." in _shown(page, "error-summary")
+    assert _database(admin_app) == before
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
@@ -267,6 +324,7 @@ def test_a_new_secret_is_shown_once_and_the_old_one_stops_matching(admin_app, ad
 
     new = _shown(rotated, "client-secret")
     assert new != old and ONCE_NOTICE in rotated.text
+    assert rotated.html.find("h1").text.strip() == "A new secret for Shop"
     assert _shown(rotated, "client-id") == client_id
     [client] = _clients(admin_app)
     assert secret_matches(client, new) and not secret_matches(client, old)
@@ -288,7 +346,8 @@ def test_a_public_client_gets_no_secret(admin_app, admin):
     done = admin.post(f"/admin/clients/{client_id}/rotate_secret", {"csrf_token": token.value})
 
     assert done.status_int == 303
-    assert "A public application has no secret." in done.follow().text
+    problems = [p.text.strip() for p in done.follow().html.select(".notice-error p")]
+    assert problems == ["A public application has no secret."]
     assert _clients(admin_app)[0].secret_hash is None
     assert [kind for kind, *_ in _client_events(admin_app)] == [events.OIDC_CLIENT_ADDED]
 

@@ -58,7 +58,8 @@ def test_an_unknown_client_or_redirect_uri_gets_a_page_never_a_redirect(wsgi_app
     shop = register_client(wsgi_app)
     response = client.get(authorize_url(shop, Pkce.new(), **change), status=400)
     assert "Location" not in response.headers
-    assert response.html.find(id="oidc-error") is not None
+    refusal = response.html.find(id="oidc-error").text.strip()
+    assert refusal == "The application's sign-in request is not valid."
     assert codes_issued(wsgi_app) == 0
 
 
@@ -203,7 +204,12 @@ def test_refusing_consent_goes_back_with_access_denied(wsgi_app, client):
     forum = register_client(wsgi_app, first_party=False, name="The forum")
     page = client.get(authorize_url(forum, Pkce.new(), state="s2"), status=200)
     back = callback_params(page.forms["consent-form"].submit("decision", value="deny", status=302))
-    assert back["error"] == "access_denied" and back["state"] == "s2"
+    assert back == {
+        "error": "access_denied",
+        "error_description": "The person did not allow it.",
+        "state": "s2",
+        "iss": BASE_URL,
+    }
     with db(wsgi_app) as session:
         assert session.scalar(select(func.count()).select_from(OidcConsent)) == 0
     assert codes_issued(wsgi_app) == 0

@@ -18,6 +18,7 @@ from tests.functional.oidc_flows import (
 )
 
 ALICE = "alice@example.com"
+BOB = "bob@example.com"
 
 
 def signed_in_shop(wsgi_app, client):
@@ -57,6 +58,22 @@ def test_a_spent_refresh_token_is_not_active(wsgi_app, client):
 
     assert introspect(rp, shop, first) == {"active": False}
     assert introspect(rp, shop, second)["active"] is True
+
+
+def test_revoking_a_refresh_token_leaves_other_peoples_grants_alone(wsgi_app, client):
+    _alice_id, shop, code, verifier = signed_in_shop(wsgi_app, client)
+    create_account(wsgi_app, BOB, STRONG_PASSWORD)
+    pkce = Pkce.new()
+    bobs_code = sign_in_and_authorize(new_client(wsgi_app), shop, BOB, STRONG_PASSWORD, pkce)
+    rp = new_client(wsgi_app)
+    alices = exchange(rp, shop, code, verifier).json["refresh_token"]
+    bobs = exchange(rp, shop, bobs_code["code"], pkce.verifier).json["refresh_token"]
+
+    rp.post("/oidc/revoke", {"token": alices}, headers=shop.basic_auth(), status=200)
+
+    assert introspect(rp, shop, alices) == {"active": False}
+    assert introspect(rp, shop, bobs)["active"] is True
+    refresh(rp, shop, bobs, status=200)
 
 
 def test_a_refresh_token_is_live_until_the_second_its_thirty_days_end(wsgi_app, client, clock):
