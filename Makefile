@@ -82,8 +82,11 @@ mutate: $(VENV)/.testing-installed
 	cd app && find . -type f ! -name '*.py' ! -path '*/__pycache__/*' \
 		-exec cp --parents {} ../mutants/app/ \;
 	@echo "make mutate: at most $(MUTATE_BUDGET), progress in mutants/run.log"
+	# PYTHONPATH: a test that starts the app in a subprocess (tests/functional/
+	# test_oidc_races.py) runs the mutated copy too, not the installed code.
 	timeout --signal=TERM --kill-after=60 $(MUTATE_BUDGET) \
-		$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN) $(MUTANTS) >>mutants/run.log 2>&1 || true
+		env PYTHONPATH=$(CURDIR)/mutants $(BIN)/mutmut run --max-children $(MUTATE_CHILDREN) \
+		$(MUTANTS) >>mutants/run.log 2>&1 || true
 	$(BIN)/python -m tests.mutation_score
 
 # Load benchmark (wrk against waitress, SQLite and PostgreSQL); appends to bench/RESULTS.md.
