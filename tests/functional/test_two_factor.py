@@ -26,6 +26,7 @@ from tests.functional.flows import (
     set_up_totp,
     sign_in,
 )
+from tests.functional.oidc_flows import Pkce, authorize_url, callback_params, register_client
 from tests.support import UNLIMITED_RATES, dump_database, form_by_action
 
 ALICE = "alice@example.com"
@@ -45,6 +46,39 @@ def _second_step(client, code: str, status=303):
     form = form_by_action(client.get("/account/signin/two_factor"), "/account/signin/two_factor")
     form["code"] = code
     return form.submit(status=status)
+
+
+def _form_action(response) -> str:
+    policy = response.headers["Content-Security-Policy"]
+    return next(part for part in policy.split(";") if "form-action" in part).strip()
+
+
+def test_the_second_step_of_an_authorization_lets_its_form_reach_the_client(
+    wsgi_app, alice_with_totp, clock
+):
+    """The browser holds the redirect after the second step's POST to form-action: when
+    the sign-in goes on to an authorization, the page names the client's origin, shown
+    blank and shown again after a wrong code."""
+    secret, _ = alice_with_totp
+    shop = register_client(wsgi_app)
+    client = new_client(wsgi_app)
+    to_signin = client.get(authorize_url(shop, Pkce.new()), status=303)
+    form = form_by_action(client.get(to_signin.headers["Location"]), "/account/signin")
+    form["email"] = ALICE
+    form["password"] = STRONG_PASSWORD
+    to_second = form.submit(status=303)
+    assert urlsplit(to_second.location).path == "/account/signin/two_factor"
+
+    page = client.get("/account/signin/two_factor")
+    assert _form_action(page) == "form-action 'self' https://shop.example.test"
+    form = form_by_action(page, "/account/signin/two_factor")
+    form["code"] = "000000" if code_at(secret, clock) != "000000" else "111111"
+    wrong = form.submit(status=400)
+    assert _form_action(wrong) == "form-action 'self' https://shop.example.test"
+    form = form_by_action(wrong, "/account/signin/two_factor")
+    form["code"] = code_at(secret, clock)
+    back = client.get(form.submit(status=303).location, status=302)
+    assert callback_params(back)["code"]
 
 
 def test_the_right_password_alone_gives_no_session(wsgi_app, alice_with_totp, clock):

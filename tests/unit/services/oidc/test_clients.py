@@ -281,3 +281,29 @@ def test_the_event_names_the_administrator(
         (events.OIDC_CLIENT_ADDED, alice.id),
         (events.OIDC_CLIENT_CHANGED, alice.id),
     ]
+
+
+def test_an_unknown_client_id_is_refused_by_each_change_with_the_same_words(
+    services: Services, dbsession: Session
+) -> None:
+    kept = services.oidc_clients.register("Shop", [CALLBACK]).client
+    before = recorded(dbsession)
+    changes = {
+        "get": lambda: services.oidc_clients.get("no-such-client"),
+        "update": lambda: services.oidc_clients.update(
+            "no-such-client", "Shop", [CALLBACK], [], None, False, updated_by_id=None
+        ),
+        "remove": lambda: services.oidc_clients.remove("no-such-client"),
+        "rotate_secret": lambda: services.oidc_clients.rotate_secret("no-such-client"),
+    }
+
+    for name, change in changes.items():
+        with pytest.raises(ClientRefused) as refused:
+            change()
+        assert (name, str(refused.value), refused.value.code) == (
+            name,
+            "There is no such application.",
+            "client_not_found",
+        )
+    assert clients(dbsession) == [kept]
+    assert recorded(dbsession) == before

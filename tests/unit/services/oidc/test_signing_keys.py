@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -106,3 +107,15 @@ def test_a_process_reads_the_keys_again_only_after_a_while(dbsession: Session, c
     assert keys.snapshot() is first
     clock.advance(seconds=CACHE_FOR.total_seconds())
     assert keys.snapshot() is not first
+
+
+def test_a_rotation_of_an_algorithm_the_provider_does_not_sign_with_is_refused_by_name(
+    dbsession: Session, clock: FakeClock
+):
+    keys = keys_of(dbsession, clock)
+    before = signing_kids(keys)
+    with pytest.raises(ValueError, match="^unsupported signing algorithm 'HS256'$"):
+        keys.rotate(["HS256"])
+    assert [row.retired_at for row in dbsession.scalars(select(OidcKey))] == [None, None]
+    keys.ring.forget()
+    assert signing_kids(keys) == before
