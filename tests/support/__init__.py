@@ -34,15 +34,19 @@ LINK_PATTERN = re.compile(
 )
 
 
-def waiting_sign_in(account_id: int, fingerprint: str, started_at: datetime) -> PendingSignIn:
-    """A sign-in whose password (of this fingerprint) was checked at started_at, waiting
-    for its second factor, as the flow's first step leaves it."""
+def waiting_sign_in(
+    account_id: int, fingerprint: str, started_at: datetime, sign_ins: int = 0
+) -> PendingSignIn:
+    """A sign-in whose password (of this fingerprint) was checked at started_at, after
+    the account's `sign_ins` sign-ins, waiting for its second factor, as the flow's first
+    step leaves it."""
     return PendingSignIn(
         account_id=account_id,
         password_fingerprint=fingerprint,
         started_at=started_at,
         use_code=True,
         use_passkey=True,
+        sign_ins=sign_ins,
     )
 
 

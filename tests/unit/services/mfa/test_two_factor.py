@@ -216,7 +216,9 @@ def test_the_second_step_records_which_factor_signed_in(
     pending = waiting_sign_in(alice.id, fingerprint, clock.now())
     with_app = services.signin.with_code(pending, typed[:3] + " " + typed[3:])
     assert (with_app.account, with_app.method.factors) == (alice, ("password", "totp"))
-    with_recovery = services.signin.with_code(pending, recovery)
+    # That sign-in spent the pending one: the next starts after it.
+    again = waiting_sign_in(alice.id, fingerprint, clock.now(), sign_ins=1)
+    with_recovery = services.signin.with_code(again, recovery)
     assert with_recovery.method.factors == ("password", "recovery")
     methods = [d["method"] for _, _, d in recorded_as(dbsession, events.SIGN_IN)]
     assert methods == ["password+totp", "password+recovery"]
