@@ -8,15 +8,16 @@ import http.server
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
 from joserfc import jwt
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from app.models import OidcLogoutDelivery
 from app.operations import backchannel_logouts
-from app.operations.backchannel_logouts import BACKCHANNEL_EVENT, LogoutSender
+from app.operations.backchannel_logouts import BACKCHANNEL_EVENT, DueWork, LogoutSender
 from tests.conftest import BASE_URL, STRONG_PASSWORD, new_client
 from tests.functional.flows import (
     change_password,
@@ -412,3 +413,181 @@ def test_an_applications_tokens_outlive_an_idle_browser_but_not_the_sessions_lim
     token = refresh(rp, shop, token).json["refresh_token"]
     clock.advance(days=2)
     assert refresh(rp, shop, token, status=400).json["error"] == "invalid_grant"
+
+
+def shops_owed_logouts(wsgi_app, clock, *owed):
+    """A client for each (name, seconds since due) of `owed`, registered with its own
+    back-channel URI (none for a name starting "gone"), and one logout owed to each, in
+    that order, as the end of a login session leaves them."""
+    uris = {}
+    shops = []
+    for name, _overdue in owed:
+        uris[name] = None if name.startswith("gone") else f"https://{name}.example.test/logout"
+        shops.append(register_client(wsgi_app, backchannel=uris[name], name=name))
+    with db(wsgi_app) as session, session.begin():
+        for n, (shop, (_name, overdue)) in enumerate(zip(shops, owed, strict=True)):
+            row = services(wsgi_app, session).oidc_clients.get(shop.client_id)
+            session.add(
+                OidcLogoutDelivery(
+                    client_pk=row.id,
+                    login_session_id=n + 1,
+                    subject=f"subject-{n}",
+                    sid=f"{n:032x}",
+                    created_at=clock.now(),
+                    next_attempt_at=clock.now() - timedelta(seconds=overdue),
+                )
+            )
+    return uris
+
+
+def test_the_logouts_owed_go_out_in_one_run_in_the_order_they_fell_due_and_once(wsgi_app, clock):
+    uris = shops_owed_logouts(wsgi_app, clock, ("first", 0), ("longest", 10), ("last", 0))
+    sender, posted = recording_sender(wsgi_app)
+    assert sender.deliver_due() == 3
+    assert [uri for uri, _form in posted] == [uris["longest"], uris["first"], uris["last"]]
+    assert all(row.delivered_at == clock.now() for row in deliveries(wsgi_app))
+    # Delivered is delivered: not sent again once the claims' lease is over.
+    clock.advance(hours=1)
+    assert sender.deliver_due() == 0 and len(posted) == 3
+
+
+def test_a_sender_told_to_stop_finishes_the_logout_in_hand_and_takes_no_other(wsgi_app, clock):
+    """As the background sender and the mail worker run it, with the outbox."""
+    shops_owed_logouts(wsgi_app, clock, ("one", 0), ("two", 0))
+    sender, posted = recording_sender(wsgi_app)
+    due_work = DueWork(wsgi_app.registry["outbox_sender"], sender)
+    assert due_work.deliver_due(should_stop=lambda: True) == 0
+    assert posted == []
+    assert due_work.deliver_due(should_stop=lambda: len(posted) == 1) == 1
+    assert len(posted) == 1
+    assert due_work.deliver_due() == 1
+    assert len(posted) == 2
+
+
+def test_one_run_of_the_background_sender_takes_at_most_a_hundred_logouts(wsgi_app, clock):
+    shops_owed_logouts(wsgi_app, clock, *[(f"shop{n}", 0) for n in range(101)])
+    sender, posted = recording_sender(wsgi_app)
+    due_work = DueWork(sender)
+    assert due_work.deliver_due() == 100
+    assert due_work.deliver_due() == 1
+    assert len({uri for uri, _form in posted}) == 101
+
+
+class SenderDied(BaseException):
+    """The process stops in the middle of a POST (killed, or the machine went down)."""
+
+
+def test_a_logout_whose_sender_died_while_posting_it_is_due_again_after_the_lease(wsgi_app, clock):
+    uris = shops_owed_logouts(wsgi_app, clock, ("shop", 0))
+
+    def dies(uri, form):
+        raise SenderDied
+
+    registry = wsgi_app.registry
+    with pytest.raises(SenderDied):
+        LogoutSender(registry["services"], registry["dbsession_factory"], dies).deliver_due()
+    other, posted = recording_sender(wsgi_app)
+    # Claimed for a minute: no other sender posts it meanwhile.
+    clock.advance(seconds=59)
+    assert other.deliver_due() == 0 and posted == []
+    clock.advance(seconds=1)
+    assert other.deliver_due() == 1
+    assert [uri for uri, _form in posted] == [uris["shop"]]
+    (done,) = deliveries(wsgi_app)
+    assert done.attempts == 2 and done.delivered_at == clock.now()
+
+
+def test_a_logout_owed_to_an_application_that_no_longer_takes_them_is_dropped(wsgi_app, clock):
+    """Its back-channel URI was removed after the session ended: the delivery is closed
+    as failed, with the reason, and the sender goes on with the next one."""
+    uris = shops_owed_logouts(wsgi_app, clock, ("gone", 10), ("shop", 0))
+    sender, posted = recording_sender(wsgi_app)
+    assert sender.deliver_due() == 1
+    assert [uri for uri, _form in posted] == [uris["shop"]]
+    clock.advance(hours=1)
+    assert sender.deliver_due() == 0 and len(posted) == 1
+    dropped, done = sorted(deliveries(wsgi_app), key=lambda row: row.id)
+    assert done.delivered_at is not None
+    assert (dropped.failed_at, dropped.delivered_at) == (clock.now() - timedelta(hours=1), None)
+    assert (dropped.last_error, dropped.attempts) == ("no back-channel logout URI", 1)
+
+
+class ClaimRace:
+    """Lets another sender take one logout, with its own connection, right after
+    `engine`'s sender has picked its candidate and before it claims it."""
+
+    CANDIDATE_SELECT = "SELECT oidc_logout_deliveries.id, oidc_logout_deliveries.attempts"
+
+    def __init__(self, engine, other: LogoutSender, times: int) -> None:
+        self.engine = engine
+        self.other = other
+        self.times = times
+        self.taken: list[int] = []
+
+    def __enter__(self) -> ClaimRace:
+        event.listen(self.engine, "after_cursor_execute", self._other_takes_one)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        event.remove(self.engine, "after_cursor_execute", self._other_takes_one)
+
+    def _other_takes_one(self, conn, cursor, statement, *args) -> None:
+        if not statement.startswith(self.CANDIDATE_SELECT) or len(self.taken) == self.times:
+            return
+        # In a thread, so that if the other sender waited for this one's lock the test
+        # would fail on the timeout below instead of hanging.
+        thread = threading.Thread(target=lambda: self.taken.append(self.other.deliver_due(1)))
+        thread.start()
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the other sender waited for this one's claim"
+
+
+def test_a_sender_claiming_while_another_claims_takes_a_different_logout(
+    wsgi_app, make_app, app_settings, clock
+):
+    """On PostgreSQL the first sender's SELECT locks only the logout it picked and the
+    other (another process, with its own engine) skips to the next; on SQLite the other
+    takes the same one first, the first sender's claim fails, and it looks again."""
+    uris = shops_owed_logouts(wsgi_app, clock, ("one", 0), ("two", 0))
+    sender, posted = recording_sender(wsgi_app)
+    other, other_posted = recording_sender(make_app(app_settings))
+    with ClaimRace(wsgi_app.registry["db_engine"], other, times=1) as race:
+        assert sender.deliver_due() == 1
+    assert race.taken == [1]
+    assert sorted(uri for uri, _form in posted + other_posted) == sorted(uris.values())
+    rows = deliveries(wsgi_app)
+    assert [(row.attempts, row.delivered_at is not None) for row in rows] == [(1, True)] * 2
+
+
+@pytest.mark.backends("sqlite")
+def test_a_sender_that_loses_twenty_claims_in_a_row_leaves_the_rest_to_its_next_run(
+    wsgi_app, make_app, app_settings, clock
+):
+    # Only SQLite: on PostgreSQL the other sender cannot take the logout picked.
+    uris = shops_owed_logouts(wsgi_app, clock, *[(f"shop{n:02}", 0) for n in range(25)])
+    sender, posted = recording_sender(wsgi_app)
+    other, other_posted = recording_sender(make_app(app_settings))
+    with ClaimRace(wsgi_app.registry["db_engine"], other, times=25) as race:
+        assert sender.deliver_due() == 0
+    assert race.taken == [1] * 20 and posted == []
+    assert [uri for uri, _form in other_posted] == [uris[f"shop{n:02}"] for n in range(20)]
+    # The next run sends the rest.
+    assert sender.deliver_due() == 5
+    assert [uri for uri, _form in posted] == [uris[f"shop{n:02}"] for n in range(20, 25)]
+
+
+def test_logouts_due_at_the_same_instant_go_out_in_the_order_they_were_owed(wsgi_app, clock):
+    uris = shops_owed_logouts(wsgi_app, clock, *[(f"shop{n}", 0) for n in range(3)])
+    # Moving the first logout's due time away and back makes PostgreSQL store the row
+    # anew, after the others in the table and in the index, so neither order gives it.
+    with db(wsgi_app) as session, session.begin():
+        first = min(session.scalars(select(OidcLogoutDelivery)), key=lambda row: row.id)
+        for moved in (clock.now() - timedelta(seconds=1), clock.now()):
+            session.execute(
+                update(OidcLogoutDelivery)
+                .where(OidcLogoutDelivery.id == first.id)
+                .values(next_attempt_at=moved)
+            )
+    sender, posted = recording_sender(wsgi_app)
+    assert sender.deliver_due() == 3
+    assert [uri for uri, _form in posted] == [uris[f"shop{n}"] for n in range(3)]

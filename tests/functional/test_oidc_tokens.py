@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 
 import pytest
 
@@ -483,3 +484,35 @@ def test_an_access_token_is_taken_until_the_second_its_fifteen_minutes_end(
     # Its refresh token still gets a new one: the session lives on.
     renewed = refresh(rp, shop, tokens["refresh_token"]).json["access_token"]
     rp.get("/oidc/userinfo", headers={"Authorization": "Bearer " + renewed}, status=200)
+
+
+def test_an_access_token_carries_the_claims_of_rfc_9068(wsgi_app, client, alice, clock):
+    """What the shop's APIs read from it: who, for which application, how and when the
+    person signed in, and a unique 128-bit jti to tell a replay by."""
+    signed_in_at = int(clock.now().timestamp())
+    shop = register_client(wsgi_app)
+    code, pkce = code_for(wsgi_app, client, shop)
+    clock.advance(seconds=5)
+    rp = new_client(wsgi_app)
+    tokens = exchange(rp, shop, code, pkce.verifier).json
+    id_token = decode(rp, tokens["id_token"])
+
+    claims = decode(rp, tokens["access_token"])
+    header = claims.pop("_header")
+    jti = claims.pop("jti")
+    now = int(clock.now().timestamp())
+    assert header == {"alg": "RS256", "typ": "at+jwt", "kid": id_token["_header"]["kid"]}
+    assert claims == {
+        "iss": BASE_URL,
+        "sub": id_token["sub"],
+        "aud": shop.client_id,
+        "client_id": shop.client_id,
+        "iat": now,
+        "exp": now + 900,
+        "scope": "email offline_access openid",
+        "auth_time": signed_in_at,
+        "acr": "pwd",
+        "amr": ["pwd"],
+        "sid": id_token["sid"],
+    }
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", jti)
