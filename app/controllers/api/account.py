@@ -26,9 +26,8 @@ from app.api.schemas import (
     PasswordChanged,
     Reauthentication,
 )
-from app.controllers.api.base import ApiController
+from app.controllers.api.base import REAUTHENTICATED, ApiController
 from app.i18n import translated
-from app.models import Account
 from app.models.login_sessions import APP_SESSION
 from app.security import PERMISSION_RECENTLY_SIGNED_IN, PERMISSION_SIGNED_IN
 from app.services.kernel import audit as events
@@ -44,16 +43,10 @@ PASSWORD_CHANGED = _("Your password has been changed. Your other devices have be
 EMAIL_CHANGE_SENT = _(
     "We have emailed a link to the new address. The address changes when you open it."
 )
-REAUTHENTICATED = _("Thank you: you can make sensitive changes for a while.")
 CODE_MISSING = _("Enter the code from your authenticator app, or a recovery code.")
 
 
 class AccountApi(ApiController):
-    @property
-    def account(self) -> Account:
-        account: Account = self.request.identity
-        return account
-
     @property
     def current_session_id(self) -> int | None:
         login_session = self.request.login_session

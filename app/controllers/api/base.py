@@ -22,7 +22,17 @@ from app.web.authorization import bearer_token
 SECOND_FACTOR_MESSAGE = _("Enter the code from your authenticator app, or use your passkey.")
 
 
+# What a successful re-authentication answers, with a password or a passkey.
+REAUTHENTICATED = _("Thank you: you can make sensitive changes for a while.")
+
+
 class ApiController(ControllerBase):
+    @property
+    def account(self) -> Account:
+        """The signed-in account (operations with a permission only)."""
+        account: Account = self.request.identity
+        return account
+
     def account_info(self, account: Account) -> AccountInfo:
         two_factor = self.services.two_factor
         on = two_factor.has_second_factor(account)

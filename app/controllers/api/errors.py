@@ -21,31 +21,36 @@ from app.translation import _
 log = logging.getLogger(__name__)
 
 
+# How each reason a signed-in request is denied answers: status, code and message.
+DENIALS = (
+    (
+        NeedsReauthentication,
+        401,
+        "reauthentication_required",
+        _("Confirm it is you: POST /api/v1/reauthenticate first, then try again."),
+    ),
+    (
+        NeedsPasswordChange,
+        403,
+        "password_change_required",
+        _("Your password was found in a data breach: change it before anything else."),
+    ),
+    (
+        NeedsSecondFactor,
+        403,
+        "second_factor_required_for_admins",
+        _("Administrators must turn on two-factor sign-in first."),
+    ),
+)
+
+
 @forbidden_view_config(json_api=True)
 def forbidden(exc: HTTPForbidden, request: Any) -> Response:
     if request.identity is None:
         return _refuse(request, 401, "not_signed_in", _("Sign in first."))
-    if isinstance(exc.result, NeedsReauthentication):
-        return _refuse(
-            request,
-            401,
-            "reauthentication_required",
-            _("Confirm it is you: POST /api/v1/reauthenticate first, then try again."),
-        )
-    if isinstance(exc.result, NeedsPasswordChange):
-        return _refuse(
-            request,
-            403,
-            "password_change_required",
-            _("Your password was found in a data breach: change it before anything else."),
-        )
-    if isinstance(exc.result, NeedsSecondFactor):
-        return _refuse(
-            request,
-            403,
-            "second_factor_required_for_admins",
-            _("Administrators must turn on two-factor sign-in first."),
-        )
+    for reason, status, code, message in DENIALS:
+        if isinstance(exc.result, reason):
+            return _refuse(request, status, code, message)
     return _refuse(request, 403, "forbidden", _("Your account may not do this."))
 
 

@@ -24,9 +24,8 @@ from app.api.schemas import (
     PasskeySignIn,
     SignedIn,
 )
-from app.controllers.api.base import ApiController
+from app.controllers.api.base import REAUTHENTICATED, ApiController
 from app.i18n import translated
-from app.models import Account
 from app.models.login_sessions import APP_SESSION, BROWSER_SESSION
 from app.security import PERMISSION_RECENTLY_SIGNED_IN, PERMISSION_SIGNED_IN
 from app.services.kernel.errors import AddressUnconfirmed
@@ -35,7 +34,6 @@ from app.services.signin import stages
 from app.translation import _
 
 TAG = "Passkeys"
-REAUTHENTICATED = _("Thank you: you can make sensitive changes for a while.")
 NO_PASSKEY = _("Your account has no passkey.")
 
 
@@ -136,11 +134,6 @@ class PasskeysApi(ApiController):
         return self.signed_in(mode, result)
 
     # Re-authentication
-
-    @property
-    def account(self) -> Account:
-        account: Account = self.request.identity
-        return account
 
     @api_operation(
         "api.reauthenticate.passkey_options",

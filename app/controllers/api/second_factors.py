@@ -21,7 +21,7 @@ from app.api.schemas import (
 from app.api.totp_setups import TotpSetups
 from app.controllers.api.base import ApiController
 from app.i18n import translated
-from app.models import Account, WebAuthnCredential
+from app.models import WebAuthnCredential
 from app.security import PERMISSION_RECENTLY_SIGNED_IN, PERMISSION_SIGNED_IN
 from app.translation import _
 
@@ -29,11 +29,6 @@ TAG = "Second factors"
 
 
 class SecondFactorsApi(ApiController):
-    @property
-    def account(self) -> Account:
-        account: Account = self.request.identity
-        return account
-
     @property
     def setups(self) -> TotpSetups:
         setups: TotpSetups = self.request.registry["totp_setups"]
