@@ -202,7 +202,12 @@ def test_a_recovery_code_works_once_even_when_two_requests_race(
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert sorted(statuses) == [303, 400]
+    # One wins and is signed in. The other either finds the code used (400) or, if the
+    # winner committed before it read the account, its own sign-in spent by the
+    # winner's: it is sent back to the sign-in page. Either way one session started.
+    assert len(statuses) == 2
+    assert places.count("/account/signin") + statuses.count(400) == 1
+    assert len([p for p in places if p != "/account/signin"]) == 1
     deliver_mail(wsgi_app)
     [told] = [m for m in smtp_server.mailbox.to(ALICE) if "recovery code was used" in m.text]
     assert "9 recovery codes left" in " ".join(told.text.split())
