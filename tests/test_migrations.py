@@ -48,6 +48,7 @@ def test_migrations_go_down_to_nothing_and_up_again(empty_db_url):
         "oidc_refresh_tokens",
         "oidc_keys",
         "oidc_logout_deliveries",
+        "upstream_identities",
     }
     engine.dispose()
 

@@ -32,6 +32,7 @@ from app.models.one_time_codes import (
 from app.models.outgoing_emails import OutgoingEmail
 from app.models.recovery_codes import RecoveryCode
 from app.models.transactions import join_managed_transactions, managed_session
+from app.models.upstream_identities import UpstreamIdentity
 from app.models.webauthn_credentials import SpentChallenge, WebAuthnCredential
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "PURPOSE_VERIFY_EMAIL",
     "RecoveryCode",
     "SpentChallenge",
+    "UpstreamIdentity",
     "WebAuthnCredential",
     "get_engine",
     "get_session_factory",

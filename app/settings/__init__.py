@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from app.settings.limits import DEFAULT_LIMITS
 from app.settings.operations import OperationsSettings
+from app.settings.providers import UpstreamProviderSettings, read_upstream_providers
 from app.settings.reader import Network, SettingsError, SettingsReader
 
 # Environment variables that replace a setting when they are set. Production keeps its
@@ -188,6 +189,8 @@ class AppSettings:
     # API-started flows open instead of this site's ("" keeps this site's pages).
     api_allowed_origins: tuple[str, ...] = ()
     api_frontend_url: str = ""
+    # The other providers people may sign in with (app/settings/providers.py).
+    upstream_providers: tuple[UpstreamProviderSettings, ...] = ()
 
     @property
     def host(self) -> str:
@@ -261,4 +264,5 @@ class AppSettings:
             oidc_key_rotation_days=read.number("oidc.key_rotation_days", 90, minimum=1),
             api_allowed_origins=read_allowed_origins(read),
             api_frontend_url=read_frontend_url(read),
+            upstream_providers=read_upstream_providers(read),
         )
