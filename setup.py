@@ -44,6 +44,10 @@ requires = [
     "ua-parser>=1.0,<2",
     # The breached-password check's HTTP client: timeouts and connection reuse.
     "httpx>=0.27,<1",
+    # Signing in with another provider: Authlib's OAuth 2 client (state, PKCE, the code
+    # exchange) runs on httpx2 and warns about plain httpx; the provider calls of
+    # app/services/upstream/ use the same client.
+    "httpx2>=2.17,<3",
     # Translations: catalogues compiled at start-up, dates and plurals in each language.
     "Babel>=2.12",
     # /metrics for Prometheus. Its multiprocess mode (PROMETHEUS_MULTIPROC_DIR) sums the

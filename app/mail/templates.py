@@ -130,6 +130,8 @@ EMAILS: dict[str, tuple[str, Prepare]] = {
     "recovery_codes_renewed": (_("New recovery codes were made"), _security),
     "passkey_added": (_("A passkey was added to your account"), _security),
     "passkey_removed": (_("A passkey was removed from your account"), _security),
+    "upstream_linked": (_("A sign-in with another provider was linked"), _security),
+    "upstream_unlinked": (_("A sign-in with another provider was unlinked"), _security),
     "new_device": (_("A new sign-in to your account"), _new_device),
     "account_disabled": (_("Your account is disabled"), _disabled),
 }

@@ -30,11 +30,7 @@ from app.services.kernel.audit import AuditLog, RequestOrigin
 from app.services.kernel.clock import Clock, SystemClock
 from app.services.kernel.context import ServiceContext
 from app.services.kernel.rate_limits import RateLimiter
-from app.services.kernel.secret_keys import (
-    PENDING_SIGN_INS,
-    TOTP_SECRETS,
-    fernet_for,
-)
+from app.services.kernel.secret_keys import PENDING_SIGN_INS, TOTP_SECRETS, fernet_for
 from app.services.links.one_time_codes import CodePolicy, OneTimeCodeService
 from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
@@ -52,6 +48,7 @@ from app.services.sessions.login_sessions import LoginSessionService, SessionPol
 from app.services.signin.authentication import AuthenticationService
 from app.services.signin.flow import SignInFlow
 from app.services.signin.new_device_alerts import NOT_ME_LINK_LIFETIME, NewDeviceAlerts
+from app.services.upstream.composition import UpstreamServices, upstream_providers
 from app.settings import AppSettings
 
 
@@ -91,6 +88,7 @@ class ServiceFactory:
         self.totp_cipher: Fernet = fernet_for(settings.secret, TOTP_SECRETS)
         self.pending_sign_in_cipher: Fernet = fernet_for(settings.secret, PENDING_SIGN_INS)
         self.oidc = OidcProcessParts.from_settings(settings, self.clock)
+        self.upstream = upstream_providers(settings)
         # The name authenticator apps and passkeys show beside the account.
         self.site_name = settings.host
         self.relying_party = RelyingParty(
@@ -126,9 +124,9 @@ class ServiceFactory:
         return Services(self, dbsession, origin or RequestOrigin(), on_mail_queued, locale)
 
 
-class Services(OidcServices):
+class Services(OidcServices, UpstreamServices):
     """Each service is built the first time it is asked for, then kept (the identity
-    provider's in OidcServices)."""
+    provider's in OidcServices, signing in with another provider's in UpstreamServices)."""
 
     def __init__(
         self,
@@ -140,6 +138,8 @@ class Services(OidcServices):
     ) -> None:
         self.factory = factory
         self.oidc_parts = factory.oidc
+        self.upstream_providers = factory.upstream
+        self.allow_registration = factory.settings.allow_registration
         self.dbsession = dbsession
         self.origin = origin
         self.on_mail_queued = on_mail_queued

@@ -32,6 +32,8 @@ DESCRIPTIONS = {
     events.REAUTHENTICATED: _("Confirmed it was them before a sensitive change"),
     events.PASSKEY_ADDED: _("Passkey added"),
     events.PASSKEY_REMOVED: _("Passkey removed"),
+    events.UPSTREAM_LINKED: _("Sign-in with another provider linked"),
+    events.UPSTREAM_UNLINKED: _("Sign-in with another provider unlinked"),
     events.PASSKEY_REFUSED: _("Passkey refused"),
     events.PASSKEY_CLONE_SUSPECTED: _("Passkey refused: it may have been copied"),
     events.NEW_DEVICE_SIGN_IN: _("Signed in from a new browser (an email was sent)"),

@@ -67,6 +67,8 @@ OIDC_CONSENT_GIVEN = "oidc_consent_given"
 OIDC_APP_DISCONNECTED = "oidc_app_disconnected"
 OIDC_REFRESH_TOKEN_REUSED = "oidc_refresh_token_reused"  # noqa: S105 - an event name
 OIDC_CODE_REUSED = "oidc_code_reused"
+UPSTREAM_LINKED = "upstream_linked"
+UPSTREAM_UNLINKED = "upstream_unlinked"
 
 MAX_USER_AGENT_LENGTH = 512
 

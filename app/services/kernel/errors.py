@@ -222,3 +222,68 @@ class ClientRefused(DomainError):
     code = "invalid_client_metadata"
     other_codes = ("invalid_redirect_uri", "client_not_found")
     message = _("That application's settings are not valid.")
+
+
+class UpstreamRefused(DomainError):
+    """Base of the refusals of a sign-in with another provider (app/services/upstream/):
+    nothing was created, linked or changed. Some messages name the provider."""
+
+    code = "upstream_refused"
+    message = _("The sign-in with the other provider did not work. Start again.")
+
+    def __init__(self, provider: str = "") -> None:
+        super().__init__(_(self.message, mapping={"provider": provider}))
+
+
+class UpstreamDenied(UpstreamRefused):
+    code = "upstream_denied"
+    message = _("The sign-in was cancelled at ${provider}, so you are not signed in.")
+
+
+class UpstreamRequestUnknown(UpstreamRefused):
+    code = "upstream_request_unknown"
+    message = _(
+        "This answer from ${provider} is not for a sign-in started in this browser, or it"
+        " took too long. Start again."
+    )
+
+
+class UpstreamUnavailable(UpstreamRefused):
+    code = "upstream_unavailable"
+    message = _(
+        "${provider} could not be reached, or did not answer as it should. Try again in a"
+        " moment, or sign in another way."
+    )
+
+
+class UpstreamAnswerInvalid(UpstreamRefused):
+    code = "upstream_answer_invalid"
+    message = _("The answer from ${provider} could not be verified. Start again.")
+
+
+class UpstreamAddressUnverified(UpstreamRefused):
+    code = "upstream_address_unverified"
+    message = _(
+        "${provider} did not confirm your email address, so it cannot find or create an"
+        " account here. Sign in another way, then link ${provider} to your account."
+    )
+
+
+class UpstreamIdentityInUse(UpstreamRefused):
+    code = "upstream_identity_in_use"
+    message = _("That ${provider} account is already linked to another account here.")
+
+
+class UpstreamRegistrationClosed(UpstreamRefused):
+    code = "upstream_registration_closed"
+    message = _("There is no account here for this address, and new ones cannot be created.")
+
+
+class LastWayIn(UpstreamRefused):
+    code = "upstream_last_way_in"
+    message = _("This is your only way to sign in: add a password or a passkey first.")
+
+
+class UpstreamLinkUnknown(UpstreamRefused):
+    code = "upstream_link_unknown"
+    message = _("That link to another provider does not exist (any more).")

@@ -17,6 +17,7 @@ API_TOTP_SETUPS = b"app api totp setups v1"
 PENDING_CODES = b"app pending codes v1"
 PENDING_SIGN_INS = b"app pending sign-ins v1"
 TOTP_SECRETS = b"app totp secrets v1"
+UPSTREAM_SIGN_INS = b"app upstream sign-ins v1"
 
 
 def key_for(secret: str, purpose: bytes) -> bytes:

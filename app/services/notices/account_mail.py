@@ -135,3 +135,11 @@ class AccountMail:
             f"passkey_{change}",
             {"email": recipient, "name": name, "when": when.isoformat(), "site": self.site_url},
         )
+
+    def upstream_changed(self, recipient: str, change: str, provider: str, when: datetime) -> None:
+        """An account at another provider was "linked" to the account or "unlinked"."""
+        self.outbox.queue(
+            recipient,
+            f"upstream_{change}",
+            {"email": recipient, "name": provider, "when": when.isoformat(), "site": self.site_url},
+        )

@@ -130,6 +130,13 @@ class AuthenticationService(ContextService):
             raise AccountDisabled(self.support_contact)
         return account
 
+    def check_may_sign_in(self, account: Account) -> None:
+        """After a first factor that is not a password here (another provider's
+        answer): AccountDisabled if the account may not sign in."""
+        if account.is_disabled:
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="disabled")
+            raise AccountDisabled(self.support_contact)
+
     def check_second_passkey(
         self, account: Account, response: Any, challenge: bytes | None
     ) -> None:
@@ -147,6 +154,19 @@ class AuthenticationService(ContextService):
         self.passkeys.verify(response, challenge, account, require_user_verification=True)
         self.audit.record(events.REAUTHENTICATED, account.id, factor="passkey")
         return SignInMethod((Factor.PASSKEY,))
+
+    def reauthenticate_with_upstream(
+        self, account: Account, provider: str, code: str | None = None
+    ) -> SignInMethod:
+        """Prove again who is at the keyboard with a provider linked to the account,
+        whose fresh answer was checked, and the second factor's code if the account has
+        one; the factors given. Raises InvalidSecondFactorCode or RateLimited."""
+        factors: tuple[Factor, ...] = (Factor.UPSTREAM,)
+        if self.two_factor.has_second_factor(account):
+            method = self.two_factor.verify(account, code or "")
+            factors = (Factor.UPSTREAM, Factor(method))
+        self.audit.record(events.REAUTHENTICATED, account.id, factor="upstream", provider=provider)
+        return SignInMethod(factors)
 
     def reauthenticate(
         self,

@@ -115,6 +115,26 @@ class SignInFlow:
             return self._ask_second_factor(account, "/account", False, kind)
         return self._start(account, (Factor.PASSWORD,), "/account", False, replacing, kind)
 
+    def with_upstream(
+        self,
+        account: Account,
+        trusted_mfa: bool = False,
+        came_from: str = "/account",
+        replacing: LoginSession | None = None,
+        kind: str = BROWSER_SESSION,
+    ) -> Step:
+        """An account at another provider linked to this one, whose answer checked out:
+        the first factor (both, if the provider is trusted to say its own sign-in used
+        two). The account's own second factor is still asked. Raises AccountDisabled."""
+        self.authentication.check_may_sign_in(account)
+        if self._unconfirmed(account):
+            return self._ask_confirmation(account)
+        if trusted_mfa:
+            return self._start(account, (Factor.UPSTREAM_MFA,), came_from, False, replacing, kind)
+        if self.two_factor.has_second_factor(account):
+            return self._ask_second_factor(account, came_from, False, kind, Factor.UPSTREAM)
+        return self._start(account, (Factor.UPSTREAM,), came_from, False, replacing, kind)
+
     # The second factor
 
     def read_pending(self, token: Any) -> PendingSignIn | None:
@@ -131,7 +151,7 @@ class SignInFlow:
         factor = Factor(self.two_factor.verify(account, code))
         return self._start(
             account,
-            (Factor.PASSWORD, factor),
+            (pending.first, factor),
             pending.came_from,
             pending.remember,
             replacing,
@@ -156,7 +176,7 @@ class SignInFlow:
         self.authentication.check_second_passkey(account, response, challenge)
         return self._start(
             account,
-            (Factor.PASSWORD, Factor.PASSKEY),
+            (pending.first, Factor.PASSKEY),
             pending.came_from,
             pending.remember,
             replacing,
@@ -176,7 +196,12 @@ class SignInFlow:
         return AddressUnconfirmed(account, link_sent=self.send_confirmation_link(account))
 
     def _ask_second_factor(
-        self, account: Account, came_from: str, remember: bool, kind: str
+        self,
+        account: Account,
+        came_from: str,
+        remember: bool,
+        kind: str,
+        first: Factor = Factor.PASSWORD,
     ) -> SecondFactorNeeded:
         """Which factors the second step offers is read now, so that its page needs no
         lookup: the factor given is checked against the account when it is sent."""
@@ -190,6 +215,7 @@ class SignInFlow:
             remember=remember,
             kind=kind,
             sign_ins=account.login_count,
+            first=first,
         )
         return SecondFactorNeeded(pending, pending.seal(self.fernet))
 

@@ -28,6 +28,11 @@ class Factor(StrEnum):
     TOTP = "totp"
     RECOVERY_CODE = "recovery"
     PASSKEY = "passkey"
+    # An account at another provider linked to this one (app/services/upstream/).
+    UPSTREAM = "upstream"
+    # The same, from a provider trusted to say that its own sign-in used two factors
+    # (signin.provider.NAME.trust_amr): worth both.
+    UPSTREAM_MFA = "upstream_mfa"
 
 
 # RFC 8176's names for each factor, for the identity provider's `amr`.
@@ -36,7 +41,12 @@ AMR = {
     Factor.TOTP: "otp",
     Factor.RECOVERY_CODE: "otp",
     Factor.PASSKEY: "hwk",
+    Factor.UPSTREAM: "fed",
+    Factor.UPSTREAM_MFA: "fed",
 }
+
+# A factor that is two in one: a passkey verified its user; a trusted provider said so.
+BOTH_FACTORS = frozenset({Factor.PASSKEY, Factor.UPSTREAM_MFA})
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ class SignInMethod:
 
     @property
     def is_multi_factor(self) -> bool:
-        return len(self.factors) > 1 or self.factors == (Factor.PASSKEY,)
+        return len(self.factors) > 1 or any(factor in BOTH_FACTORS for factor in self.factors)
 
     @property
     def amr(self) -> list[str]:
@@ -88,6 +98,8 @@ class PendingSignIn:
     # How many sign-ins the account had counted when the first factor passed: once
     # another completes (this one included), the pending sign-in is spent.
     sign_ins: int = 0
+    # What passed first: the password, or a linked account at another provider.
+    first: Factor = Factor.PASSWORD
 
     def seal(self, fernet: Fernet) -> str:
         """The one writer: this sign-in as an encrypted, versioned token."""
@@ -102,6 +114,7 @@ class PendingSignIn:
             "remember": self.remember,
             "kind": self.kind,
             "count": self.sign_ins,
+            "first": self.first.value,
         }
         return fernet.encrypt(json.dumps(payload).encode()).decode()
 
@@ -124,6 +137,7 @@ class PendingSignIn:
                 remember=bool(payload["remember"]),
                 kind=str(payload["kind"]),
                 sign_ins=int(payload["count"]),
+                first=Factor(payload.get("first", Factor.PASSWORD)),
             )
         except (InvalidToken, UnicodeError, ValueError, KeyError, TypeError, AttributeError):
             return None

@@ -105,6 +105,10 @@ def test_a_sealed_sign_in_lapses_after_five_minutes(clock: FakeClock) -> None:
         ),
         ("password+passkey", (Factor.PASSWORD, Factor.PASSKEY), ["pwd", "hwk", "mfa"], "mfa"),
         ("passkey", (Factor.PASSKEY,), ["hwk", "mfa"], "mfa"),
+        ("upstream", (Factor.UPSTREAM,), ["fed"], "pwd"),
+        ("upstream+totp", (Factor.UPSTREAM, Factor.TOTP), ["fed", "otp", "mfa"], "mfa"),
+        ("upstream+passkey", (Factor.UPSTREAM, Factor.PASSKEY), ["fed", "hwk", "mfa"], "mfa"),
+        ("upstream_mfa", (Factor.UPSTREAM_MFA,), ["fed", "mfa"], "mfa"),
     ],
 )
 def test_each_way_of_signing_in_names_its_factors(
