@@ -32,6 +32,22 @@ def includeme(config: Configurator) -> None:
         "account.reauthenticate.passkey_options", "/account/reauthenticate/passkey/options"
     )
     config.add_route("account.reauthenticate.passkey", "/account/reauthenticate/passkey")
+    # Signing in with another provider, by its name in signin.providers.
+    provider = "/with/{name:[a-z][a-z0-9_-]{0,29}}"
+    config.add_route("account.signin.upstream", "/account/signin" + provider)
+    config.add_route("account.signin.upstream_callback", "/account/signin" + provider + "/callback")
+    config.add_route("account.signin.upstream_new", "/account/signin" + provider + "/new")
+    config.add_route("account.signin.upstream_link", "/account/signin" + provider + "/link")
+    config.add_route("account.reauthenticate.upstream", "/account/reauthenticate" + provider)
+    config.add_route(
+        "account.reauthenticate.upstream_code", "/account/reauthenticate" + provider + "/code"
+    )
+    config.add_route("account.signin_methods", "/account/signin_methods")
+    config.add_route("account.signin_methods.link", "/account/signin_methods/link/{name}")
+    config.add_route(
+        "account.signin_methods.unlink", r"/account/signin_methods/{id:\d{1,9}}/unlink"
+    )
+    config.add_route("account.signin_methods.password", "/account/signin_methods/password")
     config.add_route("account.logout", "/account/logout")
     config.add_route("account.not_me_link", "/account/not_me/{code}")
     config.add_route("account.not_me", "/account/not_me")

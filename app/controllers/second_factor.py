@@ -82,9 +82,15 @@ class SecondFactorController(ControllerBase):
         use_passkey = self.services.passkeys.has_passkeys(account)
         # has_second_factor(): an authenticator app, or passkeys (already looked up).
         needs_code = two_factor.has_totp(account) or use_passkey
-        return ReauthenticateViewModel(
-            self.request, account.email, needs_code, use_code, use_passkey
-        )
+        vm = ReauthenticateViewModel(self.request, account.email, needs_code, use_code, use_passkey)
+        self._offer_providers(vm, account)
+        return vm
+
+    def _offer_providers(self, vm: ReauthenticateViewModel, account: Account) -> None:
+        """The providers linked to the account: confirming with one is a way too."""
+        links = self.services.upstream_links
+        vm.upstream_links = links.links_of(account)
+        vm.upstream_labels = links.labels
 
     @view_config(
         route_name="account.reauthenticate",
@@ -107,6 +113,7 @@ class SecondFactorController(ControllerBase):
         vm = ReauthenticateViewModel.from_request(
             self.request, account.email, blank.needs_code, blank.use_code, blank.use_passkey
         )
+        self._offer_providers(vm, account)
         if not vm.validate():
             return self.form_error(vm)
         try:

@@ -11,8 +11,13 @@ from pyramid.response import Response
 from pyramid.security import remember
 
 from app.controllers.base import see_other
+from app.i18n import translated
+from app.models import Account
+from app.services.kernel.errors import UpstreamRefused
 from app.services.signin.stages import PendingSignIn, SecondFactorNeeded, SignedIn
+from app.translation import _
 from app.web.request import AppRequest
+from app.web.upstream_journeys import LINK_KEY
 
 # The browser's session keeps the sealed PendingSignIn (encrypted by the flow) here.
 PENDING_SIGN_IN_KEY = "pending_sign_in"
@@ -48,6 +53,7 @@ def session_headers(request: AppRequest, result: SignedIn) -> list[tuple[str, st
     if account.locale is None:
         account.locale = request.locale_name
     drop_pending(request)
+    link_what_was_proven(request, account)
     new_csrf_token(request)
     request.login_session = result.login_session
     return remember(
@@ -63,3 +69,30 @@ def signed_in(request: AppRequest, result: SignedIn, destination: str | None = N
     """The browser signed in: its cookies, and a 303 to where the sign-in was going."""
     headers = session_headers(request, result)
     return see_other(request, destination or result.came_from, headers)
+
+
+def link_what_was_proven(request: AppRequest, account: Account) -> None:
+    """Another provider answered for an address that has an account here, and that
+    account has now signed in in this browser: its owner proved it, so the provider's
+    account is linked to it (app/controllers/upstream_sign_in.py)."""
+    sealed = request.session.pop(LINK_KEY, None)
+    if sealed is None:
+        return
+    services = request.services
+    answer = services.upstream_round_trips.kept(sealed)
+    if answer is None:
+        return
+    links = services.upstream_links
+    try:
+        owner = links.account_with_address(answer)
+        if owner is None or owner.id != account.id:
+            return
+        links.link(account, answer)
+    except UpstreamRefused as exc:
+        request.session.flash(translated(request, exc.message), queue="error")
+        return
+    message = _(
+        "Signing in with ${provider} is now linked to your account.",
+        mapping={"provider": links.label(answer.provider)},
+    )
+    request.session.flash(translated(request, message), queue="success")

@@ -71,6 +71,9 @@ class ReauthenticateViewModel(ViewModelBase):
         self.needs_code = needs_code
         self.use_code = use_code
         self.use_passkey = use_passkey
+        # The providers linked to the account, each a way to confirm too, and their labels.
+        self.upstream_links: list[Any] = []
+        self.upstream_labels: dict[str, str] = {}
         self.password = ""
         self.code = ""
         self.came_from = safe_redirect_path(request.GET.get("came_from"))
@@ -107,6 +110,8 @@ class ReauthenticateViewModel(ViewModelBase):
             "use_code": self.use_code,
             "use_passkey": self.use_passkey,
             "came_from": self.came_from,
+            "upstream_links": self.upstream_links,
+            "upstream_labels": self.upstream_labels,
         }
 
 

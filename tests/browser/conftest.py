@@ -83,15 +83,23 @@ def live_server_settings() -> dict[str, str]:
 
 
 @pytest.fixture
+def live_server_port() -> int:
+    """The live server's port; a test module that must name its address in advance (to
+    another server) overrides this fixture."""
+    return free_port()
+
+
+@pytest.fixture
 def live_server(
     sqlite_template: Path,
     tmp_path: Path,
     mail_server: SMTPServer,
     live_server_settings: dict[str, str],
+    live_server_port: int,
 ) -> Iterator[LiveServer]:
     database = tmp_path / "browser.sqlite"
     shutil.copy(sqlite_template, database)
-    port = free_port()
+    port = live_server_port
     # localhost, not 127.0.0.1: passkeys need a host name (WebAuthn refuses IP addresses).
     url = f"http://localhost:{port}"
     app = main(

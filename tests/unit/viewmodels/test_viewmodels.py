@@ -543,6 +543,8 @@ def test_the_reauthentication_form_keeps_who_and_whether_a_code_is_needed() -> N
         "use_code": True,
         "use_passkey": False,
         "came_from": "/account/two_factor",
+        "upstream_links": [],
+        "upstream_labels": {},
     }
     blank = ReauthenticateViewModel(posted(), "a@example.com", False, False, False)
     assert (blank.password, blank.code) == ("", "")
@@ -553,6 +555,8 @@ def test_the_reauthentication_form_keeps_who_and_whether_a_code_is_needed() -> N
         "use_code": False,
         "use_passkey": False,
         "came_from": "/account",
+        "upstream_links": [],
+        "upstream_labels": {},
     }
 
 
