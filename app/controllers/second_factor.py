@@ -89,7 +89,12 @@ class SecondFactorController(ControllerBase):
     def _offer_providers(self, vm: ReauthenticateViewModel, account: Account) -> None:
         """The providers linked to the account: confirming with one is a way too."""
         links = self.services.upstream_links
-        vm.upstream_links = links.links_of(account)
+        round_trips = self.services.upstream_round_trips
+        vm.upstream_links = [
+            link
+            for link in links.links_of(account)
+            if (upstream := round_trips.provider(link.provider)) and upstream.can_reauthenticate
+        ]
         vm.upstream_labels = links.labels
 
     @view_config(

@@ -166,9 +166,18 @@ class SignInMethodsController(ControllerBase):
         return see_other(self.request, answer.came_from)
 
     def kept_proof(self) -> UpstreamAnswer | None:
-        """The linked provider's fresh answer this browser keeps while the code is asked."""
+        """The linked provider's fresh answer this browser keeps while the code is asked:
+        only for the signed-in account it is linked to (the session cookie that keeps it
+        is not the one that says who is signed in), and only if that account has a second
+        factor to give (without one, the answer alone counted when it came)."""
         answer = self.services.upstream_round_trips.kept(self.request.session.get(REAUTH_KEY))
         if answer is None or answer.provider != self.request.matchdict["name"]:
+            return None
+        account: Account = self.request.identity
+        owner = self.services.upstream_links.linked_account(answer)
+        if owner is None or owner.id != account.id:
+            return None
+        if not self.services.two_factor.has_second_factor(account):
             return None
         return answer
 
@@ -218,5 +227,5 @@ def finish_reauthentication(
 def _account_that_asked(request: AppRequest, outgoing: OutgoingRequest) -> Account:
     account: Account | None = request.identity
     if account is None or outgoing.account_id != account.id:
-        raise UpstreamRequestUnknown()
+        raise UpstreamRequestUnknown(request.services.upstream_links.label(outgoing.provider))
     return account

@@ -22,6 +22,7 @@ from app.services.kernel.errors import (
     EmailTaken,
     RateLimited,
     UpstreamRefused,
+    UpstreamRegistrationClosed,
     UpstreamRequestUnknown,
 )
 from app.services.signin.stages import AddressUnconfirmed, SecondFactorNeeded
@@ -95,6 +96,8 @@ class UpstreamSignInController(ControllerBase):
                 return self.sign_in(account, answer)
             # Not linked: the address the provider verified (or a refusal) decides.
             existing = self.services.upstream_links.account_with_address(answer)
+            if existing is None and not self.request.app_settings.allow_registration:
+                raise UpstreamRegistrationClosed(self.label)
         except RateLimited as exc:
             return self.too_many(exc)
         except UpstreamRefused as exc:

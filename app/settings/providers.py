@@ -56,7 +56,8 @@ class UpstreamProviderSettings:
         prefix = f"signin.provider.{name}."
         kind = read.choice(prefix + "kind", OIDC, KINDS)
         default_issuer = GITHUB_ISSUER if kind == GITHUB else ""
-        issuer = (read.raw(prefix + "issuer") or default_issuer).rstrip("/")
+        # Compared exactly with what the provider says it is: some issuers end in "/".
+        issuer = read.raw(prefix + "issuer") or default_issuer
         parts = urlsplit(issuer)
         if not parts.hostname or not (
             parts.scheme == "https" or (parts.scheme == "http" and is_loopback_url(issuer))
@@ -75,7 +76,14 @@ class UpstreamProviderSettings:
             )
         api_url = read.text(prefix + "api_url", GITHUB_API if issuer == GITHUB_ISSUER else "")
         if kind == GITHUB and not api_url:
-            api_url = f"{issuer}/api/v3"
+            api_url = f"{issuer.rstrip('/')}/api/v3"
+        if api_url and not (
+            api_url.startswith("https://")
+            or (api_url.startswith("http://") and is_loopback_url(api_url))
+        ):
+            raise SettingsError(
+                f"Setting {prefix}api_url must be an https address, not {api_url!r}."
+            )
         return cls(
             name=name,
             kind=kind,

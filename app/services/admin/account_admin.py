@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
-from app.models import Account
+from app.models import Account, UpstreamIdentity
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
 from app.services.kernel.audit import clean_text
@@ -80,8 +80,9 @@ class AccountAdminService(ContextService):
         """What app-create-admin does: a new administrator account without a password, or
         an existing account made an administrator (and enabled); (account, created).
 
-        An existing account gets nothing from whoever held it before: its password is
-        cleared, its sessions end, its open codes are spent and no browser stays known.
+        An existing account gets nothing from whoever held it before: its password,
+        passkeys, authenticator app and links to other providers go, its sessions end,
+        its open codes are spent and no browser stays known.
         Only the one-time link printed next makes it usable, so an address registered by
         someone else in advance cannot turn into their administrator account."""
         account = self.accounts.find_account_by_email(email)
@@ -93,6 +94,15 @@ class AccountAdminService(ContextService):
         account.is_disabled = False
         account.password_hash = None
         account.password_changed_at = None
+        # Nor any other way in it had: passkeys, an authenticator app (which would lock
+        # the new administrator out), accounts at other providers.
+        self.passkeys.remove_all(account)
+        if self.two_factor.has_totp(account):
+            self.two_factor.disable_totp(account)
+        rows_changed(
+            self.dbsession,
+            delete(UpstreamIdentity).where(UpstreamIdentity.account_id == account.id),
+        )
         self.accounts.spend_open_codes(account.id)
         self.login_sessions.revoke_all(account.id)
         self.devices.forget_all(account.id)

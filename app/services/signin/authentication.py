@@ -14,6 +14,7 @@ from app.services.kernel.codes import digest
 from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.errors import (
     AccountDisabled,
+    InvalidSecondFactorCode,
     RateLimited,
     SignInExpired,
     SignInFailed,
@@ -163,7 +164,9 @@ class AuthenticationService(ContextService):
         one; the factors given. Raises InvalidSecondFactorCode or RateLimited."""
         factors: tuple[Factor, ...] = (Factor.UPSTREAM,)
         if self.two_factor.has_second_factor(account):
-            method = self.two_factor.verify(account, code or "")
+            if code is None:
+                raise InvalidSecondFactorCode()
+            method = self.two_factor.verify(account, code)
             factors = (Factor.UPSTREAM, Factor(method))
         self.audit.record(events.REAUTHENTICATED, account.id, factor="upstream", provider=provider)
         return SignInMethod(factors)

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from app.models import PURPOSE_NOT_ME, Account, WebAuthnCredential
+from sqlalchemy import delete
+
+from app.models import PURPOSE_NOT_ME, Account, UpstreamIdentity, WebAuthnCredential
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
 from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.errors import RateLimited
+from app.services.kernel.statements import rows_changed
 from app.services.links.one_time_codes import OneTimeCodeService
 from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
@@ -129,4 +132,11 @@ class NewDeviceAlerts(ContextService):
         if account.totp_enabled_at is not None and account.totp_enabled_at >= since:
             self.two_factor.disable_totp(account)
             removed += 1
+        # So are accounts at other providers linked since: each would sign in again.
+        removed += rows_changed(
+            self.dbsession,
+            delete(UpstreamIdentity).where(
+                UpstreamIdentity.account_id == account.id, UpstreamIdentity.linked_at >= since
+            ),
+        )
         return removed

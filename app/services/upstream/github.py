@@ -21,6 +21,10 @@ API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": 
 
 
 class GitHub:
+    # GitHub cannot be asked to sign the person in again, nor says when it last did:
+    # it never re-authenticates anyone here.
+    can_reauthenticate = False
+
     def __init__(
         self,
         settings: UpstreamProviderSettings,
@@ -50,7 +54,7 @@ class GitHub:
         # GitHub has no way to ask for the password again: `prompt` is not passed on.
         with self._client(redirect_uri) as client:
             url, _state = client.create_authorization_url(
-                f"{self.settings.issuer}/login/oauth/authorize",
+                f"{self.settings.issuer.rstrip('/')}/login/oauth/authorize",
                 state=outgoing.state,
                 code_verifier=outgoing.code_verifier,
                 allow_signup="false",
@@ -62,7 +66,7 @@ class GitHub:
         with self._client(redirect_uri) as client:
             try:
                 token = client.fetch_token(
-                    f"{self.settings.issuer}/login/oauth/access_token",
+                    f"{self.settings.issuer.rstrip('/')}/login/oauth/access_token",
                     grant_type="authorization_code",
                     code=code,
                     code_verifier=outgoing.code_verifier,
@@ -78,7 +82,11 @@ class GitHub:
         user = self._api(access_token, "/user")
         emails = self._api(access_token, "/user/emails")
         subject = user.get("id") if isinstance(user, dict) else None
-        if isinstance(subject, bool) or not isinstance(subject, int | str) or subject == "":
+        if (
+            isinstance(subject, bool)
+            or not isinstance(subject, int | str)
+            or not 0 < len(str(subject)) <= 255
+        ):
             raise UpstreamAnswerInvalid(label)
         primary = next(
             (

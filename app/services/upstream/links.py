@@ -6,9 +6,9 @@ provider verified."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, or_, select
 
-from app.models import Account, UpstreamIdentity
+from app.models import Account, UpstreamIdentity, WebAuthnCredential
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
 from app.services.kernel.context import ContextService, ServiceContext
@@ -117,25 +117,33 @@ class UpstreamLinks(ContextService):
 
     def unlink(self, account: Account, link_id: int) -> None:
         """Remove one of the account's links, unless nothing else would sign in: no
-        password, no passkey and no other link (LastWayIn)."""
+        password, no passkey and no other link (LastWayIn). Decided by one conditional
+        DELETE, after the account's row is locked (PostgreSQL), so that two unlinks at
+        once cannot each leave the other as the last way in and both go."""
         link = self.dbsession.get(UpstreamIdentity, link_id)
         if link is None or link.account_id != account.id:
             raise UpstreamLinkUnknown()
-        others = self.dbsession.scalar(
-            select(func.count())
-            .select_from(UpstreamIdentity)
-            .where(UpstreamIdentity.account_id == account.id, UpstreamIdentity.id != link_id)
+        provider = link.provider
+        self.dbsession.execute(select(Account.id).where(Account.id == account.id).with_for_update())
+        another_way_in = or_(
+            exists().where(
+                UpstreamIdentity.account_id == account.id, UpstreamIdentity.id != link_id
+            ),
+            exists().where(WebAuthnCredential.account_id == account.id),
+            exists().where(Account.id == account.id, Account.password_hash.is_not(None)),
         )
-        if account.password_hash is None and not others and not self.passkeys.has_passkeys(account):
-            raise LastWayIn()
         deleted = rows_changed(
-            self.dbsession, delete(UpstreamIdentity).where(UpstreamIdentity.id == link_id)
+            self.dbsession,
+            delete(UpstreamIdentity)
+            .where(UpstreamIdentity.id == link_id, another_way_in)
+            .execution_options(synchronize_session=False),
         )
         if deleted != 1:
-            raise UpstreamLinkUnknown()
-        self.audit.record(events.UPSTREAM_UNLINKED, account.id, provider=link.provider)
+            raise LastWayIn()
+        self.dbsession.expunge(link)
+        self.audit.record(events.UPSTREAM_UNLINKED, account.id, provider=provider)
         self.mail.upstream_changed(
-            account.email, "unlinked", self.label(link.provider), self.clock.now()
+            account.email, "unlinked", self.label(provider), self.clock.now()
         )
 
     def create_account(self, answer: UpstreamAnswer) -> Account:
@@ -156,13 +164,16 @@ class UpstreamLinks(ContextService):
             "email_verified_at": now,
             "login_count": 0,
         }
-        account_id = insert_unless_present(self.dbsession, Account, values, [Account.email])
-        if account_id is None:
-            raise EmailTaken()
-        account = self.accounts.find_account_by_id(account_id)
-        assert account is not None
+        # One savepoint: an account whose link fails (the subject linked meanwhile to
+        # another account) is not kept without any way in.
+        with self.dbsession.begin_nested():
+            account_id = insert_unless_present(self.dbsession, Account, values, [Account.email])
+            if account_id is None:
+                raise EmailTaken()
+            account = self.accounts.find_account_by_id(account_id)
+            assert account is not None
+            self.link(account, answer)
         self.audit.record(events.REGISTERED, account.id, provider=answer.provider)
-        self.link(account, answer)
         return account
 
     def _verified_address(self, answer: UpstreamAnswer) -> str:

@@ -18,7 +18,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from app.services.kernel.errors import UpstreamAnswerInvalid, UpstreamUnavailable
-from app.services.upstream.journeys import OutgoingRequest, UpstreamAnswer
+from app.services.upstream.journeys import OutgoingRequest, Purpose, UpstreamAnswer
 from app.settings.providers import UpstreamProviderSettings, is_loopback_url
 
 # Signatures an ID token may carry: asymmetric ones only (never "none", never HMAC
@@ -32,11 +32,27 @@ METADATA_LIFETIME = 3600.0
 KEYS_REFETCH_AFTER = 60.0
 # Seconds of disagreement between clocks tolerated on exp and iat.
 LEEWAY = 60
+# How long before its answer the issuer's own sign-in may be, for a re-authentication.
+REAUTHENTICATION_FRESHNESS = 300
 TIMEOUT = httpx2.Timeout(5.0)
 SCOPES = "openid email profile"
 # What a call to the provider may fail with besides a refusal: the network, an address
 # httpx cannot use, an answer that is not the JSON expected.
-HTTP_FAILURES = (httpx2.HTTPError, httpx2.InvalidURL, ValueError, TypeError, AttributeError)
+# (OverflowError: a number too large for a float; RecursionError: JSON nested too deep.)
+HTTP_FAILURES = (
+    httpx2.HTTPError,
+    httpx2.InvalidURL,
+    ValueError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+)
+
+
+def strings(value: object) -> list[str]:
+    """The strings of a list in a discovery document (nothing, if it is no list)."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 def is_web_address(value: object) -> bool:
@@ -49,6 +65,9 @@ def is_web_address(value: object) -> bool:
 class OidcIssuer:
     """One configured issuer, kept for the life of the process: its discovery document
     and keys are fetched when first needed and kept (METADATA_LIFETIME)."""
+
+    # It can be asked to sign the person in again, and says when it did (auth_time).
+    can_reauthenticate = True
 
     def __init__(
         self,
@@ -82,7 +101,10 @@ class OidcIssuer:
         with self._lock:
             if self._metadata is not None and self.now() - self._metadata_at < METADATA_LIFETIME:
                 return self._metadata
-        found = self._get_json(f"{self.settings.issuer}/.well-known/openid-configuration")
+        # The issuer as configured is compared exactly (some end in "/"); the document
+        # lies below it.
+        base = self.settings.issuer.rstrip("/")
+        found = self._get_json(f"{base}/.well-known/openid-configuration")
         # OpenID Connect Discovery 4.3: the document is the issuer's own, or is not used.
         if (
             not isinstance(found, dict)
@@ -120,7 +142,7 @@ class OidcIssuer:
     # The round trip
 
     def _client(self, redirect_uri: str) -> OAuth2Client:
-        methods = self.metadata().get("token_endpoint_auth_methods_supported") or [
+        methods = strings(self.metadata().get("token_endpoint_auth_methods_supported")) or [
             "client_secret_basic"
         ]
         return OAuth2Client(
@@ -169,8 +191,11 @@ class OidcIssuer:
         if not isinstance(id_token, str):
             raise UpstreamAnswerInvalid(self.settings.label)
         claims = self.id_token_claims(id_token, outgoing.nonce)
+        if outgoing.purpose == Purpose.REAUTHENTICATE:
+            self._check_fresh(claims)
         if "email" not in claims and isinstance(token.get("access_token"), str):
-            claims = {**self.userinfo(str(token["access_token"]), claims["sub"]), **claims}
+            # The address and whether it is verified come from the same place.
+            claims = {**claims, **self.userinfo(str(token["access_token"]), claims["sub"])}
         email = claims.get("email")
         amr = claims.get("amr")
         return UpstreamAnswer(
@@ -183,11 +208,24 @@ class OidcIssuer:
             came_from=outgoing.came_from,
         )
 
+    def _check_fresh(self, claims: dict[str, Any]) -> None:
+        """A re-authentication counts only if the issuer signed the person in just now
+        (asked with prompt=login and max_age=0), not from a session it already had."""
+        auth_time = claims.get("auth_time")
+        if (
+            isinstance(auth_time, bool)
+            or not isinstance(auth_time, int | float)
+            or self.now() - auth_time > REAUTHENTICATION_FRESHNESS + LEEWAY
+        ):
+            raise UpstreamAnswerInvalid(self.settings.label)
+
     def id_token_claims(self, id_token: str, nonce: str) -> dict[str, Any]:
         """The ID token's claims, once its signature (by the issuer's key, with an
         asymmetric algorithm the issuer announces), issuer, audience, times and nonce
         check out; UpstreamAnswerInvalid if anything does not."""
-        announced = self.metadata().get("id_token_signing_alg_values_supported") or ["RS256"]
+        announced = strings(self.metadata().get("id_token_signing_alg_values_supported")) or [
+            "RS256"
+        ]
         algorithms = [alg for alg in announced if alg in SIGNATURE_ALGORITHMS]
         try:
             kid = jws.extract_compact(id_token.encode()).headers().get("kid")
@@ -203,7 +241,7 @@ class OidcIssuer:
                 iat={"essential": True},
                 nonce={"essential": True, "value": nonce},
             ).validate(claims)
-        except (JoseError, ValueError, TypeError) as exc:
+        except (JoseError, ValueError, TypeError, OverflowError, RecursionError) as exc:
             raise UpstreamAnswerInvalid(self.settings.label) from exc
         # Several audiences: the token was issued to us only if we are its authorized party.
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
@@ -211,13 +249,15 @@ class OidcIssuer:
             raise UpstreamAnswerInvalid(self.settings.label)
         if not isinstance(claims["sub"], str) or not 0 < len(claims["sub"]) <= 255:
             raise UpstreamAnswerInvalid(self.settings.label)
+        if not isinstance(claims["nonce"], str):
+            raise UpstreamAnswerInvalid(self.settings.label)
         return claims
 
     def userinfo(self, access_token: str, subject: str) -> dict[str, Any]:
         """The userinfo endpoint's claims, for issuers whose ID token leaves the address
         out; ignored unless they are about the ID token's subject."""
         url = self.metadata().get("userinfo_endpoint")
-        if not isinstance(url, str):
+        if not isinstance(url, str) or not is_web_address(url):
             return {}
         try:
             response = self.http.get(
@@ -229,7 +269,7 @@ class OidcIssuer:
             raise UpstreamUnavailable(self.settings.label) from exc
         if not isinstance(found, dict) or found.get("sub") != subject:
             raise UpstreamAnswerInvalid(self.settings.label)
-        return {name: found[name] for name in ("email", "email_verified") if name in found}
+        return {"email": found.get("email"), "email_verified": found.get("email_verified")}
 
 
 def _has_key(keys: KeySet, kid: str | None) -> bool:

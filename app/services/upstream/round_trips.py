@@ -22,6 +22,7 @@ from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.errors import (
     UpstreamAnswerInvalid,
     UpstreamDenied,
+    UpstreamRefused,
     UpstreamRequestUnknown,
 )
 from app.services.upstream.github import GitHub
@@ -33,6 +34,7 @@ from app.settings.providers import GITHUB, UpstreamProviderSettings
 
 class Upstream(Protocol):
     settings: UpstreamProviderSettings
+    can_reauthenticate: bool
 
     def authorization_url(
         self, outgoing: OutgoingRequest, redirect_uri: str, prompt: str | None = None
@@ -99,6 +101,8 @@ class UpstreamRoundTrips(ContextService):
         """A new request to the provider (UpstreamUnavailable if its discovery document
         cannot be had). A re-authentication asks the provider to ask again."""
         name = upstream.settings.name
+        if purpose is Purpose.REAUTHENTICATE and not upstream.can_reauthenticate:
+            raise UpstreamRefused(upstream.settings.label)
         outgoing = OutgoingRequest(
             provider=name,
             purpose=purpose.value,

@@ -204,3 +204,70 @@ def test_an_account_without_a_password_is_emailed_a_link_to_choose_one(
     assert "emailed you a link" in client.get(METHODS).text
     deliver_mail(app_with_upstream)
     assert [m for m in smtp_server.mailbox.to(email) if "/account/reset_password/" in m.text]
+
+
+def test_a_kept_provider_answer_re_authenticates_only_the_account_it_is_linked_to(
+    app_with_upstream, upstream, clock
+):
+    """The answer waits in the session cookie, which is not the one that says who is
+    signed in: moved beside another account's sign-in, it confirms nothing."""
+    attacker, email = upstream_only_account(app_with_upstream, upstream)
+    set_up_totp(attacker, clock)
+    create_account(app_with_upstream, "victim@example.com", OTHER_PASSWORD)
+    victim = new_client(app_with_upstream)
+    sign_in(victim, "victim@example.com", OTHER_PASSWORD)
+    # Even with a code of the victim's own authenticator app, the victim's password
+    # (the first factor) is not skipped.
+    victim_secret, _codes = set_up_totp(victim, clock)
+    clock.advance(minutes=16)
+    page = attacker.get(f"/account/reauthenticate?came_from={METHODS}")
+    leave = form_by_action(page, f"/account/reauthenticate/with/{NAME}").submit(status=303)
+    code_page = f"/account/reauthenticate/with/{NAME}/code"
+    assert urlsplit(follow(attacker, upstream, leave.location, email).location).path == code_page
+    # The attacker's session cookie (holding the answer) beside the victim's sign-in.
+    token = attacker.get(code_page).html.find("input", {"name": "csrf_token"})["value"]
+    victim.set_cookie("session", attacker.cookies["session"])
+    assert urlsplit(victim.get(code_page, status=303).location).path == "/account/reauthenticate"
+    clock.advance(seconds=30)
+    posted = victim.post(
+        code_page, {"csrf_token": token, "code": code_at(victim_secret, clock)}, status=303
+    )
+    assert urlsplit(posted.location).path == "/account/reauthenticate"
+    # The victim's sign-in is still old: a sensitive change still asks to re-authenticate.
+    with db(app_with_upstream) as session:
+        victim_id = session.scalar(select(Account.id).where(Account.email == "victim@example.com"))
+        sessions = session.scalars(
+            select(LoginSession).where(LoginSession.account_id == victim_id)
+        ).all()
+    assert all(s.sign_in_method in ("password", "password+totp") for s in sessions)
+    assert recorded_events(app_with_upstream, "reauthenticated") == []
+
+
+def test_github_is_not_offered_to_re_authenticate(make_app, app_settings):
+    from tests.functional.upstream.github_fake import FakeGitHub
+
+    github = FakeGitHub()
+    try:
+        app = make_app({**app_settings, **github.settings()})
+        create_account(app, "owner@example.com", OTHER_PASSWORD)
+        client = new_client(app)
+        sign_in(client, "owner@example.com", OTHER_PASSWORD)
+        with db(app) as session, session.begin():
+            account = session.scalar(select(Account).where(Account.email == "owner@example.com"))
+            session.add(
+                UpstreamIdentity(
+                    account_id=account.id,
+                    provider="github",
+                    subject="1",
+                    linked_at=account.created_at,
+                )
+            )
+        page = client.get("/account/reauthenticate")
+        assert page.html.find(id="reauthenticate-with-github") is None
+        token = page.html.find("input", {"name": "csrf_token"})["value"]
+        refused = client.post(
+            "/account/reauthenticate/with/github", {"csrf_token": token}, status=303
+        )
+        assert "github.com" not in refused.location and github.url not in refused.location
+    finally:
+        github.close()

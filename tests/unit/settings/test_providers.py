@@ -48,7 +48,7 @@ def test_an_oidc_provider_and_github_are_read_with_their_defaults(monkeypatch):
     assert (google.name, google.kind, google.issuer, google.label) == (
         "google",
         "oidc",
-        "https://accounts.google.com",
+        "https://accounts.google.com/",  # kept as written: compared exactly
         "Google",
     )
     assert google.trust_amr and google.client_secret == "secret-1"

@@ -405,3 +405,23 @@ def test_each_refused_action_names_its_rule_by_its_code(
         "enable_first",
         "no_second_factor",
     ]
+
+
+def test_appointing_an_existing_account_takes_its_other_ways_in_too(
+    services: Services, dbsession: Session
+) -> None:
+    """A passkey, an authenticator app or a provider's account linked by whoever held
+    the address before would sign in, or lock the new administrator out."""
+    from app.services.upstream.journeys import UpstreamAnswer
+
+    held = make_account(services, EMAIL, totp=True, passkey=True)
+    services.upstream_links.link(
+        held, UpstreamAnswer(provider="google", subject="s", email=EMAIL, email_verified=True)
+    )
+    dbsession.flush()
+
+    account, _created = services.admin.appoint_administrator(EMAIL)
+
+    assert services.passkeys.for_account(account.id) == []
+    assert not services.two_factor.has_second_factor(account)
+    assert services.upstream_links.links_of(account) == []

@@ -70,3 +70,22 @@ def test_a_report_voids_the_password_and_the_links_asked_for_meanwhile(
     ).all()
     assert spent_from == [IP]
     assert [m.template for m in emails_to(dbsession, owner.email)] == ["password_reset"]
+
+
+def test_a_report_unlinks_the_providers_linked_since_the_sign_in_and_keeps_older_ones(
+    services: Services, owner: Account, clock: FakeClock
+) -> None:
+    from app.services.upstream.journeys import UpstreamAnswer
+
+    def linked(subject: str) -> UpstreamAnswer:
+        return UpstreamAnswer(provider="google", subject=subject, email=None, email_verified=False)
+
+    services.upstream_links.link(owner, linked("owner-at-google"))
+    clock.advance(minutes=1)
+    code = services.codes.create(owner, PURPOSE_NOT_ME, None)
+    clock.advance(minutes=1)
+    services.upstream_links.link(owner, linked("intruder-at-google"))
+
+    services.new_device_alerts.report(code)
+
+    assert [link.subject for link in services.upstream_links.links_of(owner)] == ["owner-at-google"]

@@ -117,3 +117,12 @@ def test_no_new_account_for_an_address_that_has_one_or_when_registration_is_clos
     count = services.dbsession.scalar(select(Account.id).where(Account.email == "new@example.com"))
     assert count is None
     assert services.dbsession.scalars(select(UpstreamIdentity)).all() == []
+
+
+def test_a_new_account_whose_link_fails_is_not_kept(services, alice):
+    links = services.upstream_links
+    links.link(alice, answer(subject="taken"))
+    with pytest.raises(UpstreamIdentityInUse):
+        links.create_account(answer(subject="taken", email="fresh@example.com"))
+    found = services.dbsession.scalar(select(Account).where(Account.email == "fresh@example.com"))
+    assert found is None

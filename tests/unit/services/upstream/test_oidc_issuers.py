@@ -218,14 +218,14 @@ class TokenEndpoint:
         return self.fake.handle(request)
 
 
-def exchange(fake: FakeIssuer, endpoint: TokenEndpoint):
+def exchange(fake: FakeIssuer, endpoint: TokenEndpoint, purpose: str = "sign_in"):
     from app.services.upstream.journeys import OutgoingRequest
 
     transport = httpx2.MockTransport(endpoint.handle)
     issuer = OidcIssuer(settings(), httpx2.Client(transport=transport), transport=transport)
     outgoing = OutgoingRequest(
         provider="idp",
-        purpose="sign_in",
+        purpose=purpose,
         state="s",
         nonce=NONCE,
         code_verifier="v" * 64,
@@ -293,3 +293,56 @@ def test_endpoints_that_are_not_web_addresses_are_not_used(issuer, fake):
     fake.metadata["authorization_endpoint"] = "http://evil.example/authorize"
     with pytest.raises(UpstreamUnavailable):
         issuer.metadata()
+
+
+def tokens(fake: FakeIssuer, **changes: Any) -> tuple[int, Any]:
+    return 200, {"access_token": "at", "token_type": "Bearer", "id_token": fake.token(**changes)}
+
+
+def test_a_re_authentication_needs_a_sign_in_at_the_issuer_just_now(fake):
+    endpoint = TokenEndpoint(fake)
+    endpoint.answer = tokens(fake, auth_time=int(time.time()) - 10)
+    assert exchange(fake, endpoint, purpose="reauthenticate").subject == "subject-1"
+    for auth_time in (int(time.time()) - 3600, None, "recently", True):
+        endpoint.answer = tokens(fake, auth_time=auth_time)
+        with pytest.raises(UpstreamAnswerInvalid):
+            exchange(fake, endpoint, purpose="reauthenticate")
+    # A sign-in does not ask when the issuer's own sign-in was.
+    endpoint.answer = tokens(fake, auth_time=int(time.time()) - 3600)
+    assert exchange(fake, endpoint).subject == "subject-1"
+
+
+def test_a_nonce_in_a_list_is_refused(issuer, fake):
+    with pytest.raises(UpstreamAnswerInvalid):
+        issuer.id_token_claims(fake.token(nonce=[NONCE]), NONCE)
+
+
+def test_the_address_and_its_verification_come_from_the_same_place(fake):
+    endpoint = TokenEndpoint(fake)
+    endpoint.answer = tokens(fake, email=None, email_verified=True)
+    endpoint.userinfo = {"sub": "subject-1", "email": "someone@example.com"}
+    answer = exchange(fake, endpoint)
+    assert (answer.email, answer.email_verified) == ("someone@example.com", False)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"access_token": "at", "token_type": "Bearer", "expires_in": 1e400}',
+        "[" * 100_000 + "]" * 100_000,
+    ],
+    ids=["a number too large", "nested too deep"],
+)
+def test_a_token_answer_that_breaks_the_parser_is_a_refusal(fake, body):
+    endpoint = TokenEndpoint(fake)
+    endpoint.answer = (200, body)
+    with pytest.raises((UpstreamUnavailable, UpstreamAnswerInvalid)):
+        exchange(fake, endpoint)
+
+
+def test_discovery_lists_of_the_wrong_type_fall_back_to_the_defaults(issuer, fake):
+    fake.metadata["token_endpoint_auth_methods_supported"] = 5
+    fake.metadata["id_token_signing_alg_values_supported"] = [{"alg": "none"}, "ES256"]
+    assert issuer.id_token_claims(fake.token(), NONCE)["sub"] == "subject-1"
+    outgoing_client = issuer._client("https://app.example/callback")
+    assert outgoing_client.token_endpoint_auth_method == "client_secret_basic"
