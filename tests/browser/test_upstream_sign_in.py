@@ -64,6 +64,12 @@ def test_someone_new_signs_in_with_the_upstream_and_gets_an_account(
     page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     expect(page.get_by_text(NEWCOMER).first).to_be_visible()
+    # Its ways to sign in: no password yet, the provider linked.
+    page.get_by_role("link", name="Ways to sign in").click()
+    expect(page.get_by_role("heading", name="Ways to sign in")).to_be_visible()
+    expect(page.get_by_role("button", name="Email me a link to choose a password")).to_be_visible()
+    expect(page.get_by_role("button", name="Unlink Upstream")).to_be_visible()
+    check_accessibility(page)
     # An answer this browser did not ask for is refused on a page of its own.
     page.goto(f"{live_server.url}/account/signin/with/{NAME}/callback?code=x&state=y")
     expect(
