@@ -56,15 +56,17 @@ class UpstreamProviders:
     ) -> None:
         self.base_url = base_url
         self.cipher = cipher
-        self.http = http or httpx2.Client(follow_redirects=False)
-        self.by_name: dict[str, Upstream] = {
-            settings.name: (
-                GitHub(settings, self.http)
+        self.by_name: dict[str, Upstream] = {}
+        if not providers:
+            # No HTTP client (nor its TLS context) for a site that offers no provider.
+            return
+        client = http or httpx2.Client(follow_redirects=False)
+        for settings in providers:
+            self.by_name[settings.name] = (
+                GitHub(settings, client)
                 if settings.kind == GITHUB
-                else OidcIssuer(settings, self.http)
+                else OidcIssuer(settings, client)
             )
-            for settings in providers
-        }
 
     @property
     def labels(self) -> dict[str, str]:
