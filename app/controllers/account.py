@@ -11,12 +11,12 @@ from pyramid.view import view_config, view_defaults
 
 from app.controllers.base import ControllerBase, see_other
 from app.controllers.oidc_documents import let_forms_reach_the_client_of
-from app.controllers.signin_steps import keep_pending, signed_in
+from app.controllers.signin_steps import answer_step
 from app.i18n import translated
 from app.security import PERMISSION_SIGNED_IN
 from app.services.kernel import audit as events
 from app.services.kernel.errors import RateLimited, SignInFailed
-from app.services.signin.stages import AddressUnconfirmed, SecondFactorNeeded
+from app.services.signin.stages import SignedIn
 from app.translation import _
 from app.viewmodels.account import PREFILL_KEY, SignInViewModel
 
@@ -66,14 +66,9 @@ class AccountController(ControllerBase):
             return self.too_many(exc)
         except SignInFailed as exc:
             return self.form_error(vm, exc)
-        if isinstance(step, SecondFactorNeeded):
-            return keep_pending(self.request, step)
-        if isinstance(step, AddressUnconfirmed):
-            # Only the right password gets here: this says nothing to anyone else.
-            self.request.override_renderer = "app:templates/account/confirm_first.pt"
-            return {"email": step.account.email}
-        self.request.pending_codes.drop(self.request.session, PREFILL_KEY)
-        return signed_in(self.request, step)
+        if isinstance(step, SignedIn):
+            self.request.pending_codes.drop(self.request.session, PREFILL_KEY)
+        return answer_step(self.request, step)
 
     @view_config(route_name="account.logout", request_method="POST")
     def logout_post(self) -> Response:

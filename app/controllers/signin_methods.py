@@ -30,7 +30,7 @@ from app.translation import _
 from app.viewmodels.base import safe_redirect_path
 from app.viewmodels.upstream import UpstreamCodeViewModel
 from app.web.request import AppRequest
-from app.web.upstream_journeys import REAUTH_KEY, REQUEST_KEY, forget_journey
+from app.web.upstream_journeys import REAUTH_KEY, leave_for
 
 METHODS_TEMPLATE = "app:templates/account/signin_methods.pt"
 CODE_TEMPLATE = "app:templates/account/upstream_code.pt"
@@ -52,9 +52,7 @@ class SignInMethodsController(ControllerBase):
         except UpstreamRefused as exc:
             self.flash(exc.message, queue="error")
             return see_other(self.request, came_from)
-        forget_journey(self.request)
-        self.request.session[REQUEST_KEY] = departure.sealed_request
-        return Response(status=303, location=departure.url)
+        return leave_for(self.request, departure.url, departure.sealed_request)
 
     @view_config(
         route_name="account.signin_methods",

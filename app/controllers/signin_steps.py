@@ -14,13 +14,32 @@ from app.controllers.base import see_other
 from app.i18n import translated
 from app.models import Account
 from app.services.kernel.errors import UpstreamRefused
-from app.services.signin.stages import PendingSignIn, SecondFactorNeeded, SignedIn
+from app.services.signin.stages import (
+    AddressUnconfirmed,
+    PendingSignIn,
+    SecondFactorNeeded,
+    SignedIn,
+    Step,
+)
 from app.translation import _
 from app.web.request import AppRequest
 from app.web.upstream_journeys import LINK_KEY
 
 # The browser's session keeps the sealed PendingSignIn (encrypted by the flow) here.
 PENDING_SIGN_IN_KEY = "pending_sign_in"
+CONFIRM_FIRST_TEMPLATE = "app:templates/account/confirm_first.pt"
+
+
+def answer_step(request: AppRequest, step: Step) -> Response | dict[str, Any]:
+    """What the browser gets for the step a first factor led to: the second step's page,
+    the page that asks to confirm the address first (only the right first factor gets
+    there, so it says nothing to anyone else), or the session's cookies."""
+    if isinstance(step, SecondFactorNeeded):
+        return keep_pending(request, step)
+    if isinstance(step, AddressUnconfirmed):
+        request.override_renderer = CONFIRM_FIRST_TEMPLATE
+        return {"email": step.account.email}
+    return signed_in(request, step)
 
 
 def keep_pending(request: AppRequest, step: SecondFactorNeeded) -> Response:

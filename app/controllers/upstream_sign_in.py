@@ -15,7 +15,7 @@ from pyramid.view import view_config
 
 from app.controllers.base import ControllerBase, see_other
 from app.controllers.signin_methods import finish_link, finish_reauthentication
-from app.controllers.signin_steps import keep_pending, signed_in
+from app.controllers.signin_steps import answer_step
 from app.services.kernel.errors import (
     AccountDisabled,
     DomainError,
@@ -25,13 +25,12 @@ from app.services.kernel.errors import (
     UpstreamRegistrationClosed,
     UpstreamRequestUnknown,
 )
-from app.services.signin.stages import AddressUnconfirmed, SecondFactorNeeded
 from app.services.upstream.journeys import Purpose, UpstreamAnswer
 from app.services.upstream.round_trips import Upstream
 from app.translation import _
 from app.viewmodels.account import SignInViewModel
 from app.viewmodels.upstream import LinkProofViewModel
-from app.web.upstream_journeys import ANSWER_KEY, LINK_KEY, REQUEST_KEY, arm_link, forget_journey
+from app.web.upstream_journeys import ANSWER_KEY, LINK_KEY, REQUEST_KEY, arm_link, leave_for
 
 REFUSED_TEMPLATE = "app:templates/account/upstream_refused.pt"
 NEW_ACCOUNT_TEMPLATE = "app:templates/account/upstream_new_account.pt"
@@ -69,9 +68,7 @@ class UpstreamSignInController(ControllerBase):
             )
         except UpstreamRefused as exc:
             return self.refused(exc)
-        forget_journey(self.request)
-        self.request.session[REQUEST_KEY] = departure.sealed_request
-        return Response(status=303, location=departure.url)
+        return leave_for(self.request, departure.url, departure.sealed_request)
 
     # Coming back
 
@@ -116,12 +113,7 @@ class UpstreamSignInController(ControllerBase):
             )
         except AccountDisabled as exc:
             return self.refused(exc, status=403)
-        if isinstance(step, SecondFactorNeeded):
-            return keep_pending(self.request, step)
-        if isinstance(step, AddressUnconfirmed):
-            self.request.override_renderer = "app:templates/account/confirm_first.pt"
-            return {"email": step.account.email}
-        return signed_in(self.request, step)
+        return answer_step(self.request, step)
 
     def path(self, route: str) -> str:
         return self.request.route_path(route, name=self.upstream.settings.name)
@@ -202,10 +194,5 @@ class UpstreamSignInController(ControllerBase):
             return self.too_many(exc)
         except DomainError as exc:
             return self.form_error(vm, exc)
-        if isinstance(step, SecondFactorNeeded):
-            # The link is made when the second step signs the account in.
-            return keep_pending(self.request, step)
-        if isinstance(step, AddressUnconfirmed):
-            self.request.override_renderer = "app:templates/account/confirm_first.pt"
-            return {"email": step.account.email}
-        return signed_in(self.request, step)
+        # The link is made when the account is signed in (after its second step, if any).
+        return answer_step(self.request, step)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyramid.response import Response
+
 REQUEST_KEY = "upstream_request"
 ANSWER_KEY = "upstream_answer"
 LINK_KEY = "upstream_link"
@@ -26,3 +28,11 @@ def arm_link(request: Any, sealed_answer: str) -> None:
 def forget_journey(request: Any) -> None:
     for key in (REQUEST_KEY, ANSWER_KEY, LINK_KEY, REAUTH_KEY):
         request.session.pop(key, None)
+
+
+def leave_for(request: Any, url: str, sealed_request: str) -> Response:
+    """Send the person to the provider, this browser keeping the request it made (and
+    nothing of an earlier journey)."""
+    forget_journey(request)
+    request.session[REQUEST_KEY] = sealed_request
+    return Response(status=303, location=url)
