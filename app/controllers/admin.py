@@ -189,6 +189,33 @@ class AdminController(ControllerBase):
             )
         return self._back_to(account)
 
+    @view_config(
+        route_name=ACTION,
+        match_param="action=role",
+        request_method="POST",
+        permission=PERMISSION_ADMIN_ACTION,
+        renderer="app:templates/errors/error.pt",
+    )
+    def role(self) -> Response | dict[str, Any]:
+        """role=admin makes the account an administrator, role=user takes it back; the
+        last active administrator keeps it, and the owner is told."""
+        account = self._account()
+        role = self.request.POST.get("role")
+        if role not in ("admin", "user"):
+            self.request.response.status = 400
+            return {"title": _("Unknown role"), "message": _("The role is admin or user.")}
+        with self._refusals_flashed():
+            if self.services.admin.set_role(account, role == "admin", actor=self.admin):
+                message = (
+                    _("${email} is now an administrator.", mapping={"email": account.email})
+                    if role == "admin"
+                    else _(
+                        "${email} is no longer an administrator.", mapping={"email": account.email}
+                    )
+                )
+                self.flash(message)
+        return self._back_to(account)
+
     def _account(self) -> Account:
         account = self.services.accounts.find_account_by_id(int(self.request.matchdict["id"]))
         if account is None:

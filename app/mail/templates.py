@@ -132,6 +132,8 @@ EMAILS: dict[str, tuple[str, Prepare]] = {
     "passkey_removed": (_("A passkey was removed from your account"), _security),
     "upstream_linked": (_("A sign-in with another provider was linked"), _security),
     "upstream_unlinked": (_("A sign-in with another provider was unlinked"), _security),
+    "role_granted": (_("You are now an administrator"), _security),
+    "role_revoked": (_("You are no longer an administrator"), _security),
     "new_device": (_("A new sign-in to your account"), _new_device),
     "account_disabled": (_("Your account is disabled"), _disabled),
 }

@@ -54,6 +54,7 @@ DESCRIPTIONS = {
     events.ADMIN_ENABLED: _("Enabled again by an administrator"),
     events.ADMIN_SENT_RESET: _("Reset link sent by an administrator"),
     events.ADMIN_SENT_INVITATION: _("Invitation sent again by an administrator"),
+    events.ADMIN_ROLE_CHANGED: _("Role changed by an administrator"),
     events.ADMINISTRATOR_APPOINTED: _(
         "Made an administrator (password cleared, devices signed out)"
     ),

@@ -103,6 +103,7 @@ EXPECTED: dict[tuple[str, str, str | None], str | None] = {
     ("admin.account.action", "POST", "action=disable"): ADMIN_ACTION,
     ("admin.account.action", "POST", "action=enable"): ADMIN_ACTION,
     ("admin.account.action", "POST", "action=remove_two_factor"): ADMIN_ACTION,
+    ("admin.account.action", "POST", "action=role"): ADMIN_ACTION,
     ("admin.account.action", "POST", "action=send_invitation"): ADMIN_ACTION,
     ("admin.account.action", "POST", "action=send_reset"): ADMIN_ACTION,
     ("admin.accounts", "GET", None): ADMIN,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 
 from app.models import Account, UpstreamIdentity
 from app.services.accounts.accounts import AccountService
@@ -181,16 +181,7 @@ class AccountAdminService(ContextService):
             raise AdminActionRefused(
                 _("You cannot disable your own account."), code="cannot_disable_yourself"
             )
-        active_admin = (Account.is_admin.is_(True), Account.is_disabled.is_(False))
-        self.dbsession.execute(
-            select(Account.id).where(*active_admin).order_by(Account.id).with_for_update()
-        )
-        other_admins = (
-            select(func.count())
-            .select_from(Account)
-            .where(*active_admin, Account.id != account.id)
-            .scalar_subquery()
-        )
+        other_admins = self._other_active_administrators(account)
         changed = rows_changed(
             self.dbsession,
             update(Account)
@@ -206,6 +197,50 @@ class AccountAdminService(ContextService):
         self.accounts.spend_open_codes(account.id)
         self.login_sessions.revoke_all(account.id)
         self.audit.record(events.ADMIN_DISABLED, account.id, actor_id=actor.id)
+
+    def _other_active_administrators(self, account: Account) -> Any:
+        """How many active administrators there are besides `account`, as a subquery for
+        a conditional UPDATE, once their rows are locked (PostgreSQL; SQLite has one
+        writer at a time): two administrators taking each other's role at once cannot
+        both succeed."""
+        active_admin = (Account.is_admin.is_(True), Account.is_disabled.is_(False))
+        self.dbsession.execute(
+            select(Account.id).where(*active_admin).order_by(Account.id).with_for_update()
+        )
+        return (
+            select(func.count())
+            .select_from(Account)
+            .where(*active_admin, Account.id != account.id)
+            .scalar_subquery()
+        )
+
+    def set_role(self, account: Account, is_admin: bool, actor: Account) -> bool:
+        """Make the account an administrator, or take the role back; False if it had
+        that role already. The last active administrator keeps it. The owner is told."""
+        if account.is_admin == is_admin:
+            return False
+        condition: Any = true()
+        if not is_admin:
+            condition = or_(
+                Account.is_disabled.is_(True), self._other_active_administrators(account) > 0
+            )
+        changed = rows_changed(
+            self.dbsession,
+            update(Account)
+            .where(Account.id == account.id, Account.is_admin.is_(not is_admin), condition)
+            .values(is_admin=is_admin)
+            .execution_options(synchronize_session=False),
+        )
+        self.dbsession.expire(account, ["is_admin"])
+        if changed != 1:
+            raise AdminActionRefused(
+                _("The last active administrator keeps the role."), code="last_administrator"
+            )
+        self.audit.record(
+            events.ADMIN_ROLE_CHANGED, account.id, actor_id=actor.id, is_admin=is_admin
+        )
+        self.accounts.mail.role_changed(account.email, is_admin, self.clock.now())
+        return True
 
     def enable(self, account: Account, actor: Account) -> None:
         account.is_disabled = False

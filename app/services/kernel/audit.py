@@ -57,6 +57,7 @@ ADMIN_ENABLED = "admin_enabled_account"
 ADMIN_SENT_RESET = "admin_sent_reset"
 ADMIN_SENT_INVITATION = "admin_sent_invitation"
 ADMINISTRATOR_APPOINTED = "administrator_appointed"
+ADMIN_ROLE_CHANGED = "admin_role_changed"
 # The identity provider: an administrator's changes to the registered applications
 # (no owner account: the actor is the administrator), and what an owner allowed.
 OIDC_CLIENT_ADDED = "oidc_client_added"

@@ -143,3 +143,11 @@ class AccountMail:
             f"upstream_{change}",
             {"email": recipient, "name": provider, "when": when.isoformat(), "site": self.site_url},
         )
+
+    def role_changed(self, recipient: str, is_admin: bool, when: datetime) -> None:
+        """An administrator made the account an administrator, or took the role back."""
+        self.outbox.queue(
+            recipient,
+            "role_granted" if is_admin else "role_revoked",
+            {"email": recipient, "when": when.isoformat(), "site": self.site_url},
+        )
