@@ -51,6 +51,8 @@ def includeme(config: Configurator) -> None:
     config.add_route("account.logout", "/account/logout")
     config.add_route("account.not_me_link", "/account/not_me/{code}")
     config.add_route("account.not_me", "/account/not_me")
+    config.add_route("account.undo_email_change_link", "/account/undo_email_change/{code}")
+    config.add_route("account.undo_email_change", "/account/undo_email_change")
     config.add_route("account.forgot_password", "/account/forgot_password")
     config.add_route("account.reset_sent", "/account/reset_sent")
     config.add_route("account.reset_password_link", "/account/reset_password/{code}")

@@ -79,6 +79,8 @@ def _moved(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
         "email": params["email"],
         "new_email": params["new_email"],
         "when": _when(params, formats),
+        # Emails queued before undo links existed have none.
+        "link": params.get("link"),
     }
 
 

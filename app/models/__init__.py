@@ -26,6 +26,7 @@ from app.models.one_time_codes import (
     PURPOSE_INVITE,
     PURPOSE_NOT_ME,
     PURPOSE_RESET,
+    PURPOSE_UNDO_EMAIL_CHANGE,
     PURPOSE_VERIFY_EMAIL,
     OneTimeCode,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "PURPOSE_INVITE",
     "PURPOSE_NOT_ME",
     "PURPOSE_RESET",
+    "PURPOSE_UNDO_EMAIL_CHANGE",
     "PURPOSE_VERIFY_EMAIL",
     "RecoveryCode",
     "SpentChallenge",

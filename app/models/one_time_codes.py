@@ -15,6 +15,8 @@ PURPOSE_VERIFY_EMAIL = "verify_email"
 PURPOSE_CHANGE_EMAIL = "change_email"
 # The "this wasn't me" link in the email about a sign-in from a new browser.
 PURPOSE_NOT_ME = "not_me"
+# A change of address undone from the old address (new_email holds the old address).
+PURPOSE_UNDO_EMAIL_CHANGE = "undo_email"
 
 
 class OneTimeCode(Base):

@@ -15,13 +15,7 @@ from functools import cached_property
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
-from app.models import (
-    PURPOSE_CHANGE_EMAIL,
-    PURPOSE_INVITE,
-    PURPOSE_NOT_ME,
-    PURPOSE_RESET,
-    PURPOSE_VERIFY_EMAIL,
-)
+from app.models import one_time_codes as purposes
 from app.services.accounts.accounts import AccountService
 from app.services.accounts.email_changes import EmailChangeService
 from app.services.accounts.registration import RegistrationService
@@ -47,7 +41,11 @@ from app.services.sessions.known_devices import KnownDeviceService
 from app.services.sessions.login_sessions import LoginSessionService, SessionPolicy
 from app.services.signin.authentication import AuthenticationService
 from app.services.signin.flow import SignInFlow
-from app.services.signin.new_device_alerts import NOT_ME_LINK_LIFETIME, NewDeviceAlerts
+from app.services.signin.new_device_alerts import (
+    NOT_ME_LINK_LIFETIME,
+    UNDO_LINK_LIFETIME,
+    NewDeviceAlerts,
+)
 from app.services.upstream.composition import UpstreamServices, upstream_providers
 from app.settings import AppSettings
 
@@ -102,11 +100,12 @@ class ServiceFactory:
         )
         self.code_policy = CodePolicy(
             lifetimes={
-                PURPOSE_RESET: timedelta(minutes=settings.reset_code_minutes),
-                PURPOSE_INVITE: timedelta(days=settings.invite_code_days),
-                PURPOSE_VERIFY_EMAIL: timedelta(days=settings.verify_email_days),
-                PURPOSE_CHANGE_EMAIL: timedelta(days=settings.verify_email_days),
-                PURPOSE_NOT_ME: NOT_ME_LINK_LIFETIME,
+                purposes.PURPOSE_RESET: timedelta(minutes=settings.reset_code_minutes),
+                purposes.PURPOSE_INVITE: timedelta(days=settings.invite_code_days),
+                purposes.PURPOSE_VERIFY_EMAIL: timedelta(days=settings.verify_email_days),
+                purposes.PURPOSE_CHANGE_EMAIL: timedelta(days=settings.verify_email_days),
+                purposes.PURPOSE_NOT_ME: NOT_ME_LINK_LIFETIME,
+                purposes.PURPOSE_UNDO_EMAIL_CHANGE: UNDO_LINK_LIFETIME,
             },
             base_url=settings.base_url,
             log_links=settings.log_reset_links,

@@ -24,6 +24,9 @@ DESCRIPTIONS = {
     events.EMAIL_CHANGE_REQUESTED: _("Asked to change the email address"),
     events.EMAIL_CHANGE_FAILED: _("Change of email address refused: wrong password"),
     events.EMAIL_CHANGED: _("Email address changed"),
+    events.EMAIL_CHANGE_UNDONE: _(
+        "Change of address undone from the old address: every device signed out, a reset link sent"
+    ),
     events.SECOND_FACTOR_ADDED: _("Two-factor sign-in turned on"),
     events.SECOND_FACTOR_REMOVED: _("Two-factor sign-in turned off"),
     events.SECOND_FACTOR_FAILED: _("Wrong two-factor code"),

@@ -93,7 +93,8 @@ def test_an_intruders_change_of_address_spends_the_owners_not_me_links(wsgi_app,
     owner.get("/account/not_me", status=400)
     deliver_mail(wsgi_app)
     assert smtp_server.mailbox.to(INTRUDERS, about="Reset your password") == []
-    assert "tell the site's administrator" in told.text
+    # The old address is told instead, with a link of its own that undoes the change.
+    assert "/account/undo_email_change/" in told.text
 
 
 # 58: the error page stands on its own

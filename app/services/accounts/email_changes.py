@@ -11,9 +11,15 @@ from typing import Any
 
 from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
-from app.models import PURPOSE_CHANGE_EMAIL, PURPOSE_NOT_ME, Account, LoginSession
+from app.models import (
+    PURPOSE_CHANGE_EMAIL,
+    PURPOSE_NOT_ME,
+    PURPOSE_UNDO_EMAIL_CHANGE,
+    Account,
+    LoginSession,
+)
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
 from app.services.kernel.context import ContextService, ServiceContext
@@ -98,7 +104,7 @@ class EmailChangeService(ContextService):
         old_email = account.email
         self.codes.spend(record, self.context.ip)
         now = self.clock.now()
-        if not self._move(account, old_email, new_email, now):
+        if not move_address(self.dbsession, account, old_email, new_email, now):
             raise EmailTaken(_("That address has been taken by another account meanwhile."))
         self.codes.spend_open(account.id)
         # The "this wasn't me" links went to the old address: whoever holds it now must not
@@ -106,34 +112,41 @@ class EmailChangeService(ContextService):
         # (docs/security.md 54). The old address is told of the change instead.
         self.codes.spend_open(account.id, (PURPOSE_NOT_ME,))
         self.login_sessions.revoke_all(account.id, except_id=keep_session_id)
-        self.mail.email_changed(old_email, new_email, now)
+        # The old address is told, with a link that undoes the change (for 7 days): an
+        # intruder who had the password cannot keep the account by moving it.
+        undo = self.codes.create(account, PURPOSE_UNDO_EMAIL_CHANGE, self.context.ip, old_email)
+        undo_link = self.codes.link(PURPOSE_UNDO_EMAIL_CHANGE, undo)
+        self.mail.email_changed(old_email, new_email, now, undo_link)
         self.audit.record(events.EMAIL_CHANGED, account.id, to=masked(new_email))
         self.dbsession.flush()
         return account
 
-    def _move(self, account: Account, old_email: str, new_email: str, now: Any) -> bool:
-        """One conditional UPDATE, done only if no account has the new address. On
-        SQLite writers take turns, so the condition sees every committed change; on
-        PostgreSQL two moves to one address can both pass it, and the unique index stops
-        the second, inside a savepoint so that the request can still say why."""
-        other = aliased(Account)
-        statement = (
-            update(Account)
-            .where(
-                Account.id == account.id,
-                Account.email == old_email,
-                ~exists().where(other.email == new_email),
-            )
-            .values(email=new_email, email_verified_at=now)
-            .execution_options(synchronize_session=False)
+
+def move_address(
+    dbsession: Session, account: Account, old_email: str, new_email: str, now: Any
+) -> bool:
+    """One conditional UPDATE, done only if no account has the new address. On
+    SQLite writers take turns, so the condition sees every committed change; on
+    PostgreSQL two moves to one address can both pass it, and the unique index stops
+    the second, inside a savepoint so that the request can still say why."""
+    other = aliased(Account)
+    statement = (
+        update(Account)
+        .where(
+            Account.id == account.id,
+            Account.email == old_email,
+            ~exists().where(other.email == new_email),
         )
-        try:
-            if self.dbsession.get_bind().dialect.name == "postgresql":
-                with self.dbsession.begin_nested():
-                    changed = rows_changed(self.dbsession, statement)
-            else:
-                changed = rows_changed(self.dbsession, statement)
-        except IntegrityError:
-            return False
-        self.dbsession.expire(account, ["email", "email_verified_at"])
-        return changed == 1
+        .values(email=new_email, email_verified_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    try:
+        if dbsession.get_bind().dialect.name == "postgresql":
+            with dbsession.begin_nested():
+                changed = rows_changed(dbsession, statement)
+        else:
+            changed = rows_changed(dbsession, statement)
+    except IntegrityError:
+        return False
+    dbsession.expire(account, ["email", "email_verified_at"])
+    return changed == 1

@@ -19,6 +19,7 @@ from app.models import (
     PURPOSE_INVITE,
     PURPOSE_NOT_ME,
     PURPOSE_RESET,
+    PURPOSE_UNDO_EMAIL_CHANGE,
     PURPOSE_VERIFY_EMAIL,
     Account,
     OneTimeCode,
@@ -47,6 +48,7 @@ LINK_PATHS = {
     PURPOSE_VERIFY_EMAIL: "/account/verify_email/",
     PURPOSE_CHANGE_EMAIL: "/account/confirm_email/",
     PURPOSE_NOT_ME: "/account/not_me/",
+    PURPOSE_UNDO_EMAIL_CHANGE: "/account/undo_email_change/",
 }
 
 

@@ -98,12 +98,20 @@ class AccountMail:
         """Someone asked to move an account to an address that has one already."""
         self.outbox.queue(recipient, "address_in_use", {"email": recipient, "site": self.site_url})
 
-    def email_changed(self, old_address: str, new_address: str, when: datetime) -> None:
-        """The old address is told that the account moved, without the new one in full."""
+    def email_changed(
+        self, old_address: str, new_address: str, when: datetime, undo_link: str
+    ) -> None:
+        """The old address is told that the account moved, without the new one in full,
+        with the link that undoes the change."""
         self.outbox.queue(
             old_address,
             "email_changed",
-            {"email": old_address, "new_email": masked(new_address), "when": when.isoformat()},
+            {
+                "email": old_address,
+                "new_email": masked(new_address),
+                "when": when.isoformat(),
+                "link": undo_link,
+            },
         )
 
     def second_factor_changed(self, recipient: str, change: str, when: datetime) -> None:

@@ -9,7 +9,8 @@ browser was forgotten), and at most one a minute per account: a burst of sign-in
 new browsers is one email. Opening the link changes nothing; confirming on the page it
 leads to replaces the password with one nobody knows, signs every device out, forgets
 every browser, voids the account's open links, removes the second factors added since
-that sign-in, and emails a reset link."""
+that sign-in, and emails a reset link. The link that undoes a change of address, sent
+to the old address, does the same after putting that address back."""
 
 from __future__ import annotations
 
@@ -17,21 +18,31 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 
-from app.models import PURPOSE_NOT_ME, Account, UpstreamIdentity, WebAuthnCredential
+from app.models import (
+    PURPOSE_NOT_ME,
+    PURPOSE_UNDO_EMAIL_CHANGE,
+    Account,
+    UpstreamIdentity,
+    WebAuthnCredential,
+)
 from app.services.accounts.accounts import AccountService
+from app.services.accounts.email_changes import move_address
 from app.services.kernel import audit as events
 from app.services.kernel.context import ContextService, ServiceContext
-from app.services.kernel.errors import RateLimited
+from app.services.kernel.errors import EmailTaken, RateLimited
 from app.services.kernel.statements import rows_changed
 from app.services.links.one_time_codes import OneTimeCodeService
 from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
-from app.services.notices.account_mail import AccountMail
+from app.services.notices.account_mail import AccountMail, masked
 from app.services.sessions.known_devices import KnownDeviceService, RememberedDevice
 from app.services.sessions.login_sessions import LoginSessionService
 from app.settings.limits import NEW_DEVICE_ALERTS_PER_ACCOUNT
+from app.translation import _
 
 NOT_ME_LINK_LIFETIME = timedelta(days=7)
+# How long the old address may undo a change of address.
+UNDO_LINK_LIFETIME = timedelta(days=7)
 # At most one new-device email per account in this window.
 ALERT_WINDOW = timedelta(minutes=1)
 
@@ -116,6 +127,41 @@ class NewDeviceAlerts(ContextService):
         removed = self._remove_factors_added_since(account, since)
         self.accounts.send_reset_link(account)
         self.audit.record(events.NOT_ME_REPORTED, account.id, factors_removed=removed)
+        return account
+
+    # Undoing a change of address, from the link the old address was sent
+
+    def check_undo_link(self, code: str) -> None:
+        self.codes.check_link(code, (PURPOSE_UNDO_EMAIL_CHANGE,))
+
+    def check_undo_code(self, code: str) -> tuple[Account, str]:
+        """The account and the old address an undo code would put back."""
+        record = self.codes.check(code, (PURPOSE_UNDO_EMAIL_CHANGE,))
+        assert record.new_email is not None
+        return record.account, record.new_email
+
+    def undo_email_change(self, code: str) -> Account:
+        """The old address takes the account back: the address restored, then as for
+        "this wasn't me": the password replaced by one nobody knows, every device signed
+        out, every browser forgotten, every open link voided, what was added since the
+        change removed, and a reset link to the old address. Raises CodeInvalid, or
+        EmailTaken if another account has the old address by now."""
+        record = self.codes.check(code, (PURPOSE_UNDO_EMAIL_CHANGE,))
+        account, old_email = record.account, record.new_email
+        assert old_email is not None
+        self.codes.spend(record, self.context.ip)
+        moved_to = account.email
+        if not move_address(self.dbsession, account, moved_to, old_email, self.clock.now()):
+            raise EmailTaken(_("Another account has that address by now. Ask the administrator."))
+        self.accounts.void_password(account)
+        self.login_sessions.revoke_all(account.id)
+        self.devices.forget_all(account.id)
+        self.codes.spend_open(account.id)
+        removed = self._remove_factors_added_since(account, record.created_at)
+        self.accounts.send_reset_link(account)
+        self.audit.record(
+            events.EMAIL_CHANGE_UNDONE, account.id, to=masked(old_email), factors_removed=removed
+        )
         return account
 
     def _remove_factors_added_since(self, account: Account, since: datetime) -> int:
