@@ -179,6 +179,19 @@ def test_changing_the_email_address_in_the_browser(live_server, context_factory,
     sign_in(page, url, "alice@new.example.com", STRONG_PASSWORD)
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
+    # The old address takes the account back with the link in its notice, in another
+    # browser: the first is signed out.
+    owner = context_factory(bypass_csp=True).new_page()
+    owner.goto(told.link)
+    expect(owner).to_have_url(f"{url}/account/undo_email_change")
+    check_accessibility(owner)
+    owner.get_by_role("button", name="Put my address back and sign everyone out").click()
+    expect(owner.get_by_role("heading", name="Your address is back")).to_be_visible()
+    check_accessibility(owner)
+    page.goto(f"{url}/account")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert "/account/reset_password/" in mail_for(mail_server, ALICE, count=3).text
+
 
 def test_two_factor_sign_in_in_the_browser(live_server, context_factory, mail_server):
     import pyotp
