@@ -16,6 +16,7 @@ from app.models import (
     PURPOSE_INVITE,
     PURPOSE_NOT_ME,
     PURPOSE_RESET,
+    PURPOSE_UNDO_EMAIL_CHANGE,
     PURPOSE_VERIFY_EMAIL,
 )
 from app.operations.pruning import make_pruner
@@ -91,6 +92,7 @@ def test_each_kind_of_code_lives_as_long_as_its_setting_says(factory: ServiceFac
         PURPOSE_VERIFY_EMAIL: timedelta(days=5),
         PURPOSE_CHANGE_EMAIL: timedelta(days=5),
         PURPOSE_NOT_ME: NOT_ME_LINK_LIFETIME,
+        PURPOSE_UNDO_EMAIL_CHANGE: timedelta(days=7),
     }
     assert codes.base_url == "https://login.shop.example:8443"
     assert codes.log_links is True
