@@ -43,6 +43,7 @@ def includeme(config: Configurator) -> None:
         "account.reauthenticate.upstream_code", "/account/reauthenticate" + provider + "/code"
     )
     config.add_route("account.signin_methods", "/account/signin_methods")
+    config.add_route("account.export", "/account/export")
     config.add_route("account.signin_methods.link", "/account/signin_methods/link/{name}")
     config.add_route(
         "account.signin_methods.unlink", r"/account/signin_methods/{id:\d{1,9}}/unlink"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.models import one_time_codes as purposes
 from app.services.accounts.accounts import AccountService
 from app.services.accounts.email_changes import EmailChangeService
+from app.services.accounts.lifecycle import AccountLifecycleServices
 from app.services.accounts.registration import RegistrationService
 from app.services.admin.account_admin import AccountAdminService
 from app.services.kernel.audit import AuditLog, RequestOrigin
@@ -123,7 +124,7 @@ class ServiceFactory:
         return Services(self, dbsession, origin or RequestOrigin(), on_mail_queued, locale)
 
 
-class Services(OidcServices, UpstreamServices):
+class Services(OidcServices, UpstreamServices, AccountLifecycleServices):
     """Each service is built the first time it is asked for, then kept (the identity
     provider's in OidcServices, signing in with another provider's in UpstreamServices)."""
 

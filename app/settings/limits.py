@@ -15,6 +15,7 @@ CHANGE_EMAIL_PER_ACCOUNT = "change_email_per_account"
 CHANGE_EMAIL_PER_ADDRESS = "change_email_per_address"
 SECOND_FACTOR_PER_ACCOUNT = "second_factor_per_account"
 NEW_DEVICE_ALERTS_PER_ACCOUNT = "new_device_alerts_per_account"
+EXPORT_PER_ACCOUNT = "export_per_account"
 OIDC_TOKEN_PER_CLIENT = "oidc_token_per_client"  # noqa: S105 - a limit name
 OIDC_TOKEN_PER_IP = "oidc_token_per_ip"  # noqa: S105 - a limit name
 
@@ -39,6 +40,8 @@ DEFAULT_LIMITS = {
     SECOND_FACTOR_PER_ACCOUNT: "10/15minutes",
     # Emails about sign-ins from new browsers (each different browser is told of).
     NEW_DEVICE_ALERTS_PER_ACCOUNT: "10/hour",
+    # Downloads of everything held about an account (docs/security.md 72).
+    EXPORT_PER_ACCOUNT: "5/hour",
     # Calls of the identity provider's token, revocation and introspection endpoints
     # (docs/security.md 67): by each client, and from each address.
     OIDC_TOKEN_PER_CLIENT: "1200/minute",

@@ -24,6 +24,7 @@ DESCRIPTIONS = {
     events.EMAIL_CHANGE_REQUESTED: _("Asked to change the email address"),
     events.EMAIL_CHANGE_FAILED: _("Change of email address refused: wrong password"),
     events.EMAIL_CHANGED: _("Email address changed"),
+    events.DATA_EXPORTED: _("Everything held about the account was downloaded"),
     events.EMAIL_CHANGE_UNDONE: _(
         "Change of address undone from the old address: every device signed out, a reset link sent"
     ),

@@ -43,6 +43,8 @@ EXPECTED: dict[tuple[str, str, str | None], str | None] = {
     ("account.confirm_email", "GET", None): PUBLIC,
     ("account.confirm_email", "POST", None): PUBLIC,
     ("account.confirm_email_link", "GET", None): PUBLIC,
+    ("account.export", "GET", None): RECENT,
+    ("account.export", "POST", None): RECENT,
     ("account.forgot_password", "GET", None): PUBLIC,
     ("account.forgot_password", "POST", None): PUBLIC,
     ("account.logout", "GET", None): PUBLIC,
