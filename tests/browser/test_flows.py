@@ -181,6 +181,13 @@ def test_changing_the_email_address_in_the_browser(live_server, context_factory,
 
     # The old address takes the account back with the link in its notice, in another
     # browser: the first is signed out.
+    # Its owner downloads everything held about it.
+    page.get_by_role("link", name="Download your data").click()
+    check_accessibility(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download").click()
+    assert download.value.suggested_filename == "account.json"
+
     owner = context_factory(bypass_csp=True).new_page()
     owner.goto(told.link)
     expect(owner).to_have_url(f"{url}/account/undo_email_change")
