@@ -113,6 +113,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.password.reset", "/api/v1/password/reset")
     config.add_route("api.password.change", "/api/v1/password/change")
     config.add_route("api.account", "/api/v1/account")
+    config.add_route("api.account.export", "/api/v1/account/export")
     config.add_route("api.sessions", "/api/v1/sessions")
     config.add_route("api.sessions.one", r"/api/v1/sessions/{id:\d{1,9}}")
     config.add_route("api.activity", "/api/v1/activity")

@@ -56,6 +56,22 @@ class SecondFactorRequired(Errors):
 # The account and its sessions
 
 
+class AccountExport(Answer):
+    """Everything held about the account (docs/security.md 72): the same document as the
+    file /account/export gives, with no hash, token, secret or code."""
+
+    version: int
+    exported_at: datetime
+    account: dict[str, Any]
+    second_factors: dict[str, Any]
+    passkeys: list[dict[str, Any]]
+    sessions: list[dict[str, Any]]
+    browsers: list[dict[str, Any]]
+    connected_applications: list[dict[str, Any]]
+    other_providers: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+
+
 class AccountInfo(Answer):
     id: str = Field(description="The account's public id (the `sub` of OpenID Connect).")
     email: str

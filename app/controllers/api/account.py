@@ -15,6 +15,7 @@ from app.api.modes import Mode
 from app.api.operations import answer, api_operation
 from app.api.schemas import (
     Accepted,
+    AccountExport,
     AccountInfo,
     Activity,
     Device,
@@ -62,6 +63,21 @@ class AccountApi(ApiController):
     )
     def show(self, mode: Mode) -> Response:
         return answer(self.account_info(self.account))
+
+    @api_operation(
+        "api.account.export",
+        "GET",
+        summary="Everything held about the account",
+        tag=TAG,
+        answers={200: AccountExport},
+        permission=PERMISSION_RECENTLY_SIGNED_IN,
+        errors=(429,),
+    )
+    def export(self, mode: Mode) -> Response:
+        """The owner's data as one document, after a recent sign-in (else 401
+        reauthentication_required); five an hour, each recorded."""
+        document = self.services.account_export.document(self.account)
+        return answer(AccountExport.model_validate(document))
 
     @api_operation(
         "api.password.change",
