@@ -17,6 +17,14 @@ PURPOSE_CHANGE_EMAIL = "change_email"
 PURPOSE_NOT_ME = "not_me"
 # A change of address undone from the old address (new_email holds the old address).
 PURPOSE_UNDO_EMAIL_CHANGE = "undo_email"
+EVERY_PURPOSE = (
+    PURPOSE_RESET,
+    PURPOSE_INVITE,
+    PURPOSE_VERIFY_EMAIL,
+    PURPOSE_CHANGE_EMAIL,
+    PURPOSE_NOT_ME,
+    PURPOSE_UNDO_EMAIL_CHANGE,
+)
 
 
 class OneTimeCode(Base):

@@ -143,3 +143,44 @@ def test_a_forged_or_unknown_undo_code_changes_nothing(wsgi_app):
     client.post("/account/undo_email_change", {"csrf_token": token}, status=400)
     with db(wsgi_app) as session:
         assert session.scalars(select(Account)).all() == []
+
+
+def _undo(app, code: str, status: int = 200):
+    client = new_client(app)
+    client.get(f"/account/undo_email_change/{code}", status=303)
+    page = client.get("/account/undo_email_change")
+    return form_by_action(page, "/account/undo_email_change").submit(status=status)
+
+
+def test_the_owners_undo_link_outlives_whatever_the_intruder_does_next(wsgi_app, smtp_server):
+    """Another change of address, a reset of the password, even the undo link of the
+    intruder's own address: the owner's link still puts the owner's address back, and
+    then the intruder's links are spent."""
+    account_id = create_account(wsgi_app, OWNER, STRONG_PASSWORD)
+    intruder = new_client(wsgi_app)
+    sign_in(intruder, OWNER, STRONG_PASSWORD)
+    _change_address(wsgi_app, smtp_server, intruder)  # owner -> intruder's first address
+    owners = _undo_link(smtp_server)
+    _change_address(wsgi_app, smtp_server, intruder, "second@evil.example")
+    [moved_again] = [m for m in smtp_server.mailbox.to(MOVED) if "changed" in m.message["Subject"]]
+    intruders = moved_again.link_code
+    # The intruder takes the account back to its first address with its own undo link.
+    _undo(wsgi_app, intruders)
+    assert _address(wsgi_app, account_id) == MOVED
+    # The owner's link still works, and wins.
+    _undo(wsgi_app, owners)
+    assert _address(wsgi_app, account_id) == OWNER
+    assert not is_signed_in(intruder)
+
+
+def test_after_the_owners_undo_the_intruders_undo_links_are_spent(wsgi_app, smtp_server):
+    account_id = create_account(wsgi_app, OWNER, STRONG_PASSWORD)
+    intruder = new_client(wsgi_app)
+    sign_in(intruder, OWNER, STRONG_PASSWORD)
+    _change_address(wsgi_app, smtp_server, intruder)
+    owners = _undo_link(smtp_server)
+    _change_address(wsgi_app, smtp_server, intruder, "second@evil.example")
+    [moved_again] = [m for m in smtp_server.mailbox.to(MOVED) if "changed" in m.message["Subject"]]
+    _undo(wsgi_app, owners)
+    new_client(wsgi_app).get(f"/account/undo_email_change/{moved_again.link_code}", status=400)
+    assert _address(wsgi_app, account_id) == OWNER

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from app.models import PURPOSE_INVITE, PURPOSE_RESET, Account, LoginSession, OneTimeCode
+from app.models import one_time_codes as code_purposes
 from app.services.kernel import audit as events
 from app.services.kernel.codes import new_code
 from app.services.kernel.context import ContextService, ServiceContext
@@ -53,8 +54,7 @@ class AccountService(ContextService):
         try:
             email = clean_email(email)
         except InvalidEmail:
-            # Not an address at all (or one with NUL bytes, which PostgreSQL refuses):
-            # there is nothing to look up.
+            # Not an address (or one with NUL bytes, which PostgreSQL refuses): no lookup.
             return None
         return self.dbsession.scalars(select(Account).where(Account.email == email)).first()
 
@@ -296,5 +296,5 @@ class AccountService(ContextService):
         return self.codes.link(PURPOSE_INVITE, code)
 
     def spend_open_codes(self, account_id: int) -> int:
-        """Mark every unused code of the account used, so none of them works any more."""
-        return self.codes.spend_open(account_id)
+        """Spend every unused code of the account, "this wasn't me" and undo links too."""
+        return self.codes.spend_open(account_id, code_purposes.EVERY_PURPOSE)

@@ -261,15 +261,16 @@ class OneTimeCodeService(ContextService):
 
     def spend_open(self, account_id: int, purposes: Collection[str] | None = None) -> int:
         """Mark the account's unused codes of these purposes used, so none of them works
-        any more. Without purposes: every one but the "this wasn't me" links, which must
-        outlive a password change made by whoever signed in."""
+        any more. Without purposes: every one but the "this wasn't me" links and the
+        links that undo a change of address, which must outlive whatever is done by
+        whoever signed in (a password change, a reset, another change of address)."""
         # Records checked earlier in this unit of work would now be out of date.
         self._checked.clear()
         if purposes is None:
-            which = OneTimeCode.purpose != PURPOSE_NOT_ME
+            which = OneTimeCode.purpose.not_in((PURPOSE_NOT_ME, PURPOSE_UNDO_EMAIL_CHANGE))
         else:
             which = OneTimeCode.purpose.in_(purposes)
-        changed = rows_changed(
+        return rows_changed(
             self.dbsession,
             update(OneTimeCode)
             .where(
@@ -280,4 +281,20 @@ class OneTimeCodeService(ContextService):
             .values(used_at=self.clock.now())
             .execution_options(synchronize_session=False),
         )
-        return changed
+
+    def spend_undo_links_since(self, account_id: int, first: OneTimeCode) -> int:
+        """Spend the links undoing the changes of address made since the code `first`: the
+        addresses moved to since then (an intruder's) cannot take the account again."""
+        self._checked.clear()
+        return rows_changed(
+            self.dbsession,
+            update(OneTimeCode)
+            .where(
+                OneTimeCode.account_id == account_id,
+                OneTimeCode.used_at.is_(None),
+                OneTimeCode.purpose == PURPOSE_UNDO_EMAIL_CHANGE,
+                OneTimeCode.id > first.id,
+            )
+            .values(used_at=self.clock.now())
+            .execution_options(synchronize_session=False),
+        )

@@ -122,8 +122,10 @@ class NewDeviceAlerts(ContextService):
         self.accounts.void_password(account)
         self.login_sessions.revoke_all(account.id)
         self.devices.forget_all(account.id)
-        # Links the intruder may have asked for (a change of address) stop working.
+        # Links the intruder may have asked for (a change of address) stop working, and
+        # so do the undo links of the changes of address made since that sign-in.
         self.codes.spend_open(account.id)
+        self.codes.spend_undo_links_since(account.id, record)
         removed = self._remove_factors_added_since(account, since)
         self.accounts.send_reset_link(account)
         self.audit.record(events.NOT_ME_REPORTED, account.id, factors_removed=removed)
@@ -157,6 +159,9 @@ class NewDeviceAlerts(ContextService):
         self.login_sessions.revoke_all(account.id)
         self.devices.forget_all(account.id)
         self.codes.spend_open(account.id)
+        self.codes.spend_open(account.id, (PURPOSE_NOT_ME,))
+        # The undo links of later changes would move it back to an address set since.
+        self.codes.spend_undo_links_since(account.id, record)
         removed = self._remove_factors_added_since(account, record.created_at)
         self.accounts.send_reset_link(account)
         self.audit.record(

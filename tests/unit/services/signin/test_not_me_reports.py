@@ -89,3 +89,19 @@ def test_a_report_unlinks_the_providers_linked_since_the_sign_in_and_keeps_older
     services.new_device_alerts.report(code)
 
     assert [link.subject for link in services.upstream_links.links_of(owner)] == ["owner-at-google"]
+
+
+def test_a_report_spends_the_undo_links_of_changes_made_since_the_sign_in(
+    services: Services, owner: Account, dbsession: Session
+) -> None:
+    from app.models import PURPOSE_UNDO_EMAIL_CHANGE
+
+    older = services.codes.create(owner, PURPOSE_UNDO_EMAIL_CHANGE, None, "before@example.com")
+    code = services.codes.create(owner, PURPOSE_NOT_ME, None)
+    newer = services.codes.create(owner, PURPOSE_UNDO_EMAIL_CHANGE, None, "intruder@example.net")
+
+    services.new_device_alerts.report(code)
+
+    assert services.new_device_alerts.check_undo_code(older)[1] == "before@example.com"
+    with pytest.raises(CodeUsed):
+        services.new_device_alerts.check_undo_code(newer)
