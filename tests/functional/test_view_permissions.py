@@ -156,6 +156,7 @@ EXPECTED: dict[tuple[str, str, str | None], str | None] = {
     ("api.password.forgot", "POST", None): PUBLIC,
     ("api.password.reset", "POST", None): PUBLIC,
     ("api.account", "GET", None): SIGNED_IN,
+    ("api.account.export", "GET", None): RECENT,
     ("api.password.change", "POST", None): SIGNED_IN,
     ("api.email.change", "POST", None): RECENT,
     ("api.reauthenticate", "POST", None): SIGNED_IN,
