@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -240,11 +241,20 @@ def test_every_flow_goes_through_nginx(site):
     assert code not in log and "/reset_password/" not in log
     answered = stranger.get("/account")
     request_id = answered.headers["x-request-id"]
-    assert re.search(rf"GET /account HTTP/1.1\" 200 \d+ [\d.]+ {request_id}$", site_log(site))
+    line = logged_line(site, request_id)
+    assert re.search(rf"GET /account HTTP/1.1\" 200 \d+ [\d.]+ {request_id}$", line)
 
 
-def site_log(site) -> str:
-    return site["access_log"].read_text().strip().splitlines()[-1]
+def logged_line(site, request_id: str, timeout: float = 5.0) -> str:
+    """nginx's access-log line of the request with this id. nginx writes it once the
+    answer has gone, so it may come a moment after the client has read the answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = site["access_log"].read_text().strip().splitlines()
+        found = [line for line in lines if line.endswith(request_id)]
+        if found or time.monotonic() > deadline:
+            return found[-1] if found else (lines[-1] if lines else "")
+        time.sleep(0.05)
 
 
 def test_the_operators_paths_and_limits_hold_behind_nginx(site):
