@@ -128,6 +128,8 @@ def test_a_confidential_client_must_prove_its_secret(wsgi_app, client, alice, he
         "Basic %%%",
         "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
         "Basic " + base64.b64encode(b"no-colon").decode(),
+        # Base64 with a character outside its alphabet, not skipped over.
+        "Basic c2hv*cDpzZWNyZXQ=",
     ],
 )
 @pytest.mark.parametrize("path", ["/oidc/token", "/oidc/revoke", "/oidc/introspect"])
@@ -138,7 +140,10 @@ def test_malformed_basic_credentials_get_invalid_client(wsgi_app, header, path):
         headers={"Authorization": header},
         status=401,
     )
-    assert answer.json["error"] == "invalid_client"
+    assert answer.json == {
+        "error": "invalid_client",
+        "error_description": "Malformed credentials.",
+    }
 
 
 def test_a_public_client_uses_pkce_alone(wsgi_app, client, alice):
@@ -436,6 +441,29 @@ def test_the_token_endpoint_is_rate_limited_per_client_and_per_address(make_app,
     rp.post("/oidc/token", body, headers=shop.basic_auth(), status=400)
     rp.post("/oidc/token", body, headers=forum.basic_auth(), status=400)
     rp.post("/oidc/token", body, headers=forum.basic_auth(), status=429)
+
+
+def test_a_client_over_its_limit_is_refused_however_it_names_itself(make_app, app_settings):
+    """The limit is checked before any lookup by the client a call names: a public
+    client by the form's client_id, a confidential one by its Basic credentials, even
+    with a colon in what follows its id."""
+    wsgi_app = make_app({**app_settings, "ratelimit.oidc_token_per_client": "2/minute"})
+    phone = register_client(wsgi_app, public=True, name="The phone app")
+    rp = new_client(wsgi_app)
+    body = {"grant_type": "refresh_token", "refresh_token": "made-up", "client_id": phone.client_id}
+    for _ in range(2):
+        rp.post("/oidc/token", body, status=400)
+    assert rp.post("/oidc/token", body, status=429).json["error"] == "slow_down"
+
+    shop = register_client(wsgi_app)
+    refresh = {"grant_type": "refresh_token", "refresh_token": "made-up"}
+    for _ in range(2):
+        rp.post("/oidc/token", refresh, headers=shop.basic_auth(), status=400)
+    colon = base64.b64encode(f"{shop.client_id}:wrong:secret".encode()).decode()
+    limited = rp.post(
+        "/oidc/token", refresh, headers={"Authorization": f"Basic {colon}"}, status=429
+    )
+    assert limited.json["error"] == "slow_down"
 
 
 def test_a_sign_out_posted_by_an_application_asks_first(wsgi_app, client, alice):
