@@ -44,6 +44,10 @@ def includeme(config: Configurator) -> None:
     )
     config.add_route("account.signin_methods", "/account/signin_methods")
     config.add_route("account.export", "/account/export")
+    config.add_route("account.delete", "/account/delete")
+    config.add_route("account.deleted", "/account/deleted")
+    config.add_route("account.restore_link", "/account/restore/{code}")
+    config.add_route("account.restore", "/account/restore")
     config.add_route("account.signin_methods.link", "/account/signin_methods/link/{name}")
     config.add_route(
         "account.signin_methods.unlink", r"/account/signin_methods/{id:\d{1,9}}/unlink"

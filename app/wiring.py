@@ -12,6 +12,7 @@ from app.mail.file_transport import FileTransport
 from app.mail.sender import Transport, make_outbox_sender
 from app.mail.smtp_transport import SMTPTransport
 from app.mail.thread import OutboxThread
+from app.operations.account_erasure import AccountErasure
 from app.operations.backchannel_logouts import DueWork, LogoutSender
 from app.operations.metrics_endpoint import MetricsEndpoint
 from app.operations.oidc_housekeeping import OidcHousekeeping
@@ -37,12 +38,15 @@ def includeme(config: Configurator) -> None:
     sender = make_outbox_sender(services, session_factory, make_transport(app_settings))
     pruner = make_pruner(services, session_factory)
     oidc_housekeeping = OidcHousekeeping(services, session_factory)
+    erasure = AccountErasure(services, session_factory)
     registry["outbox_sender"] = sender
     registry["logout_sender"] = logout_sender = LogoutSender(services, session_factory)
     registry["pruner"] = pruner
     registry["oidc_housekeeping"] = oidc_housekeeping
+    registry["account_erasure"] = erasure
 
     def housekeeping() -> None:
+        erasure.run()
         pruner.prune()
         oidc_housekeeping.run()
 

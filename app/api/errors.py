@@ -22,6 +22,7 @@ from app.services.kernel.errors import (
     RateLimited,
     SignInFailed,
 )
+from app.services.kernel.lifecycle_errors import DeletionRefused
 from app.web.request import AppRequest
 
 JSON_MEDIA_TYPE = "application/json"
@@ -73,6 +74,7 @@ STATUS_BY_REFUSAL: tuple[tuple[type[DomainError], int], ...] = (
     (InvalidSecondFactorCode, 401),
     (EmailTaken, 409),
     (AdminActionRefused, 409),
+    (DeletionRefused, 409),
 )
 
 

@@ -158,6 +158,14 @@ class Accepted(Answer):
     message: str
 
 
+class Deletion(Answer):
+    """The account is deleted: erased at `erase_at`, unless the emailed restore link
+    brings it back first; null when it was erased at once (no grace period)."""
+
+    message: str
+    erase_at: datetime | None
+
+
 class Done(Answer):
     message: str
 

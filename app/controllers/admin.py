@@ -216,6 +216,36 @@ class AdminController(ControllerBase):
                 self.flash(message)
         return self._back_to(account)
 
+    @view_config(
+        route_name=ACTION,
+        match_param="action=delete",
+        request_method="GET",
+        renderer="app:templates/admin/confirm_delete.pt",
+        permission=PERMISSION_ADMIN_ACTION,
+    )
+    def delete_confirm(self) -> Any:
+        """Deleting erases at once: it is confirmed on a page of its own."""
+        account = self._account()
+        return {"row": account_row(account), "is_self": account.id == self.admin.id}
+
+    @view_config(
+        route_name=ACTION,
+        match_param="action=delete",
+        request_method="POST",
+        permission=PERMISSION_ADMIN_ACTION,
+    )
+    def delete(self) -> Response:
+        """The account is erased now (docs/security.md 71), and its owner told. An
+        administrator's own account is deleted from its account page, not here."""
+        account = self._account()
+        if account.id == self.admin.id:
+            self.flash(_("Delete your own account from your account page."), queue="error")
+            return self._back_to(account)
+        email = account.email
+        self.services.account_deletion.erase(account.id, by=self.admin)
+        self.flash(_("${email} is deleted, and has been told.", mapping={"email": email}))
+        return see_other(self.request, self.request.page_path("admin.accounts"))
+
     def _account(self) -> Account:
         account = self.services.accounts.find_account_by_id(int(self.request.matchdict["id"]))
         if account is None:

@@ -25,6 +25,10 @@ from app.services.kernel.statements import rows_changed
 
 log = logging.getLogger(__name__)
 
+# The emails whose row is deleted once sent (or given up on): the goodbye to an erased
+# account is the last thing that held its address (docs/security.md 71).
+FORGOTTEN_ONCE_DONE = frozenset({"account_erased"})
+
 
 class SMTPMessage(Message):
     """A pyramid_mailer message that flattens with CRLF line ends.
@@ -164,10 +168,13 @@ class OutboxSender:
                     message.subject = mail.subject
                 # The parameters may hold a live code: once delivered they are not needed.
                 self._erase(message)
-                counter = metrics.EMAILS_SENT
+                counter, done = metrics.EMAILS_SENT, True
             else:
-                gave_up = self._record_failure(message, error, now)
-                counter = metrics.EMAILS_FAILED if gave_up else metrics.EMAILS_DEFERRED
+                done = self._record_failure(message, error, now)
+                counter = metrics.EMAILS_FAILED if done else metrics.EMAILS_DEFERRED
+            if done and template in FORGOTTEN_ONCE_DONE:
+                # Its recipient's account is gone: nothing, the address included, stays.
+                dbsession.delete(message)
         # Counted once the outcome is committed.
         counter.labels(template).inc()
         return sent

@@ -70,6 +70,22 @@ def _disabled(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
     return {"email": params["email"], "contact": params["contact"]}
 
 
+def _erased(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
+    return {
+        "email": params["email"],
+        "by_administrator": bool(params.get("by_administrator")),
+        "contact": params["contact"],
+    }
+
+
+def _code(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
+    return {
+        "email": params["email"],
+        "code": params["code"],
+        "lifetime": describe_minutes(int(params["minutes"]), formats),
+    }
+
+
 def _site(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
     return {"email": params["email"], "site": params["site"]}
 
@@ -138,6 +154,9 @@ EMAILS: dict[str, tuple[str, Prepare]] = {
     "role_revoked": (_("You are no longer an administrator"), _security),
     "new_device": (_("A new sign-in to your account"), _new_device),
     "account_disabled": (_("Your account is disabled"), _disabled),
+    "deletion_scheduled": (_("Your account will be deleted"), _link),
+    "account_erased": (_("Your account has been deleted"), _erased),
+    "sign_in_code": (_("Your sign-in code"), _code),
 }
 
 

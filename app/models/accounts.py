@@ -49,6 +49,15 @@ class Account(Base):
     # The language the owner chose ("de"), for the pages and the emails; None: the
     # browser's.
     locale: Mapped[str | None] = mapped_column(String(10))
+    # When the owner asked for the account to be deleted: until the grace period
+    # (accounts.deletion_grace_days) ends, nothing signs in and the emailed restore link
+    # brings it back; then the housekeeping erases it. None: not being deleted.
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def may_sign_in(self) -> bool:
+        """Neither disabled by an administrator nor waiting to be erased."""
+        return not self.is_disabled and self.deletion_requested_at is None
 
     def __repr__(self) -> str:
         return f"<Account id={self.id}>"

@@ -17,6 +17,11 @@ PURPOSE_CHANGE_EMAIL = "change_email"
 PURPOSE_NOT_ME = "not_me"
 # A change of address undone from the old address (new_email holds the old address).
 PURPOSE_UNDO_EMAIL_CHANGE = "undo_email"
+# The link that brings back an account waiting to be erased.
+PURPOSE_RESTORE = "restore"
+# A code to sign in with, typed into the browser that asked for it (code_hash covers the
+# code and that browser's token; see app/services/signin/email_codes.py).
+PURPOSE_SIGN_IN = "sign_in"
 EVERY_PURPOSE = (
     PURPOSE_RESET,
     PURPOSE_INVITE,
@@ -24,6 +29,8 @@ EVERY_PURPOSE = (
     PURPOSE_CHANGE_EMAIL,
     PURPOSE_NOT_ME,
     PURPOSE_UNDO_EMAIL_CHANGE,
+    PURPOSE_RESTORE,
+    PURPOSE_SIGN_IN,
 )
 
 
@@ -48,5 +55,7 @@ class OneTimeCode(Base):
     used_ip: Mapped[str | None] = mapped_column(String(45))
     # For PURPOSE_CHANGE_EMAIL: the address the account moves to once it is confirmed.
     new_email: Mapped[str | None] = mapped_column(String(254))
+    # For PURPOSE_SIGN_IN: the wrong codes tried; the code is dead after three.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     account: Mapped[Account] = relationship(lazy="joined")

@@ -15,7 +15,6 @@ from functools import cached_property
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
-from app.models import one_time_codes as purposes
 from app.services.accounts.accounts import AccountService
 from app.services.accounts.email_changes import EmailChangeService
 from app.services.accounts.lifecycle import AccountLifecycleServices
@@ -26,7 +25,8 @@ from app.services.kernel.clock import Clock, SystemClock
 from app.services.kernel.context import ServiceContext
 from app.services.kernel.rate_limits import RateLimiter
 from app.services.kernel.secret_keys import PENDING_SIGN_INS, TOTP_SECRETS, fernet_for
-from app.services.links.one_time_codes import CodePolicy, OneTimeCodeService
+from app.services.links.link_policy import code_policy
+from app.services.links.one_time_codes import OneTimeCodeService
 from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
 from app.services.mfa.webauthn_protocol import RelyingParty
@@ -42,11 +42,7 @@ from app.services.sessions.known_devices import KnownDeviceService
 from app.services.sessions.login_sessions import LoginSessionService, SessionPolicy
 from app.services.signin.authentication import AuthenticationService
 from app.services.signin.flow import SignInFlow
-from app.services.signin.new_device_alerts import (
-    NOT_ME_LINK_LIFETIME,
-    UNDO_LINK_LIFETIME,
-    NewDeviceAlerts,
-)
+from app.services.signin.new_device_alerts import NewDeviceAlerts
 from app.services.upstream.composition import UpstreamServices, upstream_providers
 from app.settings import AppSettings
 
@@ -99,18 +95,7 @@ class ServiceFactory:
             max_per_account=settings.session_max_per_account,
             reauthenticate_after=timedelta(minutes=settings.session_reauth_minutes),
         )
-        self.code_policy = CodePolicy(
-            lifetimes={
-                purposes.PURPOSE_RESET: timedelta(minutes=settings.reset_code_minutes),
-                purposes.PURPOSE_INVITE: timedelta(days=settings.invite_code_days),
-                purposes.PURPOSE_VERIFY_EMAIL: timedelta(days=settings.verify_email_days),
-                purposes.PURPOSE_CHANGE_EMAIL: timedelta(days=settings.verify_email_days),
-                purposes.PURPOSE_NOT_ME: NOT_ME_LINK_LIFETIME,
-                purposes.PURPOSE_UNDO_EMAIL_CHANGE: UNDO_LINK_LIFETIME,
-            },
-            base_url=settings.base_url,
-            log_links=settings.log_reset_links,
-        )
+        self.code_policy = code_policy(settings)
         self.api_code_policy = replace(self.code_policy, frontend_url=settings.api_frontend_url)
 
     def services(
@@ -140,6 +125,7 @@ class Services(OidcServices, UpstreamServices, AccountLifecycleServices):
         self.oidc_parts = factory.oidc
         self.upstream_providers = factory.upstream
         self.allow_registration = factory.settings.allow_registration
+        self.deletion_grace = timedelta(days=factory.settings.deletion_grace_days)
         self.dbsession = dbsession
         self.origin = origin
         self.on_mail_queued = on_mail_queued

@@ -156,6 +156,11 @@ class AppSettings:
     require_verified_email: bool = True
     verify_email_days: int = 2
     unverified_days: int = 7
+    # How long an account its owner deleted waits to be erased, while the emailed
+    # restore link can bring it back (0: erased at once).
+    deletion_grace_days: int = 7
+    # Signing in with a code emailed to the address (/account/signin/email_code).
+    allow_email_codes: bool = True
     password_min_length: int = 12
     password_min_strength: int = 3
     # The Pwned Passwords range API ("" turns the check off), and how long a password
@@ -235,6 +240,8 @@ class AppSettings:
             require_verified_email=read.flag("accounts.require_verified_email", True),
             verify_email_days=read.number("accounts.verify_email_days", 2, minimum=1),
             unverified_days=read.number("accounts.unverified_days", 7, minimum=1),
+            deletion_grace_days=read.number("accounts.deletion_grace_days", 7, minimum=0),
+            allow_email_codes=read.flag("signin.email_codes", True),
             password_min_length=read.number("accounts.password_min_length", 12, minimum=1),
             password_min_strength=read.number("accounts.password_min_strength", 3),
             breach_check_url=read_breach_check_url(read),

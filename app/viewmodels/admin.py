@@ -22,6 +22,7 @@ STATUS_LABELS = {
     "invited": _("Invited, waiting"),
     "unconfirmed": _("Email not confirmed"),
     "disabled": _("Disabled"),
+    "deleting": _("Being deleted"),
 }
 
 
@@ -49,7 +50,7 @@ def account_row(account: Account) -> AccountRow:
     )
 
 
-STATUS_FILTERS = ("active", "invited", "unconfirmed", "disabled")
+STATUS_FILTERS = ("active", "invited", "unconfirmed", "disabled", "deleting")
 SORT_LABELS = {
     "newest": _("Newest first"),
     "oldest": _("Oldest first"),

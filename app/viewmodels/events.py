@@ -25,6 +25,11 @@ DESCRIPTIONS = {
     events.EMAIL_CHANGE_FAILED: _("Change of email address refused: wrong password"),
     events.EMAIL_CHANGED: _("Email address changed"),
     events.DATA_EXPORTED: _("Everything held about the account was downloaded"),
+    events.DELETION_REQUESTED: _("Deletion of the account asked for"),
+    events.ACCOUNT_RESTORED: _("Account restored before its deletion"),
+    events.ACCOUNT_ERASED: _("An account was erased"),
+    events.SIGN_IN_CODE_SENT: _("Sign-in code emailed"),
+    events.SIGN_IN_CODE_FAILED: _("Wrong sign-in code"),
     events.EMAIL_CHANGE_UNDONE: _(
         "Change of address undone from the old address: every device signed out, a reset link sent"
     ),

@@ -30,7 +30,7 @@ UNLIMITED_RATES = {f"ratelimit.{name}": "1000000/minute" for name in DEFAULT_LIM
 # The one-time link in an email, whichever page it opens.
 LINK_PATTERN = re.compile(
     r"https?://[^\s\"<>]+/account/"
-    r"(?:reset_password|verify_email|confirm_email|not_me|undo_email_change)/"
+    r"(?:reset_password|verify_email|confirm_email|not_me|undo_email_change|restore)/"
     r"([A-Za-z0-9_\-]+)"
 )
 

@@ -18,6 +18,7 @@ from app.api.schemas import (
     AccountExport,
     AccountInfo,
     Activity,
+    Deletion,
     Device,
     Devices,
     Done,
@@ -44,6 +45,11 @@ PASSWORD_CHANGED = _("Your password has been changed. Your other devices have be
 EMAIL_CHANGE_SENT = _(
     "We have emailed a link to the new address. The address changes when you open it."
 )
+DELETION_SCHEDULED = _(
+    "The account is deleted and signed out everywhere. The email we have sent has a link"
+    " that brings it back until it is erased."
+)
+ACCOUNT_ERASED = _("The account has been erased, with everything held about it.")
 CODE_MISSING = _("Enter the code from your authenticator app, or a recovery code.")
 
 
@@ -78,6 +84,28 @@ class AccountApi(ApiController):
         reauthentication_required); five an hour, each recorded."""
         document = self.services.account_export.document(self.account)
         return answer(AccountExport.model_validate(document))
+
+    @api_operation(
+        "api.account",
+        "DELETE",
+        summary="Delete the account",
+        tag=TAG,
+        answers={200: Deletion},
+        permission=PERMISSION_RECENTLY_SIGNED_IN,
+        errors=(409,),
+    )
+    def delete(self, mode: Mode) -> Response:
+        """After a recent sign-in: every session ends, this one too, and the restore
+        link is emailed (docs/security.md 71). The last active administrator is refused
+        with 409 last_administrator_stays."""
+        erase_at = self.services.account_deletion.request(self.account)
+        message = DELETION_SCHEDULED if erase_at is not None else ACCOUNT_ERASED
+        body = Deletion(message=translated(self.request, message), erase_at=erase_at)
+        if mode is Mode.APP:
+            return answer(body)
+        headers = forget(self.request)
+        self.request.session.invalidate()
+        return answer(body, headers=headers)
 
     @api_operation(
         "api.password.change",

@@ -215,10 +215,11 @@ class AccountService(ContextService):
         if account is None:
             self.audit.record(events.RESET_REQUESTED, None, sent=False)
             return False
-        if account.is_disabled:
-            # No link, which would not work; the owner is told why and whom to ask.
+        if not account.may_sign_in:
+            # No link, which would not work; the owner of a disabled one is told why.
             self.audit.record(events.RESET_REQUESTED, account.id, sent=False)
-            self.mail.account_disabled(account.email)
+            if account.is_disabled:
+                self.mail.account_disabled(account.email)
             return False
         self.audit.record(events.RESET_REQUESTED, account.id, sent=True)
         self.codes.send_link(account, PURPOSE_RESET)
@@ -289,8 +290,7 @@ class AccountService(ContextService):
         return self.codes.send_link(account, PURPOSE_INVITE)
 
     def create_invitation_link(self, account: Account) -> str:
-        """A one-time link with which the account's owner chooses a password, not emailed
-        (app-create-admin prints it)."""
+        """A link to choose a password, not emailed (app-create-admin prints it)."""
         code = self.create_reset_code(account.email, self.context.ip, purpose=PURPOSE_INVITE)
         assert code is not None
         return self.codes.link(PURPOSE_INVITE, code)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, true, update
 
 from app.models import Account, UpstreamIdentity
 from app.services.accounts.accounts import AccountService
+from app.services.accounts.administrators import other_active_administrators
 from app.services.kernel import audit as events
 from app.services.kernel.audit import clean_text
 from app.services.kernel.context import ContextService, ServiceContext
@@ -32,17 +33,20 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "last_sign_in": (Account.last_login_at.desc().nulls_last(), Account.id.desc()),
 }
 
+# Neither disabled nor waiting to be erased.
+_LIVE = and_(Account.is_disabled.is_(False), Account.deletion_requested_at.is_(None))
 # What each status of account_status() is, as SQL.
 STATUS_CONDITIONS: dict[str, tuple[Any, ...]] = {
     "disabled": (Account.is_disabled.is_(True),),
-    "invited": (Account.is_disabled.is_(False), Account.password_hash.is_(None)),
+    "deleting": (Account.is_disabled.is_(False), Account.deletion_requested_at.is_not(None)),
+    "invited": (_LIVE, Account.password_hash.is_(None)),
     "unconfirmed": (
-        Account.is_disabled.is_(False),
+        _LIVE,
         Account.password_hash.is_not(None),
         Account.email_verified_at.is_(None),
     ),
     "active": (
-        Account.is_disabled.is_(False),
+        _LIVE,
         Account.password_hash.is_not(None),
         Account.email_verified_at.is_not(None),
     ),
@@ -52,6 +56,8 @@ STATUS_CONDITIONS: dict[str, tuple[Any, ...]] = {
 def account_status(account: Account) -> str:
     if account.is_disabled:
         return "disabled"
+    if account.deletion_requested_at is not None:
+        return "deleting"
     if account.password_hash is None:
         return "invited"
     if account.email_verified_at is None:
@@ -199,20 +205,7 @@ class AccountAdminService(ContextService):
         self.audit.record(events.ADMIN_DISABLED, account.id, actor_id=actor.id)
 
     def _other_active_administrators(self, account: Account) -> Any:
-        """How many active administrators there are besides `account`, as a subquery for
-        a conditional UPDATE, once their rows are locked (PostgreSQL; SQLite has one
-        writer at a time): two administrators taking each other's role at once cannot
-        both succeed."""
-        active_admin = (Account.is_admin.is_(True), Account.is_disabled.is_(False))
-        self.dbsession.execute(
-            select(Account.id).where(*active_admin).order_by(Account.id).with_for_update()
-        )
-        return (
-            select(func.count())
-            .select_from(Account)
-            .where(*active_admin, Account.id != account.id)
-            .scalar_subquery()
-        )
+        return other_active_administrators(self.dbsession, account.id)
 
     def set_role(self, account: Account, is_admin: bool, actor: Account) -> bool:
         """Make the account an administrator, or take the role back; False if it had

@@ -30,6 +30,12 @@ EMAIL_CHANGE_FAILED = "email_change_failed"
 EMAIL_CHANGED = "email_changed"
 EMAIL_CHANGE_UNDONE = "email_change_undone"
 DATA_EXPORTED = "data_exported"
+DELETION_REQUESTED = "deletion_requested"
+ACCOUNT_RESTORED = "account_restored"
+# Recorded with no account (it is gone), and no origin unless an administrator erased it.
+ACCOUNT_ERASED = "account_erased"
+SIGN_IN_CODE_SENT = "sign_in_code_sent"
+SIGN_IN_CODE_FAILED = "sign_in_code_failed"
 SECOND_FACTOR_ADDED = "second_factor_added"
 SECOND_FACTOR_REMOVED = "second_factor_removed"
 SECOND_FACTOR_FAILED = "second_factor_failed"
@@ -75,7 +81,9 @@ UPSTREAM_UNLINKED = "upstream_unlinked"
 
 MAX_USER_AGENT_LENGTH = 512
 
-_SIGN_IN_FAILURES = frozenset({"wrong_password", "no_account", "disabled", "password_changed"})
+_SIGN_IN_FAILURES = frozenset(
+    {"wrong_password", "no_account", "disabled", "deletion_pending", "password_changed"}
+)
 _CODE_REFUSALS = {CODE_UNKNOWN: "unknown", CODE_USED: "used", CODE_EXPIRED: "expired"}
 _SECOND_FACTOR_RESULTS = {
     SECOND_FACTOR_FAILED: ("code", "failed"),

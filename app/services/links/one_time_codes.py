@@ -7,28 +7,19 @@ code that is presented and refused counts against the client's limit on bad code
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, bindparam, select, update
 
-from app.models import (
-    PURPOSE_CHANGE_EMAIL,
-    PURPOSE_INVITE,
-    PURPOSE_NOT_ME,
-    PURPOSE_RESET,
-    PURPOSE_UNDO_EMAIL_CHANGE,
-    PURPOSE_VERIFY_EMAIL,
-    Account,
-    OneTimeCode,
-)
+from app.models import PURPOSE_NOT_ME, PURPOSE_UNDO_EMAIL_CHANGE, Account, OneTimeCode
 from app.services.kernel import audit as events
 from app.services.kernel.codes import digest, new_code
 from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.errors import CodeExpired, CodeInvalid, CodeUnknown, CodeUsed
 from app.services.kernel.statements import rows_changed
+from app.services.links.link_policy import FRONTEND_PATHS, LINK_PATHS, CodePolicy
 from app.services.notices.account_mail import AccountMail
 from app.settings.limits import BAD_CODE_PER_IP
 
@@ -40,38 +31,6 @@ MAX_CODE_LENGTH = 100
 
 # Codes refused again and again are one event per account (or address) in this window.
 BAD_CODE_EVENT_WINDOW = timedelta(minutes=5)
-
-# The page each purpose's emailed link opens.
-LINK_PATHS = {
-    PURPOSE_RESET: "/account/reset_password/",
-    PURPOSE_INVITE: "/account/reset_password/",
-    PURPOSE_VERIFY_EMAIL: "/account/verify_email/",
-    PURPOSE_CHANGE_EMAIL: "/account/confirm_email/",
-    PURPOSE_NOT_ME: "/account/not_me/",
-    PURPOSE_UNDO_EMAIL_CHANGE: "/account/undo_email_change/",
-}
-
-
-# The shop's own pages (api.frontend_url) that the links of flows started through the
-# JSON API open instead, where the shop has one; the code travels in the fragment, which
-# no server and no Referer header sees, and the page sends it back as the `key`.
-FRONTEND_PATHS = {
-    PURPOSE_RESET: "/reset_password#key=",
-    PURPOSE_VERIFY_EMAIL: "/confirm_email#key=",
-}
-
-
-@dataclass(frozen=True)
-class CodePolicy:
-    lifetimes: Mapping[str, timedelta]
-    base_url: str = "http://localhost:6543"
-    # api.frontend_url, for the policy of requests that came through the JSON API.
-    frontend_url: str = ""
-    # Development only: log each emailed link so that it can be clicked from the console.
-    log_links: bool = False
-
-    def lifetime(self, purpose: str) -> timedelta:
-        return self.lifetimes[purpose]
 
 
 class CodeState(NamedTuple):

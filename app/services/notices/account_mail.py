@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.models import PURPOSE_CHANGE_EMAIL, PURPOSE_INVITE, PURPOSE_RESET, PURPOSE_VERIFY_EMAIL
+from app.models import (
+    PURPOSE_CHANGE_EMAIL,
+    PURPOSE_INVITE,
+    PURPOSE_RESET,
+    PURPOSE_RESTORE,
+    PURPOSE_VERIFY_EMAIL,
+)
 from app.services.notices.outbox import Outbox
 from app.services.sessions.user_agents import MAX_LENGTH as MAX_USER_AGENT
 
@@ -15,6 +21,7 @@ LINK_EMAILS = {
     PURPOSE_INVITE: "invitation",
     PURPOSE_VERIFY_EMAIL: "verify_email",
     PURPOSE_CHANGE_EMAIL: "confirm_new_email",
+    PURPOSE_RESTORE: "deletion_scheduled",
 }
 
 
@@ -85,6 +92,29 @@ class AccountMail:
         to contact."""
         self.outbox.queue(
             recipient, "account_disabled", {"email": recipient, "contact": self.contact}
+        )
+
+    def account_erased(self, recipient: str, by_administrator: bool) -> None:
+        """The goodbye: the account and what was held about it are gone (by its owner's
+        wish, or an administrator's). Its outbox row is deleted once it is sent."""
+        self.outbox.queue(
+            recipient,
+            "account_erased",
+            {"email": recipient, "by_administrator": by_administrator, "contact": self.contact},
+        )
+
+    def sign_in_code(self, recipient: str, code: str, minutes: int, expires_at: datetime) -> None:
+        """A code to sign in with, typed into the browser that asked; not sent once it
+        has expired."""
+        self.outbox.queue(
+            recipient,
+            "sign_in_code",
+            {
+                "email": recipient,
+                "code": code,
+                "minutes": minutes,
+                "expires": expires_at.isoformat(),
+            },
         )
 
     def registration_attempt(self, recipient: str) -> None:

@@ -90,7 +90,7 @@ class OidcGrants(ContextService):
             expired = self.login_sessions.is_expired(login_session, now)
         else:
             expired = now - login_session.created_at > self.login_sessions.policy.absolute
-        if account.is_disabled or expired:
+        if not account.may_sign_in or expired:
             return None
         return Subject(account, login_session)
 

@@ -108,7 +108,8 @@ class LoginSessionService:
     def find_active(self, token: str, kind: str = BROWSER_SESSION) -> LoginSession | None:
         """The live session for a token carried the way `kind` says (a cookie's token
         never opens an application's session, nor the other way round): not revoked,
-        not idle or too old, and its account not disabled. Anything else is anonymous."""
+        not idle or too old, and its account neither disabled nor being deleted.
+        Anything else is anonymous."""
         if not token or len(token) > 100:
             return None
         login_session = self.dbsession.scalars(
@@ -119,7 +120,7 @@ class LoginSessionService:
         if login_session.kind != kind:
             return None
         now = self.clock.now()
-        if self.is_expired(login_session, now) or login_session.account.is_disabled:
+        if self.is_expired(login_session, now) or not login_session.account.may_sign_in:
             return None
         if now - login_session.last_seen_at >= self._last_seen_resolution:
             login_session.last_seen_at = now

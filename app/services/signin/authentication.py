@@ -20,6 +20,7 @@ from app.services.kernel.errors import (
     SignInFailed,
     WrongCurrentPassword,
 )
+from app.services.kernel.lifecycle_errors import AccountDeletionPending
 from app.services.kernel.statements import rows_changed
 from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
@@ -30,11 +31,8 @@ from app.settings.limits import SECOND_FACTOR_PER_ACCOUNT, SIGNIN_PER_IP
 
 # The columns record_sign_in() updates or depends on.
 _SIGN_IN_CHECKED_COLUMNS = [
-    "password_hash",
-    "is_disabled",
-    "last_login_at",
-    "last_login_ip",
-    "login_count",
+    *("password_hash", "is_disabled", "deletion_requested_at"),
+    *("last_login_at", "last_login_ip", "login_count"),
 ]
 
 
@@ -111,7 +109,7 @@ class AuthenticationService(ContextService):
         account = self.accounts.find_account_by_id(account_id)
         if (
             account is None
-            or account.is_disabled
+            or not account.may_sign_in
             or account.login_count != sign_ins
             or password_fingerprint(account) != fingerprint
             or not self.two_factor.has_second_factor(account)
@@ -125,18 +123,28 @@ class AuthenticationService(ContextService):
         AccountDisabled or RateLimited."""
         self.rate_limiter.hit(SIGNIN_PER_IP, self.context.address_key)
         passkey = self.passkeys.verify(response, challenge, require_user_verification=True)
+        # A passkey's account is its owner's (the row cascades with the account).
         account = self.accounts.find_account_by_id(passkey.account_id)
-        if account is None or account.is_disabled:
-            self.audit.record(events.SIGN_IN_FAILED, passkey.account_id, reason="disabled")
-            raise AccountDisabled(self.support_contact)
+        assert account is not None
+        self.check_may_sign_in(account)
         return account
 
     def check_may_sign_in(self, account: Account) -> None:
-        """After a first factor that is not a password here (another provider's
-        answer): AccountDisabled if the account may not sign in."""
+        """After a first factor that is not a password (a passkey, another provider's
+        answer): AccountDisabled (AccountDeletionPending) if the account may not sign in."""
+        refusal = self._refusal(account)
+        if refusal is not None:
+            raise refusal
+
+    def _refusal(self, account: Account) -> AccountDisabled | None:
+        """Why the account may not sign in, recorded; None if it may."""
         if account.is_disabled:
             self.audit.record(events.SIGN_IN_FAILED, account.id, reason="disabled")
-            raise AccountDisabled(self.support_contact)
+            return AccountDisabled(self.support_contact)
+        if account.deletion_requested_at is not None:
+            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="deletion_pending")
+            return AccountDeletionPending()
+        return None
 
     def check_second_passkey(
         self, account: Account, response: Any, challenge: bytes | None
@@ -226,11 +234,11 @@ class AuthenticationService(ContextService):
         if not matches:
             self.audit.record(events.SIGN_IN_FAILED, account.id, reason="wrong_password")
             return False
-        if account.is_disabled:
-            self.audit.record(events.SIGN_IN_FAILED, account.id, reason="disabled")
+        refusal = self._refusal(account)
+        if refusal is not None:
             if tell_disabled:
                 # The right password: the owner learns why, and whom to ask.
-                raise AccountDisabled(self.support_contact)
+                raise refusal
             return False
         if new_hash is not None and not self._replace_hash(
             account, account.password_hash, new_hash
@@ -271,6 +279,7 @@ class AuthenticationService(ContextService):
                 Account.id == account.id,
                 Account.password_hash == account.password_hash,
                 Account.is_disabled.is_(False),
+                Account.deletion_requested_at.is_(None),
                 true() if sign_ins is None else Account.login_count == sign_ins,
             )
             .values(

@@ -31,6 +31,7 @@ from app.services.kernel import audit as events
 from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.errors import EmailTaken, RateLimited
 from app.services.kernel.statements import rows_changed
+from app.services.links.link_policy import NOT_ME_LINK_LIFETIME
 from app.services.links.one_time_codes import OneTimeCodeService
 from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
@@ -40,9 +41,6 @@ from app.services.sessions.login_sessions import LoginSessionService
 from app.settings.limits import NEW_DEVICE_ALERTS_PER_ACCOUNT
 from app.translation import _
 
-NOT_ME_LINK_LIFETIME = timedelta(days=7)
-# How long the old address may undo a change of address.
-UNDO_LINK_LIFETIME = timedelta(days=7)
 # At most one new-device email per account in this window.
 ALERT_WINDOW = timedelta(minutes=1)
 

@@ -16,6 +16,8 @@ from app.models import (
     PURPOSE_INVITE,
     PURPOSE_NOT_ME,
     PURPOSE_RESET,
+    PURPOSE_RESTORE,
+    PURPOSE_SIGN_IN,
     PURPOSE_UNDO_EMAIL_CHANGE,
     PURPOSE_VERIFY_EMAIL,
 )
@@ -25,8 +27,8 @@ from app.services.kernel.audit import RequestOrigin
 from app.services.kernel.clock import SystemClock
 from app.services.kernel.rate_limits import RateLimiter
 from app.services.kernel.secret_keys import OUTBOX, TOTP_SECRETS, fernet_for
+from app.services.links.link_policy import NOT_ME_LINK_LIFETIME, SIGN_IN_CODE_LIFETIME
 from app.services.passwords.hashing import PasswordHasher
-from app.services.signin.new_device_alerts import NOT_ME_LINK_LIFETIME
 from tests.conftest import unit_settings
 from tests.support import FakeClock
 
@@ -93,6 +95,8 @@ def test_each_kind_of_code_lives_as_long_as_its_setting_says(factory: ServiceFac
         PURPOSE_CHANGE_EMAIL: timedelta(days=5),
         PURPOSE_NOT_ME: NOT_ME_LINK_LIFETIME,
         PURPOSE_UNDO_EMAIL_CHANGE: timedelta(days=7),
+        PURPOSE_RESTORE: timedelta(days=7),
+        PURPOSE_SIGN_IN: SIGN_IN_CODE_LIFETIME,
     }
     assert codes.base_url == "https://login.shop.example:8443"
     assert codes.log_links is True

@@ -493,21 +493,24 @@ CONFIRMED = datetime(2026, 1, 15, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("disabled", "password_hash", "confirmed", "label"),
+    ("disabled", "password_hash", "confirmed", "deleting", "label"),
     [
-        (False, "$argon2id$x", CONFIRMED, "Active"),
-        (False, "$argon2id$x", None, "Email not confirmed"),
-        (False, None, None, "Invited, waiting"),
-        (True, None, CONFIRMED, "Disabled"),
+        (False, "$argon2id$x", CONFIRMED, None, "Active"),
+        (False, "$argon2id$x", None, None, "Email not confirmed"),
+        (False, None, None, None, "Invited, waiting"),
+        (True, None, CONFIRMED, None, "Disabled"),
+        (True, "$argon2id$x", CONFIRMED, CONFIRMED, "Disabled"),
+        (False, "$argon2id$x", CONFIRMED, CONFIRMED, "Being deleted"),
     ],
 )
 def test_an_account_row_says_the_accounts_state_in_words(
-    disabled, password_hash, confirmed, label
+    disabled, password_hash, confirmed, deleting, label
 ) -> None:
     account = SimpleNamespace(
         id=1,
         email="a@example.com",
         is_disabled=disabled,
+        deletion_requested_at=deleting,
         password_hash=password_hash,
         email_verified_at=confirmed,
         is_admin=True,
