@@ -20,6 +20,8 @@ def includeme(config: Configurator) -> None:
     config.add_route("account.confirm_email", "/account/confirm_email")
     config.add_route("account.signin", "/account/signin")
     config.add_route("account.signin.two_factor", "/account/signin/two_factor")
+    config.add_route("account.signin.email_code", "/account/signin/email_code")
+    config.add_route("account.signin.email_code.verify", "/account/signin/email_code/verify")
     config.add_route("account.reauthenticate", "/account/reauthenticate")
     # Passkey ceremonies: JSON POSTs from static/passkeys.js, the options then the answer.
     config.add_route("account.signin.passkey_options", "/account/signin/passkey/options")

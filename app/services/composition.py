@@ -25,7 +25,7 @@ from app.services.kernel.clock import Clock, SystemClock
 from app.services.kernel.context import ServiceContext
 from app.services.kernel.rate_limits import RateLimiter
 from app.services.kernel.secret_keys import PENDING_SIGN_INS, TOTP_SECRETS, fernet_for
-from app.services.links.link_policy import code_policy
+from app.services.links.link_policy import SIGN_IN_CODE_LIFETIME, code_policy
 from app.services.links.one_time_codes import OneTimeCodeService
 from app.services.mfa.passkeys import PasskeyService
 from app.services.mfa.two_factor import TwoFactorService
@@ -41,6 +41,7 @@ from app.services.passwords.policy import PasswordPolicy
 from app.services.sessions.known_devices import KnownDeviceService
 from app.services.sessions.login_sessions import LoginSessionService, SessionPolicy
 from app.services.signin.authentication import AuthenticationService
+from app.services.signin.email_codes import EmailedSignInCodes
 from app.services.signin.flow import SignInFlow
 from app.services.signin.new_device_alerts import NewDeviceAlerts
 from app.services.upstream.composition import UpstreamServices, upstream_providers
@@ -222,6 +223,10 @@ class Services(OidcServices, UpstreamServices, AccountLifecycleServices):
             self.factory.pending_sign_in_cipher,
             require_confirmed_email=self.factory.settings.require_verified_email,
         )
+
+    @cached_property
+    def email_codes(self) -> EmailedSignInCodes:
+        return EmailedSignInCodes(self.context, self.accounts, self.mail, SIGN_IN_CODE_LIFETIME)
 
     @cached_property
     def two_factor(self) -> TwoFactorService:

@@ -16,6 +16,8 @@ CHANGE_EMAIL_PER_ADDRESS = "change_email_per_address"
 SECOND_FACTOR_PER_ACCOUNT = "second_factor_per_account"
 NEW_DEVICE_ALERTS_PER_ACCOUNT = "new_device_alerts_per_account"
 EXPORT_PER_ACCOUNT = "export_per_account"
+SIGNIN_CODE_PER_EMAIL = "signin_code_per_email"
+SIGNIN_CODE_PER_IP = "signin_code_per_ip"
 OIDC_TOKEN_PER_CLIENT = "oidc_token_per_client"  # noqa: S105 - a limit name
 OIDC_TOKEN_PER_IP = "oidc_token_per_ip"  # noqa: S105 - a limit name
 
@@ -42,6 +44,10 @@ DEFAULT_LIMITS = {
     NEW_DEVICE_ALERTS_PER_ACCOUNT: "10/hour",
     # Downloads of everything held about an account (docs/security.md 72).
     EXPORT_PER_ACCOUNT: "5/hour",
+    # Emailed sign-in codes (docs/security.md 73): to one address, known or not (each
+    # emails it), and asked from one client address.
+    SIGNIN_CODE_PER_EMAIL: "5/hour",
+    SIGNIN_CODE_PER_IP: "20/hour",
     # Calls of the identity provider's token, revocation and introspection endpoints
     # (docs/security.md 67): by each client, and from each address.
     OIDC_TOKEN_PER_CLIENT: "1200/minute",

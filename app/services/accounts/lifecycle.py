@@ -1,5 +1,5 @@
-"""The services of an account's life beyond its sign-ins (the export of its data, its
-deletion, signing in with an emailed code), built on first use for one unit of work;
+"""The services of an account's life beyond its sign-ins (the export of its data and its
+deletion), built on first use for one unit of work;
 part of app/services/composition.py's Services."""
 
 from __future__ import annotations

@@ -35,9 +35,15 @@ class DeletionRefused(DomainError):
 
 
 class SignInCodeInvalid(DomainError):
-    """A wrong, spent or expired emailed sign-in code, or one asked for in another
-    browser: one answer for all of them."""
+    """A wrong emailed sign-in code, or one asked for in another browser: one answer
+    for both."""
 
     code = "sign_in_code_invalid"
-    other_codes = ("sign_in_code_dead",)
     message = _("That code is not right. Check the email and try again.")
+
+
+class SignInCodeDead(SignInCodeInvalid):
+    """The code was used, expired or tried three times: a new one must be asked for."""
+
+    code = "sign_in_code_dead"
+    message = _("That code can no longer be used. Ask for a new one.")

@@ -135,6 +135,25 @@ class SignInFlow:
             return self._ask_second_factor(account, came_from, False, kind, Factor.UPSTREAM)
         return self._start(account, (Factor.UPSTREAM,), came_from, False, replacing, kind)
 
+    def with_emailed_code(
+        self,
+        account: Account,
+        came_from: str = "/account",
+        remember: bool = False,
+        replacing: LoginSession | None = None,
+        kind: str = BROWSER_SESSION,
+    ) -> Step:
+        """A code emailed to the account's address, typed in the browser that asked
+        (email_codes.py checked it): the first factor, which also proves the mailbox.
+        The account's second factor is still asked. Raises AccountDisabled."""
+        self.authentication.check_may_sign_in(account)
+        if account.email_verified_at is None:
+            account.email_verified_at = self.context.clock.now()
+            self.context.audit.record(events.EMAIL_CONFIRMED, account.id, by="sign_in_code")
+        if self.two_factor.has_second_factor(account):
+            return self._ask_second_factor(account, came_from, remember, kind, Factor.EMAIL_CODE)
+        return self._start(account, (Factor.EMAIL_CODE,), came_from, remember, replacing, kind)
+
     # The second factor
 
     def read_pending(self, token: Any) -> PendingSignIn | None:

@@ -33,6 +33,8 @@ class Factor(StrEnum):
     # The same, from a provider trusted to say that its own sign-in used two factors
     # (signin.provider.NAME.trust_amr): worth both.
     UPSTREAM_MFA = "upstream_mfa"
+    # A code emailed to the account's address (app/services/signin/email_codes.py).
+    EMAIL_CODE = "email_code"
 
 
 # RFC 8176's names for each factor, for the identity provider's `amr`.
@@ -43,6 +45,7 @@ AMR = {
     Factor.PASSKEY: "hwk",
     Factor.UPSTREAM: "fed",
     Factor.UPSTREAM_MFA: "fed",
+    Factor.EMAIL_CODE: "otp",
 }
 
 # A factor that is two in one: a passkey verified its user; a trusted provider said so.

@@ -124,9 +124,7 @@ def test_deleting_needs_a_recent_sign_in(wsgi_app, clock):
     new_client(wsgi_app).get("/account/delete", status=303)
 
 
-def test_with_no_grace_period_the_account_is_erased_at_once(
-    make_app, app_settings, smtp_server
-):
+def test_with_no_grace_period_the_account_is_erased_at_once(make_app, app_settings, smtp_server):
     app = make_app({**app_settings, "accounts.deletion_grace_days": "0"})
     account_id = create_account(app, OWNER, STRONG_PASSWORD)
     owner = new_client(app)
