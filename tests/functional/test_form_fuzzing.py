@@ -24,6 +24,8 @@ FIELDS = [
     "came_from",
     "csrf_token",
     "username",
+    "code",
+    "remember_me",
 ]
 
 text_values = st.one_of(
@@ -57,7 +59,12 @@ def _body(token: str, fields: list[tuple[bytes | str, bytes]], with_token: bool)
     return "&".join(f"{quote_from_bytes(k)}={quote_from_bytes(v)}" for k, v in items).encode()
 
 
-ANONYMOUS_ROUTES = ["/account/register", "/account/signin", "/account/forgot_password"]
+ANONYMOUS_ROUTES = [
+    "/account/register",
+    "/account/signin",
+    "/account/forgot_password",
+    "/account/signin/email_code",
+]
 SIGNED_IN_ROUTES = [
     "/account/change_password",
     "/account/sessions/revoke_others",
@@ -79,7 +86,9 @@ def _check(response, route: str) -> None:
     assert "Traceback" not in response.text
 
 
-@pytest.mark.parametrize("route", ANONYMOUS_ROUTES + ["/account/reset_password"])
+@pytest.mark.parametrize(
+    "route", [*ANONYMOUS_ROUTES, "/account/reset_password", "/account/signin/email_code/verify"]
+)
 def test_random_posts_to_anonymous_routes_never_fail(fuzz_app, route, smtp_server):
     client = new_client(fuzz_app)
     if route == "/account/reset_password":
@@ -88,6 +97,13 @@ def test_random_posts_to_anonymous_routes_never_fail(fuzz_app, route, smtp_serve
         forgot_password(client, "alice@example.com")
         deliver_mail(fuzz_app)
         client.get(f"/account/reset_password/{smtp_server.mailbox.messages[-1].link_code}")
+        token = form_by_action(client.get(route), route)["csrf_token"].value
+    elif route == "/account/signin/email_code/verify":
+        asking = form_by_action(
+            client.get("/account/signin/email_code"), "/account/signin/email_code"
+        )
+        asking["email"] = "alice@example.com"
+        asking.submit(status=303)
         token = form_by_action(client.get(route), route)["csrf_token"].value
     else:
         token = form_by_action(client.get(route), route)["csrf_token"].value
