@@ -151,16 +151,34 @@ class AccountDeletion(ContextService):
         conditions = [Account.id == account_id]
         if due_only:
             conditions.append(Account.deletion_requested_at <= self.clock.now() - self.grace)
-        account = self.dbsession.scalars(
-            select(Account).where(*conditions).with_for_update()
-        ).first()
-        if account is None:
+        # The row is claimed by a conditional UPDATE before anything is read: it waits
+        # for a restore under way to commit and then sees it, on PostgreSQL (the row's
+        # lock) and on SQLite (the write lock, which a SELECT ... FOR UPDATE would not
+        # take: a restore could commit between that read and the first write).
+        claimed = rows_changed(
+            self.dbsession,
+            update(Account)
+            .where(*conditions)
+            .values(deletion_requested_at=Account.deletion_requested_at)
+            .execution_options(synchronize_session=False),
+        )
+        if claimed != 1:
             return False
-        # The addresses it had: its own, and those of its changes of address.
+        account = self.dbsession.scalars(
+            select(Account)
+            .where(Account.id == account_id)
+            .execution_options(populate_existing=True)
+        ).one()
+        # The addresses it had: its own, and those of its changes of address that no
+        # other account holds now.
         addresses = {account.email} | set(
             self.dbsession.scalars(
                 select(OneTimeCode.new_email).where(
-                    OneTimeCode.account_id == account_id, OneTimeCode.new_email.is_not(None)
+                    OneTimeCode.account_id == account_id,
+                    OneTimeCode.new_email.is_not(None),
+                    OneTimeCode.new_email.not_in(
+                        select(Account.email).where(Account.id != account_id)
+                    ),
                 )
             )
         )
