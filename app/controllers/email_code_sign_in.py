@@ -15,8 +15,8 @@ from pyramid.view import view_config
 from app.controllers.base import ControllerBase, see_other
 from app.controllers.signin_steps import answer_step
 from app.services.kernel.errors import InvalidEmail, RateLimited, SignInFailed
-from app.services.kernel.lifecycle_errors import SignInCodeDead, SignInCodeInvalid
-from app.services.signin.email_codes import CodeRequest, after_a_wrong_try
+from app.services.kernel.lifecycle_errors import SignInCodeInvalid
+from app.services.signin.email_codes import CodeRequest
 from app.viewmodels.email_codes import EmailCodeRequestViewModel, EmailCodeViewModel
 
 ASK_TEMPLATE = "app:templates/account/signin_email_code.pt"
@@ -83,11 +83,7 @@ class EmailCodeSignInController(ControllerBase):
             )
         except RateLimited as exc:
             return self.too_many(exc)
-        except SignInCodeDead as exc:
-            self.request.pending_codes.drop(self.request.session, REQUEST_KEY)
-            return {**self.form_error(vm, exc), "dead": True}
         except SignInCodeInvalid as exc:
-            self._keep(after_a_wrong_try(asked), email, came_from)
             return self.form_error(vm, exc)
         except SignInFailed as exc:
             # The account may not sign in (disabled meanwhile, or being deleted).

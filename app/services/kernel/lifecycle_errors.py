@@ -35,15 +35,12 @@ class DeletionRefused(DomainError):
 
 
 class SignInCodeInvalid(DomainError):
-    """A wrong emailed sign-in code, or one asked for in another browser: one answer
-    for both."""
+    """A wrong emailed sign-in code, a spent or expired one, one out of tries, or one
+    asked for in another browser: one answer for all of them, so that an address with no
+    account (which gets no code) cannot be told from one with."""
 
     code = "sign_in_code_invalid"
-    message = _("That code is not right. Check the email and try again.")
-
-
-class SignInCodeDead(SignInCodeInvalid):
-    """The code was used, expired or tried three times: a new one must be asked for."""
-
-    code = "sign_in_code_dead"
-    message = _("That code can no longer be used. Ask for a new one.")
+    message = _(
+        "That code is not right, or it can no longer be used (after 10 minutes or three"
+        " tries). Check the email, or ask for a new code."
+    )

@@ -9,14 +9,16 @@ from the email, or guessed, is worth nothing anywhere else. Each try is counted 
 the code is compared (a conditional UPDATE), so even tries that race cannot pass three.
 
 Asking answers the same for every address: an address with no account (or one that may
-not sign in) gets a binding token and no email, and its form refuses every code alike."""
+not sign in) gets a binding token and no email, and its form refuses every code alike;
+every refusal (a wrong code, a spent, expired or exhausted one) is the same answer, so
+that a browser replaying its old session cannot tell the two apart either."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy import update
@@ -28,7 +30,7 @@ from app.services.kernel.codes import digest, new_code
 from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.email_addresses import normalize_email
 from app.services.kernel.errors import InvalidEmail
-from app.services.kernel.lifecycle_errors import SignInCodeDead, SignInCodeInvalid
+from app.services.kernel.lifecycle_errors import SignInCodeInvalid
 from app.services.kernel.statements import rows_changed
 from app.services.notices.account_mail import AccountMail
 from app.settings.limits import BAD_CODE_PER_IP, SIGNIN_CODE_PER_EMAIL, SIGNIN_CODE_PER_IP
@@ -69,27 +71,20 @@ def _sealed(binding: str, code: str) -> str:
 
 @dataclass(frozen=True)
 class CodeRequest:
-    """What the browser that asked keeps (encrypted, in its session): its binding token,
-    the code's row (none for an address that got no code), when it asked, and its wrong
-    tries (which decide, for an address that got no code, what the row would)."""
+    """What the browser that asked keeps (encrypted, in its session): its binding token
+    and the code's row (none for an address that got no code)."""
 
     binding: str
     code_id: int | None
-    asked_at: datetime
-    tries: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "asked_at": self.asked_at.isoformat()}
+        return asdict(self)
 
     @classmethod
     def from_json(cls, value: Any) -> CodeRequest | None:
         try:
-            return cls(
-                binding=str(value["binding"]),
-                code_id=None if value["code_id"] is None else int(value["code_id"]),
-                asked_at=datetime.fromisoformat(value["asked_at"]),
-                tries=int(value["tries"]),
-            )
+            code_id = value["code_id"]
+            return cls(str(value["binding"]), None if code_id is None else int(code_id))
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -119,7 +114,7 @@ class EmailedSignInCodes(ContextService):
         binding, now = new_code(), self.clock.now()
         account = self.accounts.find_account_by_email(email)
         if account is None or not account.may_sign_in:
-            return CodeRequest(binding, None, now)
+            return CodeRequest(binding, None)
         code = new_sign_in_code()
         record = OneTimeCode(
             account_id=account.id,
@@ -135,22 +130,19 @@ class EmailedSignInCodes(ContextService):
         minutes = int(self.lifetime.total_seconds() // 60)
         self.mail.sign_in_code(account.email, shown(code), minutes, now + self.lifetime)
         self.audit.record(events.SIGN_IN_CODE_SENT, account.id)
-        return CodeRequest(binding, record.id, now)
+        return CodeRequest(binding, record.id)
 
     def verify(self, request: CodeRequest, typed: str) -> Account:
         """The account whose code this browser typed, the code spent. Raises
-        SignInCodeInvalid, SignInCodeDead (used, expired or tried three times: a new
-        one must be asked for) or RateLimited (wrong codes from one client count
-        against its limit on bad codes)."""
+        SignInCodeInvalid (the same for every reason) or RateLimited (wrong codes from
+        one client count against its limit on bad codes)."""
         self.rate_limiter.check(BAD_CODE_PER_IP, self.context.address_key)
-        now = self.clock.now()
         record = None
         if request.code_id is not None:
             record = self.dbsession.get(OneTimeCode, request.code_id)
         if record is None or record.purpose != PURPOSE_SIGN_IN:
-            # No code was sent: refused as a real one would be, try by try.
-            dead = request.tries + 1 >= MAX_TRIES or now >= request.asked_at + self.lifetime
-            self._wrong(dead)
+            self._wrong()
+        now = self.clock.now()
         # The try is counted first: of tries that race, no more than three are compared.
         counted = rows_changed(
             self.dbsession,
@@ -165,18 +157,12 @@ class EmailedSignInCodes(ContextService):
             .execution_options(synchronize_session=False),
         )
         if counted != 1:
-            raise SignInCodeDead()
+            self._wrong()
         code = typed_code(typed)
-        if code is None or not hmac.compare_digest(
-            _sealed(request.binding, code), record.code_hash
-        ):
-            self.dbsession.refresh(record, ["attempts"])
-            self.audit.record(
-                events.SIGN_IN_CODE_FAILED,
-                record.account_id,
-                tries_left=MAX_TRIES - record.attempts,
-            )
-            self._wrong(record.attempts >= MAX_TRIES)
+        sealed = _sealed(request.binding, code) if code is not None else ""
+        if not hmac.compare_digest(sealed, record.code_hash):
+            self.audit.record(events.SIGN_IN_CODE_FAILED, record.account_id)
+            self._wrong()
         changed = rows_changed(
             self.dbsession,
             update(OneTimeCode)
@@ -185,17 +171,12 @@ class EmailedSignInCodes(ContextService):
             .execution_options(synchronize_session=False),
         )
         if changed != 1:
-            raise SignInCodeDead()
+            self._wrong()
         account = record.account
         self.dbsession.expire(record)
         return account
 
-    def _wrong(self, dead: bool) -> NoReturn:
-        """A wrong code, counted against the client: dead if that was its last try."""
+    def _wrong(self) -> NoReturn:
+        """A refused code, counted against the client."""
         self.rate_limiter.hit(BAD_CODE_PER_IP, self.context.address_key)
-        raise SignInCodeDead() if dead else SignInCodeInvalid()
-
-
-def after_a_wrong_try(request: CodeRequest) -> CodeRequest:
-    """What the browser keeps after a wrong try."""
-    return replace(request, tries=request.tries + 1)
+        raise SignInCodeInvalid()
