@@ -207,7 +207,8 @@ class TwoFactorService(ContextService):
         return changed == 1
 
     def _matching_step(self, secret: str, code: str) -> int | None:
-        code = code.strip()
+        # "790 859", as some apps show it, is the code 790859.
+        code = "".join(code.split())
         if not (code.isdigit() and len(code) == 6):
             return None
         totp = pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS)

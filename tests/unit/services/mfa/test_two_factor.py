@@ -400,3 +400,23 @@ def test_a_code_is_a_second_factor_with_an_authenticator_app_or_a_recovery_code_
     assert services.two_factor.takes_codes(alice) is False
     add_totp(services, alice)
     assert services.two_factor.takes_codes(alice) is True
+
+
+@pytest.mark.parametrize("shown", ["{0} {1}", " {0}{1} ", "{0}\u00a0{1}", "{0}\t{1}"])
+def test_the_set_up_takes_a_code_typed_as_apps_show_it(
+    services: Services, alice: Account, clock: FakeClock, shown: str
+) -> None:
+    secret = services.two_factor.new_totp_secret()
+    code = pyotp.TOTP(secret).at(clock.now())
+    services.two_factor.enable_totp(alice, secret, shown.format(code[:3], code[3:]))
+    assert alice.totp_enabled_at is not None
+
+
+def test_the_set_up_refuses_a_code_of_other_digits_spaced_out(
+    services: Services, alice: Account, clock: FakeClock
+) -> None:
+    secret = services.two_factor.new_totp_secret()
+    code = pyotp.TOTP(secret).at(clock.now())
+    with pytest.raises(InvalidSecondFactorCode):
+        services.two_factor.enable_totp(alice, secret, f"{code[:3]} {code[3:]}0")
+    assert alice.totp_enabled_at is None
