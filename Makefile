@@ -9,11 +9,22 @@ TEST_WORKERS ?= auto
 INI ?= development.ini
 PORT ?= 6543
 
-.PHONY: run test lint format migrate bench clean translations mutate
+.PHONY: run create-admin test lint format migrate bench clean translations mutate
+
+# Pyramid 2 still imports pkg_resources, whose deprecation setuptools announces with a
+# warning at every start; it says nothing about this app, so a plain start hides it.
+QUIET_START := PYTHONWARNINGS="ignore:pkg_resources is deprecated:UserWarning"
 
 run: $(VENV)/.app-installed var
-	$(BIN)/alembic -c $(INI) upgrade head
-	PORT=$(PORT) $(BIN)/pserve $(INI) http_port=$(PORT)
+	$(QUIET_START) $(BIN)/alembic -c $(INI) upgrade head
+	$(QUIET_START) PORT=$(PORT) $(BIN)/pserve $(INI) http_port=$(PORT)
+
+# make create-admin EMAIL=you@example.com [PORT=7201]: an administrator, and the link to
+# choose its password on the port `make run PORT=...` serves.
+create-admin: $(VENV)/.app-installed var
+	@test -n "$(EMAIL)" || { echo "usage: make create-admin EMAIL=you@example.com [PORT=$(PORT)]"; exit 2; }
+	$(QUIET_START) $(BIN)/alembic -c $(INI) upgrade head
+	$(QUIET_START) PORT=$(PORT) $(BIN)/app-create-admin $(INI) $(EMAIL)
 
 test: $(VENV)/.testing-installed
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(if $(TEST_DB),--db=$(TEST_DB)) $(PYTEST_ARGS)

@@ -83,9 +83,10 @@ tests_require = [
 ]
 
 setup(
-    name="app",
+    # The import package is `app`; the distribution says what it is.
+    name="shop-accounts",
     version="0.1.0",
-    description="Accounts with sign-in and password reset by one-time emailed codes",
+    description="Accounts for a shop: sign-in, second factors, passkeys, recovery, an OpenID Connect provider and a JSON API",
     python_requires=">=3.11",
     # The template and static folders are data of the app package, declared as such
     # (namespace packages), so that setuptools installs them without warnings.

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Router:
-    """The entry point of the .ini files (`use = egg:app`)."""
+    """The entry point of the .ini files (`use = call:app:main`)."""
     return make_app(settings)
 
 

@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         account, created = services.admin.appoint_administrator(email)
         link = services.accounts.create_invitation_link(account)
         days = services.factory.settings.invite_code_days
+        base_url = services.factory.settings.base_url
 
     if created:
         print(f"Created administrator {email}.")
@@ -41,6 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"Open this link within {days} days to choose the password (it works once):")
     print(link)
+    if base_url.startswith("http://localhost"):
+        # The port of app.base_url is the one development.ini was given (PORT), which may
+        # not be the one `make run` serves.
+        print(
+            f"(The link is on {base_url}: if the app serves another port, run"
+            " `make create-admin EMAIL=... PORT=...` with that port.)"
+        )
     return 0
 
 

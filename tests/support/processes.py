@@ -21,7 +21,7 @@ def program(name: str) -> str:
 
 def write_config(tmp_path: Path, settings: dict[str, str]) -> Path:
     """An .ini file with these app settings, logging warnings to stderr."""
-    lines = ["[app:main]", "use = egg:app"]
+    lines = ["[app:main]", "use = call:app:main"]
     lines += [f"{key} = {value}" for key, value in settings.items()]
     lines += [
         "",
