@@ -210,3 +210,15 @@ def test_bad_input_is_a_clear_400(wsgi_app, smtp_server):
         assert asked.attempts == 2
     type_code(browser, emailed_code(wsgi_app, smtp_server))
     assert is_signed_in(browser)
+
+
+def test_an_account_being_deleted_gets_no_code(wsgi_app, smtp_server):
+    create_account(wsgi_app, OWNER, STRONG_PASSWORD)
+    owner = new_client(wsgi_app)
+    sign_in(owner, OWNER, STRONG_PASSWORD)
+    form_by_action(owner.get("/account/delete"), "/account/delete").submit(status=303)
+    browser = new_client(wsgi_app)
+    ask_code(browser)
+    deliver_mail(wsgi_app)
+    assert smtp_server.mailbox.to(OWNER, about="sign-in code") == []
+    assert "not right" in type_code(browser, "ABCD-EFGH", status=400).text
