@@ -108,6 +108,8 @@ class EventRow:
     outcome: str
     # The administrator's address, for an event an administrator caused.
     actor_email: str | None = None
+    # An administrator caused it whose account has since been erased.
+    actor_erased: bool = False
 
 
 def describe_event(kind: str) -> str:
@@ -139,4 +141,5 @@ def event_row(
         actor_id=event.actor_id,
         outcome="failed" if event.kind in FAILURES else "ok",
         actor_email=(actors or {}).get(event.actor_id) if event.actor_id else None,
+        actor_erased=details.get("actor_erased") is True,
     )

@@ -189,13 +189,13 @@ class AccountDeletion(ContextService):
             .values(**anonymous, details={})
             .execution_options(synchronize_session=False)
         )
-        # What it did as an administrator stays in the others' trails, without its origin.
-        self.dbsession.execute(
-            update(AccountEvent)
-            .where(AccountEvent.actor_id == account_id)
-            .values(**anonymous)
-            .execution_options(synchronize_session=False)
-        )
+        # What it did as an administrator stays in the others' trails, without its origin,
+        # as the doing of an administrator since erased.
+        for acted in self.dbsession.scalars(
+            select(AccountEvent).where(AccountEvent.actor_id == account_id)
+        ):
+            acted.ip = acted.user_agent = None
+            acted.details = {**(acted.details or {}), "actor_erased": True}
         self.dbsession.execute(
             delete(OutgoingEmail)
             .where(OutgoingEmail.recipient.in_(addresses))

@@ -183,7 +183,9 @@ def test_an_administrator_deletes_another_administrator(admin_app, admin, smtp_s
         ).all()
     assert disabled.account_id == carol_id
     assert (disabled.actor_id, disabled.ip, disabled.user_agent) == (None, None, None)
-    assert "198.51.100.42" not in admin.get(f"/admin/accounts/{carol_id}").text
+    carols_page = admin.get(f"/admin/accounts/{carol_id}").text
+    assert "198.51.100.42" not in carols_page
+    assert "a deleted administrator" in carols_page
     deliver_mail(admin_app)
     [goodbye] = smtp_server.mailbox.to(BOB, about="has been deleted")
     assert "An administrator deleted" in goodbye.text
