@@ -173,6 +173,24 @@ class AdminController(ControllerBase):
     @view_config(
         route_name=ACTION,
         match_param="action=remove_two_factor",
+        request_method="GET",
+        renderer="app:templates/admin/confirm_remove_two_factor.pt",
+        permission=PERMISSION_ADMIN_ACTION,
+    )
+    def remove_two_factor_confirm(self) -> Any:
+        """What will go is said on a page of its own before it goes."""
+        account = self._account()
+        if not self.services.two_factor.has_second_factor(account):
+            return self._back_to(account)
+        return {
+            "row": account_row(account),
+            "is_self": account.id == self.admin.id,
+            "factors": self.services.admin.second_factors(account),
+        }
+
+    @view_config(
+        route_name=ACTION,
+        match_param="action=remove_two_factor",
         request_method="POST",
         permission=PERMISSION_ADMIN_ACTION,
     )

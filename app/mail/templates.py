@@ -78,6 +78,17 @@ def _erased(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
     }
 
 
+def _removed_by_admin(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
+    return {
+        "email": params["email"],
+        "when": _when(params, formats),
+        "authenticator_app": bool(params.get("authenticator_app")),
+        "passkeys": [str(name) for name in params.get("passkeys") or ()],
+        "contact": params["contact"],
+        "site": params["site"],
+    }
+
+
 def _code(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
     return {
         "email": params["email"],
@@ -157,6 +168,10 @@ EMAILS: dict[str, tuple[str, Prepare]] = {
     "deletion_scheduled": (_("Your account will be deleted"), _link),
     "account_erased": (_("Your account has been deleted"), _erased),
     "sign_in_code": (_("Your sign-in code"), _code),
+    "second_factors_removed_by_admin": (
+        _("An administrator turned off two-factor sign-in"),
+        _removed_by_admin,
+    ),
 }
 
 

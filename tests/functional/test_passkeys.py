@@ -292,7 +292,8 @@ def test_an_administrators_remove_two_factor_removes_the_passkeys(wsgi_app, alic
         alice_id = session.scalars(select(Account.id).where(Account.email == ALICE)).one()
     admin = new_client(wsgi_app)
     sign_in(admin, "admin@example.com", STRONG_PASSWORD)
-    page = admin.get(f"/admin/accounts/{alice_id}")
+    page = admin.get(f"/admin/accounts/{alice_id}/remove_two_factor")
+    assert "Laptop" in page.html.find(id="second-factors-to-remove").text
     form_by_action(page, f"/admin/accounts/{alice_id}/remove_two_factor").submit(status=303)
     assert _passkeys(wsgi_app) == []
     sign_in_with_passkey(new_client(wsgi_app), device, status=400)

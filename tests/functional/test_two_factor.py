@@ -354,7 +354,11 @@ def test_an_administrator_removes_a_lost_second_factor_and_the_owner_is_told(
     sign_in(client, "admin@example.com", STRONG_PASSWORD)
     page = client.get(f"/admin/accounts/{alice_id}")
     assert "Two-factor sign-in" in page.text
-    form_by_action(page, f"/admin/accounts/{alice_id}/remove_two_factor").submit(status=303)
+    # The account page leads to a confirmation that says what will go.
+    confirm = page.click(href=f"/admin/accounts/{alice_id}/remove_two_factor")
+    listed = confirm.html.find(id="second-factors-to-remove").get_text(" ", strip=True)
+    assert "authenticator app" in listed and "10 unused recovery codes" in listed
+    form_by_action(confirm, f"/admin/accounts/{alice_id}/remove_two_factor").submit(status=303)
     sign_in(new_client(wsgi_app), ALICE, STRONG_PASSWORD, status=303)
     assert (
         urlsplit(sign_in(new_client(wsgi_app), ALICE, STRONG_PASSWORD).location).path == "/account"
@@ -365,7 +369,13 @@ def test_an_administrator_removes_a_lost_second_factor_and_the_owner_is_told(
         ).one()
     assert removed.account_id == alice_id and removed.actor_id is not None
     deliver_mail(wsgi_app)
-    assert any("turned off" in m.message["Subject"] for m in smtp_server.mailbox.to(ALICE))
+    # One email, which says an administrator did it and whom to ask.
+    [told] = [m for m in smtp_server.mailbox.to(ALICE) if "turned off" in m.message["Subject"]]
+    assert told.message["Subject"] == "An administrator turned off two-factor sign-in"
+    assert "An administrator turned off" in told.text and "the authenticator app" in told.text
+    assert "contact" in told.text
+    # Nothing left to remove: the confirmation page goes back to the account.
+    client.get(f"/admin/accounts/{alice_id}/remove_two_factor", status=303)
 
 
 def test_administrators_can_be_required_to_have_a_second_factor(make_app, app_settings, clock):

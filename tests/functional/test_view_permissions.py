@@ -119,6 +119,7 @@ EXPECTED: dict[tuple[str, str, str | None], str | None] = {
     ("admin.account.action", "GET", "action=delete"): ADMIN_ACTION,
     ("admin.account.action", "POST", "action=delete"): ADMIN_ACTION,
     ("admin.account.action", "POST", "action=enable"): ADMIN_ACTION,
+    ("admin.account.action", "GET", "action=remove_two_factor"): ADMIN_ACTION,
     ("admin.account.action", "POST", "action=remove_two_factor"): ADMIN_ACTION,
     ("admin.account.action", "POST", "action=role"): ADMIN_ACTION,
     ("admin.account.action", "POST", "action=send_invitation"): ADMIN_ACTION,

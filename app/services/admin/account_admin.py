@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select, true, update
@@ -22,6 +23,15 @@ from app.services.sessions.login_sessions import LoginSessionService
 from app.translation import _
 
 PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class SecondFactors:
+    authenticator_app: bool
+    recovery_codes: int
+    passkeys: list[str]
+
+
 MAX_QUERY_LENGTH = 254
 
 
@@ -240,16 +250,31 @@ class AccountAdminService(ContextService):
         self.dbsession.flush()
         self.audit.record(events.ADMIN_ENABLED, account.id, actor_id=actor.id)
 
-    def remove_two_factor(self, account: Account, actor: Account) -> None:
-        """Turn off an account's second factors (the authenticator app and its passkeys),
-        for an owner who lost them: recorded as the administrator's, emailed to the owner."""
+    def second_factors(self, account: Account) -> SecondFactors:
+        """What the account's second factors are, as the confirmation page lists them."""
+        return SecondFactors(
+            authenticator_app=self.two_factor.has_totp(account),
+            recovery_codes=self.two_factor.recovery_codes_left(account.id),
+            passkeys=[passkey.name for passkey in self.passkeys.for_account(account.id)],
+        )
+
+    def remove_two_factor(self, account: Account, actor: Account) -> SecondFactors:
+        """Turn off an account's second factors (the authenticator app, its recovery
+        codes and the passkeys), for an owner who lost them: recorded as the
+        administrator's, and told to the owner in one email that says an administrator
+        did it and whom to ask. Returns what was removed."""
         if not self.two_factor.has_second_factor(account):
             raise AdminActionRefused(
                 _("This account has no second factor to remove."), code="no_second_factor"
             )
-        if self.two_factor.has_totp(account):
+        removed = self.second_factors(account)
+        if removed.authenticator_app:
             self.two_factor.disable_totp(account, by_admin_id=actor.id)
         self.passkeys.remove_all(account, by_admin_id=actor.id)
+        self.accounts.mail.second_factors_removed_by_admin(
+            account.email, removed.authenticator_app, removed.passkeys, self.clock.now()
+        )
+        return removed
 
     def send_reset(self, account: Account, actor: Account) -> None:
         if account.is_disabled:

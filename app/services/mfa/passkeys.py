@@ -250,7 +250,9 @@ class PasskeyService(ContextService):
         self.audit.record(
             events.PASSKEY_REMOVED, account.id, actor_id=by_admin_id, name=passkey.name
         )
-        self.mail.passkey_changed(account.email, "removed", passkey.name, self.clock.now())
+        if by_admin_id is None:
+            # An administrator's removal is told in one email of its own (account_admin.py).
+            self.mail.passkey_changed(account.email, "removed", passkey.name, self.clock.now())
 
     def remove_all(self, account: Account, by_admin_id: int | None = None) -> int:
         passkeys = self.for_account(account.id)

@@ -141,7 +141,9 @@ class TwoFactorService(ContextService):
         self.audit.record(
             events.SECOND_FACTOR_REMOVED, account.id, actor_id=by_admin_id, factor="totp"
         )
-        self.mail.second_factor_changed(account.email, "removed", self.clock.now())
+        if by_admin_id is None:
+            # An administrator's removal is told in one email of its own (account_admin.py).
+            self.mail.second_factor_changed(account.email, "removed", self.clock.now())
         self.dbsession.flush()
 
     def new_recovery_codes(self, account: Account) -> list[str]:

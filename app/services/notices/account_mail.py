@@ -152,6 +152,24 @@ class AccountMail:
             {"email": recipient, "when": when.isoformat(), "site": self.site_url},
         )
 
+    def second_factors_removed_by_admin(
+        self, recipient: str, authenticator_app: bool, passkeys: list[str], when: datetime
+    ) -> None:
+        """An administrator turned the account's second factors off (for an owner who
+        lost them): what went, and whom to ask if the owner did not ask for it."""
+        self.outbox.queue(
+            recipient,
+            "second_factors_removed_by_admin",
+            {
+                "email": recipient,
+                "when": when.isoformat(),
+                "authenticator_app": authenticator_app,
+                "passkeys": passkeys,
+                "contact": self.contact,
+                "site": self.site_url,
+            },
+        )
+
     def recovery_code_used(self, recipient: str, left: int, when: datetime) -> None:
         self.outbox.queue(
             recipient,
