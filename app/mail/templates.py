@@ -59,6 +59,7 @@ def _link(params: Mapping[str, Any], formats: Formats) -> dict[str, Any]:
         "email": params["email"],
         "link": params["link"],
         "lifetime": describe_minutes(int(params["minutes"]), formats),
+        "password_voided": params.get("password_voided") is True,
     }
 
 

@@ -214,6 +214,8 @@ def test_confirming_locks_the_intruder_out_and_sends_a_reset_link(wsgi_app, smtp
     # The reset link lets the owner back in, without any second factor of the intruder.
     deliver_mail(wsgi_app)
     (reset,) = smtp_server.mailbox.to(ALICE, about="Reset")
+    # It says the truth: the old password was just voided.
+    assert "no longer works" in reset.text and "stays as it is" not in reset.text
     open_link(owner, reset.link_code)
     choose_password(owner, OTHER_PASSWORD)
     back = sign_in(new_client(wsgi_app), ALICE, OTHER_PASSWORD)

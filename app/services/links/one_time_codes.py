@@ -106,15 +106,23 @@ class OneTimeCodeService(ContextService):
             return f"{self.policy.frontend_url}{FRONTEND_PATHS[purpose]}{code}"
         return f"{self.policy.base_url}{LINK_PATHS[purpose]}{code}"
 
-    def send_link(self, account: Account, purpose: str, new_email: str | None = None) -> str:
+    def send_link(
+        self,
+        account: Account,
+        purpose: str,
+        new_email: str | None = None,
+        password_voided: bool = False,
+    ) -> str:
         """Make a code and queue the email that carries its link (to the new address, for
-        a change of address); returns the link."""
+        a change of address); returns the link. A reset link sent because the password
+        was just voided says so."""
         code = self.create(account, purpose, self.context.ip, new_email)
         link = self.link(purpose, code)
         lifetime = self.policy.lifetime(purpose)
         minutes = int(lifetime.total_seconds() // 60)
         recipient = new_email or account.email
-        self.mail.link(recipient, purpose, link, minutes, self.clock.now() + lifetime)
+        expires = self.clock.now() + lifetime
+        self.mail.link(recipient, purpose, link, minutes, expires, password_voided)
         if self.policy.log_links:
             log.info("Development only: %s link for account %s: %s", purpose, account.id, link)
         return link

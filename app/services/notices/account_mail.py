@@ -40,17 +40,26 @@ class AccountMail:
         self.contact = contact
 
     def link(
-        self, recipient: str, purpose: str, link: str, minutes: int, expires_at: datetime
+        self,
+        recipient: str,
+        purpose: str,
+        link: str,
+        minutes: int,
+        expires_at: datetime,
+        password_voided: bool = False,
     ) -> None:
         """The email that carries a one-time link. It is not sent once the link has
-        expired (the outbox may have waited for the server)."""
+        expired (the outbox may have waited for the server). A reset link sent after the
+        password was voided says that the old one no longer works."""
         template = LINK_EMAILS[purpose]
-        params = {
+        params: dict[str, object] = {
             "email": recipient,
             "link": link,
             "minutes": minutes,
             "expires": expires_at.isoformat(),
         }
+        if password_voided:
+            params["password_voided"] = True
         self.outbox.queue(recipient, template, params)
 
     def new_device(

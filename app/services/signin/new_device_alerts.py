@@ -20,6 +20,7 @@ from sqlalchemy import delete
 
 from app.models import (
     PURPOSE_NOT_ME,
+    PURPOSE_RESET,
     PURPOSE_UNDO_EMAIL_CHANGE,
     Account,
     UpstreamIdentity,
@@ -125,7 +126,7 @@ class NewDeviceAlerts(ContextService):
         self.codes.spend_open(account.id)
         self.codes.spend_undo_links_since(account.id, record)
         removed = self._remove_factors_added_since(account, since)
-        self.accounts.send_reset_link(account)
+        self.codes.send_link(account, PURPOSE_RESET, password_voided=True)
         self.audit.record(events.NOT_ME_REPORTED, account.id, factors_removed=removed)
         return account
 
@@ -161,7 +162,7 @@ class NewDeviceAlerts(ContextService):
         # The undo links of later changes would move it back to an address set since.
         self.codes.spend_undo_links_since(account.id, record)
         removed = self._remove_factors_added_since(account, record.created_at)
-        self.accounts.send_reset_link(account)
+        self.codes.send_link(account, PURPOSE_RESET, password_voided=True)
         self.audit.record(
             events.EMAIL_CHANGE_UNDONE, account.id, to=masked(old_email), factors_removed=removed
         )
