@@ -86,7 +86,10 @@ setup(
     # The import package is `app`; the distribution says what it is.
     name="shop-accounts",
     version="0.1.0",
-    description="Accounts for a shop: sign-in, second factors, passkeys, recovery, an OpenID Connect provider and a JSON API",
+    description=(
+        "Accounts for a shop: sign-in, second factors, passkeys, recovery,"
+        " an OpenID Connect provider and a JSON API"
+    ),
     python_requires=">=3.11",
     # The template and static folders are data of the app package, declared as such
     # (namespace packages), so that setuptools installs them without warnings.
