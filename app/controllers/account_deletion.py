@@ -97,7 +97,7 @@ class AccountDeletionController(EmailedLinkController):
             return self.too_many(exc)
         except CodeInvalid as exc:
             return self.link_invalid(exc)
-        self.forget_pending_code()
+        self.forget_pending_code(used=True)
         self.flash(
             _(
                 "Your account ${email} is back and will not be deleted. Sign in to use it.",

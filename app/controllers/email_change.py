@@ -116,6 +116,6 @@ class EmailChangeController(EmailedLinkController):
                 "old_email": None,
                 "new_email": None,
             }
-        self.forget_pending_code()
+        self.forget_pending_code(used=True)
         self.flash(_("Your email address is now ${email}.", mapping={"email": new_email}))
         return see_other(self.request, self.request.page_path("account"))

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.controllers.base import ControllerBase, see_other
 from app.i18n import translated
-from app.services.kernel.errors import CodeInvalid, RateLimited
+from app.services.kernel.errors import CodeInvalid, CodeUsed, RateLimited
 from app.translation import _
 
 LINK_INVALID_TEMPLATE = "app:templates/account/link_invalid.pt"
@@ -40,6 +40,7 @@ class EmailedLinkController(ControllerBase):
         except CodeInvalid as exc:
             return self.link_invalid(exc)
         self.keep_pending_code(code, verdict)
+        self.request.session.pop(self.used_key, None)
         return see_other(self.request, self.request.page_path(self.form_route))
 
     def keep_pending_code(self, code: str, verdict: Any) -> None:
@@ -47,15 +48,27 @@ class EmailedLinkController(ControllerBase):
         to. A flow whose page can be drawn from the check's verdict keeps that too."""
         self.request.pending_codes.keep(self.request.session, self.pending_key, code)
 
+    @property
+    def used_key(self) -> str:
+        """Where the session notes that this browser used its link (a form still open in
+        another tab is then told the link was used, not that it expired)."""
+        return f"{self.pending_key}_used"
+
     def pending_code(self) -> str:
-        """The code waiting in the session; raises NoPendingCode if there is none."""
+        """The code waiting in the session; raises CodeUsed if this browser used it,
+        NoPendingCode if there is none."""
         code = self.request.pending_codes.read(self.request.session, self.pending_key)
         if code is None:
+            if self.request.session.get(self.used_key):
+                raise CodeUsed()
             raise NoPendingCode()
         return code
 
-    def forget_pending_code(self) -> None:
+    def forget_pending_code(self, used: bool = False) -> None:
+        """Drop the code from the session; `used`: because this browser just used it."""
         self.request.pending_codes.drop(self.request.session, self.pending_key)
+        if used:
+            self.request.session[self.used_key] = True
 
     def link_invalid(self, error: CodeInvalid) -> dict[str, Any]:
         """The page for an unknown, used, expired or missing code (400)."""

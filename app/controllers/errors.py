@@ -17,6 +17,8 @@ from app.security import NeedsPasswordChange, NeedsReauthentication, NeedsSecond
 from app.services.kernel.errors import RateLimited
 from app.translation import _
 from app.viewmodels.base import safe_redirect_path
+from app.web import cookies
+from app.web.request import is_api_request
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,8 @@ def forbidden(exc: HTTPForbidden, request: Any) -> Any:
     a second factor (where one is required) sets it up first."""
     if request.identity is None:
         query = urlencode({"came_from": request.path_qs})
-        return see_other(request, request.page_path("account.signin") + "?" + query)
+        headers = _tell_why_signed_out(request)
+        return see_other(request, request.page_path("account.signin") + "?" + query, headers)
     if isinstance(exc.result, NeedsReauthentication):
         query = urlencode({"came_from": _page_to_come_back_to(request)})
         return see_other(request, request.page_path("account.reauthenticate") + "?" + query)
@@ -55,6 +58,31 @@ def forbidden(exc: HTTPForbidden, request: Any) -> Any:
         return see_other(request, request.page_path("account.two_factor"))
     request.response.status = 403
     return {"title": _("Not allowed"), "message": _("Your account may not open this page.")}
+
+
+# What the sign-in page says to someone whose session ended, by why it ended.
+SIGNED_OUT_BECAUSE = {
+    "revoked": _(
+        "You were signed out: this device was signed out from another one, or by a change"
+        " of password. Sign in again."
+    ),
+    "expired": _("You were signed out after a while without using the site. Sign in again."),
+    "disabled": _("You were signed out: an administrator disabled this account."),
+    "deleting": _("You were signed out: this account is being deleted."),
+}
+
+
+def _tell_why_signed_out(request: Any) -> list[tuple[str, str]]:
+    """A browser sent back to sign in with the cookie of a session that ended is told
+    why, once: the cookie goes with the redirect."""
+    name = request.app_cookies.name(cookies.AUTH)
+    token = request.cookies.get(name)
+    if not token or is_api_request(request):
+        return []
+    reason = request.services.login_sessions.why_ended(token)
+    if reason is not None:
+        request.session.flash(translated(request, SIGNED_OUT_BECAUSE[reason]), queue="error")
+    return [request.app_cookies.deletion(cookies.AUTH)]
 
 
 def _page_to_come_back_to(request: Any) -> str:

@@ -47,7 +47,7 @@ class NotMeController(EmailedLinkController):
             return self.too_many(exc)
         except CodeInvalid as exc:
             return self.link_invalid(exc)
-        self.forget_pending_code()
+        self.forget_pending_code(used=True)
         # This browser too was signed out with every other; its cookie goes.
         self.request.response.headerlist.extend(forget(self.request))
         return {"email": account.email}

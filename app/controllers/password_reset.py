@@ -104,7 +104,7 @@ class PasswordResetController(EmailedLinkController):
             return self.link_invalid(exc)
         except PasswordRejected as exc:
             return self.form_error(vm, exc)
-        self.forget_pending_code()
+        self.forget_pending_code(used=True)
         # Every session of the account has ended, this browser's included if it had one.
         self.request.response.headerlist.extend(forget(self.request))
         # The sign-in form offers the address (encrypted in this browser's session).
@@ -143,8 +143,8 @@ class PasswordResetController(EmailedLinkController):
         verdict = self._verdict()
         return verdict["code"] if verdict is not None else super().pending_code()
 
-    def forget_pending_code(self) -> None:
-        super().forget_pending_code()
+    def forget_pending_code(self, used: bool = False) -> None:
+        super().forget_pending_code(used)
         self.request.pending_codes.drop(self.request.session, VERDICT_KEY)
 
     def _form_from_verdict(self) -> ResetPasswordViewModel:

@@ -106,7 +106,7 @@ class RegistrationController(EmailedLinkController):
             return self.link_invalid(exc)
         except WrongRegistrationPassword as exc:
             return self.form_error(vm, exc)
-        self.forget_pending_code()
+        self.forget_pending_code(used=True)
         self.flash(_("Your email address is confirmed. Welcome!"))
         step = self.services.signin.after_confirmation(account, self.request.login_session)
         if isinstance(step, SecondFactorNeeded):

@@ -60,7 +60,7 @@ class UndoEmailChangeController(EmailedLinkController):
             self.request.response.status = 409
             self.request.override_renderer = CONFIRM_TEMPLATE
             return {"email": None, "error": exc.message}
-        self.forget_pending_code()
+        self.forget_pending_code(used=True)
         # This browser too was signed out with every other; its cookie goes.
         self.request.response.headerlist.extend(forget(self.request))
         return {"email": account.email}

@@ -20,7 +20,7 @@ from tests.functional.flows import (
     open_link,
     sign_in,
 )
-from tests.support import dump_database
+from tests.support import dump_database, form_by_action
 
 ALICE = "alice@example.com"
 NEW_PASSWORD = "violet mango tractor 1987"
@@ -362,9 +362,10 @@ def test_the_reset_code_leaves_the_session_with_the_reset(wsgi_app, client, smtp
     deliver_mail(wsgi_app)
     open_link(client, smtp_server.mailbox.to(ALICE)[0].link_code)
     choose_password(client, NEW_PASSWORD)
-    # Not "already used": no code is left in this browser's session at all.
+    # No code is left in this browser's session, only the note that it used its link,
+    # so that a form still open in another tab says so (not that the link expired).
     page = client.get("/account/reset_password", status=400)
-    assert "Open the link from your email" in page.text
+    assert "already been used" in page.text and "expired" not in page.text
 
 
 def test_a_reset_link_opened_in_time_is_refused_at_the_second_it_expires(
@@ -383,4 +384,26 @@ def test_a_reset_link_opened_in_time_is_refused_at_the_second_it_expires(
     assert (again["href"], again.get_text(strip=True)) == (
         "/account/forgot_password",
         "Ask for a new link",
+    )
+
+
+def test_a_form_left_open_in_another_tab_says_the_link_was_used(wsgi_app, smtp_server):
+    create_account(wsgi_app, "alice@example.com", STRONG_PASSWORD)
+    client = new_client(wsgi_app)
+    forgot_password(client, "alice@example.com")
+    deliver_mail(wsgi_app)
+    open_link(client, smtp_server.mailbox.messages[-1].link_code)
+    first_tab = client.get("/account/reset_password")
+    second_tab = client.get("/account/reset_password")
+    first = form_by_action(first_tab, "/account/reset_password")
+    first["password"] = first["confirm_password"] = "violet mango tractor 1987"
+    first.submit(status=200)
+    form = form_by_action(second_tab, "/account/reset_password")
+    form["password"] = form["confirm_password"] = "another violet mango 1988"
+    refused = form.submit(status=400)
+    assert "already been used" in refused.text and "expired" not in refused.text
+    # A browser that never used a link hears nothing of it.
+    assert (
+        "already been used"
+        not in new_client(wsgi_app).get("/account/reset_password", status=400).text
     )

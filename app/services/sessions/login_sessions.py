@@ -126,6 +126,26 @@ class LoginSessionService:
             login_session.last_seen_at = now
         return login_session
 
+    def why_ended(self, token: str) -> str | None:
+        """Why the session of a token that opens nothing ended, as the sign-in page tells
+        the person it sent back there: "revoked" (signed out from elsewhere, or by a
+        password change or a reset), "disabled", "deleting" or "expired"; None for a token
+        that never opened a session (or one whose row is gone)."""
+        if not token or len(token) > 100:
+            return None
+        ended = self.dbsession.scalars(
+            select(LoginSession).where(LoginSession.token_hash == digest(token))
+        ).first()
+        if ended is None:
+            return None
+        if ended.account.is_disabled:
+            return "disabled"
+        if ended.account.deletion_requested_at is not None:
+            return "deleting"
+        if ended.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired(ended, self.clock.now()) else None
+
     def is_recently_authenticated(self, login_session: LoginSession) -> bool:
         """Whether the person proved who they are recently enough for a sensitive change."""
         age = self.clock.now() - login_session.authenticated_at
