@@ -48,6 +48,7 @@ def make_app(
         config.include(".web.headers")
         config.include(".web.body_limit")
         config.include(".api")
+        config.include(".web.branding")
         config.include(".routes")
         config.scan(".controllers")
     return config.make_wsgi_app()

@@ -55,7 +55,9 @@ class TwoFactorController(ControllerBase):
     )
     def setup_post(self) -> Any:
         blank = self._setup_form()
-        vm = TotpSetupViewModel.from_request(self.request, blank.secret, blank.qr_code_svg)
+        vm = TotpSetupViewModel.from_request(
+            self.request, blank.secret, blank.qr_code_svg, blank.otpauth_uri
+        )
         if not vm.validate():
             return self.form_error(vm)
         try:
@@ -76,7 +78,7 @@ class TwoFactorController(ControllerBase):
         uri = two_factor.provisioning_uri(self.account, secret)
         title = translated(self.request, _("QR code to scan with your authenticator app"))
         svg = two_factor.qr_code_svg(uri, title=title)
-        return TotpSetupViewModel(self.request, secret, svg)
+        return TotpSetupViewModel(self.request, secret, svg, uri)
 
     @view_config(route_name="account.two_factor.totp_disable", request_method="POST")
     def disable(self) -> Any:

@@ -251,7 +251,7 @@ def make_outbox_sender(
     return OutboxSender(
         session_factory=session_factory,
         cipher=factory.cipher,
-        templates=MailTemplates(auto_reload=settings.reload_templates),
+        templates=MailTemplates(settings.brand.site_name, auto_reload=settings.reload_templates),
         transport=transport,
         clock=factory.clock,
         sender_address=settings.mail_sender,

@@ -85,10 +85,10 @@ class ServiceFactory:
         self.pending_sign_in_cipher: Fernet = fernet_for(settings.secret, PENDING_SIGN_INS)
         self.oidc = OidcProcessParts.from_settings(settings, self.clock)
         self.upstream = upstream_providers(settings)
-        # The name authenticator apps and passkeys show beside the account.
-        self.site_name = settings.host
+        # The name authenticator apps and passkeys show beside the account: the shop's.
+        self.site_name = settings.brand.site_name
         self.relying_party = RelyingParty(
-            id=self.site_name, name=self.site_name, origin=settings.origin
+            id=settings.host, name=self.site_name, origin=settings.origin
         )
         self.session_policy = SessionPolicy(
             idle=timedelta(minutes=settings.session_idle_minutes),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.settings.branding import BrandSettings, read_brand
 from app.settings.limits import DEFAULT_LIMITS
 from app.settings.operations import OperationsSettings
 from app.settings.providers import UpstreamProviderSettings, read_upstream_providers
@@ -196,6 +197,8 @@ class AppSettings:
     api_frontend_url: str = ""
     # The other providers people may sign in with (app/settings/providers.py).
     upstream_providers: tuple[UpstreamProviderSettings, ...] = ()
+    # The shop's name, logo and colour (app/settings/branding.py).
+    brand: BrandSettings = field(default_factory=BrandSettings)
 
     @property
     def host(self) -> str:
@@ -272,4 +275,5 @@ class AppSettings:
             api_allowed_origins=read_allowed_origins(read),
             api_frontend_url=read_frontend_url(read),
             upstream_providers=read_upstream_providers(read),
+            brand=read_brand(read),
         )

@@ -1,7 +1,9 @@
 // Small improvements for every page; without JavaScript the pages work the same.
 //  - <time datetime="..."> elements, written in UTC by the server, are shown in the
 //    visitor's own time zone, and those marked data-relative also as "5 minutes ago".
-//  - Each password field gets a button that shows or hides what was typed.
+//  - Each password field gets a button that shows or hides what was typed; the field
+//    keeps the focus the browser gave it (after a form error, the first field at fault).
+//  - Buttons marked data-copy="ID" copy that element's text (without its spaces).
 (function () {
   "use strict";
 
@@ -67,14 +69,41 @@
       if (input.form) {
         input.form.addEventListener("submit", function () { input.type = "password"; });
       }
+      // Moving a focused field loses its focus: it is given back.
+      var focused = document.activeElement === input;
       var wrapper = document.createElement("div");
       wrapper.className = "password-field";
       input.parentNode.insertBefore(wrapper, input);
       wrapper.appendChild(input);
       wrapper.appendChild(button);
+      if (focused) {
+        input.focus();
+      }
+    });
+  }
+
+  function copyButtons() {
+    if (!navigator.clipboard || !navigator.clipboard.writeText) {
+      return;
+    }
+    var buttons = document.querySelectorAll("button[data-copy]");
+    Array.prototype.forEach.call(buttons, function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      if (!source) {
+        return;
+      }
+      var label = button.textContent;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(source.textContent.replace(/\s+/g, "")).then(function () {
+          button.textContent = button.getAttribute("data-copied") || label;
+          window.setTimeout(function () { button.textContent = label; }, 2000);
+        });
+      });
     });
   }
 
   localTimes();
   passwordToggles();
+  copyButtons();
 })();

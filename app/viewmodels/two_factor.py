@@ -119,15 +119,22 @@ class TotpSetupViewModel(ViewModelBase):
     FIELDS = (("code", _("Code from the app")),)
     REFUSAL_FIELDS = ((InvalidSecondFactorCode, "code"),)
 
-    def __init__(self, request: Request, secret: str, qr_code_svg: str) -> None:
+    def __init__(
+        self, request: Request, secret: str, qr_code_svg: str, otpauth_uri: str = ""
+    ) -> None:
         super().__init__(request)
         self.secret = secret
         self.qr_code_svg = qr_code_svg
+        # The same as the QR code, as a link that opens an authenticator app on the
+        # device that shows the page (a phone cannot scan its own screen).
+        self.otpauth_uri = otpauth_uri
         self.code = ""
 
     @classmethod
-    def from_request(cls, request: Request, secret: str, qr_code_svg: str) -> TotpSetupViewModel:
-        vm = cls(request, secret, qr_code_svg)
+    def from_request(
+        cls, request: Request, secret: str, qr_code_svg: str, otpauth_uri: str = ""
+    ) -> TotpSetupViewModel:
+        vm = cls(request, secret, qr_code_svg, otpauth_uri)
         vm.code = vm.form_value("code", MAX_CODE_FIELD)
         return vm
 
@@ -141,4 +148,9 @@ class TotpSetupViewModel(ViewModelBase):
     def to_dict(self) -> dict[str, Any]:
         # The secret is grouped in fours, as people copy it more easily.
         grouped = " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
-        return {**super().to_dict(), "secret": grouped, "qr_code_svg": self.qr_code_svg}
+        return {
+            **super().to_dict(),
+            "secret": grouped,
+            "qr_code_svg": self.qr_code_svg,
+            "otpauth_uri": self.otpauth_uri,
+        }

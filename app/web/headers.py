@@ -65,7 +65,7 @@ def security_headers_tween_factory(
         # The provider's discovery and JWKS documents are the same for everyone, and
         # clients are meant to cache them (their views set the max-age).
         is_static = response.status_code < 400 and (
-            path.startswith("/static/") or path in PUBLIC_DOCUMENTS
+            path.startswith(("/static/", "/brand/")) or path in PUBLIC_DOCUMENTS
         )
         added, names = static if is_static else page
         headerlist = response.headerlist

@@ -29,12 +29,14 @@ from app.services.kernel.rate_limits import RateLimiter
 from app.services.kernel.secret_keys import OUTBOX, TOTP_SECRETS, fernet_for
 from app.services.links.link_policy import NOT_ME_LINK_LIFETIME, SIGN_IN_CODE_LIFETIME
 from app.services.passwords.hashing import PasswordHasher
+from app.settings.branding import BrandSettings
 from tests.conftest import unit_settings
 from tests.support import FakeClock
 
 # Every value differs from its default, so a setting dropped on its way shows.
 CUSTOM: dict[str, Any] = {
     "base_url": "https://login.shop.example:8443",
+    "brand": BrandSettings(site_name="Corner Shop"),
     "log_reset_links": True,
     "reload_templates": True,
     "support_contact": "help@shop.example",
@@ -102,12 +104,13 @@ def test_each_kind_of_code_lives_as_long_as_its_setting_says(factory: ServiceFac
     assert codes.log_links is True
 
 
-def test_the_site_is_named_by_its_host_to_authenticators_and_passkeys(
+def test_the_shop_is_named_to_authenticators_and_passkeys_by_its_name(
     factory: ServiceFactory,
 ) -> None:
-    assert factory.site_name == "login.shop.example"
+    assert factory.site_name == "Corner Shop"
     party = factory.relying_party
-    assert (party.id, party.name) == ("login.shop.example", "login.shop.example")
+    # The relying party's id is the host, whatever the name shown.
+    assert (party.id, party.name) == ("login.shop.example", "Corner Shop")
     assert party.origin == "https://login.shop.example:8443"
 
 

@@ -47,6 +47,17 @@ def test_removing_the_last_second_factor_takes_its_recovery_codes_and_no_one_els
     assert recorded_as(dbsession, events.PASSKEY_REMOVED) == [
         (alice.id, admin.id, {"name": "Phone"})
     ]
+    # An administrator's removal is told in one email of its own (AccountAdminService),
+    # not one per passkey.
+    assert [m for m in emails_to(dbsession, EMAIL) if "removed" in body_text(m)] == []
+
+
+def test_the_owner_is_told_of_a_passkey_removed_and_its_name(
+    services: Services, alice: Account, dbsession: Session, clock: FakeClock
+) -> None:
+    add_passkey(services, alice)
+    [passkey] = services.passkeys.for_account(alice.id)
+    services.passkeys.remove(alice, passkey)
     removed = [m for m in emails_to(dbsession, EMAIL) if "removed" in body_text(m)]
     assert removed and "Phone" in body_text(removed[-1])
 

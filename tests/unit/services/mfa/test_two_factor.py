@@ -284,9 +284,10 @@ def test_the_authenticator_app_is_given_the_account_and_the_site_by_name(
 ) -> None:
     uri = services.two_factor.provisioning_uri(alice, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
 
+    # The shop's name (app.site_name, "Accounts" unless set), as the app lists it.
     assert uri == (
-        "otpauth://totp/accounts.example.test:alice%40example.com"
-        "?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=accounts.example.test"
+        "otpauth://totp/Accounts:alice%40example.com"
+        "?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Accounts"
     )
 
 
