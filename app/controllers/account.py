@@ -19,19 +19,29 @@ from app.services.kernel.errors import RateLimited, SignInFailed
 from app.services.signin.stages import SignedIn
 from app.translation import _
 from app.viewmodels.account import PREFILL_KEY, SignInViewModel
+from app.viewmodels.events import event_row
 
 
 @view_defaults(renderer="app:templates/account/index.pt")
 class AccountController(ControllerBase):
     @view_config(route_name="account", request_method="GET", permission=PERMISSION_SIGNED_IN)
     def index(self) -> dict[str, Any]:
+        """The account at a glance: each card says the state of one part (sign-in
+        methods, devices, activity, connected applications) and leads to its page."""
         account = self.request.identity
-        two_factor = self.services.two_factor
+        services = self.services
+        two_factor = services.two_factor
         on = two_factor.has_second_factor(account)
+        recent = services.audit.for_account(account.id, per_page=3).items
         return {
             "account": account,
             "two_factor_on": on,
+            "has_totp": two_factor.has_totp(account),
             "recovery_codes_left": two_factor.recovery_codes_left(account.id) if on else 0,
+            "passkeys": len(services.passkeys.for_account(account.id)),
+            "devices": len(services.login_sessions.list_active(account.id)),
+            "apps": len(services.oidc_consents.connected_apps(account.id)),
+            "recent_events": [event_row(event, self.request.formats) for event in recent],
         }
 
     @view_config(

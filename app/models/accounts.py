@@ -49,6 +49,10 @@ class Account(Base):
     # The language the owner chose ("de"), for the pages and the emails; None: the
     # browser's.
     locale: Mapped[str | None] = mapped_column(String(10))
+    # The name the owner gave (optional): used in greetings and emails, and given to
+    # applications as the `name` claim of the `profile` scope. Shown escaped, never
+    # trusted as markup; at most MAX_DISPLAY_NAME characters.
+    display_name: Mapped[str | None] = mapped_column(String(80))
     # When the owner asked for the account to be deleted: until the grace period
     # (accounts.deletion_grace_days) ends, nothing signs in and the emailed restore link
     # brings it back; then the housekeeping erases it. None: not being deleted.
