@@ -46,6 +46,7 @@ def includeme(config: Configurator) -> None:
     )
     config.add_route("account.signin_methods", "/account/signin_methods")
     config.add_route("account.export", "/account/export")
+    config.add_route("account.name", "/account/name")
     config.add_route("account.delete", "/account/delete")
     config.add_route("account.deleted", "/account/deleted")
     config.add_route("account.restore_link", "/account/restore/{code}")

@@ -75,6 +75,9 @@ class AccountExport(Answer):
 class AccountInfo(Answer):
     id: str = Field(description="The account's public id (the `sub` of OpenID Connect).")
     email: str
+    display_name: str | None = Field(
+        description="The name the owner gave, if any (text: escape it where it is shown)."
+    )
     email_confirmed_at: datetime | None
     created_at: datetime
     is_admin: bool
@@ -138,6 +141,9 @@ class SignedIn(Answer):
 class Registration(Request):
     email: Email
     password: Password
+    display_name: Annotated[str, Field(max_length=200)] = Field(
+        default="", description="Optional; at most 80 characters once spaces are collapsed."
+    )
 
 
 class Confirmation(Request):

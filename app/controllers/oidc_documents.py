@@ -70,6 +70,7 @@ def discovery_document(request: AppRequest) -> dict[str, Any]:
             "sid",
             "email",
             "email_verified",
+            "name",
         ],
         "acr_values_supported": ["mfa", "pwd"],
         "prompt_values_supported": ["none", "login", "consent"],

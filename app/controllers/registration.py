@@ -10,6 +10,7 @@ from pyramid.view import view_config
 from app.controllers.base import see_other
 from app.controllers.emailed_links import LINK_INVALID_TEMPLATE, EmailedLinkController
 from app.controllers.signin_steps import keep_pending, signed_in
+from app.services.accounts.profile import DisplayNameRefused
 from app.services.kernel.errors import (
     CodeInvalid,
     InvalidEmail,
@@ -57,10 +58,10 @@ class RegistrationController(EmailedLinkController):
         if not vm.validate():
             return self.form_error(vm)
         try:
-            self.services.registration.register(vm.email, vm.password)
+            self.services.registration.register(vm.email, vm.password, vm.display_name)
         except RateLimited as exc:
             return self.too_many(exc)
-        except (InvalidEmail, PasswordRejected) as exc:
+        except (InvalidEmail, PasswordRejected, DisplayNameRefused) as exc:
             return self.form_error(vm, exc)
         return see_other(self.request, self.request.page_path("account.verify_sent"))
 

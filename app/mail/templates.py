@@ -201,6 +201,8 @@ class MailTemplates:
             "site_name": self.site_name,
             "subject": formats.translate(subject),
             "lang": formats.locale,
+            # The name the recipient's account gave, if any: "Hello Ana," (escaped).
+            "greeting_name": params.get("greeting_name") or None,
             **prepare(params, formats),
         }
         translate = formats.plurals  # the locale's translate hook, plurals and all

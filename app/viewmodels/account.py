@@ -9,6 +9,7 @@ from typing import Any
 
 from pyramid.request import Request
 
+from app.services.accounts.profile import DisplayNameRefused, clean_display_name
 from app.services.kernel.errors import (
     InvalidEmail,
     PasswordRejected,
@@ -17,7 +18,7 @@ from app.services.kernel.errors import (
     WrongRegistrationPassword,
 )
 from app.translation import _
-from app.viewmodels.base import ViewModelBase, safe_redirect_path
+from app.viewmodels.base import ViewModelBase, check_new_password, safe_redirect_path
 
 # Where the address a reset or an invitation was for waits for the sign-in form.
 PREFILL_KEY = "signin_email"
@@ -28,15 +29,18 @@ MAX_PASSWORD_FIELD = 1024
 
 class RegisterViewModel(ViewModelBase):
     FIELDS = (
+        ("display_name", _("Your name")),
         ("email", _("Email address")),
         ("password", _("Password")),
         ("confirm_password", _("Password again")),
     )
     SECRET_FIELDS = frozenset({"password", "confirm_password"})
+    # A name is checked here (the service would refuse it with the same message).
     REFUSAL_FIELDS = ((InvalidEmail, "email"), (PasswordRejected, "password"))
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
+        self.display_name = ""
         self.email = ""
         self.password = ""
         self.confirm_password = ""
@@ -44,6 +48,7 @@ class RegisterViewModel(ViewModelBase):
     @classmethod
     def from_request(cls, request: Request) -> RegisterViewModel:
         vm = cls(request)
+        vm.display_name = vm.form_value("display_name")
         vm.email = vm.form_value("email")
         vm.password = vm.form_value("password", MAX_PASSWORD_FIELD)
         vm.confirm_password = vm.form_value("confirm_password", MAX_PASSWORD_FIELD)
@@ -58,11 +63,15 @@ class RegisterViewModel(ViewModelBase):
             self.fail("email", _("Enter your email address."))
         if email is not None:
             self.email = email
-        _check_new_password(self, self.password, self.confirm_password)
+        try:
+            self.display_name = clean_display_name(self.display_name) or ""
+        except DisplayNameRefused as exc:
+            self.fail("display_name", exc.message)
+        check_new_password(self, self.password, self.confirm_password)
         return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "email": self.email}
+        return {**super().to_dict(), "email": self.email, "display_name": self.display_name}
 
 
 class SignInViewModel(ViewModelBase):
@@ -165,7 +174,7 @@ class ResetPasswordViewModel(ViewModelBase):
     def validate(self) -> bool:
         if self.error:
             return False
-        _check_new_password(self, self.password, self.confirm_password)
+        check_new_password(self, self.password, self.confirm_password)
         return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,7 +217,7 @@ class ChangePasswordViewModel(ViewModelBase):
             return False
         if not self.current_password:
             self.fail("current_password", _("Enter your current password."))
-        _check_new_password(self, self.password, self.confirm_password)
+        check_new_password(self, self.password, self.confirm_password)
         return self.is_valid
 
     def to_dict(self) -> dict[str, Any]:
@@ -282,13 +291,3 @@ class ChangeEmailViewModel(ViewModelBase):
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "email": self.email, "new_email": self.new_email}
-
-
-def _check_new_password(vm: ViewModelBase, password: str, confirm_password: str) -> None:
-    """The new password was given, the same twice; the policy is the service's."""
-    if not password:
-        vm.fail("password", _("Choose a password."))
-    elif not confirm_password:
-        vm.fail("confirm_password", _("Type the password again, to be sure of it."))
-    elif password != confirm_password:
-        vm.fail("confirm_password", _("The two passwords do not match."))

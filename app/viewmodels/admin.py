@@ -35,6 +35,7 @@ class AccountRow:
     is_admin: bool
     created_at: datetime
     last_login_at: datetime | None
+    display_name: str | None = None
 
 
 def account_row(account: Account) -> AccountRow:
@@ -47,6 +48,7 @@ def account_row(account: Account) -> AccountRow:
         is_admin=account.is_admin,
         created_at=account.created_at,
         last_login_at=account.last_login_at,
+        display_name=account.display_name,
     )
 
 

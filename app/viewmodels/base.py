@@ -147,3 +147,13 @@ def safe_redirect_path(candidate: str | None, default: str = "/account") -> str:
     if not candidate.startswith("/") or candidate.startswith("//"):
         return default
     return candidate
+
+
+def check_new_password(vm: ViewModelBase, password: str, confirm_password: str) -> None:
+    """The new password was given, the same twice; the policy is the service's."""
+    if not password:
+        vm.fail("password", _("Choose a password."))
+    elif not confirm_password:
+        vm.fail("confirm_password", _("Type the password again, to be sure of it."))
+    elif password != confirm_password:
+        vm.fail("confirm_password", _("The two passwords do not match."))

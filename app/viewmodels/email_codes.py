@@ -9,16 +9,17 @@ from pyramid.request import Request
 
 from app.services.kernel.lifecycle_errors import SignInCodeInvalid
 from app.translation import _
+from app.viewmodels.account import ForgotPasswordViewModel
 from app.viewmodels.base import ViewModelBase, safe_redirect_path
 from app.viewmodels.two_factor import MAX_CODE_FIELD
 
 
-class EmailCodeRequestViewModel(ViewModelBase):
-    FIELDS = (("email", _("Email address")),)
+class EmailCodeRequestViewModel(ForgotPasswordViewModel):
+    """The address to send a code to: checked like the forgotten password's (its shape
+    only), and where to go once signed in."""
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        self.email = ""
         self.came_from = safe_redirect_path(request.GET.get("came_from"))
 
     @classmethod
@@ -28,22 +29,8 @@ class EmailCodeRequestViewModel(ViewModelBase):
         vm.came_from = safe_redirect_path(vm.form_value("came_from"))
         return vm
 
-    def validate(self) -> bool:
-        """Only the shape of the address; whether it has an account must not change the
-        answer."""
-        if self.error:
-            return False
-        if not self.email.strip():
-            self.fail("email", _("Enter the email address of your account."))
-            return False
-        email = self.clean_email_field(self.email)
-        if email is None:
-            return False
-        self.email = email
-        return True
-
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "email": self.email, "came_from": self.came_from}
+        return {**super().to_dict(), "came_from": self.came_from}
 
 
 class EmailCodeViewModel(ViewModelBase):

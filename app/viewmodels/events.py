@@ -30,6 +30,7 @@ DESCRIPTIONS = {
     events.ACCOUNT_ERASED: _("An account was erased"),
     events.SIGN_IN_CODE_SENT: _("Sign-in code emailed"),
     events.SIGN_IN_CODE_FAILED: _("Wrong sign-in code"),
+    events.DISPLAY_NAME_CHANGED: _("Name changed"),
     events.EMAIL_CHANGE_UNDONE: _(
         "Change of address undone from the old address: every device signed out, a reset link sent"
     ),

@@ -49,6 +49,8 @@ EXPECTED: dict[tuple[str, str, str | None], str | None] = {
     ("account.signin.email_code", "POST", None): PUBLIC,
     ("account.signin.email_code.verify", "GET", None): PUBLIC,
     ("account.signin.email_code.verify", "POST", None): PUBLIC,
+    ("account.name", "GET", None): SIGNED_IN,
+    ("account.name", "POST", None): SIGNED_IN,
     ("account.delete", "GET", None): RECENT,
     ("account.delete", "POST", None): RECENT,
     ("account.deleted", "GET", None): PUBLIC,

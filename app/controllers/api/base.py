@@ -39,6 +39,7 @@ class ApiController(ControllerBase):
         return AccountInfo(
             id=account.public_id,
             email=account.email,
+            display_name=account.display_name,
             email_confirmed_at=account.email_verified_at,
             created_at=account.created_at,
             is_admin=account.is_admin,

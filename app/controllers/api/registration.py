@@ -55,7 +55,7 @@ class RegistrationApi(ApiController):
             raise HTTPNotFound()
         # A mistyped address is refused before the limits are counted, as the page does.
         clean_email(body.email)
-        self.services.registration.register(body.email, body.password)
+        self.services.registration.register(body.email, body.password, body.display_name)
         return answer(Accepted(message=translated(self.request, REGISTERED)), status=202)
 
     @api_operation(

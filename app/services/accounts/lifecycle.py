@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from app.services.accounts.deletion import AccountDeletion
 from app.services.accounts.export import AccountExport
+from app.services.accounts.profile import ProfileService
 
 if TYPE_CHECKING:
     from app.services.accounts.accounts import AccountService
@@ -38,6 +39,10 @@ class AccountLifecycleServices:
     @cached_property
     def account_export(self) -> AccountExport:
         return AccountExport(self.context)
+
+    @cached_property
+    def profile(self) -> ProfileService:
+        return ProfileService(self.context)
 
     @cached_property
     def account_deletion(self) -> AccountDeletion:

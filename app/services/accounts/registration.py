@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from app.models import PURPOSE_VERIFY_EMAIL, Account
 from app.services.accounts.accounts import AccountService
+from app.services.accounts.profile import clean_display_name
 from app.services.kernel import audit as events
 from app.services.kernel.context import ContextService, ServiceContext
 from app.services.kernel.email_addresses import clean_email
@@ -39,15 +40,19 @@ class RegistrationService(ContextService):
         self.mail = mail
         self.guesses = guesses
 
-    def register(self, email: str, plain_text_password: str) -> None:
+    def register(
+        self, email: str, plain_text_password: str, display_name: str | None = None
+    ) -> None:
         """Register an address, or tell its owner that someone tried to.
 
         Limited per IP and per address before any costly work; then the password is
         checked against the policy and hashed in both cases, so that neither the answer
-        nor its timing says whether the address has an account. Raises InvalidEmail,
-        PasswordRejected or RateLimited, the same for new and existing addresses."""
+        nor its timing says whether the address has an account. The name is given only
+        to a new account. Raises InvalidEmail, PasswordRejected, DisplayNameRefused or
+        RateLimited, the same for new and existing addresses."""
         self.rate_limiter.hit(REGISTER_PER_IP, self.context.address_key)
         email = clean_email(email)
+        name = clean_display_name(display_name or "")
         self.rate_limiter.hit(REGISTER_PER_EMAIL, email)
         password_hash = self.passwords.hash_new(plain_text_password, email)
         now = self.clock.now()
@@ -59,6 +64,7 @@ class RegistrationService(ContextService):
             "is_disabled": False,
             "created_at": now,
             "login_count": 0,
+            "display_name": name,
         }
         account_id = insert_unless_present(self.dbsession, Account, values, [Account.email])
         if account_id is None:

@@ -50,10 +50,16 @@ class Outbox:
     def queue(self, recipient: str, template: str, params: Mapping[str, Any]) -> OutgoingEmail:
         """Queue the email `template` (see mail_templates.py) with these parameters,
         which must be plain JSON values. It is written in the recipient's language: the
-        one their account has chosen, or else the language of the request."""
+        one their account has chosen, or else the language of the request; and greets
+        the recipient by the name their account gave, if any."""
         now = self.clock.now()
-        locale = self.dbsession.scalar(select(Account.locale).where(Account.email == recipient))
+        found = self.dbsession.execute(
+            select(Account.locale, Account.display_name).where(Account.email == recipient)
+        ).first()
+        locale, name = found if found is not None else (None, None)
         params = {**params, "locale": locale or self.default_locale()}
+        if name:
+            params["greeting_name"] = name
         message = OutgoingEmail(
             recipient=recipient,
             template=template,

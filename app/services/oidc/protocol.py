@@ -199,6 +199,9 @@ class Provider(AuthorizationServer):
         if "email" in scopes:
             info["email"] = subject.account.email
             info["email_verified"] = subject.account.email_verified_at is not None
+        if "profile" in scopes and subject.account.display_name:
+            # The name its owner gave, as text: an application must escape it as any.
+            info["name"] = subject.account.display_name
         return info
 
     def make_access_token(

@@ -166,7 +166,7 @@ def test_no_accepted_place_to_go_names_a_scheme_or_a_host(candidate: str) -> Non
 def test_a_blank_form_shows_nothing_filled_in() -> None:
     request = posted(query={"came_from": "/admin/accounts"})
 
-    assert shown(RegisterViewModel(request)) == {"error": None, "email": ""}
+    assert shown(RegisterViewModel(request)) == {"error": None, "email": "", "display_name": ""}
     assert shown(SignInViewModel(request)) == {
         "error": None,
         "email": "",
@@ -511,6 +511,7 @@ def test_an_account_row_says_the_accounts_state_in_words(
         email="a@example.com",
         is_disabled=disabled,
         deletion_requested_at=deleting,
+        display_name=None,
         password_hash=password_hash,
         email_verified_at=confirmed,
         is_admin=True,
@@ -712,9 +713,16 @@ def test_setting_up_the_app_needs_the_code_it_shows() -> None:
         assert vm.validate() is False
         assert problem(vm) == message
 
-    ok = TotpSetupViewModel.from_request(posted(("code", "123456")), "ABCDEFGHIJ", "<svg/>")
+    ok = TotpSetupViewModel.from_request(
+        posted(("code", "123456")), "ABCDEFGHIJ", "<svg/>", "otpauth://totp/x?secret=ABCDEFGHIJ"
+    )
     assert ok.validate() is True
-    assert shown(ok) == {"error": None, "secret": "ABCD EFGH IJ", "qr_code_svg": "<svg/>"}
+    assert shown(ok) == {
+        "error": None,
+        "secret": "ABCD EFGH IJ",
+        "qr_code_svg": "<svg/>",
+        "otpauth_uri": "otpauth://totp/x?secret=ABCDEFGHIJ",
+    }
 
 
 def test_a_form_for_a_code_starts_empty_and_asks_for_the_code() -> None:
