@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
-from app import serving
+from app.web import serving
 
 
 def test_the_development_server_says_the_address_to_open(monkeypatch, caplog) -> None:
@@ -24,7 +24,7 @@ def test_the_development_server_says_the_address_to_open(monkeypatch, caplog) ->
         registry={"app_settings": SimpleNamespace(base_url="http://localhost:7201")}
     )
     run = serving.serve({"here": "."}, listen="localhost:7201", threads="4")
-    with caplog.at_level(logging.INFO, logger="app.serving"):
+    with caplog.at_level(logging.INFO, logger="app.web.serving"):
         run(app)  # type: ignore[arg-type]
     assert made == [{"app": app, "listen": "localhost:7201", "threads": "4"}, {"ran": True}]
     [line] = caplog.messages
