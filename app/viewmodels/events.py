@@ -31,6 +31,7 @@ DESCRIPTIONS = {
     events.SIGN_IN_CODE_SENT: _("Sign-in code emailed"),
     events.SIGN_IN_CODE_FAILED: _("Wrong sign-in code"),
     events.DISPLAY_NAME_CHANGED: _("Name changed"),
+    events.OIDC_CONSENT_GIVEN: _("An application was allowed access"),
     events.EMAIL_CHANGE_UNDONE: _(
         "Change of address undone from the old address: every device signed out, a reset link sent"
     ),

@@ -63,7 +63,10 @@ def theme_css(color: str) -> bytes:
     ink = "#ffffff" if contrast(color, "#ffffff") >= contrast(color, "#111827") else "#111827"
     rules = [f":root {{ --button: {color}; --button-ink: {ink}; }}"]
     if contrast(color, "#ffffff") >= 4.5:
-        rules.append(f":root {{ --brand: {color}; --brand-dark: {color}; }}")
+        rules.append(
+            "@media not all and (prefers-color-scheme: dark) {"
+            f" :root {{ --brand: {color}; --brand-dark: {color}; }} }}"
+        )
     if contrast(color, "#111827") >= 4.5:
         rules.append(
             "@media (prefers-color-scheme: dark) {"

@@ -75,8 +75,15 @@ def test_text_on_the_shops_colour_always_reads(color, ink):
     css = theme_css(color).decode()
     assert f"--button-ink: {ink}" in css
     assert contrast(color, ink) >= 4.5
-    # A colour too light for links on white leaves the links in the site's own colour.
-    assert (f"--brand: {color}" in css.split("@media")[0]) == (contrast(color, "#ffffff") >= 4.5)
+    # Links take the colour only in the scheme whose page it reads on (4.5:1).
+    schemes = {
+        block.split("{")[0].strip(): f"--brand: {color}" in block
+        for block in css.split("@media ")[1:]
+    }
+    light = schemes.get("not all and (prefers-color-scheme: dark)", False)
+    dark = schemes.get("(prefers-color-scheme: dark)", False)
+    assert light == (contrast(color, "#ffffff") >= 4.5)
+    assert dark == (contrast(color, "#111827") >= 4.5)
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,7 @@ def test_discovery_names_every_endpoint_and_what_the_contract_promises(client):
             "sid",
             "email",
             "email_verified",
+            "name",
         ],
         "acr_values_supported": ["mfa", "pwd"],
         "prompt_values_supported": ["none", "login", "consent"],
