@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import (
@@ -97,14 +97,22 @@ class Pruner:
                     )
                 ),
             )
+            never_confirmed = select(Account.id).where(
+                Account.email_verified_at.is_(None),
+                # Invited accounts have no password until the invitation is used.
+                Account.password_hash.is_not(None),
+                Account.created_at < now - self.retention.unconfirmed_accounts,
+            )
+            # Their events stay, as an erased account's do, naming no one: no address,
+            # IP, browser or details (docs/security.md 71).
+            dbsession.execute(
+                update(AccountEvent)
+                .where(AccountEvent.account_id.in_(never_confirmed.scalar_subquery()))
+                .values(ip=None, user_agent=None, details={})
+                .execution_options(synchronize_session=False)
+            )
             unconfirmed = rows_changed(
-                dbsession,
-                delete(Account).where(
-                    Account.email_verified_at.is_(None),
-                    # Invited accounts have no password until the invitation is used.
-                    Account.password_hash.is_not(None),
-                    Account.created_at < now - self.retention.unconfirmed_accounts,
-                ),
+                dbsession, delete(Account).where(Account.id.in_(never_confirmed.scalar_subquery()))
             )
             challenges = rows_changed(
                 dbsession,

@@ -18,7 +18,7 @@ from app.models import (
 from app.operations.pruning import Pruner, RetentionPolicy
 from app.services.accounts.accounts import AccountService
 from app.services.kernel import audit as events
-from app.services.kernel.audit import AuditLog
+from app.services.kernel.audit import AuditLog, RequestOrigin
 from app.services.notices.outbox import Outbox, outbox_cipher
 from tests.conftest import SECRET, STRONG_PASSWORD
 from tests.support import FakeClock
@@ -152,3 +152,27 @@ def test_answered_passkey_challenges_are_forgotten_after_an_hour(
     assert Pruner(session_factory, clock).prune()["spent_challenges"] == 1
     with session_factory() as session:
         assert session.scalars(select(SpentChallenge.challenge_hash)).all() == ["b" * 64]
+
+
+def test_an_account_never_confirmed_leaves_events_that_name_no_one(
+    account_service: AccountService, dbsession: Session, clock: FakeClock, session_factory
+):
+    squatter = account_service.create_account("squatter@example.com", STRONG_PASSWORD)
+    alice = account_service.create_account("alice@example.com", STRONG_PASSWORD)
+    alice.email_verified_at = clock.now()
+
+    audit = AuditLog(dbsession, clock, RequestOrigin(ip="198.51.100.77", user_agent="Browser/1"))
+    audit.record(events.REGISTERED, squatter.id, note="squatter@example.com")
+    audit.record(events.REGISTERED, alice.id, note="kept")
+    dbsession.commit()
+    clock.advance(days=8)
+    assert Pruner(session_factory, clock).prune()["unconfirmed_accounts"] == 1
+    with session_factory() as session:
+        kept = {
+            (e.account_id, e.ip, e.user_agent, str(e.details))
+            for e in session.scalars(select(AccountEvent))
+        }
+    assert kept == {
+        (None, None, None, "{}"),
+        (alice.id, "198.51.100.77", "Browser/1", "{'note': 'kept'}"),
+    }
