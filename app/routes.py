@@ -106,6 +106,8 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.openapi", "/api/v1/openapi.json")
     config.add_route("api.session", "/api/v1/session")
     config.add_route("api.session.second_factor", "/api/v1/session/second_factor")
+    config.add_route("api.session.email_code", "/api/v1/session/email_code")
+    config.add_route("api.session.email_code.verify", "/api/v1/session/email_code/verify")
     config.add_route("api.session.passkey_options", "/api/v1/session/passkey/options")
     config.add_route("api.session.passkey", "/api/v1/session/passkey")
     config.add_route(

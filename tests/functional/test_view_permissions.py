@@ -45,6 +45,8 @@ EXPECTED: dict[tuple[str, str, str | None], str | None] = {
     ("account.confirm_email_link", "GET", None): PUBLIC,
     ("account.export", "GET", None): RECENT,
     ("account.export", "POST", None): RECENT,
+    ("api.session.email_code", "POST", None): PUBLIC,
+    ("api.session.email_code.verify", "POST", None): PUBLIC,
     ("brand.logo", "GET", None): PUBLIC,
     ("brand.theme", "GET", None): PUBLIC,
     ("account.signin.email_code", "GET", None): PUBLIC,
